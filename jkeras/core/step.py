@@ -1,0 +1,250 @@
+"""Pure training, evaluation and prediction steps.
+
+Everything here is a function of its arguments: the shell builds a `StepSpec` from a compiled model
+(its `apply`, its losses and metrics, the optax transformation) and jits the steps made from it.
+A step never reads Python object state; weights, optimizer state, metric state and the RNG key all
+travel in a `TrainState` pytree.
+"""
+from typing import Any, Callable, NamedTuple, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+from jkeras.core.scope import collect_losses
+
+
+class TrainState(NamedTuple):
+    """Everything a training step reads and returns."""
+
+    params: Any
+    state: Any
+    opt_state: Any
+    metrics: Any
+    rng: Any
+
+
+class OutputSpec(NamedTuple):
+    """What the loss and metrics of one model output are.
+
+    Attributes:
+        name: output name used in logs (`{name}_loss`) when the model has several outputs.
+        loss: `loss(y_true, y_pred, sample_weight=None, mask=None) -> scalar`, or None.
+        loss_weight: its weight in the total loss.
+        metrics: list of `(log_name, metric, weighted)`; metric implements init/update/compute.
+    """
+
+    name: str
+    loss: Optional[Callable]
+    loss_weight: float
+    metrics: Sequence
+
+
+class StepSpec(NamedTuple):
+    """The pure pieces a compiled model is made of.
+
+    Attributes:
+        apply: `apply(variables, inputs, training, rng) -> (outputs_list, new_state, masks_list)`.
+        outputs: one `OutputSpec` per model output.
+        transform: the optax `GradientTransformation`.
+        regularization: `params -> scalar` weight-regularization loss.
+        constraints: `params -> params`, applied after each update.
+        trainable_mask: pytree like params, True where a weight is trained.
+    """
+
+    apply: Callable
+    outputs: Sequence[OutputSpec]
+    transform: Any
+    regularization: Callable
+    constraints: Callable
+    trainable_mask: Any
+
+
+@jax.jit
+def fresh_copy(tree):
+    """New buffers for every array in `tree`, with strong (non-weak) dtypes.
+
+    Donating the copy never invalidates the original, and the step's input types stay the same
+    from the first call on, so it compiles once.
+    """
+    return jax.tree_util.tree_map(lambda a: jnp.copy(lax.convert_element_type(a, jnp.result_type(a))), tree)
+
+
+# --------------------------------------------------------------------------------------------
+# Trainable / frozen partition (frozen leaves become None, which JAX and optax skip)
+
+
+def partition(params, mask):
+    """Splits `params` into (trainable, frozen) trees of the same structure with None holes."""
+    trainable = jax.tree_util.tree_map(lambda p, m: p if m else None, params, mask)
+    frozen = jax.tree_util.tree_map(lambda p, m: None if m else p, params, mask)
+    return trainable, frozen
+
+
+def merge(trainable, frozen):
+    """Inverse of `partition`."""
+    return jax.tree_util.tree_map(
+        lambda t, f: f if t is None else t, trainable, frozen, is_leaf=lambda x: x is None
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loss and metric bookkeeping
+
+
+def _mean_init():
+    return (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
+
+
+def _mean_update(state, value, weight):
+    total, count = state
+    return (total + value * weight, count + weight)
+
+
+def _mean_result(state):
+    total, count = state
+    return jnp.where(count > 0, total / jnp.where(count > 0, count, 1.0), 0.0)
+
+
+def _batch_size(tree):
+    return jax.tree_util.tree_leaves(tree)[0].shape[0]
+
+
+def init_metrics(spec):
+    """Fresh metric state: the loss trackers, then each output's metrics."""
+    state = {"loss": _mean_init()}
+    if len(spec.outputs) > 1:
+        for out in spec.outputs:
+            if out.loss is not None:
+                state[f"{out.name}_loss"] = _mean_init()
+    for out in spec.outputs:
+        for log_name, metric, _ in out.metrics:
+            state[log_name] = metric.init()
+    return state
+
+
+def compute_metrics(spec, metric_state):
+    """The logs dict (name -> scalar) from a metric state, in Keras's order."""
+    logs = {"loss": _mean_result(metric_state["loss"])}
+    if len(spec.outputs) > 1:
+        for out in spec.outputs:
+            if out.loss is not None:
+                logs[f"{out.name}_loss"] = _mean_result(metric_state[f"{out.name}_loss"])
+    for out in spec.outputs:
+        for log_name, metric, _ in out.metrics:
+            logs[log_name] = metric.compute(metric_state[log_name])
+    return logs
+
+
+def compute_loss(spec, y_true, y_pred, sample_weights, masks):
+    """Total weighted loss and the per-output losses (a dict keyed `{output}_loss`)."""
+    total = jnp.zeros((), jnp.float32)
+    per_output = {}
+    for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
+        if out.loss is None:
+            continue
+        value = out.loss(yt, yp, sample_weight=sw, mask=mask)
+        per_output[f"{out.name}_loss"] = value
+        total = total + out.loss_weight * value
+    return total, per_output
+
+
+def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights):
+    """Accumulates one batch into the metric state (loss means are weighted by batch size)."""
+    new = dict(metric_state)
+    weight = jnp.asarray(_batch_size(y_pred), jnp.float32)
+    new["loss"] = _mean_update(metric_state["loss"], loss, weight)
+    if len(spec.outputs) > 1:
+        for name, value in per_output_losses.items():
+            new[name] = _mean_update(metric_state[name], value, weight)
+    for out, yt, yp, sw in zip(spec.outputs, y_true, y_pred, sample_weights):
+        for log_name, metric, weighted in out.metrics:
+            new[log_name] = metric.update(new[log_name], yt, yp, sample_weight=sw if weighted else None)
+    return new
+
+
+# --------------------------------------------------------------------------------------------
+# Steps
+
+
+def make_train_step(spec):
+    """Returns `train_step(ts, batch) -> (ts, logs)` for batches `(x_list, y_list, sw_list)`."""
+
+    def train_step(ts, batch):
+        x, y, sw = batch
+        rng, step_rng = jax.random.split(ts.rng)
+        trainable, frozen = partition(ts.params, spec.trainable_mask)
+
+        def objective(trainable):
+            params = merge(trainable, frozen)
+            with collect_losses() as added:
+                y_pred, new_state, masks = spec.apply(
+                    {"params": params, "state": ts.state}, x, training=True, rng=step_rng
+                )
+            loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
+            loss = loss + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
+            return loss, (y_pred, new_state, per_output)
+
+        (loss, (y_pred, new_state, per_output)), grads = jax.value_and_grad(objective, has_aux=True)(trainable)
+        updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable)
+        trainable = optax.apply_updates(trainable, updates)
+        params = spec.constraints(merge(trainable, frozen))
+        metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw)
+        ts = TrainState(params, new_state, opt_state, metrics, rng)
+        return ts, compute_metrics(spec, metrics)
+
+    return train_step
+
+
+def make_eval_step(spec):
+    """Returns `eval_step(variables, metric_state, batch) -> (metric_state, logs)`."""
+
+    def eval_step(variables, metric_state, batch):
+        x, y, sw = batch
+        with collect_losses() as added:
+            y_pred, _, masks = spec.apply(variables, x, training=False, rng=None)
+        loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
+        loss = loss + spec.regularization(variables["params"]) + sum(added, jnp.zeros((), jnp.float32))
+        metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw)
+        return metric_state, compute_metrics(spec, metric_state)
+
+    return eval_step
+
+
+def make_predict_step(apply):
+    """Returns `predict_step(variables, x_list) -> outputs_list`."""
+
+    def predict_step(variables, x):
+        y_pred, _, _ = apply(variables, x, training=False, rng=None)
+        return y_pred
+
+    return predict_step
+
+
+def gather_batch(data, order, start, batch_size):
+    """Rows `order[start : start + batch_size]` (wrapping around) of every array in `data`."""
+    idx = order[(start + jnp.arange(batch_size)) % order.shape[0]]
+    return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
+
+
+def indexed(step, num_steps, batch_size, carry_first=True):
+    """Wraps a step so it gathers its own batches from device-resident data.
+
+    The result `run(carry..., data, order, start)` runs `num_steps` consecutive batches of
+    `batch_size` rows from `data` (a pytree of arrays) in the row order `order`, starting at row
+    `start`, inside one `lax.scan` when `num_steps > 1`, and returns the step's last outputs.
+    """
+
+    def run(carry, data, order, start):
+        def body(carry, i):
+            batch = gather_batch(data, order, start + i * batch_size, batch_size)
+            carry, logs = step(carry, batch)
+            return carry, logs
+
+        if num_steps == 1:
+            return body(carry, 0)
+        carry, logs = lax.scan(body, carry, jnp.arange(num_steps))
+        return carry, jax.tree_util.tree_map(lambda v: v[-1], logs)
+
+    return run

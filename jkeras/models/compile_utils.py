@@ -1,0 +1,123 @@
+"""Resolving `compile`'s loss / metrics / loss_weights against a model's outputs and targets."""
+from jkeras.core.step import OutputSpec
+
+
+def _per_output(value, names, what, default=None):
+    """One entry per output from a single value, a list, or a dict keyed by output name."""
+    n = len(names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"compile: {what} has key(s) {unknown} that name no output; outputs are {names}")
+        return [value.get(k, default) for k in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(
+                f"compile: {what} is a list of {len(value)} entries, but the model has {n} output(s) {names}"
+            )
+        return list(value)
+    return [value] * n
+
+
+def _shape(a):
+    return tuple(a.shape)
+
+
+def _binary_or_sparse(y_true_shape, y_pred_shape):
+    is_binary = y_pred_shape[-1] == 1
+    is_sparse = len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1)
+    return is_binary, is_sparse
+
+
+def _resolve_loss(identifier, y_true_shape, y_pred_shape):
+    from jkeras import losses
+
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+        identifier = ("binary_crossentropy" if is_binary else
+                      "sparse_categorical_crossentropy" if is_sparse else "categorical_crossentropy")
+    obj = losses.get(identifier)
+    if isinstance(obj, losses.Loss):
+        return obj
+    name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", "loss")
+    return losses.LossFunctionWrapper(obj, name=name)
+
+
+def _resolve_metric(identifier, y_true_shape, y_pred_shape):
+    from jkeras import metrics
+
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+        cls = (metrics.BinaryAccuracy if is_binary else
+               metrics.SparseCategoricalAccuracy if is_sparse else metrics.CategoricalAccuracy)
+        return cls(name=identifier)
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+        cls = (metrics.BinaryCrossentropy if is_binary else
+               metrics.SparseCategoricalCrossentropy if is_sparse else metrics.CategoricalCrossentropy)
+        return cls(name=identifier)
+    obj = metrics.get(identifier)
+    if isinstance(obj, metrics.Metric):
+        return obj
+    name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", "metric")
+    return metrics.MeanMetricWrapper(obj, name=name)
+
+
+def _metric_lists(value, names, what):
+    """Per-output lists of metric identifiers (a flat list applies to every output)."""
+    if value is None:
+        return [[] for _ in names]
+    if isinstance(value, dict):
+        per = _per_output(value, names, what, default=[])
+        return [m if isinstance(m, (list, tuple)) else [m] for m in per]
+    if isinstance(value, (list, tuple)):
+        if len(names) > 1 and value and all(isinstance(m, (list, tuple)) or m is None for m in value):
+            per = _per_output(list(value), names, what)
+            return [list(m or []) for m in per]
+        return [list(value) for _ in names]
+    return [[value] for _ in names]
+
+
+def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics):
+    """One `OutputSpec` per model output.
+
+    Raises:
+        ValueError: when no loss is given, or lists / dicts do not fit the outputs.
+    """
+    names = model.output_names
+    if loss is None:
+        raise ValueError("compile: no loss to compute; provide a `loss` argument in `compile()`")
+    losses = _per_output(loss, names, "loss")
+    weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights", default=1.0)
+    plain = _metric_lists(metrics, names, "metrics")
+    weighted = _metric_lists(weighted_metrics, names, "weighted_metrics")
+    outputs = []
+    taken = {}
+    for i, name in enumerate(names):
+        y_pred_shape = model.outputs[i].shape
+        y_true = y_list[i] if y_list is not None and i < len(y_list) else None
+        y_true_shape = _shape(y_true) if y_true is not None else y_pred_shape
+        loss_obj = _resolve_loss(losses[i], y_true_shape, y_pred_shape) if y_true is not None else None
+        prefix = f"{name}_" if len(names) > 1 else ""
+        entries = []
+        for ids, is_weighted in ((plain[i], False), (weighted[i], True)):
+            for identifier in ids:
+                metric = _resolve_metric(identifier, y_true_shape, y_pred_shape)
+                base = identifier if isinstance(identifier, str) else metric.name
+                entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
+        outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries))
+    return outputs
+
+
+def _unique_log_name(prefix, base, is_weighted, taken):
+    """Keras's log names: `{output}_{metric}`; a clash gets `weighted_` (weighted) or `_1`, `_2`."""
+    name = prefix + base
+    if name in taken and is_weighted:
+        name = prefix + "weighted_" + base
+    if name in taken:
+        taken[name] += 1
+        name = f"{name}_{taken[name] - 1}"
+    taken.setdefault(name, 1)
+    return name

@@ -1,0 +1,242 @@
+"""Turning what users pass to `fit` / `evaluate` / `predict` into aligned, checked arrays."""
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class Data(NamedTuple):
+    """Inputs, targets and per-output sample weights, aligned with the model's inputs / outputs.
+
+    A pytree: `x` and `y` are lists of arrays (`y` None for prediction), `sw` a list with an array
+    or None per output.
+    """
+
+    x: Any
+    y: Any
+    sw: Any
+
+    @property
+    def num_samples(self):
+        return int(self.x[0].shape[0])
+
+    def to_device(self):
+        """The same data as JAX arrays on the default device (one transfer)."""
+        put = lambda a: None if a is None else jnp.asarray(a)  # noqa: E731
+        return Data(
+            [put(a) for a in self.x],
+            None if self.y is None else [put(a) for a in self.y],
+            None if self.sw is None else [put(a) for a in self.sw],
+        )
+
+    def batch(self):
+        return (self.x, self.y, self.sw)
+
+
+def check_batch_size(batch_size, steps):
+    """Returns the batch size to use (32 by default).
+
+    Raises:
+        ValueError: if `batch_size` is not a positive int.
+    """
+    del steps
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _is_array(a):
+    return isinstance(a, (np.ndarray, jax.Array)) or hasattr(a, "__array__") and not isinstance(a, (list, dict))
+
+
+def _as_array(a, what):
+    if isinstance(a, jax.Array):
+        return a
+    try:
+        arr = np.asarray(a)
+    except Exception as e:  # ragged lists and the like
+        raise ValueError(f"{what}: could not convert the data to an array ({e})") from None
+    if arr.dtype == object:
+        raise ValueError(f"{what}: expected a numeric array, got an array of Python objects")
+    return arr
+
+
+def _align(model, data, names, what, method):
+    """A list aligned with `names` from an array, a list/tuple, or a dict keyed by names."""
+    n = len(names)
+    if isinstance(data, dict):
+        unknown = [k for k in data if k not in names]
+        if unknown:
+            raise ValueError(
+                f"{method}: {what} has key(s) {unknown} that match no model {what.split()[0]}; "
+                f"expected keys {names}"
+            )
+        missing = [k for k in names if k not in data]
+        if missing and what.startswith("input"):
+            raise ValueError(f"{method}: no data for model input(s) {missing}; got keys {sorted(data)}")
+        return [data.get(k) for k in names]
+    if isinstance(data, (list, tuple)) and not (n == 1 and _looks_like_one_array(data)):
+        if len(data) != n:
+            raise ValueError(
+                f"{method}: model '{model.name}' has {n} {what.split()[0]}(s) {names}, "
+                f"but {len(data)} {what} arrays were passed"
+            )
+        return list(data)
+    if n != 1:
+        raise ValueError(
+            f"{method}: model '{model.name}' has {n} {what.split()[0]}s {names}; pass a list of {n} "
+            f"arrays or a dict keyed by name, got a single array"
+        )
+    return [data]
+
+
+def _looks_like_one_array(data):
+    """A list of numbers / lists (one array written as a list) rather than a list of arrays."""
+    return len(data) > 0 and not any(_is_array(d) for d in data)
+
+
+def prepare(model, x, y, sample_weight, class_weight, method):
+    """Checks and aligns user data; builds a deferred `Sequential` from the first data seen.
+
+    Raises:
+        ValueError: for missing data, mismatched sample counts, or input shapes the model cannot take.
+    """
+    if x is None:
+        raise ValueError(f"{method}: `x` (the input data) is required, got None")
+    if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and hasattr(x, "on_epoch_end")):
+        raise TypeError(
+            f"{method}: generators and Sequence objects are not supported yet; pass NumPy / JAX arrays"
+        )
+    if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
+        first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (
+            list(x.values())[0] if isinstance(x, dict) else x[0]
+        )
+        model._build_from_data([np.shape(first)])
+    model._require_graph(method)
+    xs = [_as_array(a, f"{method} input '{name}'") for a, name in
+          zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]
+    for arr, t, name in zip(xs, model.inputs, model.input_names):
+        _check_shape(model, arr, t, name, method)
+    ys = None
+    if y is not None:
+        ys = _align(model, y, model.output_names, "outputs (targets)", method)
+        ys = [None if a is None else _as_array(a, f"{method} target '{n}'") for a, n in zip(ys, model.output_names)]
+        for arr, t, name in zip(ys, model.outputs, model.output_names):
+            if arr is not None and arr.ndim == 0:
+                raise ValueError(f"{method}: target for output '{name}' must have a batch axis, got a scalar")
+    elif method not in ("predict", "predict_on_batch"):
+        raise ValueError(f"{method}: targets `y` are required to compute the loss, got None")
+    sizes = {f"'x' ({n})": int(a.shape[0]) for a, n in zip(xs, model.input_names)}
+    if ys is not None:
+        sizes.update({f"'y' ({n})": int(a.shape[0]) for a, n in zip(ys, model.output_names) if a is not None})
+    sws = None
+    if ys is not None:
+        sws = [None] * len(ys)
+        if sample_weight is not None:
+            given = _align(model, sample_weight, model.output_names, "outputs (sample weights)", method)
+            sws = [None if w is None else np.asarray(w, dtype="float32") for w in given]
+            sizes.update({f"'sample_weight' ({n})": int(w.shape[0]) for w, n in zip(sws, model.output_names)
+                          if w is not None})
+        if class_weight is not None:
+            sws[0] = _class_weights(ys[0], class_weight, sws[0], method)
+    if len(set(sizes.values())) > 1:
+        listing = ", ".join(f"{k}: {v}" for k, v in sizes.items())
+        raise ValueError(
+            f"{method}: data cardinality is ambiguous: all arrays must contain the same number of samples. "
+            f"Sizes: {listing}"
+        )
+    if next(iter(sizes.values())) == 0:
+        raise ValueError(f"{method}: the data is empty (0 samples)")
+    xs = [_cast(a, t.dtype) for a, t in zip(xs, model.inputs)]
+    if ys is not None:
+        ys = [None if a is None else _cast(a, None) for a in ys]
+    return Data(xs, ys, sws)
+
+
+def _check_shape(model, arr, tensor, name, method):
+    expected = tensor.shape
+    got = tuple(arr.shape)
+    ok = len(got) == len(expected) and all(e is None or e == g for e, g in zip(expected[1:], got[1:]))
+    if not ok:
+        raise ValueError(
+            f"{method}: input '{name}' of model '{model.name}' expects arrays of shape "
+            f"{expected} (None = any size), but received an array of shape {got}"
+        )
+
+
+def _cast(arr, dtype):
+    if dtype is None:
+        if arr.dtype == np.float64:
+            return arr.astype("float32")
+        if arr.dtype == np.int64:
+            return arr.astype("int32")
+        if arr.dtype == np.bool_:
+            return arr.astype("float32")
+        return arr
+    if isinstance(arr, jax.Array):
+        return arr.astype(dtype)
+    return np.asarray(arr, dtype=dtype)
+
+
+def _class_weights(y, class_weight, sample_weight, method):
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"{method}: class_weight must be a dict class index -> weight, got {class_weight!r}")
+    y = np.asarray(y)
+    if y.ndim > 1 and y.shape[-1] > 1:
+        labels = np.argmax(y, axis=-1)
+    else:
+        labels = np.round(y.reshape(y.shape[0], -1)[:, 0]).astype("int64")
+    table = np.ones(max(int(labels.max()) + 1, max(class_weight) + 1), dtype="float32")
+    for k, v in class_weight.items():
+        table[int(k)] = float(v)
+    weights = table[labels]
+    return weights if sample_weight is None else weights * sample_weight
+
+
+def split(data, fraction):
+    """(train, validation): the last `fraction` of the rows is held out, before any shuffling."""
+    n = data.num_samples
+    at = int(n * (1.0 - fraction))
+    if at == 0 or at == n:
+        raise ValueError(
+            f"fit: validation_split={fraction} leaves {'no training' if at == 0 else 'no validation'} "
+            f"samples out of {n}"
+        )
+    cut = lambda items, s: None if items is None else [None if a is None else a[s] for a in items]  # noqa: E731
+    head, tail = slice(0, at), slice(at, n)
+    return (Data(cut(data.x, head), cut(data.y, head), cut(data.sw, head)),
+            Data(cut(data.x, tail), cut(data.y, tail), cut(data.sw, tail)))
+
+
+def unpack_validation(model, validation_data):
+    """`(x, y)` or `(x, y, sample_weight)` -> Data.
+
+    Raises:
+        ValueError: if `validation_data` is not such a tuple.
+    """
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), "
+            f"got {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+        )
+    x, y = validation_data[0], validation_data[1]
+    sw = validation_data[2] if len(validation_data) == 3 else None
+    return prepare(model, x, y, sw, None, "fit (validation_data)")
+
+
+def epoch_order(num_samples, shuffle, batch_size, key):
+    """The row order of one epoch, drawn on the device."""
+    if shuffle == "batch":
+        num_batches = -(-num_samples // batch_size)
+        blocks = jax.random.permutation(key, num_samples // batch_size)
+        order = (blocks[:, None] * batch_size + jnp.arange(batch_size)).reshape(-1)
+        if num_batches * batch_size != num_samples:
+            order = jnp.concatenate([order, jnp.arange(order.shape[0], num_samples)])
+        return order
+    if shuffle:
+        return jax.random.permutation(key, num_samples)
+    return jnp.arange(num_samples)

@@ -1,0 +1,312 @@
+"""`Model`: a graph of layers from `Input` tensors to outputs, itself a layer.
+
+`Model(inputs, outputs)` walks the symbolic history back from `outputs`, orders the nodes as Keras
+does (by depth, then traversal order), and its pure `apply` evaluates them in that order.
+"""
+import collections
+
+import jax
+
+from jkeras.models.input_layer import InputLayer
+from jkeras.models.layer import Layer
+from jkeras.models.node import KerasTensor, flatten, map_structure
+from jkeras.models.training import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model: layers wired from inputs to outputs, with training and inference methods.
+
+    Args:
+        inputs: an `Input` tensor, or a list / dict of them. Keras 1's `input=` is the same.
+        outputs: a tensor computed from `inputs` by layer calls, or a list / dict of them
+            (Keras 1's `output=`).
+        name: optional model name.
+
+    Raises:
+        ValueError: if an input is not an `Input` tensor, the graph is disconnected, or two layers
+            share a name.
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        legacy_in, legacy_out = kwargs.pop("input", None), kwargs.pop("output", None)
+        inputs = legacy_in if inputs is None else inputs
+        outputs = legacy_out if outputs is None else outputs
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._layers = []
+        self._nodes = []
+        self._input_struct = self._output_struct = None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError(f"Model '{self.name}': give both `inputs` and `outputs`")
+            self._init_graph(inputs, outputs)
+
+    # ----------------------------------------------------------------------------------------
+    # Graph
+
+    def _init_graph(self, inputs, outputs):
+        for t in flatten(inputs):
+            if not isinstance(t, KerasTensor) or not isinstance(t._keras_history.layer, InputLayer):
+                raise ValueError(
+                    f"Model '{self.name}': every input must be a tensor returned by `Input(...)`, "
+                    f"got {t!r}"
+                )
+        for t in flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(
+                    f"Model '{self.name}': outputs must be tensors computed by layers from the inputs, "
+                    f"got {t!r}"
+                )
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        self._input_struct, self._output_struct = inputs, outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._nodes, self._layers = _map_graph(self.inputs, self.outputs)
+        names = [layer.name for layer in self._layers]
+        for n in names:
+            if names.count(n) > 1:
+                raise ValueError(
+                    f'Model \'{self.name}\': the name "{n}" is used {names.count(n)} times in the model. '
+                    "All layer names should be unique."
+                )
+        self._sublayers = list(self._layers)
+        self._layer_input_shapes = {}
+        for node in self._nodes:
+            self._layer_input_shapes.setdefault(
+                id(node.layer), map_structure(lambda t: t.shape, node.call_args)
+            )
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by name or by index in `model.layers`.
+
+        Raises:
+            ValueError: if nothing matches, or both / neither of name and index are given.
+        """
+        if (name is None) == (index is None):
+            raise ValueError(f"Model '{self.name}': give exactly one of `name` and `index` to get_layer")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Model '{self.name}': get_layer index {index} is out of range; "
+                    f"the model has {len(self.layers)} layers"
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"Model '{self.name}': no layer named '{name}'. Layers: {[l.name for l in self.layers]}"
+        )
+
+    @property
+    def input(self):
+        self._require_graph("input")
+        return self._input_struct
+
+    @property
+    def output(self):
+        self._require_graph("output")
+        return self._output_struct
+
+    @property
+    def input_shape(self):
+        self._require_graph("input_shape")
+        return map_structure(lambda t: t.shape, self._input_struct)
+
+    @property
+    def output_shape(self):
+        self._require_graph("output_shape")
+        return map_structure(lambda t: t.shape, self._output_struct)
+
+    @property
+    def input_names(self):
+        return [t._keras_history.layer.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history.layer.name for t in self.outputs]
+
+    def _require_graph(self, what):
+        if self._input_struct is None:
+            raise AttributeError(
+                f"Model '{self.name}' has not been built yet, so it has no `{what}`: give the first layer "
+                "an `input_shape`, call `build(input_shape)`, or call the model on data."
+            )
+
+    # ----------------------------------------------------------------------------------------
+    # The pure pair
+
+    def init(self, rng, input_shape=None):
+        """Fresh weights for every layer of the model (the layers' current weights are untouched).
+
+        Args:
+            rng: a `jax.random` key.
+            input_shape: ignored (the graph fixes every layer's input shape).
+
+        Returns:
+            `{"params": {layer_name: ...}, "state": {layer_name: ...}}`.
+        """
+        del input_shape
+        self._require_graph("init")
+        params, state = {}, {}
+        for i, layer in enumerate(self._layers):
+            if isinstance(layer, InputLayer):
+                continue
+            v = layer.init(jax.random.fold_in(rng, i), self._layer_input_shapes[id(layer)])
+            if v["params"]:
+                params[layer.name] = v["params"]
+            if v["state"]:
+                state[layer.name] = v["state"]
+        return {"params": params, "state": state}
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        """Runs the model (pure): `(outputs, new_state)`; see `Layer.apply`."""
+        outputs, new_state, _ = self.apply_with_masks(
+            variables, inputs, training=training, rng=rng, mask=mask
+        )
+        return outputs, new_state
+
+    def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
+        """Like `apply`, also returning the outputs' masks (a list, None where unmasked)."""
+        self._require_graph("apply")
+        flat_inputs = self._flatten_inputs(inputs)
+        flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
+        values = {id(t): x for t, x in zip(self.inputs, flat_inputs)}
+        masks = {id(t): m for t, m in zip(self.inputs, flat_masks)}
+        params, state = variables["params"], dict(variables["state"])
+        for position, node in enumerate(self._nodes):
+            layer = node.layer
+            args = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.call_args)
+            arg_mask = map_structure(lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+                                     node.call_args)
+            if all(m is None for m in flatten(arg_mask)):
+                arg_mask = None
+            layer_vars = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
+            layer_rng = None if rng is None else jax.random.fold_in(rng, position)
+            out, new_state = layer.forward(
+                layer_vars, args, training=training, rng=layer_rng, mask=arg_mask, **node.call_kwargs
+            )
+            if new_state:
+                state[layer.name] = new_state
+            out_mask = layer.compute_mask(args, arg_mask)
+            flat_out = flatten(out)
+            flat_mask = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(flat_out)
+            for t, value, m in zip(node.output_tensors, flat_out, flat_mask):
+                values[id(t)] = value
+                masks[id(t)] = m
+        outputs = map_structure(lambda t: values[id(t)], self._output_struct)
+        return outputs, state, [masks.get(id(t)) for t in self.outputs]
+
+    def _flatten_inputs(self, inputs):
+        """Aligns a single array, a list, or a dict keyed by input names with `self.inputs`."""
+        n = len(self.inputs)
+        if isinstance(inputs, dict):
+            names = self.input_names
+            missing = [k for k in names if k not in inputs]
+            if missing:
+                raise ValueError(
+                    f"Model '{self.name}': missing data for input(s) {missing}; got keys {sorted(inputs)}"
+                )
+            return [inputs[k] for k in names]
+        if isinstance(inputs, (list, tuple)):
+            if len(inputs) != n:
+                raise ValueError(
+                    f"Model '{self.name}' expects {n} input(s) {self.input_names}, "
+                    f"but it received {len(inputs)} input arrays"
+                )
+            return list(inputs)
+        if n != 1:
+            raise ValueError(
+                f"Model '{self.name}' expects {n} inputs {self.input_names}, but it received one array; "
+                "pass a list or a dict keyed by input name"
+            )
+        return [inputs]
+
+    def _infer_output_spec(self, inputs, kwargs):
+        return Layer._infer_output_spec(self, inputs, kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False):
+        """Prints a table of the layers: name (type), output shape, parameter count, and totals."""
+        from jkeras.utils.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        return config
+
+
+def _map_graph(inputs, outputs):
+    """Nodes in evaluation order and layers in Keras's order (decreasing depth, then traversal)."""
+    finished, in_progress, ordered = set(), set(), []
+    first_seen = {}
+
+    def visit(node):
+        if id(node) in finished:
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"The graph has a cycle at layer '{node.layer.name}'")
+        in_progress.add(id(node))
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        if not any(node.output_tensors[0] is t for t in inputs):
+            for parent in node.parent_nodes:
+                visit(parent)
+        in_progress.discard(id(node))
+        finished.add(id(node))
+        ordered.append(node)
+
+    for t in outputs:
+        visit(t.node)
+
+    available = {id(t) for t in inputs}
+    accessed = []
+    for node in ordered:
+        for t in node.input_tensors:
+            if id(t) not in available:
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain value for tensor {t!r} at layer "
+                    f"'{node.layer.name}'. The following previous layers were accessed without issue: "
+                    f"{accessed}"
+                )
+        if node.is_input and not any(node.output_tensors[0] is t for t in inputs):
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {node.output_tensors[0]!r} at layer "
+                f"'{node.layer.name}': it is an Input that is not among the model's inputs. "
+                f"The following previous layers were accessed without issue: {accessed}"
+            )
+        accessed.append(node.layer.name)
+        available.update(id(t) for t in node.output_tensors)
+
+    depth = {}
+    layer_depth = {}
+    layer_of = {}
+    for node in reversed(ordered):
+        d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        depth[id(node)] = d
+        layer_depth[id(node.layer)] = d
+        layer_of[id(node.layer)] = node.layer
+        if not node.is_input:
+            for parent in node.parent_nodes:
+                depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    for t in inputs:
+        layer = t._keras_history.layer
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            layer_of[id(layer)] = layer
+            first_seen.setdefault(id(layer), len(first_seen))
+    by_depth = collections.defaultdict(list)
+    for lid, d in layer_depth.items():
+        by_depth[d].append(layer_of[lid])
+    layers = []
+    for d in sorted(by_depth, reverse=True):
+        layers.extend(sorted(by_depth[d], key=lambda layer: first_seen[id(layer)]))
+    nodes = [node for node in ordered if not node.is_input]
+    return nodes, layers

@@ -1,0 +1,82 @@
+"""`Input` and `InputLayer`: where a functional graph starts."""
+import numpy as np
+
+from jkeras.models.layer import Layer
+from jkeras.models.node import KerasHistory, KerasTensor, Node
+
+
+class InputLayer(Layer):
+    """The layer behind an `Input` tensor; it passes its input through.
+
+    Args:
+        shape: shape of one sample (no batch axis). Keras 2's `input_shape=` is the same.
+        batch_size: optional fixed batch size.
+        dtype: dtype of the input, default "float32".
+        batch_shape: full shape, batch axis included (instead of `shape` and `batch_size`).
+        name: optional name.
+
+    Raises:
+        ValueError: if neither or both of `shape` and `batch_shape` are given.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 input_shape=None, batch_input_shape=None, sparse=None, input_tensor=None, **kwargs):
+        del sparse, input_tensor
+        shape = shape if shape is not None else input_shape
+        batch_shape = batch_shape if batch_shape is not None else batch_input_shape
+        if shape is None and batch_shape is None:
+            raise ValueError("InputLayer: give `shape` (one sample's shape) or `batch_shape`")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("InputLayer: give only one of `shape` and `batch_shape`")
+        if batch_shape is None:
+            if isinstance(shape, (int, np.integer)):
+                shape = (shape,)
+            batch_shape = (batch_size,) + tuple(shape)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self._batch_input_shape = self._batch_shape
+        self.built = True
+        tensor = KerasTensor(self._batch_shape, self.dtype, name=self.name)
+        tensor._keras_history = KerasHistory(self, 0, 0)
+        node = Node(self)
+        node.set_outputs(tensor)
+        self._inbound_nodes.append(node)
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        return inputs, variables["state"]
+
+    def get_config(self):
+        return {"batch_shape": list(self._batch_shape), "dtype": self.dtype, "name": self.name}
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch_shape=None,
+          tensor=None, batch_input_shape=None):
+    """Creates a symbolic input tensor for a functional model.
+
+    Args:
+        shape: shape of one sample, without the batch axis, e.g. `(784,)`; None entries are free.
+        batch_size: optional fixed batch size.
+        name: optional name (unique in the model).
+        dtype: dtype of the data fed there, default "float32".
+        sparse: accepted for Keras compatibility; must be falsy.
+        batch_shape: full shape including the batch axis (instead of `shape`).
+        tensor: not supported (must be None).
+        batch_input_shape: Keras 2 spelling of `batch_shape`.
+
+    Returns:
+        A `KerasTensor`.
+
+    Raises:
+        ValueError: if neither `shape` nor `batch_shape` is given, or sparse/tensor inputs are asked for.
+    """
+    if sparse:
+        raise ValueError("Input: sparse inputs are not supported by jkeras; pass dense arrays")
+    if tensor is not None:
+        raise ValueError("Input: `tensor=` is not supported; feed the data to the model instead")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_shape=batch_shape if batch_shape is not None else batch_input_shape)
+    return layer._inbound_nodes[0].outputs

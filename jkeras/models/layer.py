@@ -1,0 +1,540 @@
+"""`Layer`: the base of every layer and model.
+
+A layer holds its configuration and, once built, its current weights. Its computation is the pure
+pair `init(rng, input_shape) -> variables` and
+`apply(variables, inputs, *, training=False, rng=None, mask=None) -> (outputs, new_state)`, where
+`variables = {"params": {...}, "state": {...}}`. The stateful Keras methods (`__call__`, `build`,
+`get_weights`, ...) are built on that pair.
+"""
+import difflib
+import inspect
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras.core.scope import add_loss
+from jkeras.models.node import KerasHistory, KerasTensor, Node, flatten, is_symbolic, map_structure
+from jkeras.models.variable import Variable
+from jkeras.utils import naming
+from jkeras.utils.random import next_key
+
+_BASE_KWARGS = (
+    "trainable", "name", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
+    "weights", "autocast", "dynamic", "activity_regularizer",
+)
+
+
+def _empty():
+    return {"params": {}, "state": {}}
+
+
+def _is_shape(s):
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
+
+
+def _infer_sizes(shape, size):
+    return tuple(size if d is None else d for d in shape)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: unique name; a default like `dense_1` is given when None.
+        dtype: dtype of the weights and computation, default "float32".
+        input_shape: shape of one sample (no batch axis), for the first layer of a `Sequential`.
+        batch_input_shape: full input shape, batch axis included.
+        batch_size: fixed batch size, with `input_shape`.
+        input_dim: Keras 2 shorthand for `input_shape=(input_dim,)`.
+        weights: initial weights, a list as `set_weights` takes, applied once the layer is built.
+        activity_regularizer: a regularizer applied to the layer's output; adds to the training loss.
+
+    Raises:
+        TypeError: for an unknown keyword argument (the message suggests the nearest valid one).
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        unknown = [k for k in kwargs if k not in _BASE_KWARGS]
+        if unknown:
+            raise TypeError(self._unknown_kwarg_message(unknown[0], name))
+        self.name = name if name is not None else naming.uniquify(naming.to_snake_case(type(self).__name__))
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"{type(self).__name__}: name must be a non-empty str, got {name!r}")
+        self._trainable = bool(trainable)
+        self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
+        self.built = False
+        self.supports_masking = False
+        self._params = {}
+        self._state = {}
+        self._sublayers = []
+        self._inbound_nodes = []
+        self._build_input_shape = None
+        self._batch_input_shape = self._batch_input_shape_from(kwargs)
+        self._initial_weights = kwargs.get("weights")
+        from jkeras.core import regularizers  # resolved late: the core module is independent of layers
+
+        self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
+
+    # ----------------------------------------------------------------------------------------
+    # Construction helpers
+
+    def _unknown_kwarg_message(self, key, name):
+        valid = set(_BASE_KWARGS)
+        for cls in type(self).__mro__:
+            if "__init__" in cls.__dict__:
+                valid.update(p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs"))
+        hint = difflib.get_close_matches(key, sorted(valid), n=1)
+        label = f"{type(self).__name__}" + (f" '{name}'" if name else "")
+        msg = f"{label}: unexpected keyword argument '{key}'."
+        return msg + (f" Did you mean '{hint[0]}'?" if hint else f" Valid arguments: {sorted(valid)}")
+
+    def _batch_input_shape_from(self, kwargs):
+        if kwargs.get("batch_input_shape") is not None:
+            return tuple(kwargs["batch_input_shape"])
+        shape = kwargs.get("input_shape")
+        if shape is None and kwargs.get("input_dim") is not None:
+            shape = (kwargs["input_dim"],)
+        if shape is None:
+            return None
+        if isinstance(shape, (int, np.integer)):
+            shape = (shape,)
+        return (kwargs.get("batch_size"),) + tuple(shape)
+
+    def _error(self, message):
+        """A ValueError whose message starts with this layer's class and name."""
+        return ValueError(f"{type(self).__name__} '{self.name}': {message}")
+
+    # ----------------------------------------------------------------------------------------
+    # The pure pair (override in subclasses)
+
+    def init(self, rng, input_shape):
+        """Creates fresh weights for inputs of `input_shape` (batch axis included, may be None).
+
+        Args:
+            rng: a `jax.random` key.
+            input_shape: a shape tuple, or a list of them for several inputs.
+
+        Returns:
+            `{"params": {...}, "state": {...}}`.
+        """
+        del rng, input_shape
+        return _empty()
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        """Computes the layer's outputs (pure).
+
+        Args:
+            variables: `{"params": ..., "state": ...}` as `init` returns.
+            inputs: an array, or a list of arrays.
+            training: whether to run in training mode (dropout on, batch statistics).
+            rng: a `jax.random` key for random layers in training mode.
+            mask: optional boolean mask of the inputs.
+
+        Returns:
+            `(outputs, new_state)`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply()")
+
+    def forward(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
+        """`apply` inside a named scope, plus the activity-regularization loss (pure).
+
+        Models call their layers through this; the loss goes to the enclosing
+        `jkeras.core.scope.collect_losses()` block, if any.
+        """
+        with jax.named_scope(self.name):
+            outputs, new_state = self.apply(
+                variables, inputs, training=training, rng=rng, mask=mask, **kwargs
+            )
+            if self.activity_regularizer is not None:
+                for out in jax.tree_util.tree_leaves(outputs):
+                    loss = self.activity_regularizer(out)
+                    if out.ndim > 0 and out.shape[0]:
+                        loss = loss / out.shape[0]
+                    add_loss(loss)
+        return outputs, new_state
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask when the layer supports masking, else None."""
+        return mask if self.supports_masking else None
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for `input_shape`, inferred from `apply` without running it."""
+        if not self.built:
+            self._maybe_build(input_shape)
+        specs = self._infer_output_spec(map_structure_shapes(lambda s: KerasTensor(s), input_shape), {})
+        return map_structure(lambda t: t.shape, specs)
+
+    # ----------------------------------------------------------------------------------------
+    # Building and calling
+
+    def build(self, input_shape):
+        """Creates the weights for `input_shape` (from `init`, with a key from the global seed)."""
+        self._set_variables(self.init(next_key(), input_shape), creating=True)
+        self.built = True
+        self._build_input_shape = input_shape
+        if self._initial_weights is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            with jax.named_scope(self.name):
+                self.build(input_shape)
+
+    def __call__(self, inputs, *args, **kwargs):
+        if args:
+            raise TypeError(
+                f"{type(self).__name__} '{self.name}': call takes the inputs as one argument "
+                f"(a tensor or a list of tensors), got {1 + len(args)} positional arguments"
+            )
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, kwargs)
+        return self._eager_call(inputs, **kwargs)
+
+    def _symbolic_call(self, inputs, kwargs):
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
+        shapes = map_structure(lambda t: t.shape, inputs)
+        self._check_input_shape(shapes)
+        self._maybe_build(shapes)
+        specs = self._infer_output_spec(inputs, kwargs)
+        node = Node(self, inputs, kwargs)
+        node_index = len(self._inbound_nodes)
+        self._inbound_nodes.append(node)
+        count = iter(range(len(flatten(specs))))
+
+        def make(spec):
+            t = KerasTensor(spec.shape, spec.dtype, name=self.name)
+            t._keras_history = KerasHistory(self, node_index, next(count))
+            return t
+
+        outputs = map_structure(make, specs)
+        node.set_outputs(outputs)
+        return outputs
+
+    def _eager_call(self, inputs, training=None, mask=None, **kwargs):
+        inputs = map_structure(jnp.asarray, inputs)
+        shapes = map_structure(lambda a: tuple(a.shape), inputs)
+        self._check_input_shape(shapes)
+        self._maybe_build(shapes)
+        training = bool(training)
+        outputs, new_state = self.forward(
+            self.get_variables(), inputs, training=training,
+            rng=next_key() if training else None, mask=mask, **kwargs,
+        )
+        if training:
+            self._set_variables({"params": self.get_variables()["params"], "state": new_state})
+        return outputs
+
+    def _check_input_shape(self, input_shape):
+        """Raises a clear error when `input_shape` cannot feed this layer (override per family)."""
+
+    def _infer_output_spec(self, inputs, kwargs):
+        """Output KerasTensor-like specs (shape, dtype) for symbolic `inputs`, traced from `apply`."""
+        var_spec = jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), self.get_variables()
+        )
+        has_none = any(None in t.shape for t in flatten(inputs) if isinstance(t, KerasTensor))
+
+        def trace(size):
+            arg_spec = map_structure(
+                lambda t: jax.ShapeDtypeStruct(_infer_sizes(t.shape, size), t.dtype)
+                if isinstance(t, KerasTensor) else t,
+                inputs,
+            )
+            fn = lambda v, x: self.apply(v, x, training=False, **kwargs)[0]  # noqa: E731
+            return jax.eval_shape(fn, var_spec, arg_spec)
+
+        first = trace(7)
+        leaves_a, treedef = jax.tree_util.tree_flatten(first)
+        if has_none:
+            leaves_b = jax.tree_util.tree_leaves(trace(11))
+            shapes = [
+                tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
+                for a, b in zip(leaves_a, leaves_b)
+            ]
+        else:
+            shapes = [tuple(a.shape) for a in leaves_a]
+        specs = [KerasTensor(s, a.dtype) for s, a in zip(shapes, leaves_a)]
+        return jax.tree_util.tree_unflatten(treedef, specs)
+
+    # ----------------------------------------------------------------------------------------
+    # Variables: this layer's own weights plus its sublayers', nested by sublayer name
+
+    def _own_variables(self):
+        return {"params": self._params, "state": self._state}
+
+    def get_variables(self):
+        """The current weights as a pytree `{"params": {...}, "state": {...}}` (for `apply`)."""
+        params, state = dict(self._params), dict(self._state)
+        for sub in self._sublayers:
+            v = sub.get_variables()
+            if v["params"]:
+                params[sub.name] = v["params"]
+            if v["state"]:
+                state[sub.name] = v["state"]
+        return {"params": params, "state": state}
+
+    def set_variables(self, variables):
+        """Sets the weights from a pytree of the structure `get_variables()` returns.
+
+        Raises:
+            ValueError: if a weight is missing or has another shape.
+        """
+        self._set_variables(variables, creating=False)
+
+    def _set_variables(self, variables, creating):
+        sub_names = {sub.name for sub in self._sublayers}
+        for collection in ("params", "state"):
+            given = variables.get(collection, {})
+            own = getattr(self, "_" + collection)
+            if creating:
+                own.clear()
+                for key, value in given.items():
+                    if key not in sub_names:
+                        own[key] = jnp.asarray(value)
+                continue
+            for key in own:
+                if key not in given:
+                    raise self._error(f"set_variables: missing {collection} weight '{key}'")
+                value = jnp.asarray(given[key], dtype=own[key].dtype)
+                if value.shape != own[key].shape:
+                    raise self._error(
+                        f"weight '{key}' has shape {tuple(own[key].shape)}, got {tuple(value.shape)}"
+                    )
+                own[key] = value
+        for sub in self._sublayers:
+            part = {c: variables.get(c, {}).get(sub.name, {}) for c in ("params", "state")}
+            if creating and not sub.built:
+                sub._set_variables(part, creating=True)
+                sub.built = True
+            else:
+                sub._set_variables(part, creating=False)
+
+    def regularization_loss(self, params):
+        """Sum of the weight regularizers over this layer's trainable weights in `params` (pure)."""
+        total = 0.0
+        if self.trainable:
+            for key, reg in self._weight_regularizers().items():
+                if reg is not None and key in params:
+                    total = total + reg(params[key])
+        for sub in self._sublayers:
+            if sub.name in params:
+                total = total + sub.regularization_loss(params[sub.name])
+        return total
+
+    def apply_constraints(self, params):
+        """`params` with each weight's constraint applied (pure)."""
+        out = dict(params)
+        for key, constraint in self._weight_constraints().items():
+            if constraint is not None and key in out:
+                out[key] = constraint(out[key])
+        for sub in self._sublayers:
+            if sub.name in out:
+                out[sub.name] = sub.apply_constraints(out[sub.name])
+        return out
+
+    def trainable_mask(self, params, parent_trainable=True):
+        """A pytree like `params` whose leaves say whether each weight is trained."""
+        trainable = parent_trainable and self.trainable
+        out = {}
+        for key, value in params.items():
+            sub = next((s for s in self._sublayers if s.name == key), None)
+            if sub is not None and key not in self._params:
+                out[key] = sub.trainable_mask(value, trainable)
+            else:
+                out[key] = jax.tree_util.tree_map(lambda _: trainable, value)
+        return out
+
+    def _weight_regularizers(self):
+        """Maps own weight names to regularizers (override in layers that have them)."""
+        return {}
+
+    def _weight_constraints(self):
+        """Maps own weight names to constraints (override in layers that have them)."""
+        return {}
+
+    # ----------------------------------------------------------------------------------------
+    # Keras's stateful weight API
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for sub in self._sublayers:
+            sub.trainable = value
+
+    @property
+    def weights(self):
+        """All weights: own trainable-kind, own non-trainable-kind, then each sublayer's."""
+        out = [Variable(self, "params", k) for k in self._params]
+        out += [Variable(self, "state", k) for k in self._state]
+        seen = {id(self)}
+        for sub in self._sublayers:
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                out += sub.weights
+        return out
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return self.weights if not self.trainable else [w for w in self.weights if not w.trainable]
+
+    @property
+    def variables(self):
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays, in Keras's order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays in `get_weights()` order.
+
+        Raises:
+            ValueError: if the number of arrays or a shape does not match (naming the layer and both).
+        """
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise self._error(
+                f"set_weights expects a list of {len(current)} weights "
+                f"({[w.name for w in current]}), got {len(weights)}"
+            )
+        for var, value in zip(current, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != var.shape:
+                raise var._layer._error(
+                    f"weight '{var.name}' has shape {var.shape}, got an array of shape {tuple(value.shape)}"
+                )
+        for var, value in zip(current, weights):
+            var.assign(value)
+
+    def count_params(self):
+        """Total number of scalars in the weights.
+
+        Raises:
+            ValueError: if the layer is not built yet.
+        """
+        if not self.built:
+            raise self._error(
+                "count_params() needs the layer built: call it on an input, or give it an input shape"
+            )
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    @property
+    def losses(self):
+        """The weight-regularization losses of the current weights (a list of scalars)."""
+        loss = self.regularization_loss(self.get_variables()["params"])
+        return [] if isinstance(loss, float) and loss == 0.0 else [loss]
+
+    # ----------------------------------------------------------------------------------------
+    # Graph accessors (Keras's layer.input / output / input_shape / output_shape)
+
+    def _node_attr(self, index, attr, label):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic input and thus has no "
+                f"defined {label}."
+            )
+        if index >= len(self._inbound_nodes):
+            raise ValueError(
+                f"Layer '{self.name}' has {len(self._inbound_nodes)} inbound nodes, asked for node {index}"
+            )
+        node = self._inbound_nodes[index]
+        if attr == "input":
+            if node.is_input:
+                return node.outputs
+            return node.call_args
+        return node.outputs
+
+    def _single_node(self, attr, label):
+        if len(self._inbound_nodes) > 1:
+            values = [self._node_attr(i, attr, label) for i in range(len(self._inbound_nodes))]
+            shapes = [map_structure(lambda t: t.shape, v) for v in values]
+            if label.endswith("shape") and all(s == shapes[0] for s in shapes):
+                return values[0]
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of \"layer {label}\" "
+                f"is ill-defined. Use `get_{label.replace(' ', '_')}_at(node_index)` instead."
+            )
+        return self._node_attr(0, attr, label)
+
+    @property
+    def input(self):
+        return self._single_node("input", "input")
+
+    @property
+    def output(self):
+        return self._single_node("output", "output")
+
+    @property
+    def input_shape(self):
+        if not self._inbound_nodes and self._batch_input_shape is not None:
+            return self._batch_input_shape
+        return map_structure(lambda t: t.shape, self._single_node("input", "input shape"))
+
+    @property
+    def output_shape(self):
+        return map_structure(lambda t: t.shape, self._single_node("output", "output shape"))
+
+    def get_input_at(self, node_index):
+        return self._node_attr(node_index, "input", "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attr(node_index, "output", "output")
+
+    def get_input_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_output_at(node_index))
+
+    # ----------------------------------------------------------------------------------------
+    # Config
+
+    def get_config(self):
+        """The constructor arguments as a JSON-friendly dict (Keras keys)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            from jkeras.core import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a layer from `get_config()`'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def map_structure_shapes(fn, shape):
+    """Applies `fn` to each shape tuple in a shape or a list / dict of shapes."""
+    if _is_shape(shape):
+        return fn(tuple(shape))
+    if isinstance(shape, (list, tuple)):
+        return [map_structure_shapes(fn, s) for s in shape]
+    if isinstance(shape, dict):
+        return {k: map_structure_shapes(fn, v) for k, v in shape.items()}
+    raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")

@@ -1,0 +1,150 @@
+"""`Sequential`: a plain stack of layers, each feeding the next.
+
+Once the input shape is known (from the first layer's `input_shape` / `input_dim` /
+`batch_input_shape`, an `InputLayer`, `build`, or the first data seen) the stack is wired as a
+functional graph, so everything a functional `Model` does works the same way.
+"""
+from jkeras.models.functional import Model
+from jkeras.models.input_layer import Input, InputLayer
+from jkeras.models.layer import Layer
+from jkeras.models.node import KerasTensor
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: optional list of layers to add in order.
+        name: optional model name.
+
+    Raises:
+        TypeError: if something that is not a layer is added.
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._stack = []
+        self._input_layer = None
+        self._owned_nodes = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Appends a layer (or an `Input` tensor / `InputLayer` that fixes the input shape).
+
+        Raises:
+            TypeError: if `layer` is not a layer.
+            ValueError: if the layer's name is already in the model.
+        """
+        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history.layer, InputLayer):
+            layer = layer._keras_history.layer
+        if isinstance(layer, InputLayer):
+            if self._stack:
+                raise ValueError(f"Sequential '{self.name}': an InputLayer can only be the first layer")
+            self._input_layer = layer
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential '{self.name}': add() takes a layer instance, got {layer!r} "
+                f"(of type {type(layer).__name__})"
+            )
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(
+                f"Sequential '{self.name}': all layers must have unique names; '{layer.name}' is already in the model"
+            )
+        self._stack.append(layer)
+        if self._input_layer is None and len(self._stack) == 1 and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(
+                batch_shape=layer._batch_input_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
+            )
+        if self._input_layer is not None:
+            if self._output_struct is None:
+                self._rebuild()
+            else:
+                try:
+                    self._extend(layer)
+                except Exception:
+                    self._stack.pop()
+                    raise
+
+    def pop(self):
+        """Removes the last layer.
+
+        Raises:
+            TypeError: if the model has no layers.
+        """
+        if not self._stack:
+            raise TypeError(f"Sequential '{self.name}': there are no layers to pop")
+        layer = self._stack.pop()
+        if self._input_layer is not None:
+            self._rebuild()
+        return layer
+
+    def build(self, input_shape=None):
+        """Wires the stack for inputs of `input_shape` (batch axis included) and creates the weights."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(f"Sequential '{self.name}': build() needs an input_shape")
+        else:
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), name=f"{self.name}_input")
+        self._rebuild()
+
+    def _maybe_build(self, input_shape):
+        if self._input_struct is None:
+            self._build_from_data([input_shape])
+
+    def _build_from_data(self, input_shapes):
+        """Deferred build, from the shape of the first data seen (a list with one shape)."""
+        if self._input_layer is None:
+            shape = input_shapes[0]
+            self.build((None,) + tuple(shape[1:]))
+
+    def _rebuild(self):
+        for layer, node in self._owned_nodes:
+            if node in layer._inbound_nodes:
+                layer._inbound_nodes.remove(node)
+        self._owned_nodes = []
+        self._output_struct = None
+        x = self._input_layer._inbound_nodes[0].outputs
+        if not self._stack:
+            return
+        self._input_tensor = x
+        for layer in self._stack:
+            x = self._call_owned(layer, x)
+        self._init_graph(self._input_tensor, x)
+
+    def _extend(self, layer):
+        x = self._call_owned(layer, self._output_struct)
+        self._init_graph(self._input_tensor, x)
+
+    def _call_owned(self, layer, x):
+        before = len(layer._inbound_nodes)
+        out = layer(x)
+        self._owned_nodes += [(layer, n) for n in layer._inbound_nodes[before:]]
+        return out
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def get_config(self):
+        from jkeras.utils.serialization import serialize_layer
+
+        config = {"name": self.name, "trainable": self.trainable, "layers": []}
+        if self._input_layer is not None:
+            config["layers"].append(serialize_layer(self._input_layer))
+        config["layers"] += [serialize_layer(layer) for layer in self._stack]
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from jkeras.utils.serialization import deserialize_layer
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config["layers"]:
+            model.add(deserialize_layer(layer_config, custom_objects=custom_objects))
+        return model
+
+
+def _input_dtype(layer):
+    return getattr(layer, "input_dtype", None)

@@ -1,0 +1,502 @@
+"""`compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` methods (the shell around core.step).
+
+The per-step Python path is kept thin: array data is put on the device once per call, each epoch's
+row order is drawn on the device, and one jitted call gathers its own batch(es) and runs the step
+(`steps_per_execution` steps inside one `lax.scan`). Values reach the host only at the end of an
+epoch or when a callback asks for them.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras import callbacks as callbacks_module
+from jkeras.core import step as core_step
+from jkeras.models import data_adapter
+from jkeras.utils.random import next_key
+
+
+class Trainer:
+    """Mixin giving a model Keras's training and inference methods."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.steps_per_execution = 1
+        self.run_eagerly = False
+        self._compile_args = None
+        self._spec = None
+        self._spec_key = None
+        self._jit_cache = {}
+        self._on_batch_metrics = None
+
+    # ----------------------------------------------------------------------------------------
+    # compile
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                sample_weight_mode=None, target_tensors=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name (e.g. "adam"), a `jkeras.optimizers` instance, or an optax
+                `GradientTransformation`.
+            loss: name, function `f(y_true, y_pred)`, `Loss` instance, or a list / dict of them per output.
+            metrics: list of metric names, functions or `Metric`s (a list of lists or a dict per output).
+            loss_weights: list or dict of scalars weighting each output's loss.
+            weighted_metrics: metrics that also receive `sample_weight` / `class_weight`.
+            run_eagerly: run steps without `jax.jit` (for debugging).
+            steps_per_execution: number of batches run inside one compiled call.
+            jit_compile: False is the same as `run_eagerly=True`.
+
+        Raises:
+            ValueError: for an unknown optimizer, loss or metric name (listing the valid ones), or a
+                bad `steps_per_execution`.
+        """
+        from jkeras import losses as losses_module
+        from jkeras import metrics as metrics_module
+        from jkeras import optimizers as optimizers_module
+
+        del sample_weight_mode, target_tensors
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be an int >= 1, got {steps_per_execution!r}")
+        self.optimizer = optimizers_module.get(optimizer)
+        for leaf in _leaves(loss):
+            if leaf is not None and not (isinstance(leaf, str) and leaf.lower() in ("crossentropy", "ce")):
+                losses_module.get(leaf)
+        for leaf in _leaves(metrics) + _leaves(weighted_metrics):
+            if not (isinstance(leaf, str) and leaf.lower() in ("accuracy", "acc", "crossentropy", "ce")):
+                metrics_module.get(leaf)
+        self._compile_args = {
+            "loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+            "weighted_metrics": weighted_metrics,
+        }
+        self.loss = loss
+        self.run_eagerly = bool(run_eagerly) or jit_compile is False
+        self.steps_per_execution = steps_per_execution
+        self.compiled = True
+        self._spec = None
+        self._jit_cache = {}
+        self._on_batch_metrics = None
+
+    def _assert_compiled(self, method):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call `compile()` before using the model: `{method}` needs a loss and an "
+                "optimizer, e.g. model.compile(optimizer='adam', loss='mse')."
+            )
+
+    @property
+    def metrics_names(self):
+        """Names of the values `evaluate` returns: "loss" first, then the metrics."""
+        if self._spec is None:
+            return ["loss"] if self.compiled else []
+        return _log_names(self._spec)
+
+    # ----------------------------------------------------------------------------------------
+    # The compiled pieces
+
+    def _flat_apply(self, variables, x, training=False, rng=None):
+        outputs, state, masks = self.apply_with_masks(variables, x, training=training, rng=rng)
+        flat = outputs if isinstance(outputs, list) else (
+            list(outputs.values()) if isinstance(outputs, dict) else [outputs]
+        )
+        return flat, state, masks
+
+    def _ensure_spec(self, y_list):
+        """Builds (or reuses) the StepSpec for targets shaped like `y_list`."""
+        params = self.get_variables()["params"]
+        mask = self.trainable_mask(params)
+        mask_leaves = tuple(jax.tree_util.tree_leaves(mask))
+        key = (mask_leaves, jax.tree_util.tree_structure(mask))
+        if self._spec is not None and self._spec_key == key:
+            return self._spec
+        from jkeras.models.compile_utils import resolve_outputs
+
+        outputs = resolve_outputs(self, y_list, **self._compile_args)
+        self._spec = core_step.StepSpec(
+            apply=self._flat_apply,
+            outputs=outputs,
+            transform=self.optimizer.transform,
+            regularization=self.regularization_loss,
+            constraints=self.apply_constraints,
+            trainable_mask=mask,
+        )
+        self._spec_key = key
+        self._jit_cache = {}
+        return self._spec
+
+    def _jit(self, key, make, donate=False):
+        fn = self._jit_cache.get(key)
+        if fn is None:
+            fn = make()
+            if not self.run_eagerly:
+                fn = jax.jit(fn, donate_argnums=(0,) if donate else ())
+            self._jit_cache[key] = fn
+        return fn
+
+    def _train_fn(self, num_steps, batch_size):
+        spec = self._spec
+        return self._jit(
+            ("train", num_steps, batch_size),
+            lambda: core_step.indexed(core_step.make_train_step(spec), num_steps, batch_size),
+            donate=True,
+        )
+
+    def _eval_fn(self, num_steps, batch_size):
+        eval_step = core_step.make_eval_step(self._spec)
+
+        def step(carry, batch):
+            variables, metric_state = carry
+            metric_state, logs = eval_step(variables, metric_state, batch)
+            return (variables, metric_state), logs
+
+        return self._jit(("eval", num_steps, batch_size), lambda: core_step.indexed(step, num_steps, batch_size))
+
+    def _predict_fn(self, batch_size):
+        predict_step = core_step.make_predict_step(self._flat_apply)
+
+        def make():
+            def run(variables, data, order, start):
+                x = core_step.gather_batch(data, order, start, batch_size)
+                return predict_step(variables, x)
+
+            return run
+
+        return self._jit(("predict", batch_size), make)
+
+    def _train_state(self, rng):
+        variables = self.get_variables()
+        trainable, _ = core_step.partition(variables["params"], self._spec.trainable_mask)
+        structure = jax.tree_util.tree_structure(trainable)
+        if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
+            self.optimizer.state = self.optimizer.transform.init(trainable)
+            self._opt_structure = structure
+        return core_step.fresh_copy(core_step.TrainState(
+            variables["params"], variables["state"], self.optimizer.state,
+            core_step.init_metrics(self._spec), rng,
+        ))
+
+    def _write_back(self, ts, copy):
+        params, state, opt_state = ts.params, ts.state, ts.opt_state
+        if copy:
+            params, state, opt_state = core_step.fresh_copy((params, state, opt_state))
+        self.set_variables({"params": params, "state": state})
+        self.optimizer.state = opt_state
+
+    # ----------------------------------------------------------------------------------------
+    # fit
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains the model for a number of epochs.
+
+        Args:
+            x: input data: an array, a list of arrays, or a dict keyed by input name.
+            y: target data, in the same forms keyed by output.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train (training runs `initial_epoch`..`epochs - 1`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" is 1.
+            callbacks: list of `jkeras.callbacks.Callback`.
+            validation_split: fraction in [0, 1) of the data (taken from the end, before shuffling)
+                held out for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight_val)`.
+            shuffle: shuffle the rows each epoch (True), shuffle batch-sized blocks ("batch"), or not.
+            class_weight: dict class index -> weight applied to the loss.
+            sample_weight: array of per-sample loss weights.
+            initial_epoch: epoch to start from (to resume training).
+            steps_per_epoch: batches per epoch (cycling through the data) instead of one pass.
+            validation_steps: number of validation batches per evaluation.
+            validation_batch_size: batch size for validation (defaults to `batch_size`).
+            validation_freq: validate every this many epochs (an int) or at these epochs (a list).
+
+        Returns:
+            A `History` whose `.history` maps "loss", each metric and "val_*" to per-epoch lists.
+
+        Raises:
+            RuntimeError: if the model is not compiled.
+            ValueError: for inconsistent or misshaped data and out-of-range arguments.
+        """
+        self._assert_compiled("fit")
+        epochs = kwargs.pop("nb_epoch", epochs)
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        batch_size = data_adapter.check_batch_size(batch_size, steps_per_epoch)
+        if not 0.0 <= float(validation_split) < 1.0:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "fit")
+        if validation_split and validation_data is None:
+            data, val_data = data_adapter.split(data, validation_split)
+        elif validation_data is not None:
+            val_data = data_adapter.unpack_validation(self, validation_data)
+        else:
+            val_data = None
+        self._ensure_spec(data.y)
+        num_samples = data.num_samples
+        if steps_per_epoch is None:
+            full_steps, remainder = divmod(num_samples, batch_size)
+        else:
+            full_steps, remainder = int(steps_per_epoch), 0
+        steps = full_steps + (1 if remainder else 0)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        device_data = data.to_device()
+        val_device = val_data.to_device() if val_data is not None else None
+
+        cbs = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps,
+        )
+        self.stop_training = False
+        rng = next_key()
+        shuffle_key, step_key = jax.random.split(rng)
+        ts = self._train_state(step_key)
+        logs = {}
+        spe = self.steps_per_execution
+        want_batch_begin = cbs.wants("on_train_batch_begin")
+        cbs.on_train_begin()
+        try:
+            for epoch in range(initial_epoch, epochs):
+                ts = self._sync_optimizer(ts, cbs.on_epoch_begin, epoch)
+                order = data_adapter.epoch_order(
+                    num_samples, shuffle, batch_size, jax.random.fold_in(shuffle_key, epoch)
+                )
+                ts = ts._replace(metrics=core_step.fresh_copy(core_step.init_metrics(self._spec)))
+                step = 0
+                while step < steps:
+                    if step < full_steps:
+                        count, size = min(spe, full_steps - step), batch_size
+                    else:
+                        count, size = 1, remainder
+                    if want_batch_begin:
+                        ts = self._sync_optimizer(ts, cbs.on_train_batch_begin, step)
+                    ts, logs = self._train_fn(count, size)(ts, device_data, order, step * batch_size)
+                    step += count
+                    ts = self._sync_optimizer(ts, cbs.on_train_batch_end, step - 1, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = self._host_logs(logs)
+                self._write_back(ts, copy=True)
+                if val_device is not None and _should_validate(epoch, validation_freq):
+                    val_logs = self._evaluate_device(
+                        val_device, validation_batch_size or batch_size, validation_steps, None
+                    )
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                ts = self._sync_optimizer(ts, cbs.on_epoch_end, epoch, epoch_logs)
+                logs = epoch_logs
+                if self.stop_training:
+                    break
+        finally:
+            self._write_back(ts, copy=False)
+        cbs.on_train_end(logs)
+        return self.history
+
+    def _sync_optimizer(self, ts, hook, *args):
+        """Runs a callback hook with the optimizer state visible to it (learning-rate changes)."""
+        self.optimizer.state = ts.opt_state
+        hook(*args)
+        return ts._replace(opt_state=self.optimizer.state)
+
+    # ----------------------------------------------------------------------------------------
+    # evaluate / predict
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Returns the loss and metric values of the model on the given data.
+
+        Args:
+            x, y, sample_weight: as in `fit`.
+            batch_size: samples per batch (default 32).
+            verbose: 0 or 1 ("auto" is 1).
+            steps: number of batches to evaluate (default: the whole data once).
+            callbacks: list of callbacks (test hooks are called).
+            return_dict: return a dict name -> value instead of a list.
+
+        Returns:
+            The loss (a float) when there are no metrics, else a list in `metrics_names` order,
+            or a dict when `return_dict=True`.
+        """
+        self._assert_compiled("evaluate")
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
+        batch_size = data_adapter.check_batch_size(batch_size, steps)
+        data = data_adapter.prepare(self, x, y, sample_weight, None, "evaluate")
+        self._ensure_spec(data.y)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1,
+                                            steps=steps or -(-data.num_samples // batch_size))
+        logs = self._evaluate_device(data.to_device(), batch_size, steps, cbs)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_device(self, device_data, batch_size, steps, cbs):
+        num_samples = device_data.num_samples
+        if steps is None:
+            full_steps, remainder = divmod(num_samples, batch_size)
+        else:
+            full_steps, remainder = int(steps), 0
+        order = jnp.arange(num_samples)
+        variables = self.get_variables()
+        carry = (variables, core_step.fresh_copy(core_step.init_metrics(self._spec)))
+        logs = {}
+        if cbs is not None:
+            cbs.on_test_begin()
+        step = 0
+        spe = self.steps_per_execution
+        while step < full_steps + (1 if remainder else 0):
+            if step < full_steps:
+                count, size = min(spe, full_steps - step), batch_size
+            else:
+                count, size = 1, remainder
+            carry, logs = self._eval_fn(count, size)(carry, device_data, order, step * batch_size)
+            step += count
+            if cbs is not None:
+                cbs.on_test_batch_end(step - 1, logs)
+        logs = self._host_logs(logs)
+        if cbs is not None:
+            cbs.on_test_end(logs)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Computes the model's outputs for the inputs `x`, batch by batch.
+
+        Args:
+            x: an array, a list of arrays, or a dict keyed by input name.
+            batch_size: samples per batch (default 32).
+            verbose: 0 or 1 ("auto" is 1).
+            steps: number of batches to predict (default: all of `x`).
+            callbacks: list of callbacks (predict hooks are called).
+
+        Returns:
+            NumPy array(s) shaped like the model's outputs (a list / dict for several outputs).
+        """
+        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
+            kwargs.pop(legacy, None)
+        if kwargs:
+            raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
+        batch_size = data_adapter.check_batch_size(batch_size, steps)
+        data = data_adapter.prepare(self, x, None, None, None, "predict")
+        device_data = data.to_device()
+        num_samples = data.num_samples
+        if steps is not None:
+            num_samples = min(num_samples, int(steps) * batch_size)
+        num_batches = -(-num_samples // batch_size)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1, steps=num_batches)
+        fn = self._predict_fn(batch_size)
+        order = jnp.arange(device_data.num_samples)
+        variables = self.get_variables()
+        cbs.on_predict_begin()
+        chunks = []
+        for b in range(num_batches):
+            chunks.append(fn(variables, device_data.x, order, b * batch_size))
+            cbs.on_predict_batch_end(b, None)
+        cbs.on_predict_end()
+        outputs = [
+            np.asarray(jnp.concatenate([c[i] for c in chunks], axis=0))[:num_samples]
+            for i in range(len(self.outputs))
+        ]
+        return self._restructure_outputs(outputs)
+
+    def _restructure_outputs(self, flat):
+        if isinstance(self._output_struct, dict):
+            return dict(zip(self._output_struct.keys(), flat))
+        if isinstance(self._output_struct, list):
+            return flat
+        return flat[0]
+
+    # ----------------------------------------------------------------------------------------
+    # *_on_batch
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """Runs one gradient update on one batch.
+
+        Returns:
+            The loss, or a list `[loss, *metrics]` (a dict with `return_dict=True`).
+        """
+        self._assert_compiled("train_on_batch")
+        data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "train_on_batch")
+        self._ensure_spec(data.y)
+        ts = self._train_state(next_key())
+        if not reset_metrics and self._on_batch_metrics is not None:
+            ts = ts._replace(metrics=self._on_batch_metrics)
+        fn = self._jit(("train_on_batch",), lambda: core_step.make_train_step(self._spec), donate=True)
+        ts, logs = fn(ts, data.to_device().batch())
+        self._write_back(ts, copy=False)
+        self._on_batch_metrics = None if reset_metrics else ts.metrics
+        return self._format_logs(self._host_logs(logs), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """Evaluates the model on one batch.
+
+        Returns:
+            The loss, or a list `[loss, *metrics]` (a dict with `return_dict=True`).
+        """
+        self._assert_compiled("test_on_batch")
+        data = data_adapter.prepare(self, x, y, sample_weight, None, "test_on_batch")
+        self._ensure_spec(data.y)
+        fn = self._jit(("test_on_batch",), lambda: core_step.make_eval_step(self._spec))
+        metric_state = core_step.init_metrics(self._spec)
+        if not reset_metrics and self._on_batch_metrics is not None:
+            metric_state = self._on_batch_metrics
+        metric_state, logs = fn(self.get_variables(), metric_state, data.to_device().batch())
+        self._on_batch_metrics = None if reset_metrics else metric_state
+        return self._format_logs(self._host_logs(logs), return_dict)
+
+    def predict_on_batch(self, x):
+        """Returns the model's outputs for one batch `x` as NumPy array(s)."""
+        data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
+        fn = self._jit(("predict_on_batch",), lambda: core_step.make_predict_step(self._flat_apply))
+        outputs = fn(self.get_variables(), data.to_device().x)
+        return self._restructure_outputs([np.asarray(o) for o in outputs])
+
+    def _host_logs(self, logs):
+        """Device logs -> floats in `metrics_names` order (one host sync)."""
+        host = callbacks_module.to_host(logs)
+        return {name: host[name] for name in self.metrics_names if name in host}
+
+    def _format_logs(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    # Keras 1 / 2 generator spellings live in data_adapter once generators are supported.
+
+
+def _leaves(structure):
+    if structure is None:
+        return []
+    if isinstance(structure, dict):
+        return [leaf for v in structure.values() for leaf in _leaves(v)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for v in structure for leaf in _leaves(v)]
+    return [structure]
+
+
+def _log_names(spec):
+    names = ["loss"]
+    if len(spec.outputs) > 1:
+        names += [f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
+    for out in spec.outputs:
+        names += [log_name for log_name, _, _ in out.metrics]
+    return names
+
+
+def _should_validate(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq

@@ -1,0 +1,40 @@
+"""NumPy helpers Keras users reach for: `to_categorical`, `normalize`."""
+import numpy as np
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """Converts a class vector of ints to a one-hot matrix.
+
+    Args:
+        y: array-like of non-negative ints, any shape; a trailing axis of size 1 is dropped.
+        num_classes: total number of classes; `max(y) + 1` when None.
+        dtype: dtype of the result.
+
+    Returns:
+        A NumPy array of shape `y.shape + (num_classes,)`.
+
+    Raises:
+        ValueError: if a label is negative or not below `num_classes`.
+    """
+    y = np.asarray(y, dtype="int64")
+    if y.ndim > 1 and y.shape[-1] == 1:
+        y = y.reshape(y.shape[:-1])
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical: labels must be >= 0, got {int(y.min())}")
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    if y.size and y.max() >= num_classes:
+        raise ValueError(
+            f"to_categorical: label {int(y.max())} is out of range for num_classes={num_classes}"
+        )
+    out = np.zeros(y.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, y[..., None], 1, axis=-1)
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)

@@ -1,0 +1,90 @@
+"""`model.summary()`: the classic Keras table of layers, output shapes and parameter counts."""
+import numpy as np
+
+
+def _count(weights):
+    return int(sum(np.prod(w.shape, dtype=np.int64) for w in weights))
+
+
+def _shape_text(layer, model):
+    try:
+        shape = layer.output_shape if layer is not model else model.output_shape
+    except (AttributeError, ValueError):
+        return "multiple"
+    return str(shape).replace("'", "")
+
+
+def _row(fields, positions):
+    line = ""
+    for i, field in enumerate(fields):
+        if i > 0:
+            line = line[:-1] + " "
+        line += str(field)
+        line = line[: positions[i]]
+        line += " " * (positions[i] - len(line))
+    return line
+
+
+def _is_chain(model):
+    if type(model).__name__ == "Sequential":
+        return True
+    for layer in model.layers:
+        nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
+        if len(nodes) > 1 or any(len(n.input_tensors) > 1 for n in nodes):
+            return False
+    return True
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None):
+    """Prints (or passes to `print_fn`, line by line) the summary table of `model`.
+
+    Raises:
+        ValueError: if the model is not built.
+    """
+    if not model.built or model._input_struct is None:
+        raise ValueError(
+            f"Model '{model.name}' has not been built yet, so summary() cannot show shapes: give the first "
+            "layer an `input_shape`, call `build(input_shape)`, or call the model on data first."
+        )
+    print_fn = print_fn or print
+    chain = _is_chain(model)
+    if chain:
+        line_length = line_length or 65
+        positions = positions or [0.45, 0.85, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+    else:
+        line_length = line_length or 98
+        positions = positions or [0.33, 0.55, 0.67, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+
+    print_fn(f'Model: "{model.name}"')
+    print_fn("_" * line_length)
+    print_fn(_row(header, positions))
+    print_fn("=" * line_length)
+    layers = model.layers
+    for i, layer in enumerate(layers):
+        name = f"{layer.name} ({type(layer).__name__})"
+        params = _count(layer.weights) if layer.built else 0
+        fields = [name, _shape_text(layer, model), params]
+        if chain:
+            print_fn(_row(fields, positions))
+        else:
+            sources = []
+            for node in layer._inbound_nodes:
+                if node not in model._nodes:
+                    continue
+                for t in node.input_tensors:
+                    src, node_index, tensor_index = t._keras_history
+                    sources.append(f"{src.name}[{node_index}][{tensor_index}]")
+            print_fn(_row(fields + [sources[0] if sources else ""], positions))
+            for source in sources[1:]:
+                print_fn(_row(["", "", "", source], positions))
+        print_fn(("=" if i == len(layers) - 1 else "_") * line_length)
+    trainable = _count(model.trainable_weights)
+    total = _count(model.weights)
+    print_fn(f"Total params: {total:,}")
+    print_fn(f"Trainable params: {trainable:,}")
+    print_fn(f"Non-trainable params: {total - trainable:,}")
+    print_fn("_" * line_length)

@@ -1,0 +1,271 @@
+"""Building Sequential and functional models; the layer / model introspection API."""
+import io
+import contextlib
+
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+from jkeras import layers
+
+RNG = np.random.default_rng(1)
+
+
+def rand(*shape):
+    return RNG.standard_normal(shape).astype("float32")
+
+
+# ------------------------------------------------------------------------------------------
+# Sequential
+
+
+@pytest.mark.parametrize("first", [
+    lambda: layers.Dense(4, input_shape=(3,)),
+    lambda: layers.Dense(4, input_dim=3),
+    lambda: layers.Dense(4, batch_input_shape=(None, 3)),
+])
+def test_sequential_first_layer_shape_forms(first):
+    model = jkeras.Sequential([first(), layers.Dense(2)])
+    assert model.input_shape == (None, 3)
+    assert model.output_shape == (None, 2)
+    assert model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
+
+
+def test_sequential_batch_size_is_kept():
+    model = jkeras.Sequential([layers.Dense(4, input_shape=(3,), batch_size=8)])
+    assert model.input_shape == (8, 3)
+
+
+def test_sequential_add_and_pop():
+    model = jkeras.Sequential()
+    model.add(layers.Dense(5, input_shape=(3,)))
+    model.add(layers.Dense(2))
+    assert [type(l).__name__ for l in model.layers] == ["Dense", "Dense"]
+    assert model.output_shape == (None, 2)
+    model.pop()
+    assert model.output_shape == (None, 5)
+    assert len(model.layers) == 1
+
+
+def test_sequential_add_input_tensor():
+    model = jkeras.Sequential()
+    model.add(jkeras.Input(shape=(6,)))
+    model.add(layers.Dense(2))
+    assert model.input_shape == (None, 6)
+
+
+def test_sequential_deferred_build_on_first_call():
+    model = jkeras.Sequential([layers.Dense(4), layers.Dense(1)])
+    assert not model.weights
+    y = model(rand(5, 7))
+    assert y.shape == (5, 1)
+    assert model.input_shape == (None, 7)
+    assert [w.shape for w in model.weights] == [(7, 4), (4,), (4, 1), (1,)]
+
+
+def test_sequential_deferred_build_on_fit():
+    model = jkeras.Sequential([layers.Dense(3, activation="relu"), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(rand(16, 5), rand(16, 1), epochs=1, verbose=0)
+    assert model.input_shape == (None, 5)
+
+
+def test_sequential_rejects_non_layers_and_duplicate_names():
+    model = jkeras.Sequential()
+    with pytest.raises(TypeError, match="layer instance"):
+        model.add("dense")
+    model.add(layers.Dense(1, name="same", input_shape=(2,)))
+    with pytest.raises(ValueError, match="unique"):
+        model.add(layers.Dense(1, name="same"))
+
+
+def test_layer_input_output_attributes():
+    model = jkeras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
+    first, second = model.layers
+    assert first.input_shape == (None, 3) and first.output_shape == (None, 4)
+    assert second.input is first.output
+    assert model.get_layer(index=1) is second
+    assert model.get_layer(name=second.name) is second
+    with pytest.raises(ValueError, match="no layer named"):
+        model.get_layer("nope")
+
+
+# ------------------------------------------------------------------------------------------
+# Functional
+
+
+def test_functional_multi_input_multi_output():
+    a = jkeras.Input(shape=(4,), name="a")
+    b = jkeras.Input(batch_shape=(None, 3), name="b")
+    h = layers.Dense(5, activation="relu", name="h")(a)
+    out1 = layers.Dense(1, name="out1")(h)
+    out2 = layers.Dense(2, name="out2")(b)
+    model = jkeras.Model(inputs=[a, b], outputs=[out1, out2])
+    assert model.input_shape == [(None, 4), (None, 3)]
+    assert model.output_shape == [(None, 1), (None, 2)]
+    assert model.input_names == ["a", "b"] and model.output_names == ["out1", "out2"]
+    xa, xb = rand(6, 4), rand(6, 3)
+    y1, y2 = model.predict([xa, xb], verbose=0)
+    y1d, y2d = model.predict({"a": xa, "b": xb}, verbose=0)
+    np.testing.assert_allclose(y1, y1d)
+    kh, bh = model.get_layer("h").get_weights()
+    k1, b1 = model.get_layer("out1").get_weights()
+    np.testing.assert_allclose(y1, np.maximum(xa @ kh + bh, 0) @ k1 + b1, rtol=1e-5, atol=1e-5)
+    k2, b2 = model.get_layer("out2").get_weights()
+    np.testing.assert_allclose(y2, xb @ k2 + b2, rtol=1e-5, atol=1e-5)
+
+
+def test_functional_keras1_input_output_spelling():
+    x = jkeras.Input((3,))
+    y = layers.Dense(2)(x)
+    model = jkeras.Model(input=x, output=y)
+    assert model.output_shape == (None, 2)
+
+
+def test_input_dtype_and_name():
+    x = jkeras.Input(shape=(5,), dtype="int32", name="tokens")
+    assert x.dtype == "int32" and x.shape == (None, 5)
+    assert x._keras_history.layer.name == "tokens"
+
+
+def test_graph_disconnected_raises():
+    a, b = jkeras.Input((3,)), jkeras.Input((3,))
+    out = layers.Dense(1)(b)
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        jkeras.Model(a, out)
+
+
+def test_duplicate_layer_names_raise():
+    x = jkeras.Input((3,))
+    y = layers.Dense(2, name="twin")(x)
+    y = layers.Dense(2, name="twin")(y)
+    with pytest.raises(ValueError, match='"twin" is used 2 times'):
+        jkeras.Model(x, y)
+
+
+def test_shared_layer_has_two_nodes():
+    shared = layers.Dense(3, name="shared")
+    a, b = jkeras.Input((4,)), jkeras.Input((4,))
+    ya, yb = shared(a), shared(b)
+    assert shared.get_output_at(0) is ya and shared.get_output_at(1) is yb
+    assert shared.get_input_shape_at(1) == (None, 4)
+    with pytest.raises(AttributeError, match="multiple inbound nodes"):
+        shared.output
+    model = jkeras.Model([a, b], [ya, yb])
+    assert len(model.weights) == 2
+
+
+def test_layer_order_and_weight_order_match_keras():
+    def build(lib):
+        a = lib.Input((4,), name="a")
+        b = lib.Input((3,), name="b")
+        x = lib.layers.Dense(5, name="x")(a)
+        y = lib.layers.Dense(5, name="y")(b)
+        z = lib.layers.Dense(2, name="z")(x)
+        w = lib.layers.Dense(2, name="w")(y)
+        return lib.Model([a, b], [z, w])
+
+    ours, ref = build(jkeras), build(keras)
+    assert [l.name for l in ours.layers] == [l.name for l in ref.layers]
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in ref.get_weights()]
+    ours.set_weights(ref.get_weights())
+    xa, xb = rand(2, 4), rand(2, 3)
+    for o, r in zip(ours.predict([xa, xb], verbose=0), ref.predict([xa, xb], verbose=0)):
+        np.testing.assert_allclose(o, r, rtol=1e-5, atol=1e-5)
+
+
+def test_nested_model_shares_weights():
+    inner = jkeras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)], name="inner")
+    x = jkeras.Input((3,))
+    outer = jkeras.Model(x, layers.Dense(1)(inner(x)))
+    assert [w.path for w in outer.weights][:4] == [w.path for w in inner.weights]
+    data = rand(5, 3)
+    h = inner.predict(data, verbose=0)
+    kernel, bias = outer.layers[-1].get_weights()
+    np.testing.assert_allclose(outer.predict(data, verbose=0), h @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------
+# Weights API
+
+
+def test_get_set_weights_match_keras_and_outputs_agree():
+    def build(lib):
+        return lib.Sequential([lib.layers.Input((6,)), lib.layers.Dense(5, activation="relu"),
+                               lib.layers.Dense(3, activation="softmax")])
+
+    ours, ref = build(jkeras), build(keras)
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in ref.get_weights()]
+    ours.set_weights(ref.get_weights())
+    x = rand(4, 6)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_set_weights_wrong_shape_names_layer_and_both_shapes():
+    model = jkeras.Sequential([layers.Dense(4, input_shape=(3,), name="d1")])
+    with pytest.raises(ValueError, match=r"d1.*kernel.*\(3, 4\).*\(3, 5\)"):
+        model.set_weights([np.zeros((3, 5)), np.zeros(4)])
+    with pytest.raises(ValueError, match="expects a list of 2 weights"):
+        model.set_weights([np.zeros((3, 4))])
+    assert model.get_weights()[0].shape == (3, 4)
+
+
+def test_trainable_flag_moves_weights_between_lists():
+    model = jkeras.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
+    assert len(model.trainable_weights) == 4 and not model.non_trainable_weights
+    model.layers[0].trainable = False
+    assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+    model.trainable = False
+    assert not model.trainable_weights and len(model.non_trainable_weights) == 4
+
+
+def test_count_params_unbuilt_raises():
+    with pytest.raises(ValueError, match="built"):
+        layers.Dense(3).count_params()
+
+
+# ------------------------------------------------------------------------------------------
+# summary
+
+
+def _summary(model):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        model.summary()
+    return buf.getvalue()
+
+
+def test_summary_sequential_table():
+    model = jkeras.Sequential(
+        [layers.Dense(16, input_shape=(8,), name="hidden"), layers.Dropout(0.5, name="drop"),
+         layers.Dense(3, name="out")], name="clf",
+    )
+    text = _summary(model)
+    assert 'Model: "clf"' in text
+    lines = text.splitlines()
+    assert any(l.startswith("Layer (type)") and "Output Shape" in l and "Param #" in l for l in lines)
+    rows = {l.split()[0]: l for l in lines if l.split() and l.split()[0] in ("hidden", "drop", "out")}
+    assert "(Dense)" in rows["hidden"] and "(None, 16)" in rows["hidden"] and rows["hidden"].split()[-1] == str(8 * 16 + 16)
+    assert rows["drop"].split()[-1] == "0"
+    assert rows["out"].split()[-1] == str(16 * 3 + 3)
+    total = 8 * 16 + 16 + 16 * 3 + 3
+    assert f"Total params: {total:,}" in text
+    assert f"Trainable params: {total:,}" in text
+    assert "Non-trainable params: 0" in text
+    assert all(len(l) <= 65 for l in lines)
+
+
+def test_summary_counts_frozen_as_non_trainable_and_shows_connections():
+    a, b = jkeras.Input((4,), name="a"), jkeras.Input((4,), name="b")
+    shared = layers.Dense(2, name="shared")
+    model = jkeras.Model([a, b], [shared(a), shared(b)])
+    shared.trainable = False
+    text = _summary(model)
+    assert "Connected to" in text and "a[0][0]" in text and "b[0][0]" in text
+    assert "Trainable params: 0" in text and "Non-trainable params: 10" in text
+
+
+def test_summary_unbuilt_model_raises():
+    with pytest.raises(ValueError, match="not been built"):
+        jkeras.Sequential([layers.Dense(2)]).summary()
