@@ -240,8 +240,93 @@ class Model(Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable}
-        return config
+        """The graph as Keras 3 writes it: layers with their inbound nodes, input and output layers."""
+        from jkeras.utils.serialization import serialize_layer
+
+        self._require_graph("get_config")
+        node_ids = {}
+        for layer in self._layers:
+            own = [n for n in layer._inbound_nodes if n in self._nodes or n.is_input]
+            for index, node in enumerate(own):
+                node_ids[id(node)] = index
+
+        def ref(t):
+            layer, node_index, tensor_index = t._keras_history
+            return [layer.name, node_ids[id(layer._inbound_nodes[node_index])], tensor_index]
+
+        def tensor_config(t):
+            if not isinstance(t, KerasTensor):
+                return t
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(t.shape), "dtype": t.dtype, "keras_history": ref(t)}}
+
+        layer_configs = []
+        for layer in self._layers:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [
+                {"args": [map_structure(tensor_config, n.call_args)], "kwargs": dict(n.call_kwargs)}
+                for n in layer._inbound_nodes if n in self._nodes
+            ]
+            layer_configs.append(entry)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": map_structure(ref, self._input_struct),
+            "output_layers": map_structure(ref, self._output_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a functional model from `get_config()` (Keras 3's format, or Keras 2's nested lists).
+
+        Raises:
+            ValueError: for an unknown layer class or a node that references a missing tensor.
+        """
+        from jkeras.utils.serialization import deserialize_layer
+
+        created = {}
+        pending = []
+        for entry in config["layers"]:
+            layer = deserialize_layer(entry, custom_objects=custom_objects)
+            created[entry.get("name", layer.name)] = layer
+            pending += [(layer, node) for node in _normalize_nodes(entry.get("inbound_nodes", []))]
+        outputs_of = {name: [n.outputs for n in layer._inbound_nodes if n.is_input]
+                      for name, layer in created.items()}
+
+        def resolve(item):
+            if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+                name, node_index, tensor_index = item["config"]["keras_history"]
+                produced = outputs_of.get(name, [])
+                if node_index >= len(produced):
+                    raise KeyError(name)
+                return flatten(produced[node_index])[tensor_index]
+            return item
+
+        while pending:
+            progressed, waiting = False, []
+            for layer, (args, kwargs) in pending:
+                try:
+                    inputs = _map_config(resolve, args)
+                except KeyError:
+                    waiting.append((layer, (args, kwargs)))
+                    continue
+                outputs_of[layer.name].append(layer(inputs, **kwargs))
+                progressed = True
+            if not progressed:
+                missing = sorted({layer.name for layer, _ in waiting})
+                raise ValueError(f"Model config: the inputs of layer(s) {missing} can never be computed")
+            pending = waiting
+
+        def tensor_of(ref):
+            name, node_index, tensor_index = ref[:3]
+            return flatten(outputs_of[name][node_index])[tensor_index]
+
+        inputs = _map_refs(tensor_of, config["input_layers"])
+        outputs = _map_refs(tensor_of, config["output_layers"])
+        return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
+                   trainable=config.get("trainable", True))
 
 
 def _map_graph(inputs, outputs):
@@ -310,3 +395,44 @@ def _map_graph(inputs, outputs):
         layers.extend(sorted(by_depth[d], key=lambda layer: first_seen[id(layer)]))
     nodes = [node for node in ordered if not node.is_input]
     return nodes, layers
+
+
+def _is_ref(value):
+    return (isinstance(value, (list, tuple)) and len(value) >= 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) for v in value[1:3]))
+
+
+def _map_refs(fn, refs):
+    """Maps `fn` over `[name, node_index, tensor_index]` references in a list / dict structure."""
+    if _is_ref(refs):
+        return fn(refs)
+    if isinstance(refs, dict):
+        return {k: _map_refs(fn, v) for k, v in refs.items()}
+    out = [_map_refs(fn, r) for r in refs]
+    return out
+
+
+def _map_config(fn, structure):
+    if isinstance(structure, dict) and structure.get("class_name") == "__keras_tensor__":
+        return fn(structure)
+    if isinstance(structure, list):
+        return [_map_config(fn, s) for s in structure]
+    if isinstance(structure, dict):
+        return {k: _map_config(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def _normalize_nodes(inbound_nodes):
+    """(args, kwargs) per node, from Keras 3 dicts or Keras 2 `[[name, node, tensor, kwargs], ...]`."""
+    nodes = []
+    for node in inbound_nodes:
+        if isinstance(node, dict):
+            args = node.get("args", [])
+            nodes.append((args[0] if len(args) == 1 else args, node.get("kwargs", {})))
+            continue
+        tensors = [
+            {"class_name": "__keras_tensor__", "config": {"keras_history": list(item[:3])}} for item in node
+        ]
+        kwargs = node[0][3] if node and len(node[0]) > 3 and node[0][3] else {}
+        nodes.append((tensors[0] if len(tensors) == 1 else tensors, kwargs))
+    return nodes

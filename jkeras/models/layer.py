@@ -522,8 +522,10 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        """Creates a layer from `get_config()`'s output."""
-        return cls(**config)
+        """Creates a layer from `get_config()`'s output (Keras 2 and Keras 3 configs too)."""
+        from jkeras.utils.serialization import standardize_layer_config
+
+        return cls(**standardize_layer_config(config))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

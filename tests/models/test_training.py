@@ -382,3 +382,49 @@ def test_bad_data_errors_leave_the_model_usable():
         model.fit(x[:0], y[:0], verbose=0)
     h = model.fit(x, y, epochs=1, verbose=0)
     assert np.isfinite(h.history["loss"][0])
+
+
+def test_user_metric_functions_and_losses_as_metrics():
+    x, y = blobs(n=48)
+    onehot = np.eye(3, dtype="float32")[y]
+
+    def mean_pred(y_true, y_pred):
+        return jax.numpy.mean(y_pred, axis=-1)
+
+    model = mlp()
+    model.compile("adam", "categorical_crossentropy", metrics=["mae", mean_pred, "acc"])
+    logs = model.evaluate(x, onehot, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "mae", "mean_pred", "acc"]
+    probs = model.predict(x, verbose=0)
+    np.testing.assert_allclose(logs["mae"], np.abs(onehot - probs).mean(), rtol=1e-5)
+    np.testing.assert_allclose(logs["mean_pred"], probs.mean(), rtol=1e-5)
+    np.testing.assert_allclose(logs["acc"], (probs.argmax(-1) == y).mean(), rtol=1e-6)
+
+
+def test_run_eagerly_and_jax_array_inputs_give_the_same_weights():
+    x, y = blobs(n=40)
+    weights = []
+    for eager, data in ((False, (x, y)), (True, (jax.numpy.asarray(x), jax.numpy.asarray(y)))):
+        jkeras.utils.set_random_seed(3)
+        model = mlp()
+        model.compile(jkeras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", run_eagerly=eager)
+        model.fit(*data, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_initial_epoch_and_steps_per_epoch():
+    x, y = blobs(n=40)
+    model = mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    h = model.fit(x, y, epochs=5, initial_epoch=3, verbose=0)
+    assert h.epoch == [3, 4]
+    seen = []
+
+    class Count(jkeras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    model.fit(x, y, epochs=1, batch_size=16, steps_per_epoch=7, callbacks=[Count()], verbose=0)
+    assert seen == list(range(7))
