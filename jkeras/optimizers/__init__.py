@@ -1,0 +1,330 @@
+"""Keras optimizers (`SGD`, `Adam`, ...) built on optax, with Keras 3 names and defaults.
+
+Each class is a config that builds an optax transformation with Keras's exact update rule
+(`jkeras.core.optimizers`). Keras 2 spellings work too: `lr=`, `decay=`, `epsilon=None`
+and the lowercase aliases `sgd`, `rmsprop`, `adagrad`, `adadelta`, `adam`, `adamax`,
+`nadam`. The common arguments (`weight_decay`, `clipnorm`, `clipvalue`, `global_clipnorm`,
+`name`, `lr`, `decay`) are described on `Optimizer`.
+"""
+import optax
+
+from jkeras.optimizers import schedules
+from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer, _Default
+
+_EPSILON = 1e-7
+
+
+def _epsilon(epsilon):
+    return _EPSILON if epsilon is None else epsilon
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
+
+    `velocity = momentum * velocity - learning_rate * g`; `w += velocity`, or with
+    `nesterov=True`, `w += momentum * velocity - learning_rate * g`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.01`.
+        momentum: Float in [0, 1]. Defaults to `0.0`.
+        nesterov: Whether to use Nesterov momentum. Defaults to `False`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+
+    Raises:
+        ValueError: If `momentum` is outside [0, 1].
+    """
+
+    _rule = "sgd"
+
+    def __init__(self, learning_rate=_Default(0.01), momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be a float between [0, 1]. Received: "
+                             f"momentum={momentum!r}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _rule_kwargs(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divides the gradient by a running root mean square of recent gradients.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        rho: Discount factor of the squared-gradient average. Defaults to `0.9`.
+        momentum: Float; if not 0, momentum on the scaled steps. Defaults to `0.0`.
+        epsilon: Added inside the square root. Defaults to `1e-7` (also when None).
+        centered: Whether to normalize by the estimated variance. Defaults to `False`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "rmsprop"
+
+    def __init__(self, learning_rate=_Default(0.001), rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = _epsilon(epsilon)
+        self.centered = centered
+
+    def _rule_kwargs(self):
+        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": bool(self.centered)}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-parameter rates scaled by the root of the summed squared gradients.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        initial_accumulator_value: Non-negative start of the accumulators. Defaults to `0.1`.
+        epsilon: Added inside the square root. Defaults to `1e-7` (also when None).
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+
+    Raises:
+        ValueError: If `initial_accumulator_value` is negative.
+    """
+
+    _rule = "adagrad"
+
+    def __init__(self, learning_rate=_Default(0.001), initial_accumulator_value=0.1,
+                 epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if initial_accumulator_value < 0:
+            raise ValueError("`initial_accumulator_value` must be non-negative. Received: "
+                             f"initial_accumulator_value={initial_accumulator_value!r}")
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = _epsilon(epsilon)
+
+    def _rule_kwargs(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta: steps scaled by running averages of squared gradients and squared steps.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001` (`1.0` matches the paper).
+        rho: Decay rate. Defaults to `0.95`.
+        epsilon: Added inside the square roots. Defaults to `1e-7` (also when None).
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "adadelta"
+
+    def __init__(self, learning_rate=_Default(0.001), rho=0.95, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = rho
+        self.epsilon = _epsilon(epsilon)
+
+    def _rule_kwargs(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+class _Moments(Optimizer):
+    """Shared config of Adam, Adamax and Nadam: `beta_1`, `beta_2`, `epsilon`."""
+
+    def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = _epsilon(epsilon)
+
+    def _rule_kwargs(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adam(_Moments):
+    """Adam: adaptive moment estimation (Kingma & Ba, 2014), with optional AMSGrad.
+
+    `w -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_1: Decay rate of the first moment. Defaults to `0.9`.
+        beta_2: Decay rate of the second moment. Defaults to `0.999`.
+        epsilon: Added to `sqrt(v)`. Defaults to `1e-7` (also when None).
+        amsgrad: Whether to use AMSGrad. Defaults to `False`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "adam"
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
+        self.amsgrad = amsgrad
+
+    def _rule_kwargs(self):
+        return {**super()._rule_kwargs(), "amsgrad": bool(self.amsgrad)}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        weight_decay: Float. Defaults to `0.004`.
+        beta_1, beta_2, epsilon, amsgrad: As for `Adam`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+
+    Raises:
+        ValueError: If `weight_decay` is None.
+    """
+
+    def __init__(self, learning_rate=_Default(0.001), weight_decay=0.004, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
+        if weight_decay is None:
+            raise ValueError(
+                "Argument `weight_decay` must be a float. Received: weight_decay=None"
+            )
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
+
+
+class Adamax(_Moments):
+    """Adamax: Adam with the infinity norm.
+
+    `u = max(beta_2 * u, |g|)`; `w -= lr * m / ((1 - beta_1**t) * (u + epsilon))`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_1: Decay rate of the first moment. Defaults to `0.9`.
+        beta_2: Decay rate of the infinity norm. Defaults to `0.999`.
+        epsilon: Added to the norm. Defaults to `1e-7` (also when None).
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "adamax"
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         **kwargs)
+
+
+class Nadam(_Moments):
+    """Nadam: Adam with Nesterov momentum and Keras 3's momentum-cache schedule.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_1: Decay rate of the first moment. Defaults to `0.9`.
+        beta_2: Decay rate of the second moment. Defaults to `0.999`.
+        epsilon: Added to the root of the second moment. Defaults to `1e-7` (also when None).
+        **kwargs: Common optimizer arguments (see `Optimizer`); tf.keras 2's
+            `schedule_decay` is accepted as `decay`.
+
+    Raises:
+        ValueError: If both `schedule_decay` and `decay` are given.
+    """
+
+    _rule = "nadam"
+
+    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 **kwargs):
+        if "schedule_decay" in kwargs:
+            if kwargs.get("decay") is not None:
+                raise ValueError(
+                    "Pass either `decay` or its Keras 2 alias `schedule_decay`, not both. "
+                    f"Received: decay={kwargs['decay']!r}, "
+                    f"schedule_decay={kwargs['schedule_decay']!r}"
+                )
+            kwargs["decay"] = kwargs.pop("schedule_decay")
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                         **kwargs)
+
+
+ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (
+    SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam)}
+
+# Keras 2 lowercase aliases.
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (
+    SGD, RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam)
+
+
+def serialize(optimizer):
+    """Returns `{"class_name": ..., "config": ...}` for an optimizer.
+
+    Args:
+        optimizer: An `Optimizer` instance.
+
+    Returns:
+        A dict.
+
+    Raises:
+        TypeError: If `optimizer` is not an `Optimizer`.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"Expected an Optimizer instance. Received: optimizer={optimizer!r}")
+    return {"class_name": optimizer.__class__.__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config, custom_objects=None):
+    """Returns an optimizer from `{"class_name": ..., "config": ...}`.
+
+    Built-in class names are case-insensitive; Keras's `module` / `registered_name` keys
+    are ignored.
+
+    Args:
+        config: A dict as returned by `serialize`.
+        custom_objects: Optional dict mapping names to custom optimizer classes and
+            schedules.
+
+    Returns:
+        An `Optimizer` instance.
+
+    Raises:
+        ValueError: If `config` is malformed or the class name is unknown.
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError("An optimizer config must be a dict with keys 'class_name' and "
+                         f"'config'. Received: config={config!r}")
+    name = config["class_name"]
+    custom_objects = custom_objects or {}
+    cls = custom_objects.get(name) or ALL_OBJECTS.get(str(name).lower())
+    if cls is None:
+        raise ValueError(f"Unknown optimizer: class_name={name!r}. Valid names: "
+                         f"{sorted(ALL_OBJECTS)} (or pass it in `custom_objects`).")
+    return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)
+
+
+def get(identifier):
+    """Retrieves an optimizer.
+
+    Args:
+        identifier: An optimizer name (case-insensitive: `"adam"`, `"SGD"`, ...), a config
+            dict, an `Optimizer` instance or class, any `optax.GradientTransformation`
+            (wrapped in an `OptaxOptimizer`), or None.
+
+    Returns:
+        An `Optimizer` instance, or None.
+
+    Raises:
+        ValueError: If the identifier cannot be interpreted.
+    """
+    if identifier is None or isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, optax.GradientTransformation):
+        return OptaxOptimizer(identifier)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        if identifier.lower() not in ALL_OBJECTS:
+            raise ValueError(f"Unknown optimizer: {identifier!r}. Valid names: "
+                             f"{sorted(ALL_OBJECTS)}.")
+        return ALL_OBJECTS[identifier.lower()]()
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Expected a "
+                     f"name in {sorted(ALL_OBJECTS)}, a config dict, an Optimizer or an "
+                     "optax.GradientTransformation.")
+
+
+__all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "SGD", "RMSprop", "Adagrad",
+           "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "schedules", "get", "serialize",
+           "deserialize"]
