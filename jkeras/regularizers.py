@@ -1,0 +1,34 @@
+"""Weight and activity regularizers: `from jkeras import regularizers`;
+`Dense(3, kernel_regularizer=regularizers.l2(0.01))`.
+
+The classes live in `jkeras.core.regularizers`; this module re-exports them.
+"""
+from jkeras.core.regularizers import (  # noqa: F401
+    deserialize,
+    get,
+    L1,
+    l1,
+    l1_l2,
+    L1L2,
+    L2,
+    l2,
+    orthogonal_regularizer,
+    OrthogonalRegularizer,
+    Regularizer,
+    serialize,
+)
+
+__all__ = [
+    "Regularizer",
+    "L1",
+    "L2",
+    "L1L2",
+    "OrthogonalRegularizer",
+    "l1",
+    "l2",
+    "l1_l2",
+    "orthogonal_regularizer",
+    "get",
+    "serialize",
+    "deserialize",
+]
