@@ -8,6 +8,7 @@ import numpy as np
 
 from jkeras.core import activations, constraints, initializers, regularizers
 from jkeras.models.layer import Layer
+from jkeras.utils.legacy import KERNEL_RENAMES, LegacyInterface
 
 
 def _positive_int(layer_name, arg, value):
@@ -35,6 +36,8 @@ class Dense(Layer):
     Raises:
         ValueError: if `units` is not a positive int.
     """
+
+    _legacy = LegacyInterface(positional=("units",), renames={"output_dim": "units", **KERNEL_RENAMES})
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
@@ -134,6 +137,8 @@ class Dropout(Layer):
     Raises:
         ValueError: if `rate` is not in [0, 1).
     """
+
+    _legacy = LegacyInterface(positional=("rate",), renames={"p": "rate"})
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

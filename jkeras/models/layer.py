@@ -16,7 +16,7 @@ import numpy as np
 from jkeras.core.scope import add_loss
 from jkeras.models.node import KerasHistory, KerasTensor, Node, flatten, is_symbolic, map_structure
 from jkeras.models.variable import Variable
-from jkeras.utils import naming
+from jkeras.utils import legacy, naming
 from jkeras.utils.random import next_key
 
 _BASE_KWARGS = (
@@ -54,6 +54,11 @@ class Layer:
     Raises:
         TypeError: for an unknown keyword argument (the message suggests the nearest valid one).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_legacy" in cls.__dict__ and "__init__" in cls.__dict__:
+            legacy.wrap_init(cls)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]

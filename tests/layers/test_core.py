@@ -246,3 +246,13 @@ def test_config_is_json_and_round_trips(layer):
     a, b = layer.get_config(), clone.get_config()
     a.pop("name"), b.pop("name")
     assert a == b
+
+
+def test_keras1_spellings_convert_with_one_warning():
+    with pytest.warns(UserWarning, match="`init` is deprecated; use `kernel_initializer`"):
+        layer = layers.Dense(output_dim=3, init="he_normal", W_regularizer=jkeras.regularizers.l2(0.1), input_dim=4)
+    assert layer.units == 3 and type(layer.kernel_initializer).__name__ == "HeNormal"
+    assert layer.kernel_regularizer is not None and layer._batch_input_shape == (None, 4)
+    assert layers.Dropout(p=0.3).rate == 0.3
+    with pytest.raises(TypeError, match="both `output_dim`"):
+        layers.Dense(3, output_dim=4)

@@ -1,0 +1,102 @@
+"""Keras 1 / Keras 2 spellings, converted by one table-driven mechanism.
+
+A class declares how its old call forms map to the modern ones with a `LegacyInterface`
+(positional arguments Keras allowed, renamed keywords, renamed values, and an optional
+preprocessor for call forms that need more, such as `Convolution2D(64, 3, 3)`).
+`Layer.__init_subclass__` wraps the `__init__` of every class that declares one, so each old
+spelling is converted before the constructor runs, with one warning per old spelling.
+"""
+import functools
+import warnings
+
+_warned = set()
+
+
+def _warn_once(owner, old, new):
+    key = (owner, old, new)
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(
+            f"{owner}: the Keras 1 argument `{old}` is deprecated; use `{new}` instead.",
+            UserWarning, stacklevel=4,
+        )
+
+
+# Values renamed under the same argument (Keras 1 -> Keras 2+).
+DATA_FORMAT_VALUES = {"tf": "channels_last", "th": "channels_first", "default": None}
+
+
+class LegacyInterface:
+    """How one class's old call forms map to its modern signature.
+
+    Args:
+        positional: the modern names of the positional arguments old code passed, in order.
+        renames: dict old keyword -> modern keyword.
+        values: dict modern keyword -> dict old value -> modern value.
+        preprocess: optional function `(args, kwargs) -> (args, kwargs, [(old, new), ...])` run first,
+            for call forms a rename cannot express.
+        dropped: keywords accepted and ignored (they had no effect already in Keras 2).
+    """
+
+    def __init__(self, positional=(), renames=None, values=None, preprocess=None, dropped=()):
+        self.positional = tuple(positional)
+        self.renames = dict(renames or {})
+        self.values = dict(values or {})
+        self.preprocess = preprocess
+        self.dropped = tuple(dropped)
+
+    def convert(self, owner, args, kwargs):
+        """Returns `(args, kwargs)` in modern form.
+
+        Raises:
+            TypeError: if an old and a new spelling of the same argument are both given.
+        """
+        if self.preprocess is not None:
+            args, kwargs, notes = self.preprocess(tuple(args), dict(kwargs))
+            for old, new in notes:
+                _warn_once(owner, old, new)
+        if self.positional and len(args) > len(self.positional):
+            raise TypeError(
+                f"{owner} takes at most {len(self.positional)} positional argument(s) "
+                f"{list(self.positional)}, got {len(args)}; pass the others by keyword"
+            )
+        kwargs = dict(kwargs)
+        for old, new in self.renames.items():
+            if old in kwargs:
+                if new in kwargs or new in self.positional[:len(args)]:
+                    raise TypeError(f"{owner}: got both `{old}` (Keras 1) and `{new}`; pass only `{new}`")
+                _warn_once(owner, old, new)
+                kwargs[new] = kwargs.pop(old)
+        for name in self.dropped:
+            if name in kwargs:
+                _warn_once(owner, name, "(nothing: it has no effect)")
+                kwargs.pop(name)
+        for name, table in self.values.items():
+            value = kwargs.get(name)
+            if isinstance(value, str) and value in table:
+                kwargs[name] = table[value]
+        return tuple(args), kwargs
+
+
+def wrap_init(cls):
+    """Wraps `cls.__init__` so the class's `_legacy` interface converts old call forms first."""
+    init = cls.__dict__["__init__"]
+    interface = cls.__dict__["_legacy"]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        args, kwargs = interface.convert(cls.__name__, args, kwargs)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+# Renames shared by most layers that have a kernel (Keras 1 -> Keras 2).
+KERNEL_RENAMES = {
+    "init": "kernel_initializer",
+    "W_regularizer": "kernel_regularizer",
+    "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint",
+    "b_constraint": "bias_constraint",
+    "bias": "use_bias",
+}
