@@ -31,10 +31,10 @@ def _batches(kind, n=3, batch=6, classes=4):
     out = []
     for _ in range(n):
         if kind == "rounded":
-            out.append(((rng.random((batch, 2)) > 0.5).astype("float32"),
-                        (rng.random((batch, 2)) > 0.5).astype("float32")))
+            out.append(((rng.random((batch, 4)) > 0.5).astype("float32"),
+                        (rng.random((batch, 4)) > 0.5).astype("float32")))
         elif kind == "binary":
-            out.append(((rng.random((batch, 2)) > 0.5).astype("float32"), _rand(batch, 2)))
+            out.append(((rng.random((batch, 4)) > 0.5).astype("float32"), _rand(batch, 4)))
         elif kind == "onehot":
             probs = _rand(batch, classes, low=0.05)
             out.append((_onehot(rng.integers(0, classes, batch), classes),
@@ -44,9 +44,9 @@ def _batches(kind, n=3, batch=6, classes=4):
             out.append((rng.integers(0, classes, (batch, 1)).astype("float32"),
                         probs / probs.sum(-1, keepdims=True)))
         elif kind == "positive":
-            out.append((_rand(batch, 3, high=3), _rand(batch, 3, low=0.1, high=3)))
+            out.append((_rand(batch, 4, high=3), _rand(batch, 4, low=0.1, high=3)))
         else:
-            out.append((_rand(batch, 3, low=-2, high=2), _rand(batch, 3, low=-2, high=2)))
+            out.append((_rand(batch, 4, low=-2, high=2), _rand(batch, 4, low=-2, high=2)))
     return out
 
 
@@ -56,13 +56,14 @@ def _batches(kind, n=3, batch=6, classes=4):
 def test_accuracy_functions_match_numpy_and_keras():
     y_true, y_pred = _batches("onehot")[0]
     labels = y_true.argmax(-1)
+    rank = (y_pred > y_pred[np.arange(6), labels][:, None]).sum(-1)  # classes scoring higher
     cases = {
         "categorical_accuracy": ((y_true, y_pred), {}, labels == y_pred.argmax(-1)),
         "sparse_categorical_accuracy": ((labels[:, None], y_pred), {}, labels == y_pred.argmax(-1)),
         "top_k_categorical_accuracy":
-            ((y_true, y_pred), {"k": 2}, (y_pred > y_pred[np.arange(6), labels][:, None]).sum(-1) < 2),
+            ((y_true, y_pred), {"k": 2}, rank < 2),
         "sparse_top_k_categorical_accuracy":
-            ((labels, y_pred), {"k": 3}, (y_pred > y_pred[np.arange(6), labels][:, None]).sum(-1) < 3),
+            ((labels, y_pred), {"k": 3}, rank < 3),
         "binary_accuracy": (((y_pred > 0.3).astype("float32"), y_pred), {"threshold": 0.3},
                             np.ones((6, 4), bool)),
         "accuracy": ((labels, y_pred.argmax(-1)), {}, labels == y_pred.argmax(-1)),
@@ -91,7 +92,8 @@ def test_sparse_accuracy_on_sequences_and_sorted_ids():
     got = metrics.sparse_categorical_accuracy(labels, y_pred)
     np.testing.assert_array_equal(got, labels == y_pred.argmax(-1))
     ids = np.argsort(-y_pred.reshape(10, 3), axis=-1)
-    got = metrics.sparse_top_k_categorical_accuracy(labels.reshape(10), ids, k=2, from_sorted_ids=True)
+    got = metrics.sparse_top_k_categorical_accuracy(labels.reshape(10), ids, k=2,
+                                                    from_sorted_ids=True)
     want = keras.metrics.sparse_top_k_categorical_accuracy(labels.reshape(10), ids, k=2,
                                                            from_sorted_ids=True)
     np.testing.assert_array_equal(got, want)
@@ -159,8 +161,8 @@ def test_root_mean_squared_error(weighted):
     got = _run_stateful(metrics.RootMeanSquaredError(), batches, weights)
     np.testing.assert_allclose(got, _run_stateful(keras.metrics.RootMeanSquaredError(), batches,
                                                   weights), rtol=RTOL)
-    sq = np.concatenate([(t - p) ** 2 for t, p in batches])  # (18, 3)
-    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 3))
+    sq = np.concatenate([(t - p) ** 2 for t, p in batches])  # (18, 4)
+    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 4))
     np.testing.assert_allclose(got, np.sqrt((sq * w).mean(-1).sum() / w.mean(-1).sum()), rtol=1e-5)
 
 
@@ -261,7 +263,7 @@ def test_confusion_counts_precision_recall(thresholds, weighted):
     weights = [_rand(6) if weighted else None for _ in batches]
     y_true = np.concatenate([t for t, _ in batches])
     y_pred = np.concatenate([p for _, p in batches])
-    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 2))
+    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 4))
     listed = [0.5] if thresholds is None else np.atleast_1d(thresholds)
     counts = [_np_counts(y_true, y_pred, t, w) for t in listed]
     squeeze = (lambda x: x[0]) if len(listed) == 1 else np.asarray
@@ -306,16 +308,16 @@ def test_auc_roc_matches_numpy_riemann_sum(weighted):
     weights = [_rand(6) if weighted else None for _ in batches]
     y_true = np.concatenate([t for t, _ in batches])
     y_pred = np.concatenate([p for _, p in batches])
-    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 2))
+    w = (np.concatenate(weights) if weighted else np.ones(18))[:, None] * np.ones((1, 4))
     got = _run_stateful(metrics.AUC(), batches, weights)
     np.testing.assert_allclose(got, _np_roc_auc(y_true, y_pred, w), rtol=1e-4)
 
 
 @pytest.mark.parametrize("kwargs", [
     {"curve": "PR"}, {"curve": "PR", "summation_method": "minoring", "num_thresholds": 7},
-    {"summation_method": "majoring", "label_weights": [0.2, 0.8]},
+    {"summation_method": "majoring", "label_weights": [0.2, 0.8, 0.5, 1.0]},
     {"curve": "PRGAIN", "thresholds": [0.1, 0.4, 0.75]}, {"from_logits": True},
-    {"multi_label": True, "label_weights": [0.3, 0.7]},
+    {"multi_label": True, "label_weights": [0.3, 0.7, 0.1, 0.9]},
 ])
 def test_auc_variants_match_keras(kwargs):
     batches = _batches("binary")
@@ -447,10 +449,11 @@ def test_get_resolves_functions_and_classes_as_documented():
     assert metrics.get("mse") is losses.mean_squared_error
     assert metrics.get("MAE") is losses.mean_absolute_error
     assert metrics.get("kld") is losses.kl_divergence
+    needs_arguments = ("Metric", "MeanMetricWrapper", "SensitivityAtSpecificity",
+                       "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision")
     for name, cls in KERAS_METRIC_OBJECTS.items():
-        if isinstance(cls, type) and hasattr(metrics, cls.__name__) \
-                and name not in metrics._FUNCTIONS and cls.__name__ not in ("Metric", "MeanMetricWrapper") \
-                and "At" not in cls.__name__:
+        if (isinstance(cls, type) and hasattr(metrics, cls.__name__)
+                and name not in metrics._FUNCTIONS and cls.__name__ not in needs_arguments):
             assert type(metrics.get(name)).__name__ == cls.__name__, name
     assert metrics.get(None) is None
     auc = metrics.get({"class_name": "AUC", "config": {"curve": "PR"}})
@@ -479,8 +482,8 @@ def test_cosine_similarity_metric_is_positive_and_proximity_negative():
 
 
 def test_confusion_counts_bucketing_agrees_with_direct_comparison():
-    y_true = (rng.random((18, 2)) > 0.5).astype("float32")
-    y_pred = _rand(18, 2)
+    y_true = (rng.random((6, 4)) > 0.5).astype("float32")
+    y_pred = _rand(6, 4)
     thresholds = [i / 9 for i in range(10)]
     fast = core_metrics.confusion_counts(y_true, y_pred, thresholds,
                                          thresholds_distributed_evenly=True)

@@ -1,0 +1,483 @@
+"""Keras metric classes: the `Metric` base, `Mean`, `Sum`, `MeanMetricWrapper` and
+the metrics built on it (accuracies, regression errors, crossentropies, hinges).
+
+Split from `jkeras/metrics.py` for length; import these from `jkeras.metrics`.
+
+Every metric is config plus three pure methods that run inside `jax.jit`:
+
+    state = metric.init()                       # small pytree of jnp arrays
+    state = metric.update(state, y_true, y_pred, sample_weight=None, mask=None)
+    value = metric.compute(state)
+
+and the stateful Keras API on top of them (`update_state`, `result`,
+`reset_state`, `__call__`), which alone keeps a state on the object.
+"""
+import jax
+import jax.numpy as jnp
+
+from jkeras.core import losses as core_losses
+from jkeras.core import metrics as core_metrics
+from jkeras.core._loss_classes import _function_name, _snake_case, _standardize_dtype
+
+
+class Metric:
+    """Metric base class.
+
+    Subclasses implement `init(y_pred_shape=None) -> state`,
+    `update(state, y_true, y_pred, sample_weight=None, mask=None) -> state`
+    and `compute(state) -> value`, all pure.
+
+    Args:
+        name: name of the metric; defaults to the snake-cased class name.
+        dtype: dtype of the state and the result (default float32).
+    """
+
+    _direction = None
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or _snake_case(type(self).__name__)
+        self._dtype = _standardize_dtype(dtype)
+        self._state = None
+        self._variable_names = None
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    # -- pure protocol --------------------------------------------------------
+    def init(self, y_pred_shape=None):
+        """Returns the initial state, a dict of zero arrays.
+
+        Args:
+            y_pred_shape: the prediction shape, needed only by metrics whose
+                state size depends on the number of classes.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement init().")
+
+    def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
+        """Returns the state with one batch added (pure)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update().")
+
+    def compute(self, state):
+        """Returns the metric value of a state (pure)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement compute().")
+
+    def _initial_state(self, *args, **kwargs):
+        del args, kwargs
+        return self.init()
+
+    def _zeros(self, **shapes):
+        return {name: jnp.zeros(shape, self.dtype) for name, shape in shapes.items()}
+
+    # -- stateful Keras API ----------------------------------------------------
+    def update_state(self, *args, **kwargs):
+        """Accumulates a batch into the metric's own state."""
+        if self._state is None:
+            self._set_state(self._initial_state(*args, **kwargs))
+        self._state = self.update(self._state, *args, **kwargs)
+
+    def result(self):
+        """Returns the metric value over everything accumulated so far."""
+        if self._state is None:
+            self._set_state(self.init())
+        return self.compute(self._state)
+
+    def reset_state(self):
+        """Zeroes the accumulated state (keeping its shapes once known)."""
+        if self._state is not None:
+            self._state = jax.tree_util.tree_map(jnp.zeros_like, self._state)
+
+    def reset_states(self):
+        """Keras 2 name of `reset_state`."""
+        self.reset_state()
+
+    def _set_state(self, state):
+        self._state = state
+        self._variable_names = list(state)
+
+    @property
+    def variables(self):
+        """The current state arrays, in creation order."""
+        if self._state is None:
+            self._set_state(self.init())
+        return [self._state[name] for name in self._variable_names]
+
+    def __call__(self, *args, **kwargs):
+        """Runs `update_state(*args, **kwargs)` and returns `result()`."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class Sum(Metric):
+    """The (weighted) sum of the given values.
+
+    `update(state, values, sample_weight=None)` adds `sum(values * w)`.
+    """
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def init(self, y_pred_shape=None):
+        return self._zeros(total=())
+
+    def update(self, state, values, sample_weight=None):
+        values, _ = core_metrics.reduce_to_samplewise_values(
+            values, sample_weight, jnp.sum, dtype=self.dtype)
+        return {"total": state["total"] + jnp.sum(values)}
+
+    def compute(self, state):
+        return state["total"]
+
+
+class Mean(Metric):
+    """The (weighted) mean of the given values: `total / count`.
+
+    `update(state, values, sample_weight=None)` adds `sum(values * w)` to the
+    total and `sum(w)` (or the batch size) to the count.
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def init(self, y_pred_shape=None):
+        return self._zeros(total=(), count=())
+
+    def update(self, state, values, sample_weight=None):
+        return core_metrics.mean_update(state, values, sample_weight, dtype=self.dtype)
+
+    def compute(self, state):
+        return core_metrics.divide_no_nan(state["total"], state["count"])
+
+
+_MASKED_VARIANTS = {
+    core_losses.sparse_categorical_crossentropy:
+        core_losses._sparse_categorical_crossentropy_and_mask,
+}
+
+
+class MeanMetricWrapper(Mean):
+    """The mean over samples and batches of `fn(y_true, y_pred, **kwargs)`.
+
+    Args:
+        fn: per-sample metric function `fn(y_true, y_pred, **kwargs)`.
+        name: name of the metric; defaults to `fn.__name__`.
+        dtype: as in `Metric`.
+        **kwargs: keyword arguments passed on to `fn`.
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"MeanMetricWrapper: `fn` must be callable. Received: fn={fn!r}")
+        super().__init__(name=name or _function_name(fn), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+
+    def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
+        """Adds a batch; `mask` (e.g. a sequence output mask) zeroes weights."""
+        masked_fn = _MASKED_VARIANTS.get(self._fn)
+        if masked_fn is not None:
+            values, values_mask = masked_fn(y_true, y_pred, **self._fn_kwargs)
+        else:
+            values, values_mask = self._fn(y_true, y_pred, **self._fn_kwargs), None
+        sample_weight = core_losses.apply_mask(sample_weight, mask, self.dtype, reduction="sum")
+        return core_metrics.mean_update(state, values, sample_weight, values_mask, self.dtype)
+
+    def get_config(self):
+        from jkeras.metrics import serialize
+        return {**Metric.get_config(self), "fn": serialize(self._fn), **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("fn"), (str, dict)):
+            from jkeras.metrics import deserialize
+            config["fn"] = deserialize(config["fn"])
+        return cls(**config)
+
+
+class _Wrapper(MeanMetricWrapper):
+    """A built-in mean metric: `fn` fixed, its options stored as attributes."""
+
+    _FN = None
+
+    def __init__(self, name, dtype, **options):
+        super().__init__(type(self)._FN, name=name, dtype=dtype, **options)
+        for key, value in options.items():
+            setattr(self, key, value)
+
+    def get_config(self):
+        return {**Metric.get_config(self), **{k: getattr(self, k) for k in self._fn_kwargs}}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class Accuracy(_Wrapper):
+    """How often predictions equal labels."""
+
+    _FN = staticmethod(core_metrics.accuracy)
+    _direction = "up"
+
+    def __init__(self, name="accuracy", dtype=None):
+        super().__init__(name, dtype)
+
+
+class BinaryAccuracy(_Wrapper):
+    """How often `y_pred > threshold` equals the 0/1 label.
+
+    Args:
+        threshold: the decision threshold.
+    """
+
+    _FN = staticmethod(core_metrics.binary_accuracy)
+    _direction = "up"
+
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(name, dtype, threshold=threshold)
+
+
+class CategoricalAccuracy(_Wrapper):
+    """How often `argmax(y_pred)` equals `argmax` of the one-hot label."""
+
+    _FN = staticmethod(core_metrics.categorical_accuracy)
+    _direction = "up"
+
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(name, dtype)
+
+
+class SparseCategoricalAccuracy(_Wrapper):
+    """How often `argmax(y_pred)` equals the integer label."""
+
+    _FN = staticmethod(core_metrics.sparse_categorical_accuracy)
+    _direction = "up"
+
+    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
+        super().__init__(name, dtype)
+
+
+class TopKCategoricalAccuracy(_Wrapper):
+    """How often the one-hot label is among the top `k` predictions.
+
+    Args:
+        k: number of top predictions that count.
+    """
+
+    _FN = staticmethod(core_metrics.top_k_categorical_accuracy)
+    _direction = "up"
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(name, dtype, k=k)
+
+
+class SparseTopKCategoricalAccuracy(_Wrapper):
+    """How often the integer label is among the top `k` predictions.
+
+    Args:
+        k: number of top predictions that count.
+        from_sorted_ids: whether `y_pred` holds class ids sorted by score.
+    """
+
+    _FN = staticmethod(core_metrics.sparse_top_k_categorical_accuracy)
+    _direction = "up"
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        super().__init__(name, dtype, k=k, from_sorted_ids=from_sorted_ids)
+
+
+class MeanSquaredError(_Wrapper):
+    """Mean squared error between labels and predictions."""
+
+    _FN = staticmethod(core_losses.mean_squared_error)
+    _direction = "down"
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanAbsoluteError(_Wrapper):
+    """Mean absolute error between labels and predictions."""
+
+    _FN = staticmethod(core_losses.mean_absolute_error)
+    _direction = "down"
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanAbsolutePercentageError(_Wrapper):
+    """Mean absolute percentage error between labels and predictions."""
+
+    _FN = staticmethod(core_losses.mean_absolute_percentage_error)
+    _direction = "down"
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class MeanSquaredLogarithmicError(_Wrapper):
+    """Mean squared logarithmic error between labels and predictions."""
+
+    _FN = staticmethod(core_losses.mean_squared_logarithmic_error)
+    _direction = "down"
+
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(name, dtype)
+
+
+class LogCoshError(_Wrapper):
+    """Mean of the logarithm of the hyperbolic cosine of the error."""
+
+    _FN = staticmethod(core_losses.log_cosh)
+    _direction = "down"
+
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(name, dtype)
+
+
+class CosineSimilarity(_Wrapper):
+    """Mean cosine similarity between labels and predictions (1 = parallel).
+
+    Args:
+        axis: the axis along which the similarity is computed.
+    """
+
+    _FN = staticmethod(core_metrics.cosine_similarity)
+    _direction = "up"
+
+    def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
+        super().__init__(name, dtype, axis=axis)
+
+
+class RootMeanSquaredError(Mean):
+    """`sqrt(mean(square(y_true - y_pred)))` over all samples seen."""
+
+    _direction = "down"
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
+        del mask  # Keras 3 ignores the prediction mask here.
+        y_true = jnp.asarray(y_true, self.dtype)
+        y_pred = jnp.asarray(y_pred, self.dtype)
+        y_true, y_pred = core_losses.squeeze_or_expand_to_same_rank(y_true, y_pred)
+        return super().update(state, jnp.square(y_pred - y_true), sample_weight)
+
+    def compute(self, state):
+        return jnp.sqrt(super().compute(state))
+
+
+class Hinge(_Wrapper):
+    """Mean hinge loss."""
+
+    _FN = staticmethod(core_losses.hinge)
+    _direction = "down"
+
+    def __init__(self, name="hinge", dtype=None):
+        super().__init__(name, dtype)
+
+
+class SquaredHinge(_Wrapper):
+    """Mean squared hinge loss."""
+
+    _FN = staticmethod(core_losses.squared_hinge)
+    _direction = "down"
+
+    def __init__(self, name="squared_hinge", dtype=None):
+        super().__init__(name, dtype)
+
+
+class CategoricalHinge(_Wrapper):
+    """Mean categorical hinge loss."""
+
+    _FN = staticmethod(core_losses.categorical_hinge)
+    _direction = "down"
+
+    def __init__(self, name="categorical_hinge", dtype=None):
+        super().__init__(name, dtype)
+
+
+class KLDivergence(_Wrapper):
+    """Mean Kullback-Leibler divergence."""
+
+    _FN = staticmethod(core_losses.kl_divergence)
+    _direction = "down"
+
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(name, dtype)
+
+
+class Poisson(_Wrapper):
+    """Mean Poisson loss."""
+
+    _FN = staticmethod(core_losses.poisson)
+    _direction = "down"
+
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(name, dtype)
+
+
+class BinaryCrossentropy(_Wrapper):
+    """Mean binary crossentropy.
+
+    Args:
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: float in [0, 1].
+    """
+
+    _FN = staticmethod(core_losses.binary_crossentropy)
+    _direction = "down"
+
+    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0):
+        super().__init__(name, dtype, from_logits=from_logits, label_smoothing=label_smoothing)
+
+
+class CategoricalCrossentropy(_Wrapper):
+    """Mean categorical crossentropy.
+
+    Args:
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: float in [0, 1].
+        axis: the class axis.
+    """
+
+    _FN = staticmethod(core_losses.categorical_crossentropy)
+    _direction = "down"
+
+    def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
+                 label_smoothing=0, axis=-1):
+        super().__init__(name, dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+
+
+class SparseCategoricalCrossentropy(_Wrapper):
+    """Mean sparse categorical crossentropy.
+
+    Args:
+        from_logits: whether `y_pred` holds logits.
+        ignore_class: optional label whose entries score 0 (and, when sample
+            weights are given, get zero weight), as in Keras 3.
+        axis: the class axis.
+    """
+
+    _FN = staticmethod(core_losses.sparse_categorical_crossentropy)
+    _direction = "down"
+
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
+                 ignore_class=None, axis=-1):
+        super().__init__(name, dtype, from_logits=from_logits, ignore_class=ignore_class,
+                         axis=axis)

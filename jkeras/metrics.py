@@ -1,0 +1,174 @@
+"""Keras metrics: the metric classes, the metric functions, `get` / `serialize` / `deserialize`.
+
+Every metric class has pure `init(y_pred_shape=None)`, `update(state, y_true,
+y_pred, sample_weight=None, mask=None)` and `compute(state)` methods (the
+state is a small dict of jnp arrays, so they run inside `jax.jit`) and
+Keras's stateful `update_state` / `result` / `reset_state` on top of them.
+
+The classes are defined in `jkeras/_metric_classes.py` (base, mean-based) and
+`jkeras/_confusion_metrics.py` (confusion matrix, AUC, R2, F-scores); this
+module is their public home.
+"""
+import inspect
+
+from jkeras._confusion_metrics import (
+    AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision, PrecisionAtRecall,
+    R2Score, Recall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    TrueNegatives, TruePositives,
+)
+from jkeras._metric_classes import (
+    Accuracy, BinaryAccuracy, BinaryCrossentropy, CategoricalAccuracy, CategoricalCrossentropy,
+    CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError, Mean,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanMetricWrapper, MeanSquaredError,
+    MeanSquaredLogarithmicError, Metric, Poisson, RootMeanSquaredError,
+    SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy,
+    SquaredHinge, Sum, TopKCategoricalAccuracy, _snake_case,
+)
+from jkeras.core.losses import (
+    MAE, MAPE, MSE, MSLE, KLD, binary_crossentropy, binary_focal_crossentropy,
+    categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, cosine,
+    cosine_proximity, hinge, huber, kl_divergence, kld, kullback_leibler_divergence,
+    log_cosh, logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, mse, msle, poisson,
+    sparse_categorical_crossentropy, squared_hinge,
+)
+from jkeras.core.metrics import (
+    accuracy, binary_accuracy, categorical_accuracy, cosine_similarity,
+    sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
+)
+
+__all__ = [
+    # classes
+    "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
+    "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "RootMeanSquaredError",
+    "LogCoshError", "CosineSimilarity", "Hinge", "SquaredHinge", "CategoricalHinge",
+    "KLDivergence", "Poisson", "BinaryCrossentropy", "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy", "TruePositives", "FalsePositives", "TrueNegatives",
+    "FalseNegatives", "Precision", "Recall", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "AUC", "R2Score",
+    "FBetaScore", "F1Score",
+    # functions
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error",
+    "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
+    "hinge", "squared_hinge", "categorical_hinge", "log_cosh", "huber", "kl_divergence",
+    "poisson", "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "cosine_similarity",
+    "cosine_proximity", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld",
+    "KLD", "kullback_leibler_divergence", "logcosh", "cosine",
+    # utilities
+    "get", "serialize", "deserialize",
+]
+
+_CLASSES = [
+    Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, RootMeanSquaredError, LogCoshError, CosineSimilarity, Hinge,
+    SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, TruePositives, FalsePositives,
+    TrueNegatives, FalseNegatives, Precision, Recall, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, AUC, R2Score, FBetaScore,
+    F1Score,
+]
+_CLASS_OBJECTS = {cls.__name__: cls for cls in _CLASSES}
+_CLASS_OBJECTS.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
+
+_FUNCTIONS = {fn.__name__: fn for fn in (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, mean_squared_error,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error, hinge,
+    squared_hinge, categorical_hinge, log_cosh, huber, kl_divergence, poisson,
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, sparse_categorical_crossentropy, cosine_similarity)}
+_FUNCTIONS.update({
+    "mse": mse, "MSE": mse, "mae": mae, "MAE": mae, "mape": mape, "MAPE": mape,
+    "msle": msle, "MSLE": msle, "kld": kld, "KLD": kld,
+    "kullback_leibler_divergence": kld, "logcosh": log_cosh, "bce": binary_crossentropy,
+    "BCE": binary_crossentropy, "cosine_proximity": cosine_proximity, "cosine": cosine_proximity,
+})
+
+
+def _unknown(identifier):
+    return ValueError(
+        f"Could not interpret metric identifier: {identifier!r}. Valid names are: "
+        f"{sorted(set(_FUNCTIONS) | set(_CLASS_OBJECTS))}")
+
+
+def serialize(metric):
+    """Serializes a metric: its name for a function, `{"class_name", "config"}` for a `Metric`.
+
+    Raises:
+        TypeError: if `metric` is neither a `Metric` nor a named function.
+    """
+    if metric is None:
+        return None
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    name = getattr(metric, "__name__", None)
+    if callable(metric) and name:
+        return name
+    raise TypeError(f"Cannot serialize metric {metric!r}: expected a Metric or a named function.")
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuilds a metric from `serialize`'s output (or a Keras 3 config dict).
+
+    Args:
+        config: a name string or a `{"class_name": ..., "config": {...}}` dict.
+        custom_objects: optional dict of user classes and functions by name.
+
+    Returns:
+        A metric function or a `Metric` instance.
+
+    Raises:
+        ValueError: for an unknown name or a malformed config.
+    """
+    custom_objects = custom_objects or {}
+    if isinstance(config, str):
+        obj = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASS_OBJECTS.get(config)
+        if obj is None:
+            raise _unknown(config)
+        return obj() if inspect.isclass(obj) else obj
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "Metric config must be a name or a dict with 'class_name' and 'config'. "
+            f"Received: config={config!r}")
+    class_name = config["class_name"]
+    if class_name == "function":  # Keras 3 form of a plain function
+        return deserialize(config["config"], custom_objects)
+    inner = dict(config.get("config") or {})
+    cls = custom_objects.get(class_name, _CLASS_OBJECTS.get(class_name))
+    if not inspect.isclass(cls):
+        raise _unknown(class_name)
+    if isinstance(inner.get("fn"), (str, dict)):
+        inner["fn"] = deserialize(inner["fn"], custom_objects)
+    return cls.from_config(inner)
+
+
+def get(identifier):
+    """Returns a metric function or `Metric` instance.
+
+    Args:
+        identifier: None, a function name (`"binary_accuracy"`, `"mse"`), a class
+            name (`"BinaryAccuracy"`, `"auc"`), a config dict, a `Metric` class
+            or instance, or a callable `f(y_true, y_pred)`.
+
+    Returns:
+        The function for function names, an instance for class names and
+        configs, the object itself for callables; None for None.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid names).
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if inspect.isclass(identifier) and issubclass(identifier, Metric):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise _unknown(identifier)
