@@ -33,12 +33,14 @@ class OutputSpec(NamedTuple):
         loss: `loss(y_true, y_pred, sample_weight=None, mask=None) -> scalar`, or None.
         loss_weight: its weight in the total loss.
         metrics: list of `(log_name, metric, weighted)`; metric implements init/update/compute.
+        shape: the output's shape (batch axis None), for metrics whose state depends on it.
     """
 
     name: str
     loss: Optional[Callable]
     loss_weight: float
     metrics: Sequence
+    shape: Any = None
 
 
 class StepSpec(NamedTuple):
@@ -120,7 +122,7 @@ def init_metrics(spec):
                 state[f"{out.name}_loss"] = _mean_init()
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
-            state[log_name] = metric.init()
+            state[log_name] = metric.init(y_pred_shape=out.shape)
     return state
 
 
@@ -150,7 +152,7 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     return total, per_output
 
 
-def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights):
+def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights, masks):
     """Accumulates one batch into the metric state (loss means are weighted by batch size)."""
     new = dict(metric_state)
     weight = jnp.asarray(_batch_size(y_pred), jnp.float32)
@@ -158,9 +160,11 @@ def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, 
     if len(spec.outputs) > 1:
         for name, value in per_output_losses.items():
             new[name] = _mean_update(metric_state[name], value, weight)
-    for out, yt, yp, sw in zip(spec.outputs, y_true, y_pred, sample_weights):
+    for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         for log_name, metric, weighted in out.metrics:
-            new[log_name] = metric.update(new[log_name], yt, yp, sample_weight=sw if weighted else None)
+            new[log_name] = metric.update(
+                new[log_name], yt, yp, sample_weight=sw if weighted else None, mask=mask
+            )
     return new
 
 
@@ -184,13 +188,15 @@ def make_train_step(spec):
                 )
             loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
             loss = loss + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
-            return loss, (y_pred, new_state, per_output)
+            return loss, (y_pred, new_state, per_output, masks)
 
-        (loss, (y_pred, new_state, per_output)), grads = jax.value_and_grad(objective, has_aux=True)(trainable)
+        (loss, (y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
+            objective, has_aux=True
+        )(trainable)
         updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable)
         trainable = optax.apply_updates(trainable, updates)
         params = spec.constraints(merge(trainable, frozen))
-        metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw)
+        metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw, masks)
         ts = TrainState(params, new_state, opt_state, metrics, rng)
         return ts, compute_metrics(spec, metrics)
 
@@ -206,17 +212,20 @@ def make_eval_step(spec):
             y_pred, _, masks = spec.apply(variables, x, training=False, rng=None)
         loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
         loss = loss + spec.regularization(variables["params"]) + sum(added, jnp.zeros((), jnp.float32))
-        metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw)
+        metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
         return metric_state, compute_metrics(spec, metric_state)
 
     return eval_step
 
 
 def make_predict_step(apply):
-    """Returns `predict_step(variables, x_list) -> outputs_list`."""
+    """Returns `predict_step(variables, x_list, rng=None) -> outputs_list`.
 
-    def predict_step(variables, x):
-        y_pred, _, _ = apply(variables, x, training=False, rng=None)
+    `rng` only feeds layers whose call fixed `training=True` (Monte-Carlo dropout).
+    """
+
+    def predict_step(variables, x, rng=None):
+        y_pred, _, _ = apply(variables, x, training=False, rng=rng)
         return y_pred
 
     return predict_step

@@ -1,4 +1,7 @@
-"""The layer zoo: `from jkeras import layers; layers.Dense(64, activation="relu")`."""
+"""The layer zoo: `from jkeras import layers; layers.Dense(64, activation="relu")`.
+
+One module per family; each lists its public names in `__all__`.
+"""
 from jkeras.layers.core import (
     Activation,
     ActivityRegularization,
@@ -12,8 +15,3 @@ from jkeras.layers.core import (
 )
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
-
-__all__ = [
-    "Activation", "ActivityRegularization", "Dense", "Dropout", "Flatten", "Input", "InputLayer",
-    "Lambda", "Layer", "Permute", "RepeatVector", "Reshape",
-]

@@ -107,7 +107,7 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
                 metric = _resolve_metric(identifier, y_true_shape, y_pred_shape)
                 base = identifier if isinstance(identifier, str) else metric.name
                 entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
-        outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries))
+        outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries, tuple(y_pred_shape)))
     return outputs
 
 

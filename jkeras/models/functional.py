@@ -189,9 +189,13 @@ class Model(Trainer, Layer):
             if all(m is None for m in flatten(arg_mask)):
                 arg_mask = None
             layer_vars = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
+            kwargs = dict(node.call_kwargs)
+            node_training = bool(kwargs.pop("training", training))
             layer_rng = None if rng is None else jax.random.fold_in(rng, position)
+            if node_training and layer_rng is None:
+                layer_rng = jax.random.PRNGKey(position)
             out, new_state = layer.forward(
-                layer_vars, args, training=training, rng=layer_rng, mask=arg_mask, **node.call_kwargs
+                layer_vars, args, training=node_training, rng=layer_rng, mask=arg_mask, **kwargs
             )
             if new_state:
                 state[layer.name] = new_state

@@ -199,7 +199,7 @@ class Layer:
         return self._eager_call(inputs, **kwargs)
 
     def _symbolic_call(self, inputs, kwargs):
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
+        kwargs = {k: v for k, v in kwargs.items() if k != "mask" and not (k == "training" and v is None)}
         shapes = map_structure(lambda t: t.shape, inputs)
         self._check_input_shape(shapes)
         self._maybe_build(shapes)
@@ -248,7 +248,8 @@ class Layer:
                 if isinstance(t, KerasTensor) else t,
                 inputs,
             )
-            fn = lambda v, x: self.apply(v, x, training=False, **kwargs)[0]  # noqa: E731
+            static = {k: v for k, v in kwargs.items() if k != "training"}
+            fn = lambda v, x: self.apply(v, x, training=False, **static)[0]  # noqa: E731
             return jax.eval_shape(fn, var_spec, arg_spec)
 
         first = trace(7)

@@ -160,9 +160,9 @@ class Trainer:
         predict_step = core_step.make_predict_step(self._flat_apply)
 
         def make():
-            def run(variables, data, order, start):
+            def run(variables, data, order, start, rng):
                 x = core_step.gather_batch(data, order, start, batch_size)
-                return predict_step(variables, x)
+                return predict_step(variables, x, jax.random.fold_in(rng, start))
 
             return run
 
@@ -398,10 +398,11 @@ class Trainer:
         fn = self._predict_fn(batch_size)
         order = jnp.arange(device_data.num_samples)
         variables = self.get_variables()
+        rng = next_key()
         cbs.on_predict_begin()
         chunks = []
         for b in range(num_batches):
-            chunks.append(fn(variables, device_data.x, order, b * batch_size))
+            chunks.append(fn(variables, device_data.x, order, b * batch_size, rng))
             cbs.on_predict_batch_end(b, None)
         cbs.on_predict_end()
         outputs = [
@@ -460,7 +461,7 @@ class Trainer:
         """Returns the model's outputs for one batch `x` as NumPy array(s)."""
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_on_batch",), lambda: core_step.make_predict_step(self._flat_apply))
-        outputs = fn(self.get_variables(), data.to_device().x)
+        outputs = fn(self.get_variables(), data.to_device().x, next_key())
         return self._restructure_outputs([np.asarray(o) for o in outputs])
 
     def _host_logs(self, logs):

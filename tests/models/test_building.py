@@ -313,3 +313,11 @@ def test_keras3_functional_config_loads():
     ours.set_weights(ref.get_weights())
     x = rand(5, 4)
     np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_training_flag_fixed_at_call_time_keeps_dropout_on():
+    x = jkeras.Input((50,))
+    y = layers.Dropout(0.5)(x, training=True)
+    model = jkeras.Model(x, y)
+    out = model.predict(np.ones((4, 50), "float32"), verbose=0)
+    assert (out == 0).any() and (out == 2).any()

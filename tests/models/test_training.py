@@ -428,3 +428,16 @@ def test_initial_epoch_and_steps_per_epoch():
 
     model.fit(x, y, epochs=1, batch_size=16, steps_per_epoch=7, callbacks=[Count()], verbose=0)
     assert seen == list(range(7))
+
+
+def test_shape_dependent_metrics_work_in_fit():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((60, 4)).astype("float32")
+    y = (x @ rng.standard_normal((4, 2))).astype("float32")
+    model = jkeras.Sequential([layers.Input((4,)), layers.Dense(2)])
+    model.compile(jkeras.optimizers.Adam(0.05), "mse", metrics=[jkeras.metrics.R2Score()])
+    h = model.fit(x, y, epochs=15, verbose=0).history
+    assert h["r2_score"][-1] > h["r2_score"][0]
+    pred = model.predict(x, verbose=0)
+    r2 = 1 - ((y - pred) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0, return_dict=True)["r2_score"], r2.mean(), rtol=1e-4)

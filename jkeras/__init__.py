@@ -1,0 +1,22 @@
+"""jkeras: the classic Keras API on JAX.
+
+    import jkeras as keras
+    model = keras.Sequential([keras.layers.Dense(64, activation="relu", input_shape=(784,)),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=5)
+
+Every layer and model is also a pure pair `init(rng, input_shape)` / `apply(variables, x, ...)`
+usable under `jax.jit`, `jax.grad` and `jax.vmap`.
+"""
+from jkeras import activations, callbacks, constraints, initializers, layers, losses, metrics
+from jkeras import models, optimizers, regularizers, utils
+from jkeras.models import Model, Sequential
+from jkeras.models.input_layer import Input, InputLayer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input", "InputLayer", "Model", "Sequential", "activations", "callbacks", "constraints",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
+]
