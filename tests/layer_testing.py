@@ -105,9 +105,10 @@ def check_layer(make, input_shape, keras_make="same", input_dtype="float32", rto
         is_float = np.issubdtype(np.dtype(input_dtype), np.floating)
 
         def f(params, *xs):
-            xin = list(xs) if isinstance(input_shape, list) else xs[0]
             if not xs:
                 xin = x
+            else:
+                xin = list(xs) if isinstance(input_shape, list) else xs[0]
             y, _ = layer.apply({"params": params, "state": variables["state"]}, xin, **call_kwargs)
             return sum(jnp.sum(jnp.tanh(v)) for v in _to_list(y))
 

@@ -355,6 +355,9 @@ class Lambda(Layer):
             return self.mask(inputs, mask)
         return self.mask
 
+    def _has_shape_formula(self):
+        return self._output_shape is not None
+
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
             return super().compute_output_shape(input_shape)

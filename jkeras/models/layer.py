@@ -229,33 +229,40 @@ class Layer:
             rng=next_key() if training else None, mask=mask, **kwargs,
         )
         if training:
-            self._set_variables({"params": self.get_variables()["params"], "state": new_state})
+            self.set_variables({"params": self.get_variables()["params"], "state": new_state})
         return outputs
 
     def _check_input_shape(self, input_shape):
         """Raises a clear error when `input_shape` cannot feed this layer (override per family)."""
 
     def _infer_output_spec(self, inputs, kwargs):
-        """Output KerasTensor-like specs (shape, dtype) for symbolic `inputs`, traced from `apply`."""
-        var_spec = jax.tree_util.tree_map(
-            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), self.get_variables()
-        )
+        """Output KerasTensor specs (shape, dtype) for symbolic `inputs`.
+
+        Shapes come from the class's own `compute_output_shape` when it defines one (exact, also
+        for unknown sizes), else from tracing `apply` with two stand-in sizes for each unknown
+        dimension (dimensions that differ between the traces are unknown). Dtypes come from a trace.
+        """
+        has_formula = self._has_shape_formula()
         has_none = any(None in t.shape for t in flatten(inputs) if isinstance(t, KerasTensor))
+        try:
+            first = self._trace_output(inputs, kwargs, 7)
+        except Exception:
+            if not has_formula:
+                raise
+            first = None
+        if has_formula:
+            shapes = self.compute_output_shape(map_structure(lambda t: t.shape, inputs))
+            dtypes = [a.dtype for a in jax.tree_util.tree_leaves(first)] if first is not None else []
+            count = iter(range(1 << 30))
 
-        def trace(size):
-            arg_spec = map_structure(
-                lambda t: jax.ShapeDtypeStruct(_infer_sizes(t.shape, size), t.dtype)
-                if isinstance(t, KerasTensor) else t,
-                inputs,
-            )
-            static = {k: v for k, v in kwargs.items() if k != "training"}
-            fn = lambda v, x: self.apply(v, x, training=False, **static)[0]  # noqa: E731
-            return jax.eval_shape(fn, var_spec, arg_spec)
+            def make(shape):
+                i = next(count)
+                return KerasTensor(shape, dtypes[i] if i < len(dtypes) else self.dtype)
 
-        first = trace(7)
+            return map_structure_shapes(make, shapes)
         leaves_a, treedef = jax.tree_util.tree_flatten(first)
         if has_none:
-            leaves_b = jax.tree_util.tree_leaves(trace(11))
+            leaves_b = jax.tree_util.tree_leaves(self._trace_output(inputs, kwargs, 11))
             shapes = [
                 tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
                 for a, b in zip(leaves_a, leaves_b)
@@ -264,6 +271,23 @@ class Layer:
             shapes = [tuple(a.shape) for a in leaves_a]
         specs = [KerasTensor(s, a.dtype) for s, a in zip(shapes, leaves_a)]
         return jax.tree_util.tree_unflatten(treedef, specs)
+
+    def _has_shape_formula(self):
+        """Whether `compute_output_shape` is the class's own formula (not the traced default)."""
+        return type(self).compute_output_shape is not Layer.compute_output_shape
+
+    def _trace_output(self, inputs, kwargs, size):
+        """`jax.eval_shape` of `apply` with every unknown dimension set to `size`."""
+        var_spec = jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), self.get_variables()
+        )
+        arg_spec = map_structure(
+            lambda t: jax.ShapeDtypeStruct(_infer_sizes(t.shape, size), t.dtype)
+            if isinstance(t, KerasTensor) else t,
+            inputs,
+        )
+        static = {k: v for k, v in kwargs.items() if k != "training"}
+        return jax.eval_shape(lambda v, x: self.apply(v, x, training=False, **static)[0], var_spec, arg_spec)
 
     # ----------------------------------------------------------------------------------------
     # Variables: this layer's own weights plus its sublayers', nested by sublayer name

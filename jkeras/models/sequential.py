@@ -86,7 +86,8 @@ class Sequential(Model):
             if self._input_layer is None:
                 raise ValueError(f"Sequential '{self.name}': build() needs an input_shape")
         else:
-            self._input_layer = InputLayer(batch_shape=tuple(input_shape), name=f"{self.name}_input")
+            dtype = _input_dtype(self._stack[0]) if self._stack else None
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=dtype, name=f"{self.name}_input")
         self._rebuild()
 
     def _maybe_build(self, input_shape):

@@ -17,7 +17,7 @@ def _warn_once(owner, old, new):
     if key not in _warned:
         _warned.add(key)
         warnings.warn(
-            f"{owner}: the Keras 1 argument `{old}` is deprecated; use `{new}` instead.",
+            f"{owner}: the old argument `{old}` is deprecated; use `{new}` instead.",
             UserWarning, stacklevel=4,
         )
 

@@ -256,3 +256,13 @@ def test_keras1_spellings_convert_with_one_warning():
     assert layers.Dropout(p=0.3).rate == 0.3
     with pytest.raises(TypeError, match="both `output_dim`"):
         layers.Dense(3, output_dim=4)
+
+
+def test_eager_training_call_keeps_the_updated_state():
+    layer = layers.BatchNormalization(momentum=0.5)
+    x = rand(16, 3) * 2 + 1
+    layer(x, training=True)
+    moving_mean = layer.get_weights()[2]
+    np.testing.assert_allclose(moving_mean, 0.5 * x.mean(0), rtol=1e-5)
+    layer(x)  # inference leaves it
+    np.testing.assert_allclose(layer.get_weights()[2], moving_mean)
