@@ -2,6 +2,8 @@
 
 One module per family; each lists its public names in `__all__`.
 """
+from jkeras.layers.activations import *  # noqa: F401,F403
+from jkeras.layers.convolutional import *  # noqa: F401,F403
 from jkeras.layers.core import (
     Activation,
     ActivityRegularization,
@@ -13,5 +15,12 @@ from jkeras.layers.core import (
     RepeatVector,
     Reshape,
 )
+from jkeras.layers.embedding import *  # noqa: F401,F403
+from jkeras.layers.locally_connected import *  # noqa: F401,F403
+from jkeras.layers.merge import *  # noqa: F401,F403
+from jkeras.layers.noise import *  # noqa: F401,F403
+from jkeras.layers.normalization import *  # noqa: F401,F403
+from jkeras.layers.pooling import *  # noqa: F401,F403
+from jkeras.layers.reshaping import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
