@@ -9,8 +9,6 @@ The classes are defined in `jkeras/_metric_classes.py` (base, mean-based) and
 `jkeras/_confusion_metrics.py` (confusion matrix, AUC, R2, F-scores); this
 module is their public home.
 """
-import inspect
-
 from jkeras._confusion_metrics import (
     AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision, PrecisionAtRecall,
     R2Score, Recall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
@@ -24,6 +22,7 @@ from jkeras._metric_classes import (
     SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy,
     SquaredHinge, Sum, TopKCategoricalAccuracy, _snake_case,
 )
+from jkeras.core._registry import Registry
 from jkeras.core.losses import (
     MAE, MAPE, MSE, MSLE, KLD, binary_crossentropy, binary_focal_crossentropy,
     categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, cosine,
@@ -91,26 +90,19 @@ _FUNCTIONS.update({
 })
 
 
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret metric identifier: {identifier!r}. Valid names are: "
-        f"{sorted(set(_FUNCTIONS) | set(_CLASS_OBJECTS))}")
+_NAMES = Registry("metric", {**_CLASS_OBJECTS, **_FUNCTIONS}, classes=_CLASS_OBJECTS,
+                  nested=("fn",), instantiate=(Metric,), serialize_error=TypeError)
 
 
 def serialize(metric):
     """Serializes a metric: its name for a function, `{"class_name", "config"}` for a `Metric`.
 
+    Any object with `get_config()` serializes like a `Metric`; None gives None.
+
     Raises:
-        TypeError: if `metric` is neither a `Metric` nor a named function.
+        TypeError: if `metric` has neither a config nor a name.
     """
-    if metric is None:
-        return None
-    if isinstance(metric, Metric):
-        return {"class_name": type(metric).__name__, "config": metric.get_config()}
-    name = getattr(metric, "__name__", None)
-    if callable(metric) and name:
-        return name
-    raise TypeError(f"Cannot serialize metric {metric!r}: expected a Metric or a named function.")
+    return None if metric is None else _NAMES.serialize(metric)
 
 
 def deserialize(config, custom_objects=None):
@@ -126,26 +118,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name or a malformed config.
     """
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        obj = custom_objects.get(config) or _FUNCTIONS.get(config) or _CLASS_OBJECTS.get(config)
-        if obj is None:
-            raise _unknown(config)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "Metric config must be a name or a dict with 'class_name' and 'config'. "
-            f"Received: config={config!r}")
-    class_name = config["class_name"]
-    if class_name == "function":  # Keras 3 form of a plain function
-        return deserialize(config["config"], custom_objects)
-    inner = dict(config.get("config") or {})
-    cls = custom_objects.get(class_name, _CLASS_OBJECTS.get(class_name))
-    if not inspect.isclass(cls):
-        raise _unknown(class_name)
-    if isinstance(inner.get("fn"), (str, dict)):
-        inner["fn"] = deserialize(inner["fn"], custom_objects)
-    return cls.from_config(inner)
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -163,12 +136,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name (the message lists the valid names).
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise _unknown(identifier)
+    return _NAMES.get(identifier)

@@ -5,13 +5,13 @@ Split from `jkeras/core/losses.py` for length; import these names from there
 `call(y_true, y_pred)` gives per-sample values and `__call__` reduces them
 with `reduce_weighted_values`, so both run inside `jax.jit` / `jax.grad`.
 """
-import inspect
 import re
 
 import jax
 import jax.numpy as jnp
 
 from jkeras.core import losses as _fns
+from jkeras.core._registry import Registry
 
 
 def _snake_case(name):
@@ -416,29 +416,20 @@ _FUNCTIONS.update({
     "bce": _fns.bce, "BCE": _fns.bce, "logcosh": _fns.log_cosh,
     "cosine_proximity": _fns.cosine_similarity, "cosine": _fns.cosine_similarity,
 })
-_OBJECTS = {**{cls.__name__: cls for cls in _CLASSES}, **_FUNCTIONS}
-
-
-def _unknown(identifier):
-    return ValueError(
-        f"Could not interpret loss identifier: {identifier!r}. Valid names are: "
-        f"{sorted(_OBJECTS)}")
+_CLASS_OBJECTS = {cls.__name__: cls for cls in _CLASSES}
+_NAMES = Registry("loss", {**_CLASS_OBJECTS, **_FUNCTIONS}, classes=_CLASS_OBJECTS,
+                  nested=("fn",), instantiate=(Loss,), serialize_error=TypeError)
 
 
 def serialize(loss):
     """Serializes a loss: its name for a function, `{"class_name", "config"}` for a `Loss`.
 
+    Any object with `get_config()` serializes like a `Loss`; None gives None.
+
     Raises:
-        TypeError: if `loss` is neither a `Loss` nor a named function.
+        TypeError: if `loss` has neither a config nor a name.
     """
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = getattr(loss, "__name__", None)
-    if callable(loss) and name:
-        return name
-    raise TypeError(f"Cannot serialize loss {loss!r}: expected a Loss or a named function.")
+    return None if loss is None else _NAMES.serialize(loss)
 
 
 def deserialize(config, custom_objects=None):
@@ -454,26 +445,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name or a malformed config.
     """
-    custom_objects = custom_objects or {}
-    if isinstance(config, str):
-        obj = custom_objects.get(config, _OBJECTS.get(config))
-        if obj is None:
-            raise _unknown(config)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "Loss config must be a name or a dict with 'class_name' and 'config'. "
-            f"Received: config={config!r}")
-    class_name, inner = config["class_name"], config.get("config") or {}
-    if class_name == "function":  # Keras 3 form of a plain function
-        return deserialize(inner, custom_objects)
-    cls = custom_objects.get(class_name, _OBJECTS.get(class_name))
-    if not inspect.isclass(cls):
-        raise _unknown(class_name)
-    inner = dict(inner)
-    if isinstance(inner.get("fn"), (str, dict)):
-        inner["fn"] = deserialize(inner["fn"], custom_objects)
-    return cls.from_config(inner)
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -491,14 +463,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name (the message lists the valid names).
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise _unknown(identifier)
+    return _NAMES.get(identifier)

@@ -8,8 +8,12 @@ under the same name: `hard_sigmoid` is Keras 2's `clip(0.2 * x + 0.5, 0, 1)`.
 `get(identifier)` resolves a name, a config or a callable to a function, and
 `serialize(fn)` gives back the name.
 """
+import inspect
+
 import jax
 import jax.numpy as jnp
+
+from jkeras.core._registry import Registry
 
 __all__ = [
     "celu", "elu", "exponential", "gelu", "glu", "hard_shrink",
@@ -23,6 +27,16 @@ __all__ = [
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _unary(fn):
+    """Appends the Args and Returns of a function of `x` alone to its docstring."""
+    if fn.__doc__ is not None:  # None under `python -OO`
+        fn.__doc__ = inspect.cleandoc(fn.__doc__) + (
+            "\n\nArgs:\n    x: Input array.\n\n"
+            "Returns:\n    An array with the shape and dtype of `x`."
+        )
+    return fn
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0, *, alpha=None):
@@ -77,15 +91,9 @@ def leaky_relu(x, negative_slope=0.2):
     return jax.nn.leaky_relu(jnp.asarray(x), negative_slope=negative_slope)
 
 
+@_unary
 def relu6(x):
-    """ReLU capped at 6: `min(max(x, 0), 6)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """ReLU capped at 6: `min(max(x, 0), 6)`."""
     return jax.nn.relu6(jnp.asarray(x))
 
 
@@ -142,41 +150,23 @@ def celu(x, alpha=1.0):
     return jax.nn.celu(jnp.asarray(x), alpha=alpha)
 
 
+@_unary
 def selu(x):
     """Scaled ELU: `scale * elu(x, alpha)` with `alpha=1.67326324` and
-    `scale=1.05070098`; use with `LecunNormal` weights.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    `scale=1.05070098`; use with `LecunNormal` weights."""
     x = jnp.asarray(x)
     return _SELU_SCALE * jax.nn.elu(x, alpha=_SELU_ALPHA)
 
 
+@_unary
 def softplus(x):
-    """Softplus `log(exp(x) + 1)`, computed without overflow.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Softplus `log(exp(x) + 1)`, computed without overflow."""
     return jax.nn.softplus(jnp.asarray(x))
 
 
+@_unary
 def softsign(x):
-    """Softsign `x / (abs(x) + 1)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Softsign `x / (abs(x) + 1)`."""
     x = jnp.asarray(x)
     return x / (jnp.abs(x) + 1)
 
@@ -223,15 +213,9 @@ def hard_shrink(x, threshold=0.5):
     return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros_like(x))
 
 
+@_unary
 def tanh_shrink(x):
-    """Tanh shrinkage `x - tanh(x)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Tanh shrinkage `x - tanh(x)`."""
     x = jnp.asarray(x)
     return x - jnp.tanh(x)
 
@@ -251,28 +235,16 @@ def threshold(x, threshold, default_value):
     return jnp.where(x > threshold, x, jnp.asarray(default_value, x.dtype))
 
 
+@_unary
 def sparse_plus(x):
     """SparsePlus: 0 for `x <= -1`, `(x + 1) ** 2 / 4` for `-1 < x < 1`,
-    `x` for `x >= 1`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    `x` for `x >= 1`."""
     return jax.nn.sparse_plus(jnp.asarray(x))
 
 
+@_unary
 def silu(x):
-    """SiLU, also called swish: `x * sigmoid(x)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """SiLU, also called swish: `x * sigmoid(x)`."""
     return jax.nn.silu(jnp.asarray(x))
 
 
@@ -319,97 +291,55 @@ def glu(x, axis=-1):
     return a * jax.nn.sigmoid(b)
 
 
+@_unary
 def tanh(x):
-    """Hyperbolic tangent `(exp(x) - exp(-x)) / (exp(x) + exp(-x))`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Hyperbolic tangent `(exp(x) - exp(-x)) / (exp(x) + exp(-x))`."""
     return jnp.tanh(jnp.asarray(x))
 
 
+@_unary
 def hard_tanh(x):
-    """Hard tanh `clip(x, -1, 1)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Hard tanh `clip(x, -1, 1)`."""
     return jax.nn.hard_tanh(jnp.asarray(x))
 
 
+@_unary
 def sigmoid(x):
-    """Logistic sigmoid `1 / (1 + exp(-x))`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Logistic sigmoid `1 / (1 + exp(-x))`."""
     return jax.nn.sigmoid(jnp.asarray(x))
 
 
+@_unary
 def log_sigmoid(x):
-    """Log of the sigmoid, `-softplus(-x)`, computed stably.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Log of the sigmoid, `-softplus(-x)`, computed stably."""
     return jax.nn.log_sigmoid(jnp.asarray(x))
 
 
+@_unary
 def hard_sigmoid(x):
     """Hard sigmoid, Keras 2's formula: `clip(0.2 * x + 0.5, 0, 1)`.
 
     This is 0 for `x <= -2.5`, 1 for `x >= 2.5` and linear between.
     jkeras keeps Keras 2's definition because recurrent layers trained with
     Keras 2 (`recurrent_activation='hard_sigmoid'`) depend on it; Keras 3
-    changed the same name to `relu6(x + 3) / 6` (0 below -3, 1 above 3).
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    changed the same name to `relu6(x + 3) / 6` (0 below -3, 1 above 3)."""
     x = jnp.asarray(x)
     return jnp.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
+@_unary
 def sparse_sigmoid(x):
     """Sparse sigmoid: 0 for `x <= -1`, `(x + 1) / 2` for `-1 < x < 1`,
-    1 for `x >= 1`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    1 for `x >= 1`."""
     return jax.nn.sparse_sigmoid(jnp.asarray(x))
 
 
+@_unary
 def hard_silu(x):
     """Hard SiLU, also called hard swish: `x * relu6(x + 3) / 6`.
 
     This is Keras 3's (and Howard et al.'s) formula; it is not
-    `x * hard_sigmoid(x)` with jkeras's Keras 2 `hard_sigmoid`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    `x * hard_sigmoid(x)` with jkeras's Keras 2 `hard_sigmoid`."""
     x = jnp.asarray(x)
     return x * jax.nn.relu6(x + 3.0) / 6.0
 
@@ -417,15 +347,9 @@ def hard_silu(x):
 hard_swish = hard_silu
 
 
+@_unary
 def exponential(x):
-    """Exponential `exp(x)`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Exponential `exp(x)`."""
     return jnp.exp(jnp.asarray(x))
 
 
@@ -441,15 +365,9 @@ def linear(x):
     return x
 
 
+@_unary
 def mish(x):
-    """Mish `x * tanh(softplus(x))`.
-
-    Args:
-        x: Input array.
-
-    Returns:
-        An array with the shape and dtype of `x`.
-    """
+    """Mish `x * tanh(softplus(x))`."""
     x = jnp.asarray(x)
     return x * jnp.tanh(jax.nn.softplus(x))
 
@@ -488,13 +406,7 @@ _ACTIVATIONS = {
 }
 _ACTIVATIONS["swish"] = silu
 _ACTIVATIONS["hard_swish"] = hard_silu
-
-
-def _unknown(name):
-    return ValueError(
-        f"Unknown activation: {name!r}. Valid names: "
-        f"{', '.join(sorted(_ACTIVATIONS))} (or pass a callable)"
-    )
+_NAMES = Registry("activation", _ACTIVATIONS, instantiate=())
 
 
 def serialize(activation):
@@ -511,18 +423,7 @@ def serialize(activation):
     Raises:
         ValueError: if `activation` has neither a name nor a config.
     """
-    if any(activation is fn for fn in _ACTIVATIONS.values()):
-        return activation.__name__
-    if hasattr(activation, "get_config"):
-        return {"class_name": type(activation).__name__,
-                "config": activation.get_config()}
-    name = getattr(activation, "__name__", None)
-    if name is None:
-        raise ValueError(
-            "serialize: activation must be a named function or an object "
-            f"with get_config(), got {activation!r}"
-        )
-    return name
+    return _NAMES.serialize(activation)
 
 
 def deserialize(config, custom_objects=None):
@@ -541,35 +442,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown or the config is malformed.
     """
-    custom_objects = custom_objects or {}
-    inner = {}
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(
-                "deserialize: activation config dict needs a 'class_name' "
-                f"key, got {config!r}"
-            )
-        name, inner = config["class_name"], config.get("config") or {}
-        if name == "function" or isinstance(inner, str):
-            name, inner = inner, {}
-    elif isinstance(config, str):
-        name = config
-    else:
-        raise ValueError(
-            "deserialize: activation config must be a name or a dict, got "
-            f"{config!r}"
-        )
-    if name in custom_objects:
-        obj = custom_objects[name]
-    elif name in _ACTIVATIONS:
-        obj = _ACTIVATIONS[name]
-    else:
-        raise _unknown(name)
-    if isinstance(obj, type):
-        if hasattr(obj, "from_config"):
-            return obj.from_config(inner)
-        return obj(**inner)
-    return obj
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -585,14 +458,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name or an identifier of another type.
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "activation must be None, a name, a config dict or a callable, got "
-        f"{identifier!r} of type {type(identifier).__name__}"
-    )
-
+    return linear if identifier is None else _NAMES.get(identifier)

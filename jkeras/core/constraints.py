@@ -9,6 +9,8 @@ kernel `(in, units)`, `axis=[0, 1, 2]` for a Conv2D kernel
 """
 import jax.numpy as jnp
 
+from jkeras.core._registry import Registry
+
 __all__ = [
     "Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm",
     "max_norm", "min_max_norm", "non_neg", "unit_norm",
@@ -147,13 +149,7 @@ _CONSTRAINTS = {
     "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm, "maxnorm": MaxNorm,
     "nonneg": NonNeg, "unitnorm": UnitNorm,
 }
-
-
-def _unknown(name):
-    return ValueError(
-        f"Unknown constraint: {name!r}. Valid names: "
-        f"{', '.join(sorted(_CONSTRAINTS))} (or pass a callable)"
-    )
+_NAMES = Registry("constraint", _CONSTRAINTS)
 
 
 def serialize(constraint):
@@ -169,16 +165,7 @@ def serialize(constraint):
     Raises:
         ValueError: if `constraint` has neither a config nor a name.
     """
-    if hasattr(constraint, "get_config"):
-        return {"class_name": type(constraint).__name__,
-                "config": constraint.get_config()}
-    name = getattr(constraint, "__name__", None)
-    if name is None:
-        raise ValueError(
-            "serialize: constraint must be a Constraint or a named function, "
-            f"got {constraint!r}"
-        )
-    return name
+    return _NAMES.serialize(constraint)
 
 
 def deserialize(config, custom_objects=None):
@@ -197,35 +184,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown or the config is malformed.
     """
-    custom_objects = custom_objects or {}
-    inner = {}
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(
-                "deserialize: constraint config dict needs a 'class_name' "
-                f"key, got {config!r}"
-            )
-        name, inner = config["class_name"], config.get("config") or {}
-        if name == "function" or isinstance(inner, str):
-            name, inner = inner, {}
-    elif isinstance(config, str):
-        name = config
-    else:
-        raise ValueError(
-            "deserialize: constraint config must be a name or a dict, got "
-            f"{config!r}"
-        )
-    if name in custom_objects:
-        obj = custom_objects[name]
-    elif name in _CONSTRAINTS:
-        obj = _CONSTRAINTS[name]
-    else:
-        raise _unknown(name)
-    if isinstance(obj, type):
-        if hasattr(obj, "from_config"):
-            return obj.from_config(inner)
-        return obj(**inner)
-    return obj
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -241,15 +200,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name or an identifier of another type.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "constraint must be None, a name, a config dict or a callable, got "
-        f"{identifier!r} of type {type(identifier).__name__}"
-    )
+    return _NAMES.get(identifier)

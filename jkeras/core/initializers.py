@@ -42,6 +42,7 @@ from jkeras.core._initializer_classes import (
     _standardize_shape,
     compute_fans,
 )
+from jkeras.core._registry import Registry, build
 
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal",
@@ -137,11 +138,12 @@ _INITIALIZERS = {
 }
 
 
-def _unknown(name):
-    return ValueError(
-        f"Unknown initializer: {name!r}. Valid names: "
-        f"{', '.join(sorted(_INITIALIZERS))} (or pass a callable)"
-    )
+def _build(obj, config):
+    """`build` for a class; anything else goes through `get` (a function is wrapped)."""
+    return build(obj, config) if isinstance(obj, type) else get(obj)
+
+
+_NAMES = Registry("initializer", _INITIALIZERS, build=_build)
 
 
 def serialize(initializer):
@@ -155,22 +157,17 @@ def serialize(initializer):
         name for a plain function.
 
     Raises:
-        ValueError: if `initializer` has neither a config nor a name.
+        ValueError: if `initializer` has neither a config nor a name, or is
+            an array.
     """
+    if isinstance(initializer, _ArrayInitializer):
+        raise ValueError(
+            "serialize: an array used as initializer has no config; pass an "
+            f"Initializer or a named function instead, got {initializer!r}"
+        )
     if isinstance(initializer, _FunctionInitializer):
         initializer = initializer.fn
-    if hasattr(initializer, "get_config") and not isinstance(
-        initializer, _ArrayInitializer
-    ):
-        return {"class_name": type(initializer).__name__,
-                "config": initializer.get_config()}
-    name = getattr(initializer, "__name__", None)
-    if name is None or isinstance(initializer, _ArrayInitializer):
-        raise ValueError(
-            "serialize: initializer must be an Initializer or a named "
-            f"function, got {initializer!r}"
-        )
-    return name
+    return _NAMES.serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):
@@ -189,35 +186,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown or the config is malformed.
     """
-    custom_objects = custom_objects or {}
-    inner = {}
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(
-                "deserialize: initializer config dict needs a 'class_name' "
-                f"key, got {config!r}"
-            )
-        name, inner = config["class_name"], config.get("config") or {}
-        if name == "function" or isinstance(inner, str):
-            name, inner = inner, {}
-    elif isinstance(config, str):
-        name = config
-    else:
-        raise ValueError(
-            "deserialize: initializer config must be a name or a dict, got "
-            f"{config!r}"
-        )
-    if name in custom_objects:
-        obj = custom_objects[name]
-    elif name in _INITIALIZERS:
-        obj = _INITIALIZERS[name]
-    else:
-        raise _unknown(name)
-    if not isinstance(obj, type):
-        return get(obj)
-    if hasattr(obj, "from_config"):
-        return obj.from_config(inner)
-    return obj(**inner)
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):

@@ -11,6 +11,8 @@ import numbers
 import jax
 import jax.numpy as jnp
 
+from jkeras.core._registry import Registry, build
+
 __all__ = [
     "Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer",
     "l1", "l2", "l1_l2", "orthogonal_regularizer",
@@ -230,11 +232,12 @@ _REGULARIZERS = {
 }
 
 
-def _unknown(name):
-    return ValueError(
-        f"Unknown regularizer: {name!r}. Valid names: "
-        f"{', '.join(sorted(_REGULARIZERS))} (or pass a callable)"
-    )
+def _build(obj, config):
+    """`build`, except that the function `l1_l2` is called with the config."""
+    return l1_l2(**config) if obj is l1_l2 else build(obj, config)
+
+
+_NAMES = Registry("regularizer", _REGULARIZERS, build=_build)
 
 
 def serialize(regularizer):
@@ -250,16 +253,7 @@ def serialize(regularizer):
     Raises:
         ValueError: if `regularizer` has neither a config nor a name.
     """
-    if hasattr(regularizer, "get_config"):
-        return {"class_name": type(regularizer).__name__,
-                "config": regularizer.get_config()}
-    name = getattr(regularizer, "__name__", None)
-    if name is None:
-        raise ValueError(
-            "serialize: regularizer must be a Regularizer or a named "
-            f"function, got {regularizer!r}"
-        )
-    return name
+    return _NAMES.serialize(regularizer)
 
 
 def deserialize(config, custom_objects=None):
@@ -278,37 +272,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown or the config is malformed.
     """
-    custom_objects = custom_objects or {}
-    inner = {}
-    if isinstance(config, dict):
-        if "class_name" not in config:
-            raise ValueError(
-                "deserialize: regularizer config dict needs a 'class_name' "
-                f"key, got {config!r}"
-            )
-        name, inner = config["class_name"], config.get("config") or {}
-        if name == "function" or isinstance(inner, str):
-            name, inner = inner, {}
-    elif isinstance(config, str):
-        name = config
-    else:
-        raise ValueError(
-            "deserialize: regularizer config must be a name or a dict, got "
-            f"{config!r}"
-        )
-    if name in custom_objects:
-        obj = custom_objects[name]
-    elif name in _REGULARIZERS:
-        obj = _REGULARIZERS[name]
-    else:
-        raise _unknown(name)
-    if obj is l1_l2:
-        return l1_l2(**inner)
-    if isinstance(obj, type):
-        if hasattr(obj, "from_config"):
-            return obj.from_config(inner)
-        return obj(**inner)
-    return obj
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
@@ -324,15 +288,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name or an identifier of another type.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(
-        "regularizer must be None, a name, a config dict or a callable, got "
-        f"{identifier!r} of type {type(identifier).__name__}"
-    )
+    return _NAMES.get(identifier)

@@ -8,6 +8,7 @@ and the lowercase aliases `sgd`, `rmsprop`, `adagrad`, `adadelta`, `adam`, `adam
 """
 import optax
 
+from jkeras.core._registry import Registry, config_of
 from jkeras.optimizers import schedules
 from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer, _Default
 
@@ -241,6 +242,7 @@ class Nadam(_Moments):
 
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (
     SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam)}
+_NAMES = Registry("optimizer", ALL_OBJECTS, ignore_case=True, bare_names=False)
 
 # Keras 2 lowercase aliases.
 sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (
@@ -261,13 +263,13 @@ def serialize(optimizer):
     """
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"Expected an Optimizer instance. Received: optimizer={optimizer!r}")
-    return {"class_name": optimizer.__class__.__name__, "config": optimizer.get_config()}
+    return config_of(optimizer)
 
 
 def deserialize(config, custom_objects=None):
     """Returns an optimizer from `{"class_name": ..., "config": ...}`.
 
-    Built-in class names are case-insensitive; Keras's `module` / `registered_name` keys
+    Class names are case-insensitive; Keras's `module` / `registered_name` keys
     are ignored.
 
     Args:
@@ -281,16 +283,8 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: If `config` is malformed or the class name is unknown.
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("An optimizer config must be a dict with keys 'class_name' and "
-                         f"'config'. Received: config={config!r}")
-    name = config["class_name"]
-    custom_objects = custom_objects or {}
-    cls = custom_objects.get(name) or ALL_OBJECTS.get(str(name).lower())
-    if cls is None:
-        raise ValueError(f"Unknown optimizer: class_name={name!r}. Valid names: "
-                         f"{sorted(ALL_OBJECTS)} (or pass it in `custom_objects`).")
-    return cls.from_config(dict(config.get("config", {})), custom_objects=custom_objects)
+    cls, inner = _NAMES.resolve(config, custom_objects)
+    return cls.from_config(inner, custom_objects=custom_objects)
 
 
 def get(identifier):
@@ -314,10 +308,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        if identifier.lower() not in ALL_OBJECTS:
-            raise ValueError(f"Unknown optimizer: {identifier!r}. Valid names: "
-                             f"{sorted(ALL_OBJECTS)}.")
-        return ALL_OBJECTS[identifier.lower()]()
+        return _NAMES.lookup(identifier)()
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Expected a "

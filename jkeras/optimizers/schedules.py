@@ -5,6 +5,7 @@ Names, arguments, defaults and config keys are Keras 3's
 evaluates it at its step count inside the compiled step.
 """
 from jkeras.core import schedules as _math
+from jkeras.core._registry import Registry, config_of
 
 
 class LearningRateSchedule:
@@ -51,7 +52,30 @@ def _check_positive(name, value):
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """Shared config of `ExponentialDecay` and `InverseTimeDecay`; `_DECAY` is the formula."""
+
+    _DECAY = None
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        _check_positive("decay_steps", decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def __call__(self, step):
+        return self._DECAY(step, self.initial_learning_rate, self.decay_steps, self.decay_rate,
+                           self.staircase)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
     """`initial_learning_rate * decay_rate ** (step / decay_steps)`.
 
     Args:
@@ -65,23 +89,11 @@ class ExponentialDecay(LearningRateSchedule):
         ValueError: If `decay_steps <= 0`.
     """
 
+    _DECAY = staticmethod(_math.exponential_decay)
+
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _check_positive("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step):
-        return _math.exponential_decay(step, self.initial_learning_rate, self.decay_steps,
-                                       self.decay_rate, self.staircase)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -149,7 +161,7 @@ class PolynomialDecay(LearningRateSchedule):
                 "power": self.power, "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """`initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
 
     Args:
@@ -163,23 +175,11 @@ class InverseTimeDecay(LearningRateSchedule):
         ValueError: If `decay_steps <= 0`.
     """
 
+    _DECAY = staticmethod(_math.inverse_time_decay)
+
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _check_positive("decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step):
-        return _math.inverse_time_decay(step, self.initial_learning_rate, self.decay_steps,
-                                        self.decay_rate, self.staircase)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
 
 class CosineDecay(LearningRateSchedule):
@@ -257,6 +257,7 @@ class CosineDecayRestarts(LearningRateSchedule):
 ALL_OBJECTS = {cls.__name__: cls for cls in (
     LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
     InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_NAMES = Registry("learning rate schedule", ALL_OBJECTS, ignore_case=True, bare_names=False)
 
 
 def serialize(learning_rate_schedule):
@@ -276,8 +277,7 @@ def serialize(learning_rate_schedule):
             "Expected a `LearningRateSchedule` instance. Received: "
             f"learning_rate_schedule={learning_rate_schedule!r}"
         )
-    return {"class_name": learning_rate_schedule.__class__.__name__,
-            "config": learning_rate_schedule.get_config()}
+    return config_of(learning_rate_schedule)
 
 
 def deserialize(config, custom_objects=None):
@@ -295,20 +295,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: If `config` is malformed or the class name is unknown.
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "A schedule config must be a dict with keys 'class_name' and 'config'. "
-            f"Received: config={config!r}"
-        )
-    name = config["class_name"]
-    objects = {**ALL_OBJECTS, **(custom_objects or {})}
-    cls = objects.get(name) or {k.lower(): v for k, v in objects.items()}.get(str(name).lower())
-    if cls is None:
-        raise ValueError(
-            f"Unknown learning rate schedule: class_name={name!r}. Valid names: "
-            f"{sorted(ALL_OBJECTS)} (or pass it in `custom_objects`)."
-        )
-    return cls.from_config(dict(config.get("config", {})))
+    return _NAMES.deserialize(config, custom_objects)
 
 
 def get(identifier):
