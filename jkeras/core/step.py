@@ -219,14 +219,15 @@ def make_eval_step(spec):
 
 
 def make_predict_step(apply):
-    """Returns `predict_step(variables, x_list, rng=None) -> outputs_list`.
+    """Returns `predict_step(variables, x_list, rng=None) -> (outputs_list, new_state)`.
 
-    `rng` only feeds layers whose call fixed `training=True` (Monte-Carlo dropout).
+    `rng` only feeds layers whose call fixed `training=True` (Monte-Carlo dropout); the new state
+    carries what stateful layers (stateful RNNs) keep from one batch to the next.
     """
 
     def predict_step(variables, x, rng=None):
-        y_pred, _, _ = apply(variables, x, training=False, rng=rng)
-        return y_pred
+        y_pred, new_state, _ = apply(variables, x, training=False, rng=rng)
+        return y_pred, new_state
 
     return predict_step
 

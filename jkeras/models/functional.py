@@ -11,9 +11,10 @@ from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
+from jkeras.saving.model_methods import SavingMixin
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, SavingMixin, Layer):
     """A model: layers wired from inputs to outputs, with training and inference methods.
 
     Args:

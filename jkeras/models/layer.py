@@ -456,6 +456,11 @@ class Layer:
         for var, value in zip(current, weights):
             var.assign(value)
 
+    def reset_states(self):
+        """Resets the state kept across batches by stateful layers (stateful RNNs) inside this one."""
+        for sub in self._sublayers:
+            sub.reset_states()
+
     def count_params(self):
         """Total number of scalars in the weights.
 

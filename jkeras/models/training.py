@@ -264,6 +264,10 @@ class Trainer:
         try:
             for epoch in range(initial_epoch, epochs):
                 ts = self._sync_optimizer(ts, cbs.on_epoch_begin, epoch)
+                if callbacks and epoch > initial_epoch:
+                    # A callback may have changed weights or states (reset_states, set_weights).
+                    variables = core_step.fresh_copy(self.get_variables())
+                    ts = ts._replace(params=variables["params"], state=variables["state"])
                 order = data_adapter.epoch_order(
                     num_samples, shuffle, batch_size, jax.random.fold_in(shuffle_key, epoch)
                 )
@@ -398,18 +402,32 @@ class Trainer:
         fn = self._predict_fn(batch_size)
         order = jnp.arange(device_data.num_samples)
         variables = self.get_variables()
+        params, state = variables["params"], variables["state"]
         rng = next_key()
         cbs.on_predict_begin()
         chunks = []
         for b in range(num_batches):
-            chunks.append(fn(variables, device_data.x, order, b * batch_size, rng))
+            outputs, state = fn({"params": params, "state": state}, device_data.x, order, b * batch_size, rng)
+            chunks.append(outputs)
             cbs.on_predict_batch_end(b, None)
+        if self._has_stateful_layers():
+            self.set_variables({"params": params, "state": state})
         cbs.on_predict_end()
         outputs = [
             np.asarray(jnp.concatenate([c[i] for c in chunks], axis=0))[:num_samples]
             for i in range(len(self.outputs))
         ]
         return self._restructure_outputs(outputs)
+
+    def _has_stateful_layers(self):
+        """Whether some layer keeps state across batches (Keras 2: carried through predict)."""
+        stack = list(self._sublayers)
+        while stack:
+            layer = stack.pop()
+            if getattr(layer, "stateful", False):
+                return True
+            stack.extend(layer._sublayers)
+        return False
 
     def _restructure_outputs(self, flat):
         if isinstance(self._output_struct, dict):
@@ -461,7 +479,9 @@ class Trainer:
         """Returns the model's outputs for one batch `x` as NumPy array(s)."""
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_on_batch",), lambda: core_step.make_predict_step(self._flat_apply))
-        outputs = fn(self.get_variables(), data.to_device().x, next_key())
+        outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
+        if self._has_stateful_layers():
+            self.set_variables({"params": self.get_variables()["params"], "state": state})
         return self._restructure_outputs([np.asarray(o) for o in outputs])
 
     def _host_logs(self, logs):
