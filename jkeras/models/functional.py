@@ -7,6 +7,7 @@ import collections
 
 import jax
 
+from jkeras.models import call_scope
 from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, flatten, map_structure
@@ -82,7 +83,12 @@ class Model(Trainer, SavingMixin, Layer):
 
     @property
     def layers(self):
-        return list(self._layers)
+        return list(self._layers) if self._nodes or self._layers else list(self._sublayers)
+
+    @property
+    def _is_subclassed(self):
+        """A model defined by subclassing with `call` (no graph of nodes)."""
+        return self._keras_style
 
     def get_layer(self, name=None, index=None):
         """Returns a layer by name or by index in `model.layers`.
@@ -128,11 +134,42 @@ class Model(Trainer, SavingMixin, Layer):
 
     @property
     def input_names(self):
+        if self._is_subclassed:
+            return [f"input_{i + 1}" for i in range(len(self.inputs))]
         return [t._keras_history.layer.name for t in self.inputs]
 
     @property
     def output_names(self):
+        if self._is_subclassed:
+            return [f"output_{i + 1}" for i in range(len(self.outputs))]
         return [t._keras_history.layer.name for t in self.outputs]
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model for inputs of `input_shape` (batch axis included).
+
+        Raises:
+            ValueError: if no shape is given for a model that is not built.
+        """
+        if not self._is_subclassed or call_scope.scope_of(self) is not None:
+            return
+        if input_shape is None:
+            raise ValueError(f"Model '{self.name}': build() needs an input_shape")
+        self._build_from_data(input_shape if isinstance(input_shape, list) else [input_shape])
+
+    build._jkeras_base = True
+
+    def _build_from_data(self, input_shapes):
+        """Builds a subclassed model from the shapes of the first data seen (batch axis free)."""
+        if not self._is_subclassed or self._input_struct is not None:
+            return
+        shapes = [(None,) + tuple(s[1:]) for s in input_shapes]
+        structure = shapes[0] if len(shapes) == 1 else shapes
+        self._maybe_build(structure)
+        inputs = [KerasTensor(s, self._input_dtype(), name=f"input_{i + 1}") for i, s in enumerate(shapes)]
+        self._input_struct = inputs[0] if len(inputs) == 1 else inputs
+        self.inputs = inputs
+        self._output_struct = self._infer_output_spec(self._input_struct, {})
+        self.outputs = flatten(self._output_struct)
 
     def _require_graph(self, what):
         if self._input_struct is None:
@@ -154,6 +191,8 @@ class Model(Trainer, SavingMixin, Layer):
         Returns:
             `{"params": {layer_name: ...}, "state": {layer_name: ...}}`.
         """
+        if self._is_subclassed:
+            return Layer.init(self, rng, input_shape if input_shape is not None else self.input_shape)
         del input_shape
         self._require_graph("init")
         params, state = {}, {}
@@ -176,6 +215,12 @@ class Model(Trainer, SavingMixin, Layer):
 
     def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Like `apply`, also returning the outputs' masks (a list, None where unmasked)."""
+        if self._is_subclassed:
+            if self._input_struct is not None:
+                flat = self._flatten_inputs(inputs)
+                inputs = flat if isinstance(self._input_struct, list) else flat[0]
+            outputs, state = Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask)
+            return outputs, state, [None] * len(flatten(outputs))
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
         flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
@@ -248,6 +293,8 @@ class Model(Trainer, SavingMixin, Layer):
         """The graph as Keras 3 writes it: layers with their inbound nodes, input and output layers."""
         from jkeras.utils.serialization import serialize_layer
 
+        if self._is_subclassed:
+            return Layer.get_config(self)
         self._require_graph("get_config")
         node_ids = {}
         for layer in self._layers:
@@ -291,6 +338,8 @@ class Model(Trainer, SavingMixin, Layer):
         """
         from jkeras.utils.serialization import deserialize_layer
 
+        if "layers" not in config:
+            return Layer.from_config.__func__(cls, config)
         created = {}
         pending = []
         for entry in config["layers"]:

@@ -14,7 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core.scope import add_loss
-from jkeras.models.node import KerasHistory, KerasTensor, Node, flatten, is_symbolic, map_structure
+from jkeras.models import call_scope
+from jkeras.models.node import (
+    KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
+)
 from jkeras.models.variable import Variable
 from jkeras.utils import legacy, naming
 from jkeras.utils.random import next_key
@@ -37,7 +40,7 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
-class Layer:
+class Layer(NodeAccessors):
     """Base class of all layers.
 
     Args:
@@ -61,6 +64,7 @@ class Layer:
             legacy.wrap_init(cls)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[])
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
         if unknown:
             raise TypeError(self._unknown_kwarg_message(unknown[0], name))
@@ -73,7 +77,6 @@ class Layer:
         self.supports_masking = False
         self._params = {}
         self._state = {}
-        self._sublayers = []
         self._inbound_nodes = []
         self._build_input_shape = None
         self._batch_input_shape = self._batch_input_shape_from(kwargs)
@@ -117,6 +120,9 @@ class Layer:
     def init(self, rng, input_shape):
         """Creates fresh weights for inputs of `input_shape` (batch axis included, may be None).
 
+        A Keras-style layer (one that defines `call`) gets this from its `build` and `call`: see
+        `jkeras.models.call_scope`.
+
         Args:
             rng: a `jax.random` key.
             input_shape: a shape tuple, or a list of them for several inputs.
@@ -124,10 +130,15 @@ class Layer:
         Returns:
             `{"params": {...}, "state": {...}}`.
         """
-        del rng, input_shape
-        return _empty()
+        if not self._keras_style:
+            return _empty()
+        with call_scope.opened(call_scope.InitScope(self, rng)) as scope:
+            if not getattr(type(self).build, "_jkeras_base", False):
+                self.build(input_shape)
+            self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False, None)
+        return scope.variables()
 
-    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
         """Computes the layer's outputs (pure).
 
         Args:
@@ -140,7 +151,101 @@ class Layer:
         Returns:
             `(outputs, new_state)`.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not implement apply()")
+        if not self._keras_style:
+            raise NotImplementedError(f"{type(self).__name__} implements neither apply() nor call()")
+        with call_scope.opened(call_scope.ApplyScope(self, variables, training, rng)) as scope:
+            outputs = self._call_keras_style(inputs, kwargs, training, mask)
+        return outputs, scope.state
+
+    def call(self, inputs, *args, **kwargs):
+        """Keras-style computation: override it (with `build` and `add_weight`) instead of `apply`."""
+        raise NotImplementedError
+
+    @property
+    def _keras_style(self):
+        return type(self).call is not Layer.call
+
+    def _call_keras_style(self, inputs, kwargs, training, mask):
+        params = _call_parameters(type(self))
+        kwargs = dict(kwargs)
+        if "training" in params:
+            kwargs["training"] = training
+        if "mask" in params and mask is not None:
+            kwargs["mask"] = mask
+        return self.call(inputs, **kwargs)
+
+    def _input_dtype(self):
+        return getattr(self, "input_dtype", None) or "float32"
+
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, **kwargs):
+        """Creates a weight of this layer (in `build`); returns a `Variable`.
+
+        Keras 3 order `add_weight(shape, initializer, ...)` and Keras 2 order
+        `add_weight(name, shape, dtype, initializer, regularizer, trainable, constraint)` both work.
+
+        Args:
+            shape: the weight's shape.
+            initializer: initializer name or object (default glorot_uniform for floats, zeros otherwise).
+            dtype: dtype (default the layer's).
+            trainable: False puts the weight in the non-trainable `state`.
+            regularizer: optional regularizer (adds to the loss).
+            constraint: optional constraint (applied after each update).
+            name: the weight's name (default `variable`, `variable_1`, ...).
+
+        Returns:
+            A `Variable`; reading the attribute it is stored in inside `call` gives the array.
+        """
+        from jkeras.core import constraints, initializers, regularizers
+
+        keras2 = ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint")
+        keras3 = ("shape", "initializer", "dtype", "trainable", "regularizer", "constraint")
+        given = dict(zip(keras2 if args and isinstance(args[0], str) else keras3, args))
+        shape = tuple(given.get("shape", shape) or ())
+        dtype = str(np.dtype(given.get("dtype", dtype) or self.dtype))
+        trainable = bool(given.get("trainable", trainable))
+        name = given.get("name", name)
+        initializer = given.get("initializer", initializer)
+        if initializer is None:
+            initializer = "glorot_uniform" if np.issubdtype(np.dtype(dtype), np.floating) else "zeros"
+        collection = "params" if trainable else "state"
+        taken = set(self._params) | set(self._state)
+        scope = call_scope.scope_of(self)
+        if scope is not None:
+            taken |= set(scope.params) | set(scope.state)
+        if name is None:
+            name = "variable" if "variable" not in taken else next(
+                f"variable_{i}" for i in range(1, 1 << 20) if f"variable_{i}" not in taken
+            )
+        key = scope.next_rng() if scope is not None and scope.creating else next_key()
+        value = jnp.asarray(initializers.get(initializer)(shape, dtype, key=key), dtype)
+        self._added_regularizers[name] = regularizers.get(given.get("regularizer", regularizer))
+        self._added_constraints[name] = constraints.get(given.get("constraint", constraint))
+        if scope is not None and scope.creating:
+            scope.create(collection, name, value)
+        else:
+            getattr(self, "_" + collection)[name] = value
+        return Variable(self, collection, name)
+
+    def __setattr__(self, name, value):
+        attrs = self.__dict__.get("_weight_attrs")
+        if attrs is not None and isinstance(value, Variable) and value._layer is self:
+            attrs[name] = value
+            self.__dict__.pop(name, None)
+            return
+        if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and self._keras_style:
+            for layer in (value if isinstance(value, (list, tuple)) else [value]):
+                if isinstance(layer, Layer) and layer is not self and layer not in self._sublayers:
+                    self._sublayers.append(layer)
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        attrs = self.__dict__.get("_weight_attrs")
+        if attrs and name in attrs:
+            var = attrs[name]
+            scope = call_scope.scope_of(self)
+            return scope.value(var._collection, var.name) if scope is not None else var
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def forward(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
         """`apply` inside a named scope, plus the activity-regularization loss (pure).
@@ -175,18 +280,29 @@ class Layer:
     # Building and calling
 
     def build(self, input_shape):
-        """Creates the weights for `input_shape` (from `init`, with a key from the global seed)."""
+        """Creates the weights for `input_shape` (from `init`, with a key from the global seed).
+
+        A Keras-style layer overrides this with `add_weight` calls; jkeras then runs it from `init`.
+        """
+        if self._keras_style:
+            return
         self._set_variables(self.init(next_key(), input_shape), creating=True)
+
+    build._jkeras_base = True
+
+    def _maybe_build(self, input_shape):
+        if self.built:
+            return
+        with jax.named_scope(self.name):
+            if self._keras_style:
+                self._set_variables(self.init(next_key(), input_shape), creating=True)
+            else:
+                self.build(input_shape)
         self.built = True
         self._build_input_shape = input_shape
         if self._initial_weights is not None:
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
-
-    def _maybe_build(self, input_shape):
-        if not self.built:
-            with jax.named_scope(self.name):
-                self.build(input_shape)
 
     def __call__(self, inputs, *args, **kwargs):
         if args:
@@ -194,6 +310,9 @@ class Layer:
                 f"{type(self).__name__} '{self.name}': call takes the inputs as one argument "
                 f"(a tensor or a list of tensors), got {1 + len(args)} positional arguments"
             )
+        scope = call_scope.current()
+        if scope is not None and scope.layer is not self:
+            return scope.call_sublayer(self, inputs, kwargs)
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, kwargs)
         return self._eager_call(inputs, **kwargs)
@@ -379,11 +498,11 @@ class Layer:
 
     def _weight_regularizers(self):
         """Maps own weight names to regularizers (override in layers that have them)."""
-        return {}
+        return dict(self._added_regularizers)
 
     def _weight_constraints(self):
         """Maps own weight names to constraints (override in layers that have them)."""
-        return {}
+        return dict(self._added_constraints)
 
     # ----------------------------------------------------------------------------------------
     # Keras's stateful weight API
@@ -480,68 +599,6 @@ class Layer:
         return [] if isinstance(loss, float) and loss == 0.0 else [loss]
 
     # ----------------------------------------------------------------------------------------
-    # Graph accessors (Keras's layer.input / output / input_shape / output_shape)
-
-    def _node_attr(self, index, attr, label):
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f"Layer '{self.name}' has never been called on a symbolic input and thus has no "
-                f"defined {label}."
-            )
-        if index >= len(self._inbound_nodes):
-            raise ValueError(
-                f"Layer '{self.name}' has {len(self._inbound_nodes)} inbound nodes, asked for node {index}"
-            )
-        node = self._inbound_nodes[index]
-        if attr == "input":
-            if node.is_input:
-                return node.outputs
-            return node.call_args
-        return node.outputs
-
-    def _single_node(self, attr, label):
-        if len(self._inbound_nodes) > 1:
-            values = [self._node_attr(i, attr, label) for i in range(len(self._inbound_nodes))]
-            shapes = [map_structure(lambda t: t.shape, v) for v in values]
-            if label.endswith("shape") and all(s == shapes[0] for s in shapes):
-                return values[0]
-            raise AttributeError(
-                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of \"layer {label}\" "
-                f"is ill-defined. Use `get_{label.replace(' ', '_')}_at(node_index)` instead."
-            )
-        return self._node_attr(0, attr, label)
-
-    @property
-    def input(self):
-        return self._single_node("input", "input")
-
-    @property
-    def output(self):
-        return self._single_node("output", "output")
-
-    @property
-    def input_shape(self):
-        if not self._inbound_nodes and self._batch_input_shape is not None:
-            return self._batch_input_shape
-        return map_structure(lambda t: t.shape, self._single_node("input", "input shape"))
-
-    @property
-    def output_shape(self):
-        return map_structure(lambda t: t.shape, self._single_node("output", "output shape"))
-
-    def get_input_at(self, node_index):
-        return self._node_attr(node_index, "input", "input")
-
-    def get_output_at(self, node_index):
-        return self._node_attr(node_index, "output", "output")
-
-    def get_input_shape_at(self, node_index):
-        return map_structure(lambda t: t.shape, self.get_input_at(node_index))
-
-    def get_output_shape_at(self, node_index):
-        return map_structure(lambda t: t.shape, self.get_output_at(node_index))
-
-    # ----------------------------------------------------------------------------------------
     # Config
 
     def get_config(self):
@@ -575,3 +632,12 @@ def map_structure_shapes(fn, shape):
     if isinstance(shape, dict):
         return {k: map_structure_shapes(fn, v) for k, v in shape.items()}
     raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")
+
+
+def _call_parameters(cls):
+    """Names of the parameters of `cls.call` (cached per class)."""
+    cached = cls.__dict__.get("_call_params_cache")
+    if cached is None:
+        cached = frozenset(inspect.signature(cls.call).parameters)
+        setattr(cls, "_call_params_cache", cached)
+    return cached

@@ -98,3 +98,67 @@ class Node:
     def set_outputs(self, outputs):
         self.outputs = outputs
         self.output_tensors = flatten(outputs)
+
+
+class NodeAccessors:
+    """Keras's `layer.input` / `output` / `input_shape` / `output_shape` and their `*_at(i)` forms,
+    read from the nodes a layer's symbolic calls recorded (a mixin of `Layer`)."""
+
+    def _node_attr(self, index, attr, label):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic input and thus has no "
+                f"defined {label}."
+            )
+        if index >= len(self._inbound_nodes):
+            raise ValueError(
+                f"Layer '{self.name}' has {len(self._inbound_nodes)} inbound nodes, asked for node {index}"
+            )
+        node = self._inbound_nodes[index]
+        if attr == "input":
+            if node.is_input:
+                return node.outputs
+            return node.call_args
+        return node.outputs
+
+    def _single_node(self, attr, label):
+        if len(self._inbound_nodes) > 1:
+            values = [self._node_attr(i, attr, label) for i in range(len(self._inbound_nodes))]
+            shapes = [map_structure(lambda t: t.shape, v) for v in values]
+            if label.endswith("shape") and all(s == shapes[0] for s in shapes):
+                return values[0]
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of \"layer {label}\" "
+                f"is ill-defined. Use `get_{label.replace(' ', '_')}_at(node_index)` instead."
+            )
+        return self._node_attr(0, attr, label)
+
+    @property
+    def input(self):
+        return self._single_node("input", "input")
+
+    @property
+    def output(self):
+        return self._single_node("output", "output")
+
+    @property
+    def input_shape(self):
+        if not self._inbound_nodes and self._batch_input_shape is not None:
+            return self._batch_input_shape
+        return map_structure(lambda t: t.shape, self._single_node("input", "input shape"))
+
+    @property
+    def output_shape(self):
+        return map_structure(lambda t: t.shape, self._single_node("output", "output shape"))
+
+    def get_input_at(self, node_index):
+        return self._node_attr(node_index, "input", "input")
+
+    def get_output_at(self, node_index):
+        return self._node_attr(node_index, "output", "output")
+
+    def get_input_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_output_at(node_index))

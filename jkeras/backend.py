@@ -1,0 +1,480 @@
+"""`jkeras.backend` (`K`): the backend functions Keras code uses in `Lambda` layers, custom losses,
+metrics and layers, on JAX.
+
+    from jkeras import backend as K
+    Lambda(lambda x: K.l2_normalize(x, axis=-1))
+
+Every function accepts JAX / NumPy arrays and jkeras `Variable`s (a layer weight read outside
+`call`), and is traceable by `jax.jit`. Random functions draw from the enclosing layer call's key
+inside `call`, else from the global seed (`jkeras.utils.set_random_seed`).
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jkeras.models import call_scope
+from jkeras.utils import naming
+from jkeras.utils.random import next_key
+
+_config = {"epsilon": 1e-7, "floatx": "float32", "image_data_format": "channels_last"}
+
+
+def _v(x):
+    """The array behind `x` (a Variable's or a learning rate's current value)."""
+    if hasattr(x, "_layer") and hasattr(x, "_collection"):
+        return x.value
+    if hasattr(x, "_optimizer") and hasattr(x, "assign"):
+        return jnp.asarray(x.value)
+    return x
+
+
+# ------------------------------------------------------------------------------------------
+# Configuration
+
+
+def epsilon():
+    """The fuzz factor used in numeric expressions (default 1e-7)."""
+    return _config["epsilon"]
+
+
+def set_epsilon(value):
+    _config["epsilon"] = float(value)
+
+
+def floatx():
+    """The default float type, "float32"."""
+    return _config["floatx"]
+
+
+def set_floatx(value):
+    _config["floatx"] = str(np.dtype(value))
+
+
+def image_data_format():
+    """"channels_last" (default) or "channels_first"."""
+    return _config["image_data_format"]
+
+
+def set_image_data_format(data_format):
+    """Sets the default data format.
+
+    Raises:
+        ValueError: for another value than "channels_last" / "channels_first".
+    """
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"image_data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    _config["image_data_format"] = data_format
+
+
+def backend():
+    return "jax"
+
+
+def clear_session():
+    """Forgets the default names given so far (the next Dense is `dense` again)."""
+    naming.reset_names()
+
+
+# ------------------------------------------------------------------------------------------
+# Values and variables
+
+
+def variable(value, dtype=None, name=None):
+    """A JAX array of `value` (jkeras layers hold their weights themselves)."""
+    del name
+    return jnp.asarray(value, dtype or floatx())
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    del name
+    value = jnp.asarray(value, dtype or floatx())
+    return jnp.broadcast_to(value, shape) if shape is not None else value
+
+
+def get_value(x):
+    """The value of a weight, learning rate or array as NumPy."""
+    return np.asarray(_v(x))
+
+
+def batch_get_value(xs):
+    return [get_value(x) for x in xs]
+
+
+def set_value(x, value):
+    """Sets a weight (`Variable`) or an optimizer's learning rate to `value`.
+
+    Raises:
+        TypeError: if `x` cannot be assigned (a plain array).
+    """
+    if not hasattr(x, "assign"):
+        raise TypeError(f"set_value: {type(x).__name__} cannot be assigned; pass a layer weight or optimizer.lr")
+    x.assign(np.asarray(value))
+
+
+def batch_set_value(pairs):
+    for x, value in pairs:
+        set_value(x, value)
+
+
+def is_tensor(x):
+    return isinstance(_v(x), (jax.Array, np.ndarray))
+
+
+def shape(x):
+    return jnp.shape(_v(x))
+
+
+def int_shape(x):
+    """The static shape as a tuple (None for unknown sizes of symbolic tensors)."""
+    return tuple(x.shape)
+
+
+def ndim(x):
+    return len(int_shape(x))
+
+
+def dtype(x):
+    return str(x.dtype)
+
+
+def count_params(x):
+    return int(np.prod(int_shape(x)))
+
+
+def cast(x, dtype):
+    return jnp.asarray(_v(x)).astype(dtype)
+
+
+def zeros(shape, dtype=None, name=None):
+    return jnp.zeros(shape, dtype or floatx())
+
+
+def ones(shape, dtype=None, name=None):
+    return jnp.ones(shape, dtype or floatx())
+
+
+def eye(size, dtype=None, name=None):
+    return jnp.eye(size, dtype=dtype or floatx())
+
+
+def zeros_like(x, dtype=None, name=None):
+    return jnp.zeros_like(_v(x), dtype=dtype)
+
+
+def ones_like(x, dtype=None, name=None):
+    return jnp.ones_like(_v(x), dtype=dtype)
+
+
+# ------------------------------------------------------------------------------------------
+# Math
+
+
+def _reduce(fn):
+    def reduce(x, axis=None, keepdims=False):
+        return fn(_v(x), axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
+
+    reduce.__name__ = fn.__name__
+    reduce.__doc__ = f"`{fn.__name__}` of `x` over `axis` (all axes when None)."
+    return reduce
+
+
+sum = _reduce(jnp.sum)  # noqa: A001
+mean = _reduce(jnp.mean)
+max = _reduce(jnp.max)  # noqa: A001
+min = _reduce(jnp.min)  # noqa: A001
+prod = _reduce(jnp.prod)
+std = _reduce(jnp.std)
+var = _reduce(jnp.var)
+any = _reduce(jnp.any)  # noqa: A001
+all = _reduce(jnp.all)  # noqa: A001
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return jax.nn.logsumexp(_v(x), axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    return jnp.argmax(_v(x), axis=axis)
+
+
+def argmin(x, axis=-1):
+    return jnp.argmin(_v(x), axis=axis)
+
+
+def _unary(fn, name):
+    def op(x):
+        return fn(_v(x))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise `{name}`."
+    return op
+
+
+square = _unary(jnp.square, "square")
+sqrt = _unary(jnp.sqrt, "sqrt")
+exp = _unary(jnp.exp, "exp")
+log = _unary(jnp.log, "log")
+abs = _unary(jnp.abs, "abs")  # noqa: A001
+sign = _unary(jnp.sign, "sign")
+round = _unary(jnp.round, "round")  # noqa: A001
+sin = _unary(jnp.sin, "sin")
+cos = _unary(jnp.cos, "cos")
+tanh = _unary(jnp.tanh, "tanh")
+sigmoid = _unary(jax.nn.sigmoid, "sigmoid")
+softplus = _unary(jax.nn.softplus, "softplus")
+softsign = _unary(jax.nn.soft_sign, "softsign")
+
+
+def hard_sigmoid(x):
+    """Keras 2's `clip(0.2 * x + 0.5, 0, 1)`."""
+    return jnp.clip(0.2 * _v(x) + 0.5, 0.0, 1.0)
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """`x` above `threshold`, `alpha * (x - threshold)` below, capped at `max_value`."""
+    x = _v(x)
+    y = jnp.where(x >= threshold, x, alpha * (x - threshold))
+    return y if max_value is None else jnp.minimum(y, max_value)
+
+
+def elu(x, alpha=1.0):
+    return jax.nn.elu(_v(x), alpha)
+
+
+def softmax(x, axis=-1):
+    return jax.nn.softmax(_v(x), axis=axis)
+
+
+def pow(x, a):  # noqa: A001
+    return jnp.power(_v(x), a)
+
+
+def clip(x, min_value, max_value):
+    return jnp.clip(_v(x), min_value, max_value)
+
+
+def maximum(x, y):
+    return jnp.maximum(_v(x), _v(y))
+
+
+def minimum(x, y):
+    return jnp.minimum(_v(x), _v(y))
+
+
+def equal(x, y):
+    return jnp.equal(_v(x), _v(y))
+
+
+def not_equal(x, y):
+    return jnp.not_equal(_v(x), _v(y))
+
+
+def greater(x, y):
+    return jnp.greater(_v(x), _v(y))
+
+
+def greater_equal(x, y):
+    return jnp.greater_equal(_v(x), _v(y))
+
+
+def less(x, y):
+    return jnp.less(_v(x), _v(y))
+
+
+def less_equal(x, y):
+    return jnp.less_equal(_v(x), _v(y))
+
+
+def l2_normalize(x, axis=None):
+    """`x / sqrt(max(sum(x**2, axis), epsilon))`, as Keras."""
+    x = _v(x)
+    return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(jnp.square(x), axis=axis, keepdims=True), 1e-12))
+
+
+def dot(x, y):
+    """Matrix product contracting the last axis of `x` with the second-to-last of `y` (Keras's `K.dot`)."""
+    x, y = _v(x), _v(y)
+    if y.ndim > 2:
+        return jnp.tensordot(x, jnp.moveaxis(y, -2, 0), axes=1)
+    return jnp.matmul(x, y)
+
+
+def batch_dot(x, y, axes=None):
+    """Per-sample dot products of two batches, contracting `axes` (Keras's `K.batch_dot`)."""
+    x, y = _v(x), _v(y)
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    if axes is None:
+        axes = (x.ndim - 1, y.ndim - 2 if y.ndim > 2 else y.ndim - 1)
+    ax, ay = (a % t.ndim for a, t in zip(axes, (x, y)))
+    out = jax.vmap(lambda a, b: jnp.tensordot(a, b, axes=(ax - 1, ay - 1)))(x, y)
+    return out[:, None] if out.ndim == 1 else out
+
+
+def transpose(x):
+    return jnp.transpose(_v(x))
+
+
+def permute_dimensions(x, pattern):
+    return jnp.transpose(_v(x), pattern)
+
+
+def reshape(x, shape):
+    return jnp.reshape(_v(x), shape)
+
+
+def flatten(x):
+    return jnp.reshape(_v(x), (-1,))
+
+
+def batch_flatten(x):
+    x = _v(x)
+    return jnp.reshape(x, (x.shape[0], -1))
+
+
+def expand_dims(x, axis=-1):
+    return jnp.expand_dims(_v(x), axis)
+
+
+def squeeze(x, axis):
+    return jnp.squeeze(_v(x), axis)
+
+
+def concatenate(tensors, axis=-1):
+    return jnp.concatenate([_v(t) for t in tensors], axis=axis)
+
+
+def stack(tensors, axis=0):
+    return jnp.stack([_v(t) for t in tensors], axis=axis)
+
+
+def tile(x, n):
+    return jnp.tile(_v(x), n)
+
+
+def repeat(x, n):
+    """`(batch, dim) -> (batch, n, dim)`."""
+    return jnp.repeat(_v(x)[:, None, :], n, axis=1)
+
+
+def repeat_elements(x, rep, axis):
+    return jnp.repeat(_v(x), rep, axis=axis)
+
+
+def gather(reference, indices):
+    return jnp.take(_v(reference), _v(indices), axis=0)
+
+
+def one_hot(indices, num_classes):
+    return jax.nn.one_hot(_v(indices), num_classes)
+
+
+def cumsum(x, axis=0):
+    return jnp.cumsum(_v(x), axis=axis)
+
+
+def switch(condition, then_expression, else_expression):
+    cond = _v(condition)
+    then = then_expression() if callable(then_expression) else _v(then_expression)
+    other = else_expression() if callable(else_expression) else _v(else_expression)
+    return jnp.where(cond, then, other)
+
+
+def in_train_phase(x, alt, training=None):
+    """`x` when `training` is true, else `alt` (Keras 2's learning-phase switch)."""
+    chosen = x if training else alt
+    return chosen() if callable(chosen) else chosen
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training)
+
+
+def learning_phase():
+    """0: jkeras passes `training` explicitly to `call` instead of a global learning phase."""
+    return 0
+
+
+# ------------------------------------------------------------------------------------------
+# Losses (per-sample values, Keras 2 argument order: target, output)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    from jkeras.core import losses
+
+    return losses.categorical_crossentropy(_v(target), _v(output), from_logits=from_logits, axis=axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    from jkeras.core import losses
+
+    return losses.sparse_categorical_crossentropy(_v(target), _v(output), from_logits=from_logits, axis=axis)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary crossentropy (no reduction), as Keras's backend function."""
+    target, output = _v(target), _v(output)
+    if from_logits:
+        return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
+    output = jnp.clip(output, epsilon(), 1 - epsilon())
+    return -(target * jnp.log(output) + (1 - target) * jnp.log(1 - output))
+
+
+# ------------------------------------------------------------------------------------------
+# Randomness
+
+
+def _key(seed):
+    if seed is not None:
+        return jax.random.PRNGKey(seed)
+    scope = call_scope.current()
+    if scope is not None and scope.rng is not None:
+        return scope.next_rng()
+    return next_key()
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples; inside a layer's `call` they come from that call's key."""
+    return mean + stddev * jax.random.normal(_key(seed), shape, dtype or floatx())
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    return jax.random.uniform(_key(seed), shape, dtype or floatx(), minval, maxval)
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    return jax.random.bernoulli(_key(seed), p, shape).astype(dtype or floatx())
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    x = _v(x)
+    keep = jax.random.bernoulli(_key(seed), 1.0 - level, noise_shape or x.shape)
+    return jnp.where(keep, x / (1.0 - level), 0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# K.function
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """A callable computing `outputs` from `inputs` (symbolic tensors of a functional graph).
+
+    Args:
+        inputs: list of `Input` tensors (or tensors of an existing model).
+        outputs: list of tensors computed from them.
+
+    Returns:
+        `f(list_of_arrays) -> list_of_numpy_arrays`, compiled with `jax.jit` on first use.
+    """
+    del updates, name, kwargs
+    from jkeras.models.functional import Model
+
+    single = not isinstance(outputs, (list, tuple))
+    model = Model(list(inputs), [outputs] if single else list(outputs))
+    fn = jax.jit(lambda variables, xs: model.apply(variables, xs)[0])
+
+    def run(values):
+        outs = fn(model.get_variables(), [jnp.asarray(v) for v in values])
+        return [np.asarray(o) for o in outs]
+
+    return run

@@ -1,0 +1,148 @@
+"""Keras-style custom layers (build / add_weight / call) and subclassed models."""
+import json
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+from jkeras import backend as K
+from jkeras import layers
+
+X = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
+Y = np.random.default_rng(1).integers(0, 3, 64)
+
+
+class Linear(layers.Layer):
+    """The custom layer of the Keras guide "Making new layers and models via subclassing"."""
+
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                 trainable=True, name="w")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True, name="b")
+
+    def call(self, inputs):
+        return K.dot(inputs, self.w) + self.b
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+class Counter(layers.Layer):
+    """A layer with a non-trainable weight, Keras 2 add_weight order."""
+
+    def build(self, input_shape):
+        self.total = self.add_weight("total", (input_shape[-1],), "float32", "zeros", trainable=False)
+
+    def call(self, inputs):
+        return inputs + self.total
+
+
+class MLP(jkeras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = Linear(16)
+        self.drop = layers.Dropout(0.2)
+        self.out = layers.Dense(3, activation="softmax")
+
+    def call(self, inputs, training=None):
+        x = K.relu(self.hidden(inputs))
+        x = self.drop(x, training=training)
+        return self.out(x)
+
+
+def test_custom_layer_weights_and_math_match_numpy():
+    layer = Linear(4)
+    y = np.asarray(layer(X[:3]))
+    w, b = layer.get_weights()
+    assert [v.name for v in layer.weights] == ["w", "b"] and w.shape == (8, 4)
+    np.testing.assert_allclose(y, X[:3] @ w + b, rtol=1e-5, atol=1e-6)
+    assert isinstance(layer.w, jkeras.models.variable.Variable) and layer.w.shape == (8, 4)
+
+
+def test_custom_layer_matches_the_same_keras_layer():
+    class KLinear(keras.layers.Layer):
+        def __init__(self, units):
+            super().__init__()
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", name="w")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+
+        def call(self, inputs):
+            return keras.ops.matmul(inputs, self.w) + self.b
+
+    ref, ours = KLinear(5), Linear(5)
+    expected = np.asarray(ref(X))
+    ours(X)
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(X)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_non_trainable_weight_and_keras2_add_weight_order():
+    layer = Counter()
+    layer(X[:2])
+    assert not layer.trainable_weights and [w.name for w in layer.non_trainable_weights] == ["total"]
+    K.set_value(layer.total, np.ones(8))
+    np.testing.assert_allclose(np.asarray(layer(X[:2])), X[:2] + 1)
+
+
+def test_custom_layer_in_functional_model_and_config():
+    inp = jkeras.Input((8,))
+    model = jkeras.Model(inp, layers.Dense(2)(Linear(6, name="lin")(inp)))
+    assert model.get_layer("lin").output_shape == (None, 6)
+    clone = jkeras.Model.from_config(json.loads(json.dumps(model.get_config())), custom_objects={"Linear": Linear})
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+
+
+def test_subclassed_model_trains_and_is_pure():
+    jkeras.utils.set_random_seed(0)
+    model = MLP()
+    model.compile(jkeras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(X, Y, epochs=10, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert [w.name for w in model.weights] == ["w", "b", "kernel", "bias"]
+    variables = model.get_variables()
+    out, _ = jax.jit(model.apply)(variables, X[:5])
+    np.testing.assert_allclose(np.asarray(out), model.predict(X[:5], verbose=0), rtol=1e-5, atol=1e-6)
+    ensemble = jax.vmap(lambda k: model.init(k))(jax.random.split(jax.random.PRNGKey(0), 3))
+    assert jax.tree_util.tree_leaves(ensemble)[0].shape[0] == 3
+
+
+def test_subclassed_model_gradients_and_dropout_rng():
+    model = MLP()
+    model.build((None, 8))
+    variables = model.get_variables()
+
+    def loss(params, key):
+        probs, _ = model.apply({"params": params, "state": {}}, X, training=True, rng=key)
+        return -jnp.mean(jnp.log(probs[jnp.arange(64), Y]))
+
+    a = loss(variables["params"], jax.random.PRNGKey(0))
+    b = loss(variables["params"], jax.random.PRNGKey(0))
+    c = loss(variables["params"], jax.random.PRNGKey(1))
+    assert a == b and a != c
+    grads = jax.grad(loss)(variables["params"], jax.random.PRNGKey(0))
+    assert jax.tree_util.tree_structure(grads) == jax.tree_util.tree_structure(variables["params"])
+
+
+def test_unbuilt_sublayer_with_weights_is_reported():
+    class Lazy(jkeras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = Lazy()
+    with pytest.raises(ValueError, match="build"):
+        model.apply({"params": {}, "state": {}}, X)
