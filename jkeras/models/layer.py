@@ -245,6 +245,9 @@ class Layer(NodeAccessors):
             var = attrs[name]
             scope = call_scope.scope_of(self)
             return scope.value(var._collection, var.name) if scope is not None else var
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):
+            return prop.fget(self)  # re-raises the property's own, more helpful AttributeError
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def forward(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
