@@ -289,6 +289,11 @@ class Model(Trainer, SavingMixin, Layer):
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
+    def _repr_html_(self):
+        from jkeras.utils.summary import summary_html
+
+        return summary_html(self)
+
     def get_config(self):
         """The graph as Keras 3 writes it: layers with their inbound nodes, input and output layers."""
         from jkeras.utils.serialization import serialize_layer

@@ -88,3 +88,25 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {total - trainable:,}")
     print_fn("_" * line_length)
+
+
+def summary_html(model):
+    """The summary as an HTML table (what notebooks show for a model), or None if not built."""
+    import html
+
+    if not model.built or model._input_struct is None:
+        return None
+    rows = []
+    for layer in model.layers:
+        params = _count(layer.weights) if layer.built else 0
+        rows.append(
+            f"<tr><td>{html.escape(layer.name)} ({type(layer).__name__})</td>"
+            f"<td>{html.escape(_shape_text(layer, model))}</td><td style='text-align:right'>{params:,}</td></tr>"
+        )
+    trainable, total = _count(model.trainable_weights), _count(model.weights)
+    return (
+        f"<b>Model: \"{html.escape(model.name)}\"</b><table><thead><tr><th>Layer (type)</th>"
+        "<th>Output Shape</th><th>Param #</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        f"<p>Total params: {total:,}<br>Trainable params: {trainable:,}<br>"
+        f"Non-trainable params: {total - trainable:,}</p>"
+    )
