@@ -1,0 +1,104 @@
+"""The callbacks `fit` adds itself: `History` and `ProgbarLogger` (and Keras 2's `BaseLogger`)."""
+from jkeras.callbacks.callback import Callback
+from jkeras.utils.progbar import Progbar
+
+
+class History(Callback):
+    """Records each epoch's logs: `history.history["loss"]` is the list of epoch losses.
+
+    Attributes:
+        epoch: list of epoch indices seen.
+        history: dict of log name -> list of per-epoch values.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = []
+        self.history = {}
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class ProgbarLogger(Callback):
+    """Prints progress: a live bar (`verbose=1`) or one line per epoch (`verbose=2`).
+
+    Args:
+        count_mode: "steps" (the only mode; "samples" is accepted for Keras 2 code).
+        stateful_metrics: accepted for Keras compatibility.
+    """
+
+    def __init__(self, count_mode="steps", stateful_metrics=None):
+        super().__init__()
+        self._bar = None
+        self.verbose = 1
+        self.epochs = 1
+        self._mode = "train"
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.verbose = params.get("verbose", 1)
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def on_train_begin(self, logs=None):
+        self._mode = "train"
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+        self._bar = Progbar(self.target, verbose=self.verbose)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(batch + 1, logs, finalize=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.update(self.target or self._bar._seen, logs, finalize=True)
+            self._bar = None
+
+    def on_test_begin(self, logs=None):
+        if self._bar is None and self.verbose:
+            self._mode = "test"
+            self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self._mode == "test" and self._bar is not None:
+            self._bar.update(batch + 1, logs, finalize=False)
+
+    def on_test_end(self, logs=None):
+        if self._mode == "test" and self._bar is not None:
+            self._bar.update(self._bar.target or self._bar._seen, logs, finalize=True)
+            self._bar = None
+
+    def on_predict_begin(self, logs=None):
+        if self.verbose:
+            self._mode = "predict"
+            self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        if self._mode == "predict" and self._bar is not None:
+            self._bar.update(batch + 1, finalize=False)
+
+    def on_predict_end(self, logs=None):
+        if self._mode == "predict" and self._bar is not None:
+            self._bar.update(self._bar.target or self._bar._seen, finalize=True)
+            self._bar = None
+
+
+class BaseLogger(Callback):
+    """Keras 2's epoch averaging of batch metrics; a no-op, since `fit`'s epoch logs are averages.
+
+    Args:
+        stateful_metrics: accepted for Keras 2 compatibility.
+    """
+
+    def __init__(self, stateful_metrics=None):
+        super().__init__()
+        self.stateful_metrics = set(stateful_metrics or ())
