@@ -9,7 +9,7 @@
 Every layer and model is also a pure pair `init(rng, input_shape)` / `apply(variables, x, ...)`
 usable under `jax.jit`, `jax.grad` and `jax.vmap`.
 """
-from jkeras import activations, backend, callbacks, constraints, initializers, layers, losses, metrics
+from jkeras import activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics
 from jkeras import models, ops, optimizers, regularizers, utils
 from jkeras.models import Model, Sequential
 from jkeras.models.input_layer import Input, InputLayer
@@ -17,6 +17,6 @@ from jkeras.models.input_layer import Input, InputLayer
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints",
+    "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils",
 ]

@@ -108,7 +108,8 @@ def prepare(model, x, y, sample_weight, class_weight, method):
         raise ValueError(f"{method}: `x` (the input data) is required, got None")
     if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and hasattr(x, "on_epoch_end")):
         raise TypeError(
-            f"{method}: generators and Sequence objects are not supported yet; pass NumPy / JAX arrays"
+            f"{method}: takes NumPy / JAX arrays (or lists / dicts of them); pass a generator or Sequence "
+            "to fit / evaluate / predict instead"
         )
     if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
         first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (

@@ -5,18 +5,20 @@ row order is drawn on the device, and one jitted call gathers its own batch(es) 
 (`steps_per_execution` steps inside one `lax.scan`). Values reach the host only at the end of an
 epoch or when a callback asks for them.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jkeras import callbacks as callbacks_module
 from jkeras.core import step as core_step
-from jkeras.models import data_adapter
+from jkeras.models import _epochs, _generator_adapter, _legacy_generators, data_adapter
 from jkeras.utils.random import next_key
 
 
-class Trainer:
-    """Mixin giving a model Keras's training and inference methods."""
+class Trainer(_legacy_generators.GeneratorMethods):
+    """Mixin giving a model Keras's training and inference methods (and Keras 2's `*_generator`)."""
 
     def __init__(self):
         self.optimizer = None
@@ -190,114 +192,121 @@ class Trainer:
     # ----------------------------------------------------------------------------------------
     # fit
 
+    @_legacy_generators.converts(_legacy_generators.FIT)
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1, **kwargs):
+            validation_batch_size=None, validation_freq=1, max_queue_size=None, workers=None,
+            use_multiprocessing=None):
         """Trains the model for a number of epochs.
 
         Args:
-            x: input data: an array, a list of arrays, or a dict keyed by input name.
+            x: input data: an array, a list of arrays, or a dict keyed by input name; or a
+                generator, iterator, iterable or `jkeras.utils.Sequence` yielding `(x, y)` or
+                `(x, y, sample_weight)` batches (then `y` and `sample_weight` are not passed).
             y: target data, in the same forms keyed by output.
-            batch_size: samples per gradient update (default 32).
+            batch_size: samples per gradient update (default 32; arrays only).
             epochs: index of the last epoch to train (training runs `initial_epoch`..`epochs - 1`).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch, "auto" is 1.
             callbacks: list of `jkeras.callbacks.Callback`.
             validation_split: fraction in [0, 1) of the data (taken from the end, before shuffling)
-                held out for validation.
-            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight_val)`.
-            shuffle: shuffle the rows each epoch (True), shuffle batch-sized blocks ("batch"), or not.
+                held out for validation (arrays only).
+            validation_data: `(x_val, y_val)`, `(x_val, y_val, sample_weight_val)`, or a generator /
+                iterable / Sequence of such batches.
+            shuffle: shuffle the rows each epoch (True), shuffle batch-sized blocks ("batch"), or not;
+                for a Sequence, shuffle its batch order each epoch. Iterators are not shuffled.
             class_weight: dict class index -> weight applied to the loss.
             sample_weight: array of per-sample loss weights.
             initial_epoch: epoch to start from (to resume training).
-            steps_per_epoch: batches per epoch (cycling through the data) instead of one pass.
+            steps_per_epoch: batches per epoch. Arrays: cycle through the data; a generator: draw
+                this many batches (needed for an endless one; default: until it is used up); a
+                Sequence: default `len(sequence)`.
             validation_steps: number of validation batches per evaluation.
             validation_batch_size: batch size for validation (defaults to `batch_size`).
             validation_freq: validate every this many epochs (an int) or at these epochs (a list).
+            max_queue_size: generator / Sequence batches read ahead of the step (default 10).
+            workers: threads reading a Sequence's batches (an iterator is read by one thread; 0 reads
+                on the calling thread). Batches keep their order.
+            use_multiprocessing: accepted for Keras compatibility; batches are read in threads.
 
         Returns:
             A `History` whose `.history` maps "loss", each metric and "val_*" to per-epoch lists.
 
         Raises:
-            RuntimeError: if the model is not compiled.
+            RuntimeError: if the model is not compiled; when a generator / Sequence raises or runs
+                out early (the message names the batch; the weights of the last completed step are kept).
             ValueError: for inconsistent or misshaped data and out-of-range arguments.
         """
         self._assert_compiled("fit")
-        epochs = kwargs.pop("nb_epoch", epochs)
-        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(legacy, None)
-        if kwargs:
-            raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
-        batch_size = data_adapter.check_batch_size(batch_size, steps_per_epoch)
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-        data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "fit")
-        if validation_split and validation_data is None:
-            data, val_data = data_adapter.split(data, validation_split)
-        elif validation_data is not None:
-            val_data = data_adapter.unpack_validation(self, validation_data)
-        else:
-            val_data = None
-        self._ensure_spec(data.y)
-        num_samples = data.num_samples
-        if steps_per_epoch is None:
-            full_steps, remainder = divmod(num_samples, batch_size)
-        else:
-            full_steps, remainder = int(steps_per_epoch), 0
-        steps = full_steps + (1 if remainder else 0)
         verbose = 1 if verbose == "auto" else int(verbose)
-        device_data = data.to_device()
-        val_device = val_data.to_device() if val_data is not None else None
+        read = {"max_queue_size": max_queue_size, "workers": workers, "use_multiprocessing": use_multiprocessing}
+        closing = []
+        try:
+            if _generator_adapter.is_stream(x):
+                _generator_adapter.check_arguments("fit", y, sample_weight, validation_split)
+                stream = _generator_adapter.BatchStream(self, x, "fit", class_weight, shuffle, **read)
+                closing.append(stream)
+                self._ensure_spec(stream.first.y)
+                train = _epochs.StreamEpochs(self, stream, steps_per_epoch)
+                val_data = None
+            else:
+                batch_size = data_adapter.check_batch_size(batch_size, steps_per_epoch)
+                data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "fit")
+                val_data = None
+                if validation_split and validation_data is None:
+                    data, val_data = data_adapter.split(data, validation_split)
+                self._ensure_spec(data.y)
+                train = _epochs.ArrayEpochs(data, batch_size, steps_per_epoch, shuffle, self.steps_per_execution)
+            validate = None
+            if _generator_adapter.is_stream(validation_data):
+                val_stream = _generator_adapter.BatchStream(self, validation_data, "fit (validation_data)", **read)
+                closing.append(val_stream)
+                validate = functools.partial(_generator_adapter.evaluate, self, val_stream, validation_steps, None)
+            else:
+                if validation_data is not None:
+                    val_data = data_adapter.unpack_validation(self, validation_data)
+                if val_data is not None:
+                    val_device = val_data.to_device()
+                    val_batch = validation_batch_size or batch_size or 32
+                    val_steps = _epochs.resolve_steps(validation_steps, val_batch)
+                    validate = lambda epoch: self._evaluate_device(val_device, val_batch, val_steps, None)  # noqa: E731
+            return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq)
+        finally:
+            for stream in closing:
+                stream.close()
 
+    def _fit_loop(self, train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq):
+        """The epochs: `train.run` trains one, `validate(epoch)` returns validation logs."""
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-            verbose=verbose, epochs=epochs, steps=steps,
+            verbose=verbose, epochs=epochs, steps=train.steps,
         )
         self.stop_training = False
-        rng = next_key()
-        shuffle_key, step_key = jax.random.split(rng)
-        ts = self._train_state(step_key)
+        shuffle_key, step_key = jax.random.split(next_key())
+        train.set_key(shuffle_key)
+        loop = _epochs.FitLoop(self, cbs, self._train_state(step_key))
         logs = {}
-        spe = self.steps_per_execution
-        want_batch_begin = cbs.wants("on_train_batch_begin")
         cbs.on_train_begin()
         try:
             for epoch in range(initial_epoch, epochs):
-                ts = self._sync_optimizer(ts, cbs.on_epoch_begin, epoch)
+                loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
                 if callbacks and epoch > initial_epoch:
                     # A callback may have changed weights or states (reset_states, set_weights).
                     variables = core_step.fresh_copy(self.get_variables())
-                    ts = ts._replace(params=variables["params"], state=variables["state"])
-                order = data_adapter.epoch_order(
-                    num_samples, shuffle, batch_size, jax.random.fold_in(shuffle_key, epoch)
-                )
-                ts = ts._replace(metrics=core_step.fresh_copy(core_step.init_metrics(self._spec)))
-                step = 0
-                while step < steps:
-                    if step < full_steps:
-                        count, size = min(spe, full_steps - step), batch_size
-                    else:
-                        count, size = 1, remainder
-                    if want_batch_begin:
-                        ts = self._sync_optimizer(ts, cbs.on_train_batch_begin, step)
-                    ts, logs = self._train_fn(count, size)(ts, device_data, order, step * batch_size)
-                    step += count
-                    ts = self._sync_optimizer(ts, cbs.on_train_batch_end, step - 1, logs)
-                    if self.stop_training:
-                        break
-                epoch_logs = self._host_logs(logs)
-                self._write_back(ts, copy=True)
-                if val_device is not None and _should_validate(epoch, validation_freq):
-                    val_logs = self._evaluate_device(
-                        val_device, validation_batch_size or batch_size, validation_steps, None
-                    )
-                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-                ts = self._sync_optimizer(ts, cbs.on_epoch_end, epoch, epoch_logs)
+                    loop.ts = loop.ts._replace(params=variables["params"], state=variables["state"])
+                loop.ts = loop.ts._replace(metrics=core_step.fresh_copy(core_step.init_metrics(self._spec)))
+                epoch_logs = self._host_logs(train.run(loop, epoch))
+                self._write_back(loop.ts, copy=True)
+                if validate is not None and _should_validate(epoch, validation_freq):
+                    epoch_logs.update({"val_" + k: v for k, v in validate(epoch).items()})
+                loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_end, epoch, epoch_logs)
                 logs = epoch_logs
                 if self.stop_training:
                     break
         finally:
-            self._write_back(ts, copy=False)
+            self._write_back(loop.ts, copy=False)
         cbs.on_train_end(logs)
         return self.history
 
@@ -310,16 +319,19 @@ class Trainer:
     # ----------------------------------------------------------------------------------------
     # evaluate / predict
 
+    @_legacy_generators.converts(_legacy_generators.EVALUATE)
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
+                 callbacks=None, max_queue_size=None, workers=None, use_multiprocessing=None,
+                 return_dict=False):
         """Returns the loss and metric values of the model on the given data.
 
         Args:
-            x, y, sample_weight: as in `fit`.
+            x, y, sample_weight: as in `fit` (`x` may be a generator / iterable / Sequence).
             batch_size: samples per batch (default 32).
             verbose: 0 or 1 ("auto" is 1).
             steps: number of batches to evaluate (default: the whole data once).
             callbacks: list of callbacks (test hooks are called).
+            max_queue_size, workers, use_multiprocessing: as in `fit`.
             return_dict: return a dict name -> value instead of a list.
 
         Returns:
@@ -327,22 +339,29 @@ class Trainer:
             or a dict when `return_dict=True`.
         """
         self._assert_compiled("evaluate")
-        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(legacy, None)
-        if kwargs:
-            raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
-        batch_size = data_adapter.check_batch_size(batch_size, steps)
-        data = data_adapter.prepare(self, x, y, sample_weight, None, "evaluate")
-        self._ensure_spec(data.y)
         verbose = 1 if verbose == "auto" else int(verbose)
-        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                            verbose=verbose, epochs=1,
-                                            steps=steps or -(-data.num_samples // batch_size))
-        logs = self._evaluate_device(data.to_device(), batch_size, steps, cbs)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        if _generator_adapter.is_stream(x):
+            _generator_adapter.check_arguments("evaluate", y, sample_weight)
+            stream = _generator_adapter.BatchStream(self, x, "evaluate", max_queue_size=max_queue_size,
+                                                    workers=workers, use_multiprocessing=use_multiprocessing)
+            try:
+                self._ensure_spec(stream.first.y)
+                cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                                    verbose=verbose, epochs=1,
+                                                    steps=stream.resolve_steps(steps) or stream.pass_length)
+                logs = _generator_adapter.evaluate(self, stream, steps, cbs)
+            finally:
+                stream.close()
+        else:
+            batch_size = data_adapter.check_batch_size(batch_size, steps)
+            data = data_adapter.prepare(self, x, y, sample_weight, None, "evaluate")
+            self._ensure_spec(data.y)
+            steps = _epochs.resolve_steps(steps, batch_size)
+            cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                                verbose=verbose, epochs=1,
+                                                steps=steps or -(-data.num_samples // batch_size))
+            logs = self._evaluate_device(data.to_device(), batch_size, steps, cbs)
+        return self._format_logs(logs, return_dict)
 
     def _evaluate_device(self, device_data, batch_size, steps, cbs):
         num_samples = device_data.num_samples
@@ -372,31 +391,42 @@ class Trainer:
             cbs.on_test_end(logs)
         return logs
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+    @_legacy_generators.converts(_legacy_generators.PREDICT)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, max_queue_size=None,
+                workers=None, use_multiprocessing=None):
         """Computes the model's outputs for the inputs `x`, batch by batch.
 
         Args:
-            x: an array, a list of arrays, or a dict keyed by input name.
-            batch_size: samples per batch (default 32).
+            x: an array, a list of arrays, or a dict keyed by input name; or a generator / iterable /
+                Sequence yielding `x` or tuples whose first item is `x`.
+            batch_size: samples per batch (default 32; arrays only).
             verbose: 0 or 1 ("auto" is 1).
-            steps: number of batches to predict (default: all of `x`).
+            steps: number of batches to predict (default: all of `x`, one pass of a generator).
             callbacks: list of callbacks (predict hooks are called).
+            max_queue_size, workers, use_multiprocessing: as in `fit`.
 
         Returns:
             NumPy array(s) shaped like the model's outputs (a list / dict for several outputs).
         """
-        for legacy in ("max_queue_size", "workers", "use_multiprocessing"):
-            kwargs.pop(legacy, None)
-        if kwargs:
-            raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if _generator_adapter.is_stream(x):
+            stream = _generator_adapter.BatchStream(self, x, "predict", max_queue_size=max_queue_size,
+                                                    workers=workers, use_multiprocessing=use_multiprocessing)
+            try:
+                cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                                    verbose=verbose, epochs=1,
+                                                    steps=stream.resolve_steps(steps) or stream.pass_length)
+                return _generator_adapter.predict(self, stream, steps, cbs)
+            finally:
+                stream.close()
         batch_size = data_adapter.check_batch_size(batch_size, steps)
         data = data_adapter.prepare(self, x, None, None, None, "predict")
         device_data = data.to_device()
         num_samples = data.num_samples
+        steps = _epochs.resolve_steps(steps, batch_size)
         if steps is not None:
             num_samples = min(num_samples, int(steps) * batch_size)
         num_batches = -(-num_samples // batch_size)
-        verbose = 1 if verbose == "auto" else int(verbose)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)
         fn = self._predict_fn(batch_size)
@@ -452,7 +482,7 @@ class Trainer:
         ts = self._train_state(next_key())
         if not reset_metrics and self._on_batch_metrics is not None:
             ts = ts._replace(metrics=self._on_batch_metrics)
-        fn = self._jit(("train_on_batch",), lambda: core_step.make_train_step(self._spec), donate=True)
+        fn = self._jit(("train_step",), lambda: core_step.make_train_step(self._spec), donate=True)
         ts, logs = fn(ts, data.to_device().batch())
         self._write_back(ts, copy=False)
         self._on_batch_metrics = None if reset_metrics else ts.metrics
@@ -467,7 +497,7 @@ class Trainer:
         self._assert_compiled("test_on_batch")
         data = data_adapter.prepare(self, x, y, sample_weight, None, "test_on_batch")
         self._ensure_spec(data.y)
-        fn = self._jit(("test_on_batch",), lambda: core_step.make_eval_step(self._spec))
+        fn = self._jit(("test_step",), lambda: core_step.make_eval_step(self._spec))
         metric_state = core_step.init_metrics(self._spec)
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
@@ -478,7 +508,7 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch `x` as NumPy array(s)."""
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
-        fn = self._jit(("predict_on_batch",), lambda: core_step.make_predict_step(self._flat_apply))
+        fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
         if self._has_stateful_layers():
             self.set_variables({"params": self.get_variables()["params"], "state": state})
@@ -495,7 +525,6 @@ class Trainer:
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-    # Keras 1 / 2 generator spellings live in data_adapter once generators are supported.
 
 
 def _leaves(structure):

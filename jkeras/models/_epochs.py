@@ -1,0 +1,105 @@
+"""How `fit` runs its epochs: a `FitLoop` holds the train state and calls the batch callbacks;
+`ArrayEpochs` (device-resident arrays) and `StreamEpochs` (generators / Sequences) each train one
+epoch through it with `run(loop, epoch)`."""
+import contextlib
+
+import jax
+
+from jkeras.core import step as core_step
+from jkeras.models import data_adapter
+from jkeras.models._generator_adapter import SampleCount
+
+
+class FitLoop:
+    """What `fit` threads through its steps: the train state, kept current after every step (so
+    an error mid-epoch still writes back the last good weights), and the batch callbacks."""
+
+    def __init__(self, model, cbs, ts):
+        self.model, self.cbs, self.ts = model, cbs, ts
+        self._want_begin = cbs.wants("on_train_batch_begin")
+
+    def before(self, step):
+        if self._want_begin:
+            self.ts = self.model._sync_optimizer(self.ts, self.cbs.on_train_batch_begin, step)
+
+    def after(self, step, logs):
+        """Runs the batch-end callbacks; returns whether training should stop."""
+        self.ts = self.model._sync_optimizer(self.ts, self.cbs.on_train_batch_end, step, logs)
+        return self.model.stop_training
+
+
+class ArrayEpochs:
+    """`fit`'s epochs over array data put on the device once; each epoch's row order is drawn on the
+    device and each jitted call gathers its own batch(es) (`steps_per_execution` in one `lax.scan`)."""
+
+    def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
+        self.data = data.to_device()
+        self.batch_size, self.shuffle, self.spe = batch_size, shuffle, steps_per_execution
+        self.num_samples = data.num_samples
+        steps_per_epoch = resolve_steps(steps_per_epoch, batch_size)
+        if steps_per_epoch is None:
+            self.full_steps, self.remainder = divmod(self.num_samples, batch_size)
+        else:
+            self.full_steps, self.remainder = int(steps_per_epoch), 0
+        self.steps = self.full_steps + (1 if self.remainder else 0)
+        self.key = None
+
+    def set_key(self, key):
+        self.key = key
+
+    def run(self, loop, epoch):
+        """Trains one epoch; returns the last step's (device) logs."""
+        model = loop.model
+        order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
+                                         jax.random.fold_in(self.key, epoch))
+        step, logs = 0, {}
+        while step < self.steps:
+            if step < self.full_steps:
+                count, size = min(self.spe, self.full_steps - step), self.batch_size
+            else:
+                count, size = 1, self.remainder
+            loop.before(step)
+            loop.ts, logs = model._train_fn(count, size)(loop.ts, self.data, order, step * self.batch_size)
+            step += count
+            if loop.after(step - 1, logs):
+                break
+        return logs
+
+
+def resolve_steps(steps, batch_size):
+    """`steps` as an int or None; a Keras 1 sample count becomes `ceil(count / batch_size)`."""
+    if isinstance(steps, SampleCount):
+        return steps.steps(batch_size)
+    return steps
+
+
+class StreamEpochs:
+    """`fit`'s epochs over a `BatchStream`: `steps` batches per epoch, or one pass when None."""
+
+    def __init__(self, model, stream, steps):
+        self.model, self.stream = model, stream
+        self.epoch_steps = stream.resolve_steps(steps)
+        self.steps = self.epoch_steps if self.epoch_steps is not None else stream.pass_length
+
+    def set_key(self, key):
+        self.stream.key = key
+
+    def run(self, loop, epoch):
+        """Trains one epoch; `loop` holds the train state and runs the batch callbacks.
+
+        Returns:
+            The last step's (device) logs.
+        """
+        model = self.model
+        fn = model._jit(("train_step",), lambda: core_step.make_train_step(model._spec), donate=True)
+        logs = None
+        with contextlib.closing(self.stream.epoch(self.epoch_steps, epoch)) as batches:
+            for step, batch in batches:
+                loop.before(step)
+                loop.ts, logs = fn(loop.ts, batch.batch())
+                if loop.after(step, logs):
+                    break
+        return logs
+
+    def close(self):
+        self.stream.close()
