@@ -140,11 +140,21 @@ class Trainer(_legacy_generators.GeneratorMethods):
             self._jit_cache[key] = fn
         return fn
 
+    def train_step(self, state, batch):
+        """One pure training step: `(state, batch) -> (new_state, logs)`; override to customise.
+
+        `state` is a `jkeras.core.step.TrainState(params, state, opt_state, metrics, rng)` and
+        `batch` is `(x_list, y_list, sample_weight_list)`. An override must stay pure (it is
+        traced by `jax.jit`); it may call `super().train_step(state, batch)`, `self.apply` and
+        `self.optimizer.transform`, and returns the new state and a dict of scalar logs.
+        """
+        return core_step.make_train_step(self._spec)(state, batch)
+
     def _train_fn(self, num_steps, batch_size):
         spec = self._spec
         return self._jit(
             ("train", num_steps, batch_size),
-            lambda: core_step.indexed(core_step.make_train_step(spec), num_steps, batch_size),
+            lambda: core_step.indexed(self.train_step, num_steps, batch_size),
             donate=True,
         )
 
@@ -482,7 +492,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         ts = self._train_state(next_key())
         if not reset_metrics and self._on_batch_metrics is not None:
             ts = ts._replace(metrics=self._on_batch_metrics)
-        fn = self._jit(("train_step",), lambda: core_step.make_train_step(self._spec), donate=True)
+        fn = self._jit(("train_step",), lambda: self.train_step, donate=True)
         ts, logs = fn(ts, data.to_device().batch())
         self._write_back(ts, copy=False)
         self._on_batch_metrics = None if reset_metrics else ts.metrics
@@ -517,7 +527,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _host_logs(self, logs):
         """Device logs -> floats in `metrics_names` order (one host sync)."""
         host = callbacks_module.to_host(logs)
-        return {name: host[name] for name in self.metrics_names if name in host}
+        ordered = {name: host[name] for name in self.metrics_names if name in host}
+        ordered.update((k, v) for k, v in host.items() if k not in ordered)
+        return ordered
 
     def _format_logs(self, logs, return_dict):
         if return_dict:

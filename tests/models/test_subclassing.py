@@ -146,3 +146,27 @@ def test_unbuilt_sublayer_with_weights_is_reported():
     model = Lazy()
     with pytest.raises(ValueError, match="build"):
         model.apply({"params": {}, "state": {}}, X)
+
+
+def test_custom_train_step_override_stays_pure_and_logs():
+    import optax
+
+    from jkeras.core import step as core_step
+
+    class ClippedMLP(MLP):
+        """A custom train_step: the default step, plus a logged gradient-free statistic."""
+
+        def train_step(self, state, batch):
+            new_state, logs = super().train_step(state, batch)
+            norm = optax.global_norm(new_state.params)
+            return new_state, {**logs, "param_norm": norm}
+
+    model = ClippedMLP()
+    model.compile(jkeras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    history = model.fit(X, Y, epochs=3, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    norms = history.history["param_norm"]
+    assert len(norms) == 3
+    flat = np.concatenate([w.ravel() for w in model.get_weights()])
+    np.testing.assert_allclose(norms[-1], np.linalg.norm(flat), rtol=1e-4)
+    assert isinstance(core_step.TrainState, type)
