@@ -17,6 +17,8 @@ class FitLoop:
     def __init__(self, model, cbs, ts):
         self.model, self.cbs, self.ts = model, cbs, ts
         self._want_begin = cbs.wants("on_train_batch_begin")
+        # Callbacks that read the model's weights mid-epoch (ModelCheckpoint(save_freq=N)).
+        self._weights_on_batch = any(getattr(cb, "_weights_on_batch", False) for cb in cbs.callbacks)
 
     def before(self, step):
         if self._want_begin:
@@ -24,6 +26,8 @@ class FitLoop:
 
     def after(self, step, logs):
         """Runs the batch-end callbacks; returns whether training should stop."""
+        if self._weights_on_batch:
+            self.model._write_back(self.ts, copy=True)
         self.ts = self.model._sync_optimizer(self.ts, self.cbs.on_train_batch_end, step, logs)
         return self.model.stop_training
 

@@ -296,11 +296,16 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self.stop_training = False
         shuffle_key, step_key = jax.random.split(next_key())
         train.set_key(shuffle_key)
-        loop = _epochs.FitLoop(self, cbs, self._train_state(step_key))
         logs = {}
         cbs.on_train_begin()
+        # A callback (BackupAndRestore) may have restored weights, optimizer state and the epoch.
+        if getattr(self, "_initial_epoch", None) is not None:
+            initial_epoch, self._initial_epoch = self._initial_epoch, None
+        loop = _epochs.FitLoop(self, cbs, self._train_state(step_key))
         try:
             for epoch in range(initial_epoch, epochs):
+                # Each epoch's dropout keys depend only on the epoch: a resumed fit repeats them.
+                loop.ts = loop.ts._replace(rng=jax.random.fold_in(step_key, epoch))
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
                 if callbacks and epoch > initial_epoch:
                     # A callback may have changed weights or states (reset_states, set_weights).
@@ -436,6 +441,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         steps = _epochs.resolve_steps(steps, batch_size)
         if steps is not None:
             num_samples = min(num_samples, int(steps) * batch_size)
+        # Fewer samples than a batch: one batch of exactly those rows (a stateful layer's fixed
+        # batch size must match; no wrapped-around rows are computed).
+        batch_size = min(batch_size, num_samples)
         num_batches = -(-num_samples // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)

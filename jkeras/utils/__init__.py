@@ -1,11 +1,21 @@
 """Utilities: seeds, names, labels, progress bars, batch datasets, downloads."""
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, pad_sequences
 from jkeras.utils.np_utils import normalize, to_categorical
+from jkeras.utils.object_registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from jkeras.utils.progbar import Progbar
 from jkeras.utils.random import set_random_seed
 from jkeras.utils.vis_utils import model_to_svg, plot_history, plot_model
 
 __all__ = [
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
+    "get_registered_object", "register_keras_serializable",
     "Progbar", "PyDataset", "Sequence", "get_file", "model_to_svg", "normalize", "pad_sequences",
     "plot_history", "plot_model", "set_random_seed", "to_categorical",
 ]

@@ -1,0 +1,170 @@
+"""Keras 3's `.weights.h5` layout (also `model.weights.h5` inside a Keras 3 `.keras` file).
+
+Keras 3 walks the model as an object tree and writes each object's own weights to `<path>/vars`:
+    /vars                                   the model itself (attr name="sequential"), no datasets
+    /layers/dense/vars/0, /1                a layer of a Sequential / functional model: kernel, bias
+    /layers/dense_1/vars/...                the second Dense (keys count per class, not layer names)
+    /layers/input_layer/vars                functional models list their InputLayers too
+    /layers/functional/layers/dense/vars    a nested functional model ("sequential" for a Sequential)
+    /layers/lstm/cell/vars/0..2             recurrent layers keep their weights in their cell
+    /layers/bidirectional/backward_layer/cell/vars, .../forward_layer/cell/vars
+Inside a layer, children are visited by attribute name, sorted, private ones last (so
+`backward_layer` comes before `forward_layer`); a layer reached twice is written once. Each
+`vars` group has the attribute `name` (the layer's name), which `by_name=True` matches on.
+`vars/i` is the i-th weight: trainable weights first, then non-trainable ones.
+
+jkeras writes the same tree, so Keras 3's `load_weights` reads it, and reads Keras 3's files.
+The optimizer state goes to a `jkeras_optimizer_state` group, which Keras ignores.
+"""
+import re
+import warnings
+
+import numpy as np
+
+from jkeras.saving import variables
+
+# Keras 3 recurrent layers hold their weights in a `cell` sublayer.
+_CELL_LAYERS = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
+# jkeras bookkeeping attributes that reference sublayers Keras tracks otherwise.
+_SKIPPED_ATTRIBUTES = {"_sublayers", "_layers", "_stack", "_input_layer", "_owned_nodes", "_inbound_nodes"}
+
+
+def to_snake_case(name):
+    """Keras's `naming.to_snake_case` (`BatchNormalization` -> `batch_normalization`)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def keras_class_name(layer):
+    name = type(layer).__name__
+    return "Functional" if name == "Model" else name
+
+
+def _join(path, name):
+    return f"{path}/{name}" if path else name
+
+
+def _unique(name, used):
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _is_graph_model(layer):
+    from jkeras.models.functional import Model
+
+    return isinstance(layer, Model) and not getattr(layer, "_is_subclassed", False)
+
+
+def _attribute_key(name):
+    return f"~{name}" if name.startswith("_") else name
+
+
+def children(layer):
+    """`[(relative path, sublayer)]` in the order Keras 3 visits them."""
+    if _is_graph_model(layer):
+        used = {}
+        return [(f"layers/{_unique(to_snake_case(keras_class_name(sub)), used)}", sub) for sub in layer.layers]
+    tracked = {id(sub) for sub in layer._sublayers}
+    found, seen = [], set()
+    for attr in sorted(vars(layer), key=_attribute_key):
+        if attr in _SKIPPED_ATTRIBUTES:
+            continue
+        value = vars(layer)[attr]
+        if id(value) in tracked:
+            found.append((attr, value))
+            continue
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)) and any(id(v) in tracked for v in value):
+            used = {}
+            found += [(f"{attr}/{_unique(to_snake_case(keras_class_name(v)), used)}", v)
+                      for v in value if id(v) in tracked]
+    seen.update(id(sub) for _, sub in found)
+    found += [(sub.name, sub) for sub in layer._sublayers if id(sub) not in seen]
+    return found
+
+
+def _own_groups(layer):
+    """`[(relative path of a vars group, group name attr, [Variable])]` for the layer's own weights."""
+    own = variables.own_weights(layer)
+    if keras_class_name(layer) in _CELL_LAYERS and not layer._sublayers:
+        params = [w for w in own if w._collection == "params"]
+        state = [w for w in own if w._collection != "params"]
+        cell_name = f"{to_snake_case(keras_class_name(layer))}_cell"
+        return [("vars", layer.name, state), ("cell/vars", cell_name, params)]
+    return [("vars", layer.name, own)]
+
+
+def walk(model):
+    """Yields `(path, layer)` for each layer in Keras 3's order, each once."""
+    visited = set()
+    stack = [("", model)]
+    while stack:
+        path, layer = stack.pop(0)
+        if id(layer) in visited:
+            continue
+        visited.add(id(layer))
+        yield path, layer
+        stack[0:0] = [(_join(path, rel), child) for rel, child in children(layer)]
+
+
+def save_weights(model, h5):
+    """Writes `model`'s weights into an open h5py File in Keras 3's layout."""
+    for path, layer in walk(model):
+        for rel, name, weights in _own_groups(layer):
+            group = h5.require_group(_join(path, rel))
+            group.attrs["name"] = name
+            for index, var in enumerate(weights):
+                group.create_dataset(str(index), data=var.numpy())
+
+
+def _read_group(group):
+    keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1)
+    return [np.asarray(group[k]) for k in keys if k.isdigit()]
+
+
+def _name_index(h5):
+    """Maps layer names (the `name` attr of `vars` groups) to the path of the group holding `vars`."""
+    index = {}
+
+    def visit(name, obj):
+        if name.endswith("vars") and "name" in getattr(obj, "attrs", {}):
+            owner = name[: -len("vars")].rstrip("/")
+            attr = obj.attrs["name"]
+            index.setdefault(attr.decode() if isinstance(attr, bytes) else str(attr), owner)
+
+    h5.visititems(visit)
+    return index
+
+
+def load_weights(model, h5, skip_mismatch=False, by_name=False):
+    """Reads weights in Keras 3's layout from an open h5py File (or group) into `model`.
+
+    Raises:
+        ValueError: when a layer's weights are missing or their number or shapes differ (unless
+            `skip_mismatch`, which warns and skips); messages name the layer.
+    """
+    names = _name_index(h5) if by_name else None
+    for path, layer in walk(model):
+        if names is not None:
+            if layer.name not in names:
+                continue
+            path = names[layer.name]
+        for rel, _, weights in _own_groups(layer):
+            if not weights:
+                continue
+            location = _join(path, rel)
+            values = _read_group(h5[location]) if location in h5 else []
+            if len(values) != len(weights):
+                message = (f"Layer '{layer.name}' expects {len(weights)} weight(s) "
+                           f"({[w.name for w in weights]}), the file has {len(values)} at '/{location}'")
+                if skip_mismatch:
+                    warnings.warn(f"Skipping loading: {message}", stacklevel=3)
+                    continue
+                raise ValueError(message + ": it was saved from another architecture.")
+            for var, value in zip(weights, values):
+                variables.assign(var, value, f"layer '{layer.name}'", skip_mismatch)
