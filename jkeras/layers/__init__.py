@@ -3,6 +3,7 @@
 One module per family; each lists its public names in `__all__`.
 """
 from jkeras.layers.activations import *  # noqa: F401,F403
+from jkeras.layers.conv_recurrent import *  # noqa: F401,F403
 from jkeras.layers.convolutional import *  # noqa: F401,F403
 from jkeras.layers.core import (
     Activation,
@@ -21,6 +22,8 @@ from jkeras.layers.merge import *  # noqa: F401,F403
 from jkeras.layers.noise import *  # noqa: F401,F403
 from jkeras.layers.normalization import *  # noqa: F401,F403
 from jkeras.layers.pooling import *  # noqa: F401,F403
+from jkeras.layers.recurrent import *  # noqa: F401,F403
 from jkeras.layers.reshaping import *  # noqa: F401,F403
+from jkeras.layers.wrappers import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
