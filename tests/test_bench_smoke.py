@@ -1,0 +1,32 @@
+"""Smoke test of the benchmark (bench/compare.py): it runs end to end and prints its ratio table.
+
+No timing threshold is asserted: CI machines are shared and noisy; the numbers are for people.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_compare_tiny_prints_ratio_table():
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "compare.py"), "--workloads", "mlp-small", "--tiny"],
+        capture_output=True, text=True, timeout=900, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "### mlp-small" in out, out
+    assert "## Ratios to hand-jit" in out, out
+    # The per-workload table has a row per framework, with ratios to the hand loop.
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
+    for framework in ("jkeras", "jkeras-spe32", "hand-jit", "hand-device", "hand-scan"):
+        assert framework in rows, out
+    assert "1.00x" in rows["hand-jit"], out            # the reference against itself
+    assert "x" in rows["jkeras"].split("|")[3], out    # jkeras's training throughput as a ratio
+    assert "VOID" not in rows["jkeras"], out            # same initial weights, comparable losses
+    summary = out.split("## Ratios to hand-jit", 1)[1]
+    assert "| mlp-small" in summary and "train " in summary, out
