@@ -199,7 +199,17 @@ def load_model(h5, custom_objects=None, compile=True, safe_mode=True):
             f"No model config found in the HDF5 file {h5.filename!r}: it holds weights only. Build the "
             "model in code and call model.load_weights(path)."
         )
-    config = json.loads(_decode(h5.attrs["model_config"]))
+    try:
+        config = json.loads(_decode(h5.attrs["model_config"]))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"The model_config attribute of the HDF5 file {h5.filename!r} is not valid JSON ({error}); "
+                         "the file is damaged") from error
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"The model_config attribute of the HDF5 file {h5.filename!r} is not a model config "
+                         '(expected a JSON object with "class_name" and "config")')
+    if "model_weights" not in h5:
+        raise ValueError(f"The HDF5 file {h5.filename!r} has a model_config but no model_weights group: it is "
+                         "incomplete or not a Keras model file")
     model = model_config.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     load_weights_from_group(h5["model_weights"], model)
     if compile and "training_config" in h5.attrs:

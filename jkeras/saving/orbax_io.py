@@ -61,10 +61,24 @@ def is_checkpoint(directory):
 
 def read_checkpoint(directory):
     """The stored tree (NumPy leaves) and index of a `save_checkpoint` directory."""
-    with open(os.path.join(directory, INDEX_FILE)) as f:
-        index = json.load(f)
-    with _ocp().StandardCheckpointer() as checkpointer:
-        tree = checkpointer.restore(os.path.abspath(os.path.join(directory, "state")))
+    try:
+        with open(os.path.join(directory, INDEX_FILE)) as f:
+            index = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"Cannot read the checkpoint index {os.path.join(directory, INDEX_FILE)!r}: it is not "
+                         f"valid JSON or unreadable; the checkpoint is damaged ({type(error).__name__}: {error})"
+                         ) from error
+    if not isinstance(index, dict) or not isinstance(index.get("weights", []), list):
+        raise ValueError(f"{os.path.join(directory, INDEX_FILE)!r} is not a jkeras checkpoint index (expected "
+                         '{"weights": [...], "optimizer": [...]})')
+    try:
+        with _ocp().StandardCheckpointer() as checkpointer:
+            tree = checkpointer.restore(os.path.abspath(os.path.join(directory, "state")))
+    except Exception as error:  # orbax / tensorstore raise many kinds for a damaged checkpoint
+        raise ValueError(f"Cannot read the orbax checkpoint in {os.path.join(directory, 'state')!r}: it is "
+                         f"incomplete or damaged ({type(error).__name__}: {error})") from error
+    if not isinstance(tree, dict) or "variables" not in tree:
+        raise ValueError(f"The checkpoint in {directory!r} holds no 'variables' tree: not a jkeras checkpoint")
     return tree, index
 
 

@@ -50,6 +50,7 @@ The `.h5` files also hold the optimizer state in a `jkeras_optimizer_state` grou
 it); `load_weights` restores it when the model is compiled with an optimizer it fits.
 `load_weights` reads any of these, the weights of a whole-model save, and Keras 3 / Keras 2 files.
 """
+import contextlib
 import io
 import json
 import os
@@ -57,6 +58,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 
 from jkeras.saving import atomic, keras3_h5, legacy_h5, model_config, orbax_io
 
@@ -65,6 +67,51 @@ _METADATA = "metadata.json"
 _CHECKPOINT = "checkpoint"
 _KERAS3_WEIGHTS = "model.weights.h5"
 _IGNORED_SAVE_KWARGS = ("signatures", "options", "save_traces", "zipped")
+_EXPECTED_MODEL = ("expected a .keras zip archive with config.json, an HDF5 .h5 file with a model_config, "
+                   "or a saved-model directory with config.json")
+_EXPECTED_WEIGHTS = ("expected an HDF5 .h5 / .weights.h5 file, a .keras zip archive, or a checkpoint directory "
+                     "with index.json and state/")
+# Low-level errors of a damaged zip member (bad CRC, truncated deflate stream, short read).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
+@contextlib.contextmanager
+def _damaged_zip(path):
+    """Turns the low-level errors of reading a damaged zip archive into a ValueError naming the file."""
+    try:
+        yield
+    except (FileNotFoundError, PermissionError):
+        raise
+    except _ZIP_ERRORS as error:
+        raise ValueError(f"{path!r} is a damaged zip archive ({type(error).__name__}: {error}); it cannot be "
+                         "read as a jkeras/Keras model file") from error
+
+
+def _open_h5(path, what="file"):
+    """Opens an HDF5 file (path or file object) for reading; a damaged file raises ValueError."""
+    h5py = _h5py()
+    try:
+        return h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        name = path if isinstance(path, str) else what
+        raise ValueError(f"{name!r} is not a readable HDF5 file; it may be truncated or damaged "
+                         f"({type(error).__name__}: {error})") from error
+
+
+def _parse_config(text, source):
+    """`json.loads(text)` for config.json; invalid JSON raises ValueError naming `source`."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        config = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{source}: {_CONFIG} is not valid JSON ({error}); the model file is damaged") from error
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"{source}: {_CONFIG} is not a model config (expected a JSON object with "
+                         "\"class_name\" and \"config\")")
+    return config
 
 
 def _h5py():
@@ -189,19 +236,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if os.path.isdir(path):
         return _load_model_dir(path, **options)
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        with _damaged_zip(path), zipfile.ZipFile(path) as archive:
             return _load_model_zip(archive, path, **options)
     h5py = _h5py()
     if h5py.is_hdf5(path):
-        with h5py.File(path, "r") as h5:
+        with _open_h5(path) as h5:
             return legacy_h5.load_model(h5, **options)
-    raise ValueError(
-        f"Cannot load {path!r}: it is neither a .keras archive, an HDF5 file nor a saved-model directory"
-    )
+    hint = " (a .keras file that is not a zip archive was probably truncated)" if path.endswith(".keras") else ""
+    raise ValueError(f"{path!r} is not a jkeras/Keras model file{hint}: it is neither a .keras archive, an HDF5 "
+                     f"file nor a saved-model directory ({_EXPECTED_MODEL})")
 
 
-def _build(config_text, custom_objects, compile, safe_mode):
-    config = json.loads(config_text)
+def _build(config_text, custom_objects, compile, safe_mode, source="the model file"):
+    config = _parse_config(config_text, source)
     model = model_config.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     compiled = False
     if compile and config.get("compile_config"):
@@ -209,39 +256,43 @@ def _build(config_text, custom_objects, compile, safe_mode):
     return model, compiled
 
 
-def _load_model_dir(path, custom_objects, compile, safe_mode):
+def _load_model_dir(path, custom_objects, compile, safe_mode, source=None):
     config_path = os.path.join(path, _CONFIG)
     if not os.path.isfile(config_path):
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             raise ValueError(f"{path!r} is a TensorFlow SavedModel, which jkeras cannot load")
-        raise ValueError(f"{path!r} is not a saved model: it has no {_CONFIG}")
-    with open(config_path) as f:
-        model, compiled = _build(f.read(), custom_objects, compile, safe_mode)
+        raise ValueError(f"{path!r} is not a jkeras/Keras model directory: it has no {_CONFIG} ({_EXPECTED_MODEL})")
+    with open(config_path, "rb") as f:
+        model, compiled = _build(f.read(), custom_objects, compile, safe_mode, source=source or repr(path))
     checkpoint = os.path.join(path, _CHECKPOINT)
     if orbax_io.is_checkpoint(checkpoint):
         tree, index = orbax_io.read_checkpoint(checkpoint)
         orbax_io.apply_checkpoint(model, tree, index, optimizer=compiled)
     elif os.path.isfile(os.path.join(path, _KERAS3_WEIGHTS)):
-        with _h5py().File(os.path.join(path, _KERAS3_WEIGHTS), "r") as h5:
+        with _open_h5(os.path.join(path, _KERAS3_WEIGHTS)) as h5:
             keras3_h5.load_weights(model, h5)
     else:
-        raise ValueError(f"{path!r} holds no weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS})")
+        raise ValueError(f"{source or repr(path)} holds no weights ({_CHECKPOINT}/index.json and "
+                         f"{_CHECKPOINT}/state/, or {_KERAS3_WEIGHTS}); it may be incomplete")
     return model
 
 
 def _load_model_zip(archive, path, custom_objects, compile, safe_mode):
     names = archive.namelist()
     if _CONFIG not in names:
-        raise ValueError(f"{path!r} is a zip archive without {_CONFIG}: not a saved model")
+        raise ValueError(f"{path!r} is a zip archive without {_CONFIG}, so it is not a jkeras/Keras model "
+                         f"file ({_EXPECTED_MODEL})")
+    config_text = archive.read(_CONFIG)
+    _parse_config(config_text, repr(path))  # report a damaged config before anything else
     if any(name.startswith(_CHECKPOINT + "/") for name in names):
         with tempfile.TemporaryDirectory() as staging:
             _safe_extract(archive, _CHECKPOINT + "/", staging)
             _safe_extract(archive, _CONFIG, staging)
-            return _load_model_dir(staging, custom_objects, compile, safe_mode)
+            return _load_model_dir(staging, custom_objects, compile, safe_mode, source=repr(path))
     if _KERAS3_WEIGHTS not in names:
-        raise ValueError(f"{path!r} holds no weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS})")
-    model, _ = _build(archive.read(_CONFIG).decode("utf-8"), custom_objects, compile, safe_mode)
-    with _h5py().File(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), "r") as h5:
+        raise ValueError(f"{path!r} holds no weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS}); it may be incomplete")
+    model, _ = _build(config_text, custom_objects, compile, safe_mode, source=repr(path))
+    with _open_h5(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), what=f"{path}/{_KERAS3_WEIGHTS}") as h5:
         keras3_h5.load_weights(model, h5)
     return model
 
@@ -314,15 +365,17 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         if os.path.isfile(os.path.join(path, _KERAS3_WEIGHTS)):
             path = os.path.join(path, _KERAS3_WEIGHTS)
         else:
-            raise ValueError(f"{path!r} is a directory without a jkeras checkpoint or Keras weights")
+            raise ValueError(f"{path!r} is a directory without a jkeras checkpoint or Keras weights "
+                             f"({_EXPECTED_WEIGHTS})")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        with _damaged_zip(path), zipfile.ZipFile(path) as archive:
             _load_weights_zip(model, archive, path, by_name, skip_mismatch)
         return
     h5py = _h5py()
     if not h5py.is_hdf5(path):
-        raise ValueError(f"Cannot read weights from {path!r}: it is not an HDF5 file, a .keras archive or a checkpoint")
-    with h5py.File(path, "r") as h5:
+        raise ValueError(f"Cannot read weights from {path!r}: it is not a weights file ({_EXPECTED_WEIGHTS}); "
+                         "it may be truncated or of another kind")
+    with _open_h5(path) as h5:
         _load_weights_h5(model, h5, by_name, skip_mismatch)
 
 
@@ -346,8 +399,8 @@ def _load_weights_zip(model, archive, path, by_name, skip_mismatch):
                                      by_name=by_name)
         return
     if _KERAS3_WEIGHTS not in names:
-        raise ValueError(f"{path!r} is a zip archive without weights")
-    with _h5py().File(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), "r") as h5:
+        raise ValueError(f"{path!r} is a zip archive without weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS})")
+    with _open_h5(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), what=f"{path}/{_KERAS3_WEIGHTS}") as h5:
         keras3_h5.load_weights(model, h5, skip_mismatch=skip_mismatch, by_name=by_name)
 
 
