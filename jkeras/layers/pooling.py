@@ -305,6 +305,7 @@ class _GlobalPooling(_SpatialLayer):
         super().__init__(**kwargs)
         self.data_format = _data_format(self, data_format)
         self.keepdims = bool(keepdims)
+        self.supports_masking = self._rank == 1  # the 1D global poolings honour a mask
 
     def _output_spatial(self, input_shape):
         return (1,) * self._rank
@@ -372,50 +373,30 @@ class GlobalMaxPooling1D(_GlobalPooling):
     __doc__ = _global_doc("Max over the steps of `(batch, steps, channels)` inputs.", 1, "max")
     _rank, _reducer, _legacy = 1, "max", _GLOBAL_LEGACY
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
-        self.supports_masking = True
-
 
 class GlobalMaxPooling2D(_GlobalPooling):
     __doc__ = _global_doc("Max over the rows and columns of images.", 2, "max")
     _rank, _reducer, _legacy = 2, "max", _GLOBAL_LEGACY
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
 
 
 class GlobalMaxPooling3D(_GlobalPooling):
     __doc__ = _global_doc("Max over the three spatial axes of volumes.", 3, "max")
     _rank, _reducer, _legacy = 3, "max", _GLOBAL_LEGACY
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
-
 
 class GlobalAveragePooling1D(_GlobalPooling):
     __doc__ = _global_doc("Average over the steps of `(batch, steps, channels)` inputs.", 1, "average")
     _rank, _reducer, _legacy = 1, "average", _GLOBAL_LEGACY
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
-        self.supports_masking = True
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
     __doc__ = _global_doc("Average over the rows and columns of images.", 2, "average")
     _rank, _reducer, _legacy = 2, "average", _GLOBAL_LEGACY
 
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
-
 
 class GlobalAveragePooling3D(_GlobalPooling):
     __doc__ = _global_doc("Average over the three spatial axes of volumes.", 3, "average")
     _rank, _reducer, _legacy = 3, "average", _GLOBAL_LEGACY
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(data_format, keepdims, **kwargs)
 
 
 # Keras's short names.

@@ -60,7 +60,7 @@ class Layer(NodeAccessors):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "_legacy" in cls.__dict__ and "__init__" in cls.__dict__:
+        if "_legacy" in cls.__dict__:
             legacy.wrap_init(cls)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):

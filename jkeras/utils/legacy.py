@@ -79,8 +79,9 @@ class LegacyInterface:
 
 
 def wrap_init(cls):
-    """Wraps `cls.__init__` so the class's `_legacy` interface converts old call forms first."""
-    init = cls.__dict__["__init__"]
+    """Wraps `cls.__init__` (its own or the inherited one) so the class's `_legacy` interface
+    converts old call forms first."""
+    init = cls.__dict__.get("__init__") or cls.__init__
     interface = cls.__dict__["_legacy"]
 
     @functools.wraps(init)
