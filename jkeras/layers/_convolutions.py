@@ -64,11 +64,6 @@ class _Conv(SpatialConv):
         )
         return self._finish(outputs, params), variables["state"]
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def get_config(self):
         return {
@@ -140,11 +135,6 @@ class _ConvTranspose(SpatialConv):
         )
         return self._finish(outputs, params), variables["state"]
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def get_config(self):
         return {
@@ -271,13 +261,6 @@ class _SeparableConv(_DepthwiseMixin, SpatialConv):
         )
         return self._finish(outputs, params), variables["state"]
 
-    def _weight_regularizers(self):
-        return {"depthwise_kernel": self.depthwise_regularizer,
-                "pointwise_kernel": self.pointwise_regularizer, "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"depthwise_kernel": self.depthwise_constraint,
-                "pointwise_kernel": self.pointwise_constraint, "bias": self.bias_constraint}
 
     def get_config(self):
         return {

@@ -145,13 +145,6 @@ class _ProjectedCell(AbstractRNNCell):
         project, recur = self._bind(params, inputs.shape, training, rng)
         return recur(project(inputs), as_list(states))
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "recurrent_kernel": self.recurrent_regularizer,
-                "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "recurrent_kernel": self.recurrent_constraint,
-                "bias": self.bias_constraint}
 
     def _cell_config(self):
         """The cell arguments, in Keras's config order (shared with the RNN layers' configs)."""

@@ -264,11 +264,6 @@ class PReLU(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def _weight_regularizers(self):
-        return {"alpha": self.alpha_regularizer}
-
-    def _weight_constraints(self):
-        return {"alpha": self.alpha_constraint}
 
     def get_config(self):
         return {

@@ -198,13 +198,6 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
     def compute_output_shape(self, input_shape):
         return AbstractRNNCell.compute_output_shape(self, input_shape)
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "recurrent_kernel": self.recurrent_regularizer,
-                "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "recurrent_kernel": self.recurrent_constraint,
-                "bias": self.bias_constraint}
 
     def _cell_config(self):
         return {

@@ -82,11 +82,6 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def get_config(self):
         return {

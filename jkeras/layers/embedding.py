@@ -122,11 +122,6 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
-    def _weight_regularizers(self):
-        return {"embeddings": self.embeddings_regularizer}
-
-    def _weight_constraints(self):
-        return {"embeddings": self.embeddings_constraint}
 
     def get_config(self):
         config = {

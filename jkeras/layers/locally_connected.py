@@ -110,11 +110,6 @@ class _LocallyConnected(SpatialConv):
             outputs = outputs + (bias if self._channels_last else bias.reshape((self.filters,) + out_spatial))
         return self.activation(outputs), variables["state"]
 
-    def _weight_regularizers(self):
-        return {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
-
-    def _weight_constraints(self):
-        return {"kernel": self.kernel_constraint, "bias": self.bias_constraint}
 
     def get_config(self):
         config = {

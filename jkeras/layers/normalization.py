@@ -129,11 +129,6 @@ class _AffineNormalization(Layer):
             params["beta"] = self.beta_initializer(shape, self.dtype, key=k_beta)
         return params
 
-    def _weight_regularizers(self):
-        return {"gamma": self.gamma_regularizer, "beta": self.beta_regularizer}
-
-    def _weight_constraints(self):
-        return {"gamma": self.gamma_constraint, "beta": self.beta_constraint}
 
     def _affine_config(self):
         return {

@@ -500,12 +500,22 @@ class Layer(NodeAccessors):
         return out
 
     def _weight_regularizers(self):
-        """Maps own weight names to regularizers (override in layers that have them)."""
-        return dict(self._added_regularizers)
+        """Maps own weight names to regularizers: each trainable weight's `<name>_regularizer`
+        attribute (`recurrent_kernel` -> `recurrent_regularizer`), and those given to `add_weight`."""
+        return {**self._per_weight_attribute("regularizer"), **self._added_regularizers}
 
     def _weight_constraints(self):
-        """Maps own weight names to constraints (override in layers that have them)."""
-        return dict(self._added_constraints)
+        """Maps own weight names to constraints, found as `_weight_regularizers` finds regularizers."""
+        return {**self._per_weight_attribute("constraint"), **self._added_constraints}
+
+    def _per_weight_attribute(self, kind):
+        found = {}
+        for name in self._params:
+            for attr in (f"{name}_{kind}", f"{name.replace('_kernel', '')}_{kind}"):
+                if self.__dict__.get(attr) is not None:
+                    found[name] = self.__dict__[attr]
+                    break
+        return found
 
     # ----------------------------------------------------------------------------------------
     # Keras's stateful weight API
