@@ -64,7 +64,6 @@ class _Conv(SpatialConv):
         )
         return self._finish(outputs, params), variables["state"]
 
-
     def get_config(self):
         return {
             **self._shared_config(),
@@ -134,7 +133,6 @@ class _ConvTranspose(SpatialConv):
             dimension_numbers=self._dimension_numbers(transpose=True),
         )
         return self._finish(outputs, params), variables["state"]
-
 
     def get_config(self):
         return {
@@ -260,7 +258,6 @@ class _SeparableConv(_DepthwiseMixin, SpatialConv):
             dimension_numbers=self._dimension_numbers(),
         )
         return self._finish(outputs, params), variables["state"]
-
 
     def get_config(self):
         return {

@@ -145,7 +145,6 @@ class _ProjectedCell(AbstractRNNCell):
         project, recur = self._bind(params, inputs.shape, training, rng)
         return recur(project(inputs), as_list(states))
 
-
     def _cell_config(self):
         """The cell arguments, in Keras's config order (shared with the RNN layers' configs)."""
         return {

@@ -264,7 +264,6 @@ class PReLU(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-
     def get_config(self):
         return {
             **super().get_config(),

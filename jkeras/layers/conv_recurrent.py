@@ -198,7 +198,6 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
     def compute_output_shape(self, input_shape):
         return AbstractRNNCell.compute_output_shape(self, input_shape)
 
-
     def _cell_config(self):
         return {
             "filters": self.filters,

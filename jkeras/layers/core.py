@@ -82,7 +82,6 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -122,7 +122,6 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
-
     def get_config(self):
         config = {
             **super().get_config(),

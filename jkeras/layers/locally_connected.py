@@ -110,7 +110,6 @@ class _LocallyConnected(SpatialConv):
             outputs = outputs + (bias if self._channels_last else bias.reshape((self.filters,) + out_spatial))
         return self.activation(outputs), variables["state"]
 
-
     def get_config(self):
         config = {
             **self._shared_config(),

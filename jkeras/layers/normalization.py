@@ -129,7 +129,6 @@ class _AffineNormalization(Layer):
             params["beta"] = self.beta_initializer(shape, self.dtype, key=k_beta)
         return params
 
-
     def _affine_config(self):
         return {
             "center": self.center,
