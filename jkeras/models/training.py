@@ -14,6 +14,7 @@ import numpy as np
 from jkeras import callbacks as callbacks_module
 from jkeras.core import step as core_step
 from jkeras.models import _epochs, _generator_adapter, _legacy_generators, data_adapter
+from jkeras.models.node import flatten
 from jkeras.utils.random import next_key
 
 
@@ -66,10 +67,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"compile: steps_per_execution must be an int >= 1, got {steps_per_execution!r}")
         self.optimizer = optimizers_module.get(optimizer)
-        for leaf in _leaves(loss):
+        for leaf in flatten(loss):
             if leaf is not None and not (isinstance(leaf, str) and leaf.lower() in ("crossentropy", "ce")):
                 losses_module.get(leaf)
-        for leaf in _leaves(metrics) + _leaves(weighted_metrics):
+        for leaf in [m for m in flatten(metrics) + flatten(weighted_metrics) if m is not None]:
             if not (isinstance(leaf, str) and leaf.lower() in ("accuracy", "acc", "crossentropy", "ce")):
                 metrics_module.get(leaf)
         self._compile_args = {
@@ -198,6 +199,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             params, state, opt_state = core_step.fresh_copy((params, state, opt_state))
         self.set_variables({"params": params, "state": state})
         self.optimizer.state = opt_state
+        self._written_back = jax.tree_util.tree_leaves((params, state))
+
+    def _variables_changed_since_write_back(self):
+        """Whether something (a callback's set_weights / reset_states) replaced a weight array."""
+        current = jax.tree_util.tree_leaves(self.get_variables())
+        written = getattr(self, "_written_back", [])
+        return len(current) != len(written) or any(a is not b for a, b in zip(current, written))
 
     # ----------------------------------------------------------------------------------------
     # fit
@@ -307,8 +315,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 # Each epoch's dropout keys depend only on the epoch: a resumed fit repeats them.
                 loop.ts = loop.ts._replace(rng=jax.random.fold_in(step_key, epoch))
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
-                if callbacks and epoch > initial_epoch:
-                    # A callback may have changed weights or states (reset_states, set_weights).
+                if callbacks and epoch > initial_epoch and self._variables_changed_since_write_back():
+                    # A callback changed weights or states (reset_states, set_weights).
                     variables = core_step.fresh_copy(self.get_variables())
                     loop.ts = loop.ts._replace(params=variables["params"], state=variables["state"])
                 loop.ts = loop.ts._replace(metrics=core_step.fresh_copy(core_step.init_metrics(self._spec)))
@@ -545,16 +553,6 @@ class Trainer(_legacy_generators.GeneratorMethods):
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
-
-
-def _leaves(structure):
-    if structure is None:
-        return []
-    if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in _leaves(v)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for v in structure for leaf in _leaves(v)]
-    return [structure]
 
 
 def _log_names(spec):

@@ -441,3 +441,19 @@ def test_shape_dependent_metrics_work_in_fit():
     pred = model.predict(x, verbose=0)
     r2 = 1 - ((y - pred) ** 2).sum(0) / ((y - y.mean(0)) ** 2).sum(0)
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0, return_dict=True)["r2_score"], r2.mean(), rtol=1e-4)
+
+
+def test_weights_set_by_a_callback_between_epochs_are_trained_from():
+    x, y = blobs(n=32)
+
+    class ZeroAtEpoch1(jkeras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.set_weights([np.zeros_like(w) for w in self.model.get_weights()])
+                self.model.optimizer.learning_rate = 0.0
+
+    model = mlp()
+    model.compile(jkeras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, callbacks=[ZeroAtEpoch1()], verbose=0)
+    for w in model.get_weights():
+        np.testing.assert_array_equal(w, np.zeros_like(w))
