@@ -70,8 +70,9 @@ class Loss:
             y_true: targets (array or pytree matching `call`).
             y_pred: predictions.
             sample_weight: optional per-sample (or per-timestep) weights.
-            mask: optional boolean mask of the per-sample loss's shape, e.g. a
-                masked sequence model's output mask; combined with any mask
+            mask: optional boolean mask of the per-sample loss's shape, or of
+                its leading axes (a `(batch,)` mask covers every timestep), e.g.
+                a masked sequence model's output mask; combined with any mask
                 the loss itself produces (`ignore_class`).
 
         Returns:
@@ -82,7 +83,7 @@ class Loss:
         y_pred = jax.tree_util.tree_map(convert, y_pred)
         values, out_mask = self._call_with_mask(y_true, y_pred)
         if mask is not None:
-            mask = jnp.asarray(mask).astype(bool)
+            mask = _fns.broadcast_mask(jnp.asarray(mask).astype(bool), jnp.shape(values))
             mask = mask if out_mask is None else mask & out_mask
         else:
             mask = out_mask

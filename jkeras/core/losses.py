@@ -96,6 +96,20 @@ def _divide_no_nan(x, y):
     return jnp.where(y == 0, jnp.zeros_like(x), x / safe)
 
 
+def broadcast_mask(mask, shape):
+    """`mask` broadcast to `shape`, its axes aligned with the leading axes of `shape`.
+
+    A `(batch,)` mask of a `(batch, time)` loss covers every timestep of a row.
+    """
+    mask = jnp.asarray(mask)
+    shape = tuple(shape)
+    if mask.ndim < len(shape):
+        mask = jnp.reshape(mask, mask.shape + (1,) * (len(shape) - mask.ndim))
+    if mask.ndim == len(shape):
+        return jnp.broadcast_to(mask, jnp.broadcast_shapes(mask.shape, shape))
+    return mask
+
+
 def apply_mask(sample_weight, mask, dtype="float32", reduction="sum_over_batch_size"):
     """Merges a boolean `mask` into `sample_weight` (Keras 3's `apply_mask`).
 

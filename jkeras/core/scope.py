@@ -33,3 +33,27 @@ def add_loss(value):
     stack = getattr(_local, "stack", None)
     if stack:
         stack[-1].append(value)
+
+
+@contextlib.contextmanager
+def batch_rows(valid):
+    """Marks which rows of the batch being traced are real samples.
+
+    `fit`, `evaluate` and `predict` pad a short last batch to the full batch size (so one compiled
+    program serves every batch) and open this block around the step: losses, metrics and layers
+    that pool over the batch (BatchNormalization's moments) leave the padded rows out.
+
+    Args:
+        valid: boolean array `(batch,)`, True for real rows; None means every row is real.
+    """
+    previous = getattr(_local, "rows", None)
+    _local.rows = valid
+    try:
+        yield
+    finally:
+        _local.rows = previous
+
+
+def valid_rows():
+    """The boolean `(batch,)` array of real rows set by the innermost `batch_rows` block, or None."""
+    return getattr(_local, "rows", None)

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from jkeras.core.scope import collect_losses
+from jkeras.core.scope import batch_rows, collect_losses, valid_rows
 
 
 class TrainState(NamedTuple):
@@ -139,31 +139,69 @@ def compute_metrics(spec, metric_state):
     return logs
 
 
+def _rows_mask(mask, rows):
+    """`mask` with the padded rows (see `jkeras.core.scope.batch_rows`) set False."""
+    if rows is None:
+        return mask
+    if mask is None:
+        return rows
+    mask = jnp.asarray(mask).astype(bool)
+    return mask & jnp.reshape(rows, rows.shape + (1,) * (mask.ndim - 1))
+
+
+def _rows_weight(sample_weight, rows):
+    """`sample_weight` with the padded rows weighted 0 (None when every row is real and unweighted)."""
+    if rows is None:
+        return sample_weight
+    weight = rows.astype(jnp.float32)
+    if sample_weight is None:
+        return weight
+    sample_weight = jnp.asarray(sample_weight, jnp.float32)
+    return sample_weight * jnp.reshape(weight, weight.shape + (1,) * (sample_weight.ndim - 1))
+
+
+def _as_float32(y):
+    """Low-precision (mixed precision) outputs are scored in float32, as Keras does."""
+    if jnp.issubdtype(y.dtype, jnp.floating) and jnp.finfo(y.dtype).bits < 32:
+        return y.astype(jnp.float32)
+    return y
+
+
 def compute_loss(spec, y_true, y_pred, sample_weights, masks):
-    """Total weighted loss and the per-output losses (a dict keyed `{output}_loss`)."""
+    """Total weighted loss and the per-output losses (a dict keyed `{output}_loss`).
+
+    Padded rows (`jkeras.core.scope.batch_rows`) are masked out, so a padded batch gives the
+    loss of its real rows.
+    """
+    rows = valid_rows()
     total = jnp.zeros((), jnp.float32)
     per_output = {}
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         if out.loss is None:
             continue
-        value = out.loss(yt, yp, sample_weight=sw, mask=mask)
+        value = out.loss(yt, _as_float32(yp), sample_weight=sw, mask=_rows_mask(mask, rows))
         per_output[f"{out.name}_loss"] = value
         total = total + out.loss_weight * value
     return total, per_output
 
 
 def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights, masks):
-    """Accumulates one batch into the metric state (loss means are weighted by batch size)."""
+    """Accumulates one batch into the metric state (loss means are weighted by the batch's real rows)."""
+    rows = valid_rows()
     new = dict(metric_state)
-    weight = jnp.asarray(_batch_size(y_pred), jnp.float32)
+    if rows is None:
+        weight = jnp.asarray(_batch_size(y_pred), jnp.float32)
+    else:
+        weight = jnp.sum(rows.astype(jnp.float32))
     new["loss"] = _mean_update(metric_state["loss"], loss, weight)
     if len(spec.outputs) > 1:
         for name, value in per_output_losses.items():
             new[name] = _mean_update(metric_state[name], value, weight)
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
+        yp = _as_float32(yp)
         for log_name, metric, weighted in out.metrics:
             new[log_name] = metric.update(
-                new[log_name], yt, yp, sample_weight=sw if weighted else None, mask=mask
+                new[log_name], yt, yp, sample_weight=_rows_weight(sw if weighted else None, rows), mask=mask
             )
     return new
 
@@ -238,23 +276,40 @@ def gather_batch(data, order, start, batch_size):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def indexed(step, num_steps, batch_size, carry_first=True):
-    """Wraps a step so it gathers its own batches from device-resident data.
+def indexed(step, num_steps, batch_size):
+    """Wraps a step so it gathers its own, padded batches from device-resident data.
 
-    The result `run(carry..., data, order, start)` runs `num_steps` consecutive batches of
-    `batch_size` rows from `data` (a pytree of arrays) in the row order `order`, starting at row
-    `start`, inside one `lax.scan` when `num_steps > 1`, and returns the step's last outputs.
+    The result `run(carry, data, order, start, limit) -> (carry, logs, next_start)` runs
+    `num_steps` consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row
+    order `order`, from row `start` on. Rows at positions >= `limit` (the end of the epoch) are
+    padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
+    `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
+    batch of an epoch, the short last one included, runs the same compiled program. With
+    `num_steps > 1` the steps run in one `lax.scan`, and a step with no real row left is skipped
+    (the carry passes through unchanged), so a short last group of steps needs no other program.
+    Returns the last real step's logs.
     """
 
-    def run(carry, data, order, start):
-        def body(carry, i):
-            batch = gather_batch(data, order, start + i * batch_size, batch_size)
-            carry, logs = step(carry, batch)
-            return carry, logs
+    def one(carry, data, order, start, limit):
+        batch = gather_batch(data, order, start, batch_size)
+        with batch_rows(start + jnp.arange(batch_size) < limit):
+            return step(carry, batch)
 
+    def run(carry, data, order, start, limit):
+        start = jnp.asarray(start, jnp.int32)
         if num_steps == 1:
-            return body(carry, 0)
-        carry, logs = lax.scan(body, carry, jnp.arange(num_steps))
-        return carry, jax.tree_util.tree_map(lambda v: v[-1], logs)
+            carry, logs = one(carry, data, order, start, limit)
+            return carry, logs, start + batch_size
+        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, limit)[1], carry)
+        no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
+
+        def body(state, i):
+            carry, logs = state
+            at = start + i * batch_size
+            skip = lambda: (carry, logs)  # noqa: E731
+            return lax.cond(at < limit, lambda: one(carry, data, order, at, limit), skip), None
+
+        (carry, logs), _ = lax.scan(body, (carry, no_logs), jnp.arange(num_steps))
+        return carry, logs, start + num_steps * batch_size
 
     return run

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.core import constraints, initializers, regularizers
+from jkeras.core import constraints, initializers, regularizers, scope
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import LegacyInterface
 
@@ -296,12 +296,20 @@ class BatchNormalization(_AffineNormalization):
 
     @staticmethod
     def _moments(x, mask, axis):
-        """Mean and variance per channel, shape `(channels,)`; masked entries excluded."""
+        """Mean and variance per channel, shape `(channels,)`; masked entries and the padded rows
+        of a short last batch (`jkeras.core.scope.valid_rows`) excluded."""
         reduce = tuple(i for i in range(x.ndim) if i != axis)
-        if mask is None:
+        rows = scope.valid_rows()
+        if mask is None and rows is None:
             return jnp.mean(x, axis=reduce), jnp.var(x, axis=reduce)
-        weights = jnp.broadcast_to(jnp.expand_dims(jnp.asarray(mask), -1), x.shape).astype(bool)
-        count = jnp.sum(weights.astype(x.dtype), axis=reduce, keepdims=True) + _MASK_EPSILON
+        weights = jnp.ones(x.shape, bool)
+        if mask is not None:
+            weights = jnp.broadcast_to(jnp.expand_dims(jnp.asarray(mask), -1), x.shape).astype(bool)
+        if rows is not None:
+            weights = weights & jnp.reshape(rows, (-1,) + (1,) * (x.ndim - 1))
+        count = jnp.sum(weights.astype(x.dtype), axis=reduce, keepdims=True)
+        if mask is not None:
+            count = count + _MASK_EPSILON
         mean = jnp.sum(jnp.where(weights, x, 0.0), axis=reduce, keepdims=True) / count
         variance = jnp.sum(jnp.square(jnp.where(weights, x - mean, 0.0)), axis=reduce, keepdims=True) / count
         return jnp.reshape(mean, (-1,)), jnp.reshape(variance, (-1,))

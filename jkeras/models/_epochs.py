@@ -4,6 +4,7 @@ epoch through it with `run(loop, epoch)`."""
 import contextlib
 
 import jax
+import jax.numpy as jnp
 
 from jkeras.core import step as core_step
 from jkeras.models import data_adapter
@@ -17,6 +18,7 @@ class FitLoop:
     def __init__(self, model, cbs, ts):
         self.model, self.cbs, self.ts = model, cbs, ts
         self._want_begin = cbs.wants("on_train_batch_begin")
+        self._want_end = cbs.wants("on_train_batch_end")
         # Callbacks that read the model's weights mid-epoch (ModelCheckpoint(save_freq=N)).
         self._weights_on_batch = any(getattr(cb, "_weights_on_batch", False) for cb in cbs.callbacks)
 
@@ -28,13 +30,15 @@ class FitLoop:
         """Runs the batch-end callbacks; returns whether training should stop."""
         if self._weights_on_batch:
             self.model._write_back(self.ts, copy=True)
-        self.ts = self.model._sync_optimizer(self.ts, self.cbs.on_train_batch_end, step, logs)
+        if self._want_end:
+            self.ts = self.model._sync_optimizer(self.ts, self.cbs.on_train_batch_end, step, logs)
         return self.model.stop_training
 
 
 class ArrayEpochs:
     """`fit`'s epochs over array data put on the device once; each epoch's row order is drawn on the
-    device and each jitted call gathers its own batch(es) (`steps_per_execution` in one `lax.scan`)."""
+    device and each jitted call gathers its own batch(es) (`steps_per_execution` in one `lax.scan`).
+    The short last batch is padded and masked (`jkeras.core.step.indexed`): one compiled program."""
 
     def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
         self.data = data.to_device()
@@ -42,10 +46,12 @@ class ArrayEpochs:
         self.num_samples = data.num_samples
         steps_per_epoch = resolve_steps(steps_per_epoch, batch_size)
         if steps_per_epoch is None:
-            self.full_steps, self.remainder = divmod(self.num_samples, batch_size)
+            self.steps = -(-self.num_samples // batch_size)
+            rows = self.num_samples
         else:
-            self.full_steps, self.remainder = int(steps_per_epoch), 0
-        self.steps = self.full_steps + (1 if self.remainder else 0)
+            self.steps = int(steps_per_epoch)
+            rows = self.steps * batch_size
+        self.limit = jnp.asarray(rows, jnp.int32)
         self.key = None
 
     def set_key(self, key):
@@ -53,18 +59,14 @@ class ArrayEpochs:
 
     def run(self, loop, epoch):
         """Trains one epoch; returns the last step's (device) logs."""
-        model = loop.model
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          jax.random.fold_in(self.key, epoch))
-        step, logs = 0, {}
+        fn = loop.model._train_fn(self.spe, self.batch_size)
+        start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:
-            if step < self.full_steps:
-                count, size = min(self.spe, self.full_steps - step), self.batch_size
-            else:
-                count, size = 1, self.remainder
             loop.before(step)
-            loop.ts, logs = model._train_fn(count, size)(loop.ts, self.data, order, step * self.batch_size)
-            step += count
+            loop.ts, logs, start = fn(loop.ts, self.data, order, start, self.limit)
+            step = min(step + self.spe, self.steps)
             if loop.after(step - 1, logs):
                 break
         return logs

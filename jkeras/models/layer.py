@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.core.scope import add_loss
+from jkeras.core.scope import add_loss, valid_rows
 from jkeras.models import call_scope
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
@@ -261,10 +261,16 @@ class Layer(NodeAccessors):
                 variables, inputs, training=training, rng=rng, mask=mask, **kwargs
             )
             if self.activity_regularizer is not None:
+                rows = valid_rows()
                 for out in jax.tree_util.tree_leaves(outputs):
-                    loss = self.activity_regularizer(out)
-                    if out.ndim > 0 and out.shape[0]:
-                        loss = loss / out.shape[0]
+                    if rows is not None and out.ndim > 0 and out.shape[0] == rows.shape[0]:
+                        # A padded last batch: only its real rows count.
+                        out = out * jnp.reshape(rows, (-1,) + (1,) * (out.ndim - 1)).astype(out.dtype)
+                        loss = self.activity_regularizer(out) / jnp.maximum(jnp.sum(rows), 1)
+                    else:
+                        loss = self.activity_regularizer(out)
+                        if out.ndim > 0 and out.shape[0]:
+                            loss = loss / out.shape[0]
                     add_loss(loss)
         return outputs, new_state
 

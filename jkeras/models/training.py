@@ -389,24 +389,20 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _evaluate_device(self, device_data, batch_size, steps, cbs):
         num_samples = device_data.num_samples
         if steps is None:
-            full_steps, remainder = divmod(num_samples, batch_size)
+            steps, rows = -(-num_samples // batch_size), num_samples
         else:
-            full_steps, remainder = int(steps), 0
-        order = jnp.arange(num_samples)
-        variables = self.get_variables()
-        carry = (variables, core_step.fresh_copy(core_step.init_metrics(self._spec)))
-        logs = {}
+            steps = int(steps)
+            rows = steps * batch_size
+        spe = self.steps_per_execution
+        fn = self._eval_fn(spe, batch_size)
+        order, limit = jnp.arange(num_samples), jnp.asarray(rows, jnp.int32)
+        carry = (self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec)))
+        start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
-        step = 0
-        spe = self.steps_per_execution
-        while step < full_steps + (1 if remainder else 0):
-            if step < full_steps:
-                count, size = min(spe, full_steps - step), batch_size
-            else:
-                count, size = 1, remainder
-            carry, logs = self._eval_fn(count, size)(carry, device_data, order, step * batch_size)
-            step += count
+        while step < steps:
+            carry, logs, start = fn(carry, device_data, order, start, limit)
+            step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
         logs = self._host_logs(logs)

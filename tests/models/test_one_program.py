@@ -1,0 +1,147 @@
+"""One compiled program per input shape: the short last batch is padded and masked, not compiled
+again, and the padding changes nothing (against Keras 3, which compiles the short batch apart)."""
+import jax
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+
+
+def data(n, dim=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, dim)).astype("float32")
+    y = (x @ rng.standard_normal((dim, classes))).argmax(-1).astype("int32")
+    return x, y
+
+
+def bn_model(lib, dim=6, classes=3):
+    return lib.Sequential([
+        lib.layers.Input((dim,)),
+        lib.layers.Dense(8, name="d1"),
+        lib.layers.BatchNormalization(name="bn"),
+        lib.layers.Activation("relu"),
+        lib.layers.Dense(classes, activation="softmax", name="d2"),
+    ])
+
+
+def compiled(lib, model, **kwargs):
+    model.compile(optimizer=lib.optimizers.SGD(0.1, momentum=0.5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], **kwargs)
+    return model
+
+
+def programs(model, kind):
+    """How many programs the model's jitted `kind` function ("train", "eval", "predict") compiled."""
+    fns = [fn for key, fn in model._jit_cache.items() if key[0] == kind]
+    return sum(fn._cache_size() for fn in fns)
+
+
+def test_fit_evaluate_predict_compile_one_program_with_a_short_last_batch():
+    x, y = data(70)  # batches of 32, 32 and 6
+    model = compiled(jkeras, bn_model(jkeras))
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_data=(x, y))
+    model.evaluate(x, y, batch_size=32, verbose=0)  # the validation program again
+    model.predict(x, batch_size=32, verbose=0)
+    assert programs(model, "train") == 1
+    assert programs(model, "eval") == 1
+    assert programs(model, "predict") == 1
+
+
+def test_repeated_fit_and_predict_do_not_compile_again():
+    x, y = data(70)
+    model = compiled(jkeras, bn_model(jkeras))
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    model.predict(x, batch_size=32, verbose=0)
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        for _ in range(3):
+            model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+            model.evaluate(x, y, batch_size=32, verbose=0)
+            model.predict(x, batch_size=32, verbose=0)
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert compiles == []
+
+
+def test_padded_last_batch_trains_exactly_as_keras_3_batch_norm_included():
+    """Keras 3 runs the 6-row batch at its own size; the padded rows must not reach the gradient,
+    the logged loss and accuracy, or the batch-norm moments."""
+    x, y = data(70)
+    ref, ours = compiled(keras, bn_model(keras)), compiled(jkeras, bn_model(jkeras))
+    ours.set_weights(ref.get_weights())
+    h_ref = ref.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0).history
+    for w_ours, w_ref in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(w_ours, w_ref, rtol=1e-4, atol=1e-5)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(h_ours[key], h_ref[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(ours.evaluate(x, y, batch_size=32, verbose=0),
+                               ref.evaluate(x, y, batch_size=32, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_padded_batch_with_timestep_weights_and_a_temporal_mask_matches_keras_3():
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 9, (23, 5)).astype("int32")
+    x[:, 3:] = 0  # masked timesteps
+    y = rng.standard_normal((23, 5, 2)).astype("float32")
+    sw = rng.uniform(0.2, 2.0, (23, 5)).astype("float32")  # per timestep
+
+    def build(lib):
+        return lib.Sequential([
+            lib.layers.Input((5,), dtype="int32"),
+            lib.layers.Embedding(10, 4, mask_zero=True),
+            lib.layers.SimpleRNN(3, return_sequences=True),
+            lib.layers.Dense(2),
+        ])
+
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    for m, lib in ((ref, keras), (ours, jkeras)):
+        m.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+    h_ref = ref.fit(x, y, sample_weight=sw, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    h_ours = ours.fit(x, y, sample_weight=sw, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    for w_ours, w_ref in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(w_ours, w_ref, rtol=1e-4, atol=1e-5)
+    for key in h_ref:
+        np.testing.assert_allclose(h_ours[key], h_ref[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("steps_per_epoch", [None, 5])
+def test_steps_per_execution_with_a_short_last_group_equals_one_step_at_a_time(steps_per_epoch):
+    """200 rows in batches of 30 (6 full, one of 20), or 5 steps, in groups of 4: the last group
+    runs 3 or 1 real steps in the same program as the full groups."""
+    x, y = data(200)
+    initial = bn_model(jkeras).get_weights()
+    runs = []
+    for spe in (1, 4):
+        model = compiled(jkeras, bn_model(jkeras), steps_per_execution=spe)
+        model.set_weights(initial)
+        h = model.fit(x, y, batch_size=30, epochs=2, shuffle=False, verbose=0, steps_per_epoch=steps_per_epoch)
+        runs.append((model.get_weights(), h.history, model.evaluate(x, y, batch_size=30, verbose=0)))
+        assert programs(model, "train") == 1 and programs(model, "eval") == 1
+    (w1, h1, e1), (w4, h4, e4) = runs
+    for a, b in zip(w1, w4):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h4[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(e1, e4, rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_of_a_short_batch_is_the_mean_over_every_sample():
+    x, y = data(70)
+    model = compiled(jkeras, bn_model(jkeras))
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    probs = model.predict(x, batch_size=70, verbose=0)
+    expected_loss = -np.mean(np.log(probs[np.arange(70), y]))
+    expected_acc = np.mean(probs.argmax(-1) == y)
+    loss, acc = model.evaluate(x, y, batch_size=32, verbose=0)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(acc, expected_acc, rtol=1e-6)
