@@ -10,13 +10,14 @@ Every layer and model is also a pure pair `init(rng, input_shape)` / `apply(vari
 usable under `jax.jit`, `jax.grad` and `jax.vmap`.
 """
 from jkeras import activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics
-from jkeras import models, ops, optimizers, regularizers, utils
+from jkeras import mixed_precision, models, ops, optimizers, regularizers, utils
+from jkeras.mixed_precision import DTypePolicy
 from jkeras.models import Model, Sequential
 from jkeras.models.input_layer import Input, InputLayer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils",
+    "DTypePolicy", "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "regularizers", "utils",
 ]

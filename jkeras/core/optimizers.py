@@ -431,3 +431,72 @@ def get_iterations(opt_state):
             if isinstance(counter, kind):
                 return counter.iterations if kind is IterationsState else counter.count
     return jnp.zeros([], jnp.int32)
+
+
+# --------------------------------------------------------------------------------------------
+# Dynamic loss scaling (mixed_float16)
+
+
+class LossScaleState(NamedTuple):
+    """State of `dynamic_loss_scale`: the current scale, good steps since it last changed, and
+    the wrapped transformation's state."""
+
+    loss_scale: Any
+    growth_count: Any
+    inner_state: Any
+
+
+def dynamic_loss_scale(transform, initial_scale=2.0 ** 15, growth_steps=2000):
+    """Wraps `transform` for gradients of a loss multiplied by a dynamic scale (Keras 3's
+    `LossScaleOptimizer`).
+
+    The train step multiplies the loss by `loss_scale_of(state)`; this transformation divides
+    the gradients by it. When every gradient is finite, `transform` runs and after
+    `growth_steps` such steps in a row the scale doubles; otherwise the step is skipped (zero
+    updates, inner state unchanged) and the scale halves.
+
+    Args:
+        transform: An `optax.GradientTransformation`.
+        initial_scale: Float > 0, the first scale.
+        growth_steps: Int >= 1, finite steps before the scale doubles.
+
+    Returns:
+        An `optax.GradientTransformationExtraArgs` with state `LossScaleState`.
+
+    Raises:
+        ValueError: for a non-positive `initial_scale` or `growth_steps`.
+    """
+    if not initial_scale > 0:
+        raise ValueError(f"`initial_scale` must be > 0. Received: initial_scale={initial_scale!r}")
+    if isinstance(growth_steps, bool) or not isinstance(growth_steps, int) or growth_steps < 1:
+        raise ValueError(f"`dynamic_growth_steps` must be an int >= 1. Received: {growth_steps!r}")
+    transform = optax.with_extra_args_support(transform)
+
+    def init(params):
+        return LossScaleState(jnp.asarray(initial_scale, jnp.float32), jnp.zeros([], jnp.int32),
+                              transform.init(params))
+
+    def update(grads, state, params=None, **extra_args):
+        scale = state.loss_scale
+        grads = jax.tree_util.tree_map(lambda g: g / scale.astype(g.dtype), grads)
+        finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]))
+        safe = jax.tree_util.tree_map(lambda g: jnp.where(finite, g, jnp.zeros_like(g)), grads)
+        updates, inner = transform.update(safe, state.inner_state, params, **extra_args)
+        keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
+        updates = jax.tree_util.tree_map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
+        inner = jax.tree_util.tree_map(keep, inner, state.inner_state)
+        grown = state.growth_count + 1 >= growth_steps
+        new_scale = jnp.where(finite, jnp.where(grown, scale * 2.0, scale), scale / 2.0)
+        count = jnp.where(finite & ~grown, state.growth_count + 1, 0).astype(jnp.int32)
+        return updates, LossScaleState(new_scale.astype(jnp.float32), count, inner)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def loss_scale_of(opt_state):
+    """The current loss scale of the first `LossScaleState` in `opt_state`, or None if none."""
+    is_scale = lambda x: isinstance(x, LossScaleState)  # noqa: E731
+    for node in jax.tree_util.tree_leaves(opt_state, is_leaf=is_scale):
+        if is_scale(node):
+            return node.loss_scale
+    return None

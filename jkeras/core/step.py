@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from jkeras.core.optimizers import loss_scale_of
 from jkeras.core.scope import batch_rows, collect_losses, valid_rows
 
 
@@ -218,6 +219,8 @@ def make_train_step(spec):
         rng, step_rng = jax.random.split(ts.rng)
         trainable, frozen = partition(ts.params, spec.trainable_mask)
 
+        scale = loss_scale_of(ts.opt_state)  # mixed_float16: a LossScaleOptimizer's scale
+
         def objective(trainable):
             params = merge(trainable, frozen)
             with collect_losses() as added:
@@ -226,9 +229,10 @@ def make_train_step(spec):
                 )
             loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
             loss = loss + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
-            return loss, (y_pred, new_state, per_output, masks)
+            scaled = loss if scale is None else loss * scale
+            return scaled, (loss, y_pred, new_state, per_output, masks)
 
-        (loss, (y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
+        (_, (loss, y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
             objective, has_aux=True
         )(trainable)
         updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable)

@@ -58,7 +58,7 @@ class _Conv(SpatialConv):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         outputs = lax.conv_general_dilated(
-            jnp.asarray(inputs, self.dtype), params["kernel"], self.strides, self._lax_padding(),
+            jnp.asarray(inputs, self.compute_dtype), params["kernel"], self.strides, self._lax_padding(),
             rhs_dilation=self.dilation_rate, dimension_numbers=self._dimension_numbers(),
             feature_group_count=self.groups,
         )
@@ -127,7 +127,7 @@ class _ConvTranspose(SpatialConv):
         params = variables["params"]
         kernel = jnp.flip(params["kernel"], axis=tuple(range(self._rank)))
         outputs = lax.conv_general_dilated(
-            jnp.asarray(inputs, self.dtype), kernel, (1,) * self._rank,
+            jnp.asarray(inputs, self.compute_dtype), kernel, (1,) * self._rank,
             [transpose_padding(*self._axis_args(i)) for i in range(self._rank)],
             lhs_dilation=self.strides, rhs_dilation=self.dilation_rate,
             dimension_numbers=self._dimension_numbers(transpose=True),
@@ -195,7 +195,7 @@ class _DepthwiseConv(_DepthwiseMixin, SpatialConv):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        outputs = self._depthwise(jnp.asarray(inputs, self.dtype), params["kernel"])
+        outputs = self._depthwise(jnp.asarray(inputs, self.compute_dtype), params["kernel"])
         return self._finish(outputs, params), variables["state"]
 
     def _weight_regularizers(self):
@@ -252,7 +252,7 @@ class _SeparableConv(_DepthwiseMixin, SpatialConv):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        depthwise = self._depthwise(jnp.asarray(inputs, self.dtype), params["depthwise_kernel"])
+        depthwise = self._depthwise(jnp.asarray(inputs, self.compute_dtype), params["depthwise_kernel"])
         outputs = lax.conv_general_dilated(
             depthwise, params["pointwise_kernel"], (1,) * self._rank, "VALID",
             dimension_numbers=self._dimension_numbers(),

@@ -152,7 +152,7 @@ class AbstractRNNCell(Layer):
 
     def _initial_state(self, batch_size, input_shape):
         shapes = cell_state_shapes(self, (batch_size,) + tuple(input_shape[1:]))
-        return [jnp.zeros(s, self.dtype) for s in shapes]
+        return [jnp.zeros(s, self.compute_dtype) for s in shapes]
 
     def get_initial_state(self, batch_size=None):
         """The list of initial (zero) states for a batch of `batch_size`."""

@@ -123,17 +123,17 @@ class _ProjectedCell(AbstractRNNCell):
         in_masks = rec_masks = None
         if 0.0 < self.dropout < 1.0:
             in_masks = dropout_masks(k_in, self.dropout, (batch, input_shape[-1]),
-                                      self._mask_count(False), self.dtype)
+                                      self._mask_count(False), self.compute_dtype)
         if 0.0 < self.recurrent_dropout < 1.0:
             rec_masks = dropout_masks(k_rec, self.recurrent_dropout, (batch, self.units),
-                                       self._mask_count(True), self.dtype)
+                                       self._mask_count(True), self.compute_dtype)
         return in_masks, rec_masks
 
     def _input_bias(self, params):
         return params["bias"]
 
     def _project(self, params, inputs, in_masks):
-        z = _masked_matmul(jnp.asarray(inputs, self.dtype), params["kernel"], in_masks, self._gates)
+        z = _masked_matmul(jnp.asarray(inputs, self.compute_dtype), params["kernel"], in_masks, self._gates)
         return z + self._input_bias(params) if self.use_bias else z
 
     def _bind(self, params, input_shape, training, rng):

@@ -156,10 +156,10 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
         k_in, k_rec = jax.random.split(rng)
         in_masks = rec_masks = None
         if 0.0 < self.dropout < 1.0:
-            in_masks = dropout_masks(k_in, self.dropout, tuple(input_shape), 4, self.dtype)
+            in_masks = dropout_masks(k_in, self.dropout, tuple(input_shape), 4, self.compute_dtype)
         if 0.0 < self.recurrent_dropout < 1.0:
             rec_masks = dropout_masks(k_rec, self.recurrent_dropout, self._state_shape(input_shape), 4,
-                                       self.dtype)
+                                       self.compute_dtype)
         return in_masks, rec_masks
 
     def _bind(self, params, input_shape, training, rng):
@@ -167,7 +167,7 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
         axis = self._channel_axis
 
         def project(x):
-            z = _gate_conv(jnp.asarray(x, self.dtype), params["kernel"], in_masks, axis, self._input_conv)
+            z = _gate_conv(jnp.asarray(x, self.compute_dtype), params["kernel"], in_masks, axis, self._input_conv)
             return self._finish_bias(z, params)
 
         def recur(z, states):

@@ -74,7 +74,7 @@ class Dense(Layer):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        outputs = jnp.matmul(jnp.asarray(inputs, self.dtype), params["kernel"])
+        outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), params["kernel"])
         if self.use_bias:
             outputs = outputs + params["bias"]
         return self.activation(outputs), variables["state"]

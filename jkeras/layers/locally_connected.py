@@ -87,7 +87,7 @@ class _LocallyConnected(SpatialConv):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        inputs = jnp.asarray(inputs, self.dtype)
+        inputs = jnp.asarray(inputs, self.compute_dtype)
         channels = inputs.shape[self._channel_axis]
         spatial = _SPATIAL_LETTERS[:self._rank].upper()
         lhs = f"N{spatial}C" if self._channels_last else f"NC{spatial}"

@@ -107,6 +107,8 @@ def _normalize(x, mean, variance, epsilon, gamma=None, beta=None):
 class _AffineNormalization(Layer):
     """Shared handling of the learned scale `gamma` and offset `beta` (created in that order)."""
 
+    _autocast = False  # computes in float32 under a mixed policy, as Keras
+
     def __init__(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                  gamma_regularizer, beta_constraint, gamma_constraint, **kwargs):
         super().__init__(**kwargs)
@@ -287,7 +289,7 @@ class BatchNormalization(_AffineNormalization):
         else:
             mean, variance, new_state = state["moving_mean"], state["moving_variance"], state
         outputs = _normalize(x, channels(mean), channels(variance), self.epsilon, gamma, beta)
-        return outputs.astype(self.dtype), new_state
+        return outputs.astype(self.compute_dtype), new_state
 
     @staticmethod
     def _moving(moving, batch_value, momentum):
@@ -412,7 +414,7 @@ class LayerNormalization(_AffineNormalization):
         else:
             mean = jnp.mean(x, axis=axes, keepdims=True)
             outputs = _normalize(x, mean, variance, self.epsilon, gamma, beta)
-        return outputs.astype(self.dtype), variables["state"]
+        return outputs.astype(self.compute_dtype), variables["state"]
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
@@ -486,7 +488,7 @@ class GroupNormalization(_AffineNormalization):
             jnp.reshape(params[k].astype(x.dtype), weight_shape) if k in params else None for k in ("gamma", "beta")
         )
         outputs = _normalize(grouped, mean, variance, self.epsilon, gamma, beta)
-        return jnp.reshape(outputs, x.shape).astype(self.dtype), variables["state"]
+        return jnp.reshape(outputs, x.shape).astype(self.compute_dtype), variables["state"]
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
@@ -503,6 +505,8 @@ class UnitNormalization(Layer):
         ValueError: for an axis that is not an int / list of ints, or lies outside the input.
     """
 
+    _autocast = False
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axis_arg(self, axis)
@@ -515,7 +519,7 @@ class UnitNormalization(Layer):
         x = _compute_dtype(inputs)
         square_sum = jnp.sum(jnp.square(x), axis=tuple(_axes(self.axis)), keepdims=True)
         inv_norm = jnp.minimum(jax.lax.rsqrt(square_sum), 1e12)
-        return (x * inv_norm).astype(self.dtype), variables["state"]
+        return (x * inv_norm).astype(self.compute_dtype), variables["state"]
 
     def compute_output_shape(self, input_shape):
         _check_axes(self, _axes(self.axis), tuple(input_shape), need_defined=False)
@@ -539,6 +543,8 @@ class RMSNormalization(Layer):
         ValueError: for an axis that is not an int / list of ints, or lies outside the input.
     """
 
+    _autocast = False
+
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
         self.axis = _axis_arg(self, axis)
@@ -557,7 +563,7 @@ class RMSNormalization(Layer):
         axes = tuple(sorted(_axes(self.axis)))
         mean_square = jnp.mean(jnp.square(x), axis=axes, keepdims=True)
         outputs = x * jax.lax.rsqrt(mean_square + self.epsilon) * _broadcast(variables["params"]["scale"], x, axes)
-        return outputs.astype(self.dtype), variables["state"]
+        return outputs.astype(self.compute_dtype), variables["state"]
 
     def compute_output_shape(self, input_shape):
         _check_axes(self, _axes(self.axis), tuple(input_shape), need_defined=False)

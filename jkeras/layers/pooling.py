@@ -132,7 +132,7 @@ class _SpatialLayer(Layer):
         return tuple(shape)
 
     def _output_dtype(self, dtype):
-        return self.dtype if _is_float(dtype) else str(np.dtype(dtype))
+        return self.compute_dtype if _is_float(dtype) else str(np.dtype(dtype))
 
     def _prepare(self, inputs):
         """The input array, floats cast to the layer's dtype, after checking its shape."""
@@ -184,7 +184,7 @@ class _Pooling(_SpatialLayer):
 
     def _output_dtype(self, dtype):
         if self._reducer == "average":
-            return self.dtype
+            return self.compute_dtype
         return super()._output_dtype(dtype)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
@@ -318,7 +318,7 @@ class _GlobalPooling(_SpatialLayer):
 
     def _output_dtype(self, dtype):
         if self._reducer == "average":
-            return self.dtype
+            return self.compute_dtype
         return super()._output_dtype(dtype)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):

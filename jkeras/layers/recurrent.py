@@ -254,7 +254,7 @@ class RNN(Layer):
             mask = mask[0]
         sequences = jnp.asarray(inputs)
         if jnp.issubdtype(sequences.dtype, jnp.floating):
-            sequences = sequences.astype(self.dtype)
+            sequences = sequences.astype(self.compute_dtype)
         batch = sequences.shape[0]
         step = self._step_shape(sequences.shape)
         states = cell_initial_states(self.cell, batch, step)

@@ -245,7 +245,7 @@ class _UpSampling(_PerAxisLayer):
         return self.interpolation in ("nearest", "area")
 
     def _output_dtype(self, dtype):
-        return super()._output_dtype(dtype) if self._repeats() else self.dtype
+        return super()._output_dtype(dtype) if self._repeats() else self.compute_dtype
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         x = self._prepare(inputs)

@@ -29,6 +29,8 @@ class Model(Trainer, SavingMixin, Layer):
             share a name.
     """
 
+    _autocast = False  # each layer casts for itself
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         legacy_in, legacy_out = kwargs.pop("input", None), kwargs.pop("output", None)
         inputs = legacy_in if inputs is None else inputs

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core.scope import add_loss, valid_rows
+from jkeras import mixed_precision
 from jkeras.models import call_scope
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
@@ -46,7 +47,9 @@ class Layer(NodeAccessors):
     Args:
         trainable: whether the layer's weights are updated by training.
         name: unique name; a default like `dense_1` is given when None.
-        dtype: dtype of the weights and computation, default "float32".
+        dtype: dtype of the weights and computation, or a mixed-precision policy name
+            ("mixed_bfloat16", "mixed_float16") or `jkeras.mixed_precision.DTypePolicy`;
+            default: the global policy (`jkeras.mixed_precision.global_policy()`, "float32").
         input_shape: shape of one sample (no batch axis), for the first layer of a `Sequential`.
         batch_input_shape: full input shape, batch axis included.
         batch_size: fixed batch size, with `input_shape`.
@@ -72,7 +75,7 @@ class Layer(NodeAccessors):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{type(self).__name__}: name must be a non-empty str, got {name!r}")
         self._trainable = bool(trainable)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
+        self.dtype_policy = mixed_precision.get(dtype)
         self.built = False
         self.supports_masking = False
         self._params = {}
@@ -109,6 +112,25 @@ class Layer(NodeAccessors):
         if isinstance(shape, (int, np.integer)):
             shape = (shape,)
         return (kwargs.get("batch_size"),) + tuple(shape)
+
+    @property
+    def dtype(self):
+        """The dtype of the layer's weights (the policy's `variable_dtype`)."""
+        return self.dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self.dtype_policy = mixed_precision.get(value)
+
+    @property
+    def compute_dtype(self):
+        """The dtype of the layer's computations and outputs (the policy's `compute_dtype`)."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights."""
+        return self.dtype_policy.variable_dtype
 
     def _error(self, message):
         """A ValueError whose message starts with this layer's class and name."""
@@ -202,7 +224,7 @@ class Layer(NodeAccessors):
         keras3 = ("shape", "initializer", "dtype", "trainable", "regularizer", "constraint")
         given = dict(zip(keras2 if args and isinstance(args[0], str) else keras3, args))
         shape = tuple(given.get("shape", shape) or ())
-        dtype = str(np.dtype(given.get("dtype", dtype) or self.dtype))
+        dtype = str(jnp.dtype(given.get("dtype", dtype) or self.dtype))
         trainable = bool(given.get("trainable", trainable))
         name = given.get("name", name)
         initializer = given.get("initializer", initializer)
@@ -257,6 +279,8 @@ class Layer(NodeAccessors):
         `jkeras.core.scope.collect_losses()` block, if any.
         """
         with jax.named_scope(self.name):
+            if self._autocast:
+                variables, inputs = self._autocast_to_compute_dtype(variables, inputs)
             outputs, new_state = self.apply(
                 variables, inputs, training=training, rng=rng, mask=mask, **kwargs
             )
@@ -273,6 +297,22 @@ class Layer(NodeAccessors):
                             loss = loss / out.shape[0]
                     add_loss(loss)
         return outputs, new_state
+
+    # Mixed precision: floating inputs and weights are cast to the compute dtype in `forward`.
+    # Containers (models) leave it to their layers; layers that compute in float32 whatever the
+    # policy (the normalizations) turn it off.
+    _autocast = True
+
+    def _autocast_to_compute_dtype(self, variables, inputs):
+        dtype = jnp.dtype(self.compute_dtype)
+
+        def cast(a):
+            floating = hasattr(a, "dtype") and jnp.issubdtype(a.dtype, jnp.floating)
+            return a.astype(dtype) if floating and a.dtype != dtype else a
+
+        if self.dtype_policy.is_mixed:
+            variables = {**variables, "params": jax.tree_util.tree_map(cast, variables["params"])}
+        return variables, jax.tree_util.tree_map(cast, inputs)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: the input mask when the layer supports masking, else None."""
@@ -296,6 +336,7 @@ class Layer(NodeAccessors):
         if self._keras_style:
             return
         self._set_variables(self.init(next_key(), input_shape), creating=True)
+        self.built, self._build_input_shape = True, input_shape
 
     build._jkeras_base = True
 
@@ -385,7 +426,7 @@ class Layer(NodeAccessors):
 
             def make(shape):
                 i = next(count)
-                return KerasTensor(shape, dtypes[i] if i < len(dtypes) else self.dtype)
+                return KerasTensor(shape, dtypes[i] if i < len(dtypes) else self.compute_dtype)
 
             return map_structure_shapes(make, shapes)
         leaves_a, treedef = jax.tree_util.tree_flatten(first)
@@ -622,7 +663,7 @@ class Layer(NodeAccessors):
 
     def get_config(self):
         """The constructor arguments as a JSON-friendly dict (Keras keys)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if self.activity_regularizer is not None:
             from jkeras.core import regularizers
 

@@ -53,6 +53,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             steps_per_execution: number of batches run inside one compiled call.
             jit_compile: False is the same as `run_eagerly=True`.
 
+        Under the "mixed_float16" policy the optimizer is wrapped in a `LossScaleOptimizer`.
+
         Raises:
             ValueError: for an unknown optimizer, loss or metric name (listing the valid ones), or a
                 bad `steps_per_execution`.
@@ -67,6 +69,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"compile: steps_per_execution must be an int >= 1, got {steps_per_execution!r}")
         self.optimizer = optimizers_module.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(
+                self.optimizer, optimizers_module.LossScaleOptimizer):
+            # As Keras: float16 gradients underflow without loss scaling.
+            self.optimizer = optimizers_module.LossScaleOptimizer(self.optimizer)
         for leaf in flatten(loss):
             if leaf is not None and not (isinstance(leaf, str) and leaf.lower() in ("crossentropy", "ce")):
                 losses_module.get(leaf)

@@ -8,6 +8,8 @@ and the lowercase aliases `sgd`, `rmsprop`, `adagrad`, `adadelta`, `adam`, `adam
 """
 import optax
 
+from jkeras.core import optimizers as core
+
 from jkeras.core._registry import Registry, config_of
 from jkeras.optimizers import schedules
 from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer, _Default
@@ -240,8 +242,60 @@ class Nadam(_Moments):
                          **kwargs)
 
 
+class LossScaleOptimizer(Optimizer):
+    """Dynamic loss scaling around another optimizer, for `mixed_float16` training.
+
+    The train step multiplies the loss by the current scale and this optimizer divides the
+    gradients by it. A step whose gradients are not all finite is skipped and halves the scale;
+    after `dynamic_growth_steps` finite steps in a row the scale doubles. `compile` wraps the
+    optimizer in one automatically when the model's policy is "mixed_float16".
+
+    Args:
+        inner_optimizer: The `Optimizer` (or name, or optax transformation) that applies updates.
+        initial_scale: Float, the first loss scale. Defaults to `2**15`.
+        dynamic_growth_steps: Int, finite steps before the scale doubles. Defaults to `2000`.
+        name: String.
+
+    Raises:
+        ValueError: for a non-positive scale or growth steps, or a missing inner optimizer.
+    """
+
+    def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000, name=None,
+                 **kwargs):
+        inner = get(inner_optimizer)
+        if inner is None:
+            raise ValueError("LossScaleOptimizer: `inner_optimizer` is required, got None")
+        super().__init__(learning_rate=0.0, name=name, **kwargs)
+        self.inner_optimizer = inner
+        self.initial_scale = float(initial_scale)
+        self.dynamic_growth_steps = dynamic_growth_steps
+        self._learning_rate = inner._learning_rate
+        core.dynamic_loss_scale(optax.identity(), self.initial_scale, dynamic_growth_steps)  # validates
+
+    def _build_transform(self):
+        return core.dynamic_loss_scale(self.inner_optimizer.transform, self.initial_scale,
+                                       self.dynamic_growth_steps)
+
+    @property
+    def dynamic_scale(self):
+        """The current loss scale (the initial one before training)."""
+        if self.state is None:
+            return self.initial_scale
+        return float(core.loss_scale_of(self.state))
+
+    def get_config(self):
+        return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
+                "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["inner_optimizer"] = deserialize(config["inner_optimizer"], custom_objects)
+        return cls(**config)
+
+
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (
-    SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam)}
+    SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, LossScaleOptimizer)}
 _NAMES = Registry("optimizer", ALL_OBJECTS, ignore_case=True, bare_names=False)
 
 # Keras 2 lowercase aliases.
@@ -316,6 +370,6 @@ def get(identifier):
                      "optax.GradientTransformation.")
 
 
-__all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "SGD", "RMSprop", "Adagrad",
+__all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "LossScaleOptimizer", "SGD", "RMSprop", "Adagrad",
            "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "schedules", "get", "serialize",
            "deserialize"]
