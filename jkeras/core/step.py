@@ -12,12 +12,16 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from jkeras.core.optimizers import loss_scale_of
+from jkeras.core.optimizers import get_iterations, loss_scale_of
 from jkeras.core.scope import batch_rows, collect_losses, valid_rows
 
 
 class TrainState(NamedTuple):
-    """Everything a training step reads and returns."""
+    """Everything a training step reads and returns.
+
+    `rng` is the key random layers draw from: each step folds the update count into it, so it
+    stays the same from step to step and a model without random layers computes no key.
+    """
 
     params: Any
     state: Any
@@ -216,7 +220,9 @@ def make_train_step(spec):
 
     def train_step(ts, batch):
         x, y, sw = batch
-        rng, step_rng = jax.random.split(ts.rng)
+        # The step's key: the state's key folded with the update count. The state's key stays
+        # the same (no per-step split to carry), and a model without random layers computes none.
+        step_rng = jax.random.fold_in(ts.rng, get_iterations(ts.opt_state))
         trainable, frozen = partition(ts.params, spec.trainable_mask)
 
         scale = loss_scale_of(ts.opt_state)  # mixed_float16: a LossScaleOptimizer's scale
@@ -239,7 +245,7 @@ def make_train_step(spec):
         trainable = optax.apply_updates(trainable, updates)
         params = spec.constraints(merge(trainable, frozen))
         metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw, masks)
-        ts = TrainState(params, new_state, opt_state, metrics, rng)
+        ts = TrainState(params, new_state, opt_state, metrics, ts.rng)
         return ts, compute_metrics(spec, metrics)
 
     return train_step
