@@ -4,7 +4,7 @@ Nothing is downloaded: `sklearn.datasets.load_digits` reads 1,797 8x8 images bun
 scikit-learn. The script is plain Keras code after `import jkeras as keras`.
 
     python examples/digits_mlp.py            # full run, prints the held-out test accuracy
-    python examples/digits_mlp.py --epochs 2 # quick smoke run
+    python examples/digits_mlp.py --smoke    # quick smoke run (3 epochs)
 """
 import argparse
 
@@ -37,7 +37,10 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="3 epochs")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.epochs = 3
 
     keras.utils.set_random_seed(args.seed)
     digits = load_digits()

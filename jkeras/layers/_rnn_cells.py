@@ -222,8 +222,8 @@ class GRUCell(_ProjectedCell):
     else `activation(x_h + (r * h) @ R_h)`; `h_new = z * h + (1 - z) * hh`.
 
     Args:
-        units, activation, use_bias, initializers, regularizers, constraints, dropout,
-            recurrent_dropout, seed: as `SimpleRNNCell`.
+        units, activation, use_bias, initializers, regularizers, constraints: as `SimpleRNNCell`.
+        dropout, recurrent_dropout, seed: as `SimpleRNNCell`.
         recurrent_activation: gate activation (default "sigmoid"; "hard_sigmoid" is Keras 2's).
         reset_after: apply the reset gate after the recurrent matmul (True) or before (False).
 
@@ -289,8 +289,8 @@ class LSTMCell(_ProjectedCell):
     `h = o * activation(c)`; states `[h, c]`.
 
     Args:
-        units, activation, use_bias, initializers, regularizers, constraints, dropout,
-            recurrent_dropout, seed: as `SimpleRNNCell`.
+        units, activation, use_bias, initializers, regularizers, constraints: as `SimpleRNNCell`.
+        dropout, recurrent_dropout, seed: as `SimpleRNNCell`.
         recurrent_activation: gate activation (default "sigmoid"; "hard_sigmoid" is Keras 2's).
         unit_forget_bias: initialize the forget-gate bias to ones (the other blocks use
             `bias_initializer`).

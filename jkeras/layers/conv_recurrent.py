@@ -45,9 +45,9 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
         rank: 1, 2 or 3.
         filters, kernel_size, strides, padding ("valid" / "same"), data_format, dilation_rate: of
             the input convolution.
-        activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
-        bias_initializer, unit_forget_bias, regularizers, constraints, dropout, recurrent_dropout,
-        seed: as `LSTMCell`.
+        activation, recurrent_activation, use_bias: as `LSTMCell`.
+        kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias: as `LSTMCell`.
+        regularizers, constraints, dropout, recurrent_dropout, seed: as `LSTMCell`.
 
     Weights:
         kernel `(*kernel_size, channels, 4 * filters)`, recurrent_kernel
@@ -289,9 +289,10 @@ class ConvLSTM1D(_ConvLSTM):
             (strides > 1 excludes dilation_rate > 1).
         padding: "valid" or "same" (the recurrent convolution always uses "same").
         data_format: "channels_last" (default) or "channels_first" `(batch, time, channels, steps)`.
-        activation="tanh", recurrent_activation="sigmoid", use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, unit_forget_bias, kernel / recurrent / bias /
-        activity regularizers and constraints, dropout, recurrent_dropout, seed: as `LSTM`.
+        activation, recurrent_activation, use_bias: as `LSTM` (defaults "tanh", "sigmoid", True).
+        kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias: as `LSTM`.
+        regularizers, constraints: kernel / recurrent / bias / activity ones, as `LSTM`.
+        dropout, recurrent_dropout, seed: as `LSTM`.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
 
     Weights:

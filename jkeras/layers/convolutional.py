@@ -66,9 +66,10 @@ class Conv1D(_Conv):
         strides, padding ("valid", "same" or "causal"), data_format, dilation_rate: see the module.
         groups: positive int dividing the input channels and `filters`: the channels are split
             into `groups` groups, each convolved with `filters // groups` filters.
-        activation, use_bias, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-        kernel_regularizer, bias_regularizer, activity_regularizer, kernel_constraint,
-        bias_constraint.
+        activation, use_bias, kernel_initializer, bias_initializer: as `Dense` (initializers
+            "glorot_uniform" and "zeros" by default).
+        kernel_regularizer, bias_regularizer, activity_regularizer: as `Dense`.
+        kernel_constraint, bias_constraint: as `Dense`.
 
     Weights:
         kernel `(kernel_size, channels // groups, filters)`, bias `(filters,)`.
@@ -137,8 +138,9 @@ class Conv1DTranspose(_ConvTranspose):
         kernel_size: int or tuple of 1 int.
         strides, padding ("valid" or "same"), data_format, dilation_rate: see the module.
         output_padding: None, or an int / tuple of 1 int smaller than `strides`: extra length.
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint.
+        activation, use_bias, kernel_initializer, bias_initializer: as `Dense`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as `Dense`.
+        kernel_constraint, bias_constraint: as `Dense`.
 
     Weights:
         kernel `(kernel_size, filters, channels)`, bias `(filters,)`.
@@ -201,9 +203,10 @@ class DepthwiseConv1D(_DepthwiseConv):
         kernel_size: int or tuple of 1 int.
         strides, padding ("valid", "same" or "causal"), data_format, dilation_rate: see the module.
         depth_multiplier: positive int, the number of filters per input channel.
-        activation, use_bias, depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-        depthwise_regularizer, bias_regularizer, activity_regularizer, depthwise_constraint,
-        bias_constraint.
+        activation, use_bias, depthwise_initializer, bias_initializer: as `Dense`'s `activation`,
+            `use_bias`, `kernel_initializer` ("glorot_uniform") and `bias_initializer` ("zeros").
+        depthwise_regularizer, bias_regularizer, activity_regularizer: as `Dense`'s regularizers.
+        depthwise_constraint, bias_constraint: as `Dense`'s constraints.
 
     Weights:
         kernel `(kernel_size, channels, depth_multiplier)`, bias `(channels * depth_multiplier,)`.
@@ -249,9 +252,11 @@ class SeparableConv1D(_SeparableConv):
         strides, padding ("valid", "same" or "causal"), data_format, dilation_rate: see the module
             (they apply to the depthwise step).
         depth_multiplier: positive int.
-        activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-        depthwise_constraint, pointwise_constraint, bias_constraint.
+        activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer: as
+            `Dense`'s `activation`, `use_bias` and initializers.
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer: as
+            `Dense`'s regularizers.
+        depthwise_constraint, pointwise_constraint, bias_constraint: as `Dense`'s constraints.
 
     Weights:
         depthwise_kernel `(kernel_size, channels, depth_multiplier)`,

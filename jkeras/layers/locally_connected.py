@@ -133,8 +133,9 @@ class LocallyConnected1D(_LocallyConnected):
         strides: int or tuple of 1 int.
         padding: "valid" only (Keras 2's only choice for `implementation=1`).
         data_format: "channels_last" (default) or "channels_first" `(batch, channels, steps)`.
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as in `Dense`.
+        activation, use_bias, kernel_initializer, bias_initializer: as in `Dense`.
+        kernel_regularizer, bias_regularizer, activity_regularizer: as in `Dense`.
+        kernel_constraint, bias_constraint: as in `Dense`.
         implementation: 1 only (Keras 2's default weight layout; 2 and 3 are not provided).
 
     Weights:

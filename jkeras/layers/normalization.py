@@ -429,8 +429,9 @@ class GroupNormalization(_AffineNormalization):
             per channel (instance normalization).
         axis: int, the channel axis.
         epsilon: float > 0 added to the variance.
-        center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-            beta_constraint, gamma_constraint: as in `LayerNormalization`.
+        center, scale, beta_initializer, gamma_initializer: as in `LayerNormalization`.
+        beta_regularizer, gamma_regularizer: as in `LayerNormalization`.
+        beta_constraint, gamma_constraint: as in `LayerNormalization`.
 
     Weights:
         gamma `(channels,)`, beta `(channels,)`.

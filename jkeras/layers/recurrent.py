@@ -474,9 +474,10 @@ class SimpleRNN(CellRNN):
     Args:
         units: positive int, the output size.
         activation: activation (default "tanh").
-        use_bias, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-        bias_initializer="zeros", kernel_regularizer, recurrent_regularizer, bias_regularizer,
-        activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer: as `Dense` (the
+            initializers default to "glorot_uniform", "orthogonal" and "zeros").
+        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer: as `Dense`.
+        kernel_constraint, recurrent_constraint, bias_constraint: as `Dense`.
         dropout, recurrent_dropout: fractions of inputs / states dropped in training, one mask per
             sequence. seed: optional int mixed into the dropout key.
         return_sequences, return_state, go_backwards, stateful, unroll: as `RNN`.
@@ -507,9 +508,9 @@ class GRU(CellRNN):
     """Gated Recurrent Unit (Cho et al. 2014); see `GRUCell` for the equations.
 
     Args:
-        units, activation, use_bias, initializers, regularizers, constraints, dropout,
-            recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll:
-            as `SimpleRNN`.
+        units, activation, use_bias, initializers, regularizers, constraints: as `SimpleRNN`.
+        dropout, recurrent_dropout, seed: as `SimpleRNN`.
+        return_sequences, return_state, go_backwards, stateful, unroll: as `SimpleRNN`.
         recurrent_activation: gate activation (default "sigmoid"; "hard_sigmoid" is Keras 2's
             `clip(0.2 * x + 0.5, 0, 1)`).
         reset_after: the CuDNN-compatible variant (default True) with bias `(2, 3 * units)`.
@@ -543,9 +544,9 @@ class LSTM(CellRNN):
     """Long Short-Term Memory (Hochreiter 1997); see `LSTMCell` for the equations.
 
     Args:
-        units, activation, use_bias, initializers, regularizers, constraints, dropout,
-            recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll:
-            as `SimpleRNN`.
+        units, activation, use_bias, initializers, regularizers, constraints: as `SimpleRNN`.
+        dropout, recurrent_dropout, seed: as `SimpleRNN`.
+        return_sequences, return_state, go_backwards, stateful, unroll: as `SimpleRNN`.
         recurrent_activation: gate activation (default "sigmoid"; "hard_sigmoid" is Keras 2's).
         unit_forget_bias: initialize the forget-gate bias to ones (default True).
         use_cudnn: accepted for Keras compatibility ("auto", True, False); the same XLA program runs.
@@ -598,8 +599,9 @@ class CuDNNLSTM(LSTM):
     CuDNNLSTM weights to when it loads them into an LSTM.
 
     Args:
-        units, kernel_initializer, recurrent_initializer, bias_initializer, unit_forget_bias,
-        regularizers, constraints, return_sequences, return_state, go_backwards, stateful: as `LSTM`.
+        units, kernel_initializer, recurrent_initializer, bias_initializer: as `LSTM`.
+        unit_forget_bias, regularizers, constraints: as `LSTM`.
+        return_sequences, return_state, go_backwards, stateful: as `LSTM`.
     """
 
     def __init__(self, units, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -620,8 +622,9 @@ class CuDNNGRU(GRU):
     weights are the `GRU(reset_after=True)` layout (bias `(2, 3 * units)`: input bias, recurrent bias).
 
     Args:
-        units, kernel_initializer, recurrent_initializer, bias_initializer, regularizers,
-        constraints, return_sequences, return_state, go_backwards, stateful: as `GRU`.
+        units, kernel_initializer, recurrent_initializer, bias_initializer: as `GRU`.
+        regularizers, constraints: as `GRU`.
+        return_sequences, return_state, go_backwards, stateful: as `GRU`.
     """
 
     def __init__(self, units, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

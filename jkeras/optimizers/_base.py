@@ -118,8 +118,10 @@ class Optimizer:
         clipnorm: Float or None. Each gradient tensor is clipped to this L2 norm.
         clipvalue: Float or None. Gradients are clipped elementwise to this magnitude.
         global_clipnorm: Float or None. All gradients are clipped to this global L2 norm.
-        use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps: Keras 3 arguments accepted at their defaults only.
+        use_ema, ema_momentum, ema_overwrite_frequency: Keras 3 arguments accepted at their
+            defaults only.
+        loss_scale_factor, gradient_accumulation_steps: Keras 3 arguments accepted at their
+            defaults only.
         name: String; defaults to the snake-case class name, made unique.
         **kwargs: Keras 2 spellings: `lr` (same as `learning_rate`) and `decay`
             (`lr / (1 + decay * iterations)`).

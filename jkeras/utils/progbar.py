@@ -1,4 +1,11 @@
-"""A Keras-style progress bar."""
+"""A Keras-style progress bar.
+
+In a terminal the bar is redrawn in place with a carriage return. In a Jupyter kernel (Jupyter,
+Colab, VS Code) a carriage return would be stored once per redraw in the notebook, so the bar is
+one display output that each redraw replaces (`IPython.display` with a `display_id`): the cell
+keeps one line per bar, however many steps were drawn. Without a terminal or a kernel (CI logs)
+the bar prints only its final line.
+"""
 import math
 import os
 import sys
@@ -7,10 +14,36 @@ import time
 import numpy as np
 
 
+def _kernel():
+    """The running IPython kernel's shell, or None outside a Jupyter kernel."""
+    if "IPython" not in sys.modules:  # a kernel has imported it; never import it here
+        return None
+    shell = sys.modules["IPython"].get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
 def _interactive():
-    if "ipykernel" in sys.modules or os.environ.get("COLAB_RELEASE_TAG"):
+    if _kernel() is not None or os.environ.get("COLAB_RELEASE_TAG"):
         return True
     return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+
+class _NotebookLine:
+    """One notebook output line, replaced in place by each `write`."""
+
+    def __init__(self):
+        from IPython.display import display
+
+        self._display = display
+        self._handle = None
+
+    def write(self, line):
+        bundle = {"text/plain": line}
+        if self._handle is None:
+            sys.stdout.flush()  # text printed before the bar (`Epoch 1/5`) stays above it
+            self._handle = self._display(bundle, raw=True, display_id=True)
+        else:
+            self._handle.update(bundle, raw=True)
 
 
 def format_value(value):
@@ -43,7 +76,8 @@ class Progbar:
     Args:
         target: total number of steps, or None when unknown.
         width: bar width in characters.
-        verbose: 1 for a live bar, 2 for one line at the end, 0 for silence.
+        verbose: 1 for a live bar (in a terminal redrawn with a carriage return; in a Jupyter
+            kernel one display output replaced in place), 2 for one line at the end, 0 for silence.
         interval: minimum seconds between redraws.
         unit_name: what a step is called ("step").
     """
@@ -55,6 +89,7 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self._dynamic = _interactive()
+        self._notebook = _NotebookLine() if self._dynamic and verbose == 1 and _kernel() is not None else None
         self._start = time.time()
         self._last_update = 0.0
         self._prev_width = 0
@@ -97,7 +132,9 @@ class Progbar:
             eta = per_step * (self.target - current) if self.target else 0
             timing = f" {format_time(eta)} {format_per_step(per_step)}"
         line = bar + timing + metrics
-        if self._dynamic:
+        if self._notebook is not None:
+            self._notebook.write(line)
+        elif self._dynamic:
             pad = max(self._prev_width - len(line), 0)
             sys.stdout.write("\r" + line + " " * pad + ("\n" if finalize else ""))
         else:
