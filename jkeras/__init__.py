@@ -11,12 +11,14 @@ usable under `jax.jit`, `jax.grad` and `jax.vmap`.
 """
 from jkeras import activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics
 from jkeras import models, ops, optimizers, regularizers, utils
+from jkeras.functional_api import functional
 from jkeras.models import Model, Sequential
+from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils",
+    "Input", "InputLayer", "Model", "RematScope", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "utils", "functional", "remat",
 ]

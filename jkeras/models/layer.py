@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core.scope import add_loss
-from jkeras.models import call_scope
+from jkeras.models import call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -81,6 +81,7 @@ class Layer(NodeAccessors):
         self._build_input_shape = None
         self._batch_input_shape = self._batch_input_shape_from(kwargs)
         self._initial_weights = kwargs.get("weights")
+        self._remat_mode = remat.current_mode()
         from jkeras.core import regularizers  # resolved late: the core module is independent of layers
 
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
@@ -254,12 +255,15 @@ class Layer(NodeAccessors):
         """`apply` inside a named scope, plus the activity-regularization loss (pure).
 
         Models call their layers through this; the loss goes to the enclosing
-        `jkeras.core.scope.collect_losses()` block, if any.
+        `jkeras.core.scope.collect_losses()` block, if any. A layer created in a
+        `jkeras.RematScope` runs `apply` under `jax.checkpoint` here.
         """
+
+        def run(variables, inputs, rng, mask):
+            return self.apply(variables, inputs, training=training, rng=rng, mask=mask, **kwargs)
+
         with jax.named_scope(self.name):
-            outputs, new_state = self.apply(
-                variables, inputs, training=training, rng=rng, mask=mask, **kwargs
-            )
+            outputs, new_state = remat.rematerialized_apply(self, run)(variables, inputs, rng, mask)
             if self.activity_regularizer is not None:
                 for out in jax.tree_util.tree_leaves(outputs):
                     loss = self.activity_regularizer(out)
