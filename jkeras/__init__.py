@@ -11,13 +11,16 @@ usable under `jax.jit`, `jax.grad` and `jax.vmap`.
 """
 from jkeras import activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics
 from jkeras import mixed_precision, models, ops, optimizers, regularizers, utils
+from jkeras.functional_api import functional
 from jkeras.mixed_precision import DTypePolicy
 from jkeras.models import Model, Sequential
+from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DTypePolicy", "Input", "InputLayer", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers", "regularizers", "utils",
+    "DTypePolicy", "Input", "InputLayer", "Model", "RematScope", "Sequential", "activations", "backend", "callbacks",
+    "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
+    "optimizers", "regularizers", "utils", "functional", "remat",
 ]

@@ -241,7 +241,8 @@ def make_train_step(spec):
         (_, (loss, y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
             objective, has_aux=True
         )(trainable)
-        updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable)
+        # `value` feeds transformations that read the loss (optax.contrib.reduce_on_plateau).
+        updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable, value=loss)
         trainable = optax.apply_updates(trainable, updates)
         params = spec.constraints(merge(trainable, frozen))
         metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw, masks)

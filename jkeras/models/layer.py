@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.core.scope import add_loss, valid_rows
 from jkeras import mixed_precision
-from jkeras.models import call_scope
+from jkeras.core.scope import add_loss, valid_rows
+from jkeras.models import call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -84,6 +84,7 @@ class Layer(NodeAccessors):
         self._build_input_shape = None
         self._batch_input_shape = self._batch_input_shape_from(kwargs)
         self._initial_weights = kwargs.get("weights")
+        self._remat_mode = remat.current_mode()
         from jkeras.core import regularizers  # resolved late: the core module is independent of layers
 
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
@@ -276,14 +277,17 @@ class Layer(NodeAccessors):
         """`apply` inside a named scope, plus the activity-regularization loss (pure).
 
         Models call their layers through this; the loss goes to the enclosing
-        `jkeras.core.scope.collect_losses()` block, if any.
+        `jkeras.core.scope.collect_losses()` block, if any. A layer created in a
+        `jkeras.RematScope` runs `apply` under `jax.checkpoint` here.
         """
+
+        def run(variables, inputs, rng, mask):
+            return self.apply(variables, inputs, training=training, rng=rng, mask=mask, **kwargs)
+
         with jax.named_scope(self.name):
             if self._autocast:
                 variables, inputs = self._autocast_to_compute_dtype(variables, inputs)
-            outputs, new_state = self.apply(
-                variables, inputs, training=training, rng=rng, mask=mask, **kwargs
-            )
+            outputs, new_state = remat.rematerialized_apply(self, run)(variables, inputs, rng, mask)
             if self.activity_regularizer is not None:
                 rows = valid_rows()
                 for out in jax.tree_util.tree_leaves(outputs):

@@ -12,6 +12,7 @@ from jkeras.core import optimizers as core
 
 from jkeras.core._registry import Registry, config_of
 from jkeras.optimizers import schedules
+from jkeras.optimizers._labels import labels_by_layer
 from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer, _Default
 
 _EPSILON = 1e-7
@@ -372,4 +373,4 @@ def get(identifier):
 
 __all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "LossScaleOptimizer", "SGD", "RMSprop", "Adagrad",
            "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "schedules", "get", "serialize",
-           "deserialize"]
+           "deserialize", "labels_by_layer"]

@@ -30,6 +30,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
                                  save_format=save_format, **kwargs)
 
 
+def load_exported(filepath):
+    """Loads a `model.export(filepath)` artifact; see `jkeras.saving.export.load_exported`."""
+    from jkeras.saving import export
+
+    return export.load_exported(filepath)
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a saved model; see `jkeras.saving.saving_api.load_model`."""
     from jkeras.saving import saving_api

@@ -49,6 +49,33 @@ class SavingMixin:
         del options
         saving_api.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
+    def export(self, filepath, format="jax", verbose=None, input_signature=None, **kwargs):
+        """Exports the inference function for serving: a `jax.export` (StableHLO) artifact.
+
+        Writes `filepath/model.jax_export` and `filepath/signature.json`; unknown input sizes (the
+        batch axis) stay symbolic. JAX alone runs it:
+        `jax.export.deserialize(open(f"{filepath}/model.jax_export", "rb").read()).call(x)`,
+        or `jkeras.saving.load_exported(filepath)(x)`. See `jkeras.saving.export`.
+
+        Args:
+            filepath: the directory to write.
+            format: `"jax"`, the only format.
+            verbose: print where the artifact went (default True).
+            input_signature: input shapes and dtypes (`jax.ShapeDtypeStruct`s or `(shape, dtype)`
+                pairs); default the model's inputs.
+            **kwargs: `platforms`, e.g. `("cpu", "cuda")` (default the current platform).
+
+        Returns:
+            The `jax.export.Exported`.
+
+        Raises:
+            ValueError: for another format or a model that cannot be exported.
+        """
+        from jkeras.saving import export
+
+        return export.export_model(self, filepath, format=format, verbose=verbose,
+                                   input_signature=input_signature, **kwargs)
+
     def to_json(self, **kwargs):
         """The architecture as a JSON string; `jkeras.models.model_from_json` rebuilds it.
 
