@@ -7,6 +7,8 @@ mode; the others are stateless.
 """
 import jax
 import jax.numpy as jnp
+
+from jkeras.core import config
 import numpy as np
 
 from jkeras.core import constraints, initializers, regularizers
@@ -22,7 +24,6 @@ __all__ = [
 ]
 
 # Keras's backend.epsilon(): guards the masked moments against an all-masked channel.
-_MASK_EPSILON = 1e-7
 
 
 def _is_int(value):
@@ -301,7 +302,7 @@ class BatchNormalization(_AffineNormalization):
         if mask is None:
             return jnp.mean(x, axis=reduce), jnp.var(x, axis=reduce)
         weights = jnp.broadcast_to(jnp.expand_dims(jnp.asarray(mask), -1), x.shape).astype(bool)
-        count = jnp.sum(weights.astype(x.dtype), axis=reduce, keepdims=True) + _MASK_EPSILON
+        count = jnp.sum(weights.astype(x.dtype), axis=reduce, keepdims=True) + config.epsilon()
         mean = jnp.sum(jnp.where(weights, x, 0.0), axis=reduce, keepdims=True) / count
         variance = jnp.sum(jnp.square(jnp.where(weights, x - mean, 0.0)), axis=reduce, keepdims=True) / count
         return jnp.reshape(mean, (-1,)), jnp.reshape(variance, (-1,))

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.core import config
 from jkeras.core.scope import add_loss
 from jkeras.models import call_scope
 from jkeras.models.node import (
@@ -40,13 +41,13 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
-class Layer(NodeAccessors):
+class Layer(legacy.Converted, NodeAccessors):
     """Base class of all layers.
 
     Args:
         trainable: whether the layer's weights are updated by training.
         name: unique name; a default like `dense_1` is given when None.
-        dtype: dtype of the weights and computation, default "float32".
+        dtype: dtype of the weights and computation, default `jkeras.backend.floatx()`.
         input_shape: shape of one sample (no batch axis), for the first layer of a `Sequential`.
         batch_input_shape: full input shape, batch axis included.
         batch_size: fixed batch size, with `input_shape`.
@@ -58,11 +59,6 @@ class Layer(NodeAccessors):
         TypeError: for an unknown keyword argument (the message suggests the nearest valid one).
     """
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "_legacy" in cls.__dict__:
-            legacy.wrap_init(cls)
-
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[])
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
@@ -72,7 +68,7 @@ class Layer(NodeAccessors):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{type(self).__name__}: name must be a non-empty str, got {name!r}")
         self._trainable = bool(trainable)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
+        self.dtype = str(np.dtype(dtype)) if dtype is not None else config.floatx()
         self.built = False
         self.supports_masking = False
         self._params = {}
@@ -175,7 +171,7 @@ class Layer(NodeAccessors):
         return self.call(inputs, **kwargs)
 
     def _input_dtype(self):
-        return getattr(self, "input_dtype", None) or "float32"
+        return getattr(self, "input_dtype", None) or config.floatx()
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
@@ -290,6 +286,7 @@ class Layer(NodeAccessors):
         if self._keras_style:
             return
         self._set_variables(self.init(next_key(), input_shape), creating=True)
+        self.built = True
 
     build._jkeras_base = True
 
@@ -468,8 +465,9 @@ class Layer(NodeAccessors):
         """Sum of the weight regularizers over this layer's trainable weights in `params` (pure)."""
         total = 0.0
         if self.trainable:
+            frozen = self._frozen_weights()
             for key, reg in self._weight_regularizers().items():
-                if reg is not None and key in params:
+                if reg is not None and key in params and key not in frozen:
                     total = total + reg(params[key])
         for sub in self._sublayers:
             if sub.name in params:
@@ -490,14 +488,19 @@ class Layer(NodeAccessors):
     def trainable_mask(self, params, parent_trainable=True):
         """A pytree like `params` whose leaves say whether each weight is trained."""
         trainable = parent_trainable and self.trainable
+        frozen = self._frozen_weights()
         out = {}
         for key, value in params.items():
             sub = next((s for s in self._sublayers if s.name == key), None)
             if sub is not None and key not in self._params:
                 out[key] = sub.trainable_mask(value, trainable)
             else:
-                out[key] = jax.tree_util.tree_map(lambda _: trainable, value)
+                out[key] = jax.tree_util.tree_map(lambda _, t=trainable and key not in frozen: t, value)
         return out
+
+    def _frozen_weights(self):
+        """Names of own `params` weights kept fixed by training (LoRA freezes its base matrix)."""
+        return set()
 
     def _weight_regularizers(self):
         """Maps own weight names to regularizers: each trainable weight's `<name>_regularizer`
