@@ -11,9 +11,9 @@ import jax.numpy as jnp
 
 from jkeras._metric_classes import Metric
 from jkeras.core import losses as core_losses
+from jkeras.core import config
 from jkeras.core import metrics as core_metrics
 
-_EPSILON = core_losses.EPSILON
 
 
 def _y_pred_arg(args, kwargs):
@@ -292,7 +292,7 @@ class AUC(Metric):
             self.num_thresholds = num_thresholds
             inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._thresholds_distributed_evenly = True
-        self._thresholds = [0.0 - _EPSILON] + inner + [1.0 + _EPSILON]
+        self._thresholds = [0.0 - config.epsilon()] + inner + [1.0 + config.epsilon()]
         self.curve = _CURVES[str(curve).lower()]
         self.summation_method = str(summation_method).lower()
         self.multi_label = multi_label
@@ -556,13 +556,13 @@ class FBetaScore(Metric):
 
     def compute(self, state):
         tp = state["true_positives"]
-        precision = tp / (tp + state["false_positives"] + _EPSILON)
-        recall = tp / (tp + state["false_negatives"] + _EPSILON)
+        precision = tp / (tp + state["false_positives"] + config.epsilon())
+        recall = tp / (tp + state["false_negatives"] + config.epsilon())
         beta_sq = self.beta ** 2
-        score = precision * recall / (beta_sq * precision + recall + _EPSILON) * (1 + beta_sq)
+        score = precision * recall / (beta_sq * precision + recall + config.epsilon()) * (1 + beta_sq)
         if self.average == "weighted":
             weights = state["intermediate_weights"]
-            return jnp.sum(score * weights / (jnp.sum(weights) + _EPSILON))
+            return jnp.sum(score * weights / (jnp.sum(weights) + config.epsilon()))
         if self.average is not None:
             return jnp.mean(score)
         return score

@@ -29,7 +29,7 @@ class Metric:
 
     Args:
         name: name of the metric; defaults to the snake-cased class name.
-        dtype: dtype of the state and the result (default float32).
+        dtype: dtype of the state and the result (default `jkeras.backend.floatx()`).
     """
 
     _direction = None

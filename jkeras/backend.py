@@ -16,7 +16,9 @@ from jkeras.models import call_scope
 from jkeras.utils import naming
 from jkeras.utils.random import next_key
 
-_config = {"epsilon": 1e-7, "floatx": "float32", "image_data_format": "channels_last"}
+from jkeras.core.config import (  # noqa: F401  (the settings live in the pure core)
+    epsilon, floatx, image_data_format, set_epsilon, set_floatx, set_image_data_format,
+)
 
 
 def _v(x):
@@ -32,38 +34,20 @@ def _v(x):
 # Configuration
 
 
-def epsilon():
-    """The fuzz factor used in numeric expressions (default 1e-7)."""
-    return _config["epsilon"]
+def image_dim_ordering():
+    """Keras 1's name of the data format: "tf" (channels last) or "th" (channels first)."""
+    return "tf" if image_data_format() == "channels_last" else "th"
 
 
-def set_epsilon(value):
-    _config["epsilon"] = float(value)
-
-
-def floatx():
-    """The default float type, "float32"."""
-    return _config["floatx"]
-
-
-def set_floatx(value):
-    _config["floatx"] = str(np.dtype(value))
-
-
-def image_data_format():
-    """"channels_last" (default) or "channels_first"."""
-    return _config["image_data_format"]
-
-
-def set_image_data_format(data_format):
-    """Sets the default data format.
+def set_image_dim_ordering(dim_ordering):
+    """Sets the data format from Keras 1's "tf" / "th".
 
     Raises:
-        ValueError: for another value than "channels_last" / "channels_first".
+        ValueError: for another value than "tf" / "th".
     """
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"image_data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
-    _config["image_data_format"] = data_format
+    if dim_ordering not in ("tf", "th"):
+        raise ValueError(f"set_image_dim_ordering: dim_ordering must be 'tf' or 'th', got {dim_ordering!r}")
+    set_image_data_format("channels_last" if dim_ordering == "tf" else "channels_first")
 
 
 def backend():

@@ -13,7 +13,7 @@ always computed in float32.
 """
 import jax.numpy as jnp
 
-from jkeras import backend
+from jkeras.core import config
 
 _POLICY_NAMES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
 
@@ -24,7 +24,7 @@ class DTypePolicy:
     Args:
         name: "float32" (or another float dtype name): compute and weights in that dtype;
             "mixed_float16" / "mixed_bfloat16": compute in float16 / bfloat16, weights in
-            float32. None means `jkeras.backend.floatx()`.
+            float32. None means `jkeras.config.floatx()`.
 
     Raises:
         ValueError: for an unknown policy name.
@@ -32,7 +32,7 @@ class DTypePolicy:
 
     def __init__(self, name=None):
         if name is None:
-            name = backend.floatx()
+            name = config.floatx()
         if isinstance(name, DTypePolicy):
             name = name.name
         if not isinstance(name, str):
@@ -132,7 +132,7 @@ def set_global_policy(policy):
 
 def global_policy():
     """Returns the global `DTypePolicy` (by default `floatx()`, "float32")."""
-    return _global_policy if _global_policy is not None else DTypePolicy(backend.floatx())
+    return _global_policy if _global_policy is not None else DTypePolicy(config.floatx())
 
 
 # Keras 3 spellings.

@@ -1,8 +1,11 @@
 """`Callback`: the hooks `fit`, `evaluate` and `predict` call, with Keras's names and arguments."""
+from jkeras.utils import legacy
 
 
-class Callback:
+class Callback(legacy.Converted):
     """Base class of callbacks. Override any hook; `self.model` and `self.params` are set by `fit`.
+
+    A subclass converts old argument spellings by declaring `_legacy = LegacyInterface(...)`.
 
     Batch hooks receive `logs` whose values may still be on the device; converting one with
     `float()` copies it to the host.

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from jkeras.callbacks.callback import Callback
+from jkeras.utils import legacy
 
 # Names (after "val_" and an output prefix) of quantities that improve upwards, as Keras 3's metric
 # classes declare (`_direction = "up"`) and tf.keras 2's "auto" mode matched by suffix.
@@ -198,21 +199,18 @@ class ReduceLROnPlateau(_MonitorCallback):
         min_delta: smallest change that counts as an improvement.
         cooldown: epochs to wait after a reduction before counting again.
         min_lr: lower bound of the rate.
-        **kwargs: `epsilon`, Keras 2's name of `min_delta`.
+
+    Keras 2's `epsilon` is converted to `min_delta` (with a warning).
 
     Raises:
         ValueError: if `factor >= 1`.
         TypeError: for an unknown keyword argument.
     """
 
+    _legacy = legacy.LegacyInterface(renames={"epsilon": "min_delta"})
+
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
-        if "epsilon" in kwargs:
-            min_delta = kwargs.pop("epsilon")
-            warnings.warn("ReduceLROnPlateau: `epsilon` is deprecated, use `min_delta` instead.",
-                          stacklevel=2)
-        if kwargs:
-            raise TypeError(f"ReduceLROnPlateau: unexpected keyword argument(s) {sorted(kwargs)}")
+                 min_delta=1e-4, cooldown=0, min_lr=0.0):
         super().__init__(monitor, mode, min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")

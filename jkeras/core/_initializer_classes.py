@@ -11,6 +11,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.core import config
+
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal",
     "TruncatedNormal", "RandomUniform", "VarianceScaling", "GlorotUniform",
@@ -40,7 +42,7 @@ def _standardize_shape(shape):
 
 
 def _standardize_dtype(dtype, floating=False):
-    dtype = jnp.dtype("float32" if dtype is None else dtype)
+    dtype = jnp.dtype(config.floatx() if dtype is None else dtype)
     if floating and not jnp.issubdtype(dtype, jnp.floating):
         raise ValueError(
             "initializer: a random initializer needs a floating dtype, got "

@@ -10,6 +10,7 @@ import re
 import jax
 import jax.numpy as jnp
 
+from jkeras.core import config
 from jkeras.core import losses as _fns
 from jkeras.core._registry import Registry
 
@@ -29,7 +30,7 @@ def _function_name(fn):
 def _standardize_dtype(dtype):
     """A dtype, dtype name, Keras policy name (`"mixed_float16"`) or policy -> name."""
     if dtype is None:
-        return "float32"
+        return config.floatx()
     dtype = getattr(dtype, "compute_dtype", dtype)
     if isinstance(dtype, str) and dtype.startswith("mixed_"):
         dtype = dtype[len("mixed_"):]
@@ -48,7 +49,7 @@ class Loss:
         reduction: `"sum_over_batch_size"` (default), `"sum"`, `"mean"`,
             `"mean_with_sample_weight"`, `"none"` or None (Keras 2's `"auto"`
             means `"sum_over_batch_size"`).
-        dtype: computation dtype of the inputs and the loss (default float32).
+        dtype: computation dtype of the inputs and the loss (default `jkeras.backend.floatx()`).
 
     Raises:
         ValueError: for an unknown `reduction`.

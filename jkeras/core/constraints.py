@@ -9,6 +9,8 @@ kernel `(in, units)`, `axis=[0, 1, 2]` for a Conv2D kernel
 """
 import jax.numpy as jnp
 
+from jkeras.core import config
+
 from jkeras.core._registry import Registry
 
 __all__ = [
@@ -18,7 +20,6 @@ __all__ = [
     "get", "serialize", "deserialize",
 ]
 
-_EPSILON = 1e-7  # Keras's backend.epsilon()
 
 
 def _norms(w, axis):
@@ -28,7 +29,7 @@ def _norms(w, axis):
 
 
 def _rescale(w, norms, desired):
-    return w * (desired / (_EPSILON + norms))
+    return w * (desired / (config.epsilon() + norms))
 
 
 class Constraint:

@@ -2,7 +2,7 @@
 
 Every loss function takes `(y_true, y_pred, **options)` and returns the
 per-sample loss: the last axis (or `axis`) reduced, the batch and any
-time axes kept, with Keras 3's clipping (`EPSILON = 1e-7`) and formulas.
+time axes kept, with Keras 3's clipping (`jkeras.core.config.epsilon()`, 1e-7 by default) and formulas.
 
 `reduce_weighted_values` turns per-sample values into the scalar a `Loss`
 returns (sample weights, a boolean mask and a reduction mode), exactly as
@@ -17,7 +17,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-EPSILON = 1e-7
+from jkeras.core import config
+
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight",
                "none", None)
@@ -240,7 +241,7 @@ def _smooth_binary(y_true, label_smoothing):
 
 
 def _clip_probabilities(p):
-    return jnp.clip(p, EPSILON, 1.0 - EPSILON)
+    return jnp.clip(p, config.epsilon(), 1.0 - config.epsilon())
 
 
 def _categorical_log_probs(y_pred, from_logits, axis):
@@ -256,7 +257,7 @@ def _convert_binary_labels_to_hinge(y_true):
 
 def _l2_normalize(x, axis):
     inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
-    return x * jnp.minimum(inv_norm, 1.0 / EPSILON)
+    return x * jnp.minimum(inv_norm, 1.0 / config.epsilon())
 
 
 def mean_squared_error(y_true, y_pred):
@@ -282,15 +283,15 @@ def mean_absolute_error(y_true, y_pred):
 def mean_absolute_percentage_error(y_true, y_pred):
     """`100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)
-    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), config.epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
     """`mean(square(log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1)), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred)
-    first = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
-    second = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    first = jnp.log(jnp.maximum(y_pred, config.epsilon()) + 1.0)
+    second = jnp.log(jnp.maximum(y_true, config.epsilon()) + 1.0)
     return jnp.mean(jnp.square(first - second), axis=-1)
 
 
@@ -342,15 +343,15 @@ def huber(y_true, y_pred, delta=1.0):
 def kl_divergence(y_true, y_pred):
     """`sum(y_true * log(y_true / y_pred), axis=-1)`, both clipped to `[1e-7, 1]`."""
     y_true, y_pred = _pair(y_true, y_pred, same_rank=False)
-    y_true = jnp.clip(y_true, EPSILON, 1.0)
-    y_pred = jnp.clip(y_pred, EPSILON, 1.0)
+    y_true = jnp.clip(y_true, config.epsilon(), 1.0)
+    y_pred = jnp.clip(y_pred, config.epsilon(), 1.0)
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
 def poisson(y_true, y_pred):
     """`mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1)`."""
     y_true, y_pred = _pair(y_true, y_pred, same_rank=False)
-    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + config.epsilon()), axis=-1)
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):

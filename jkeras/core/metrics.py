@@ -11,7 +11,8 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from jkeras.core.losses import EPSILON, apply_mask, squeeze_or_expand_to_same_rank
+from jkeras.core import config
+from jkeras.core.losses import apply_mask, squeeze_or_expand_to_same_rank
 
 NEG_INF = -1e10
 
@@ -158,7 +159,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
     def normalize(x):
         inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
-        return x * jnp.minimum(inv_norm, 1.0 / EPSILON)
+        return x * jnp.minimum(inv_norm, 1.0 / config.epsilon())
 
     return jnp.sum(normalize(y_true) * normalize(y_pred), axis=axis)
 
@@ -240,7 +241,7 @@ def is_evenly_distributed_thresholds(thresholds):
     thresholds = np.asarray(thresholds, np.float32)
     n = len(thresholds)
     return n >= 3 and np.allclose(thresholds, np.arange(n, dtype=np.float32) / (n - 1),
-                                  atol=EPSILON)
+                                  atol=config.epsilon())
 
 
 def filter_top_k(x, k):

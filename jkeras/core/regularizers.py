@@ -11,6 +11,8 @@ import numbers
 import jax
 import jax.numpy as jnp
 
+from jkeras.core import config
+
 from jkeras.core._registry import Registry, build
 
 __all__ = [
@@ -19,7 +21,6 @@ __all__ = [
     "get", "serialize", "deserialize",
 ]
 
-_EPSILON = 1e-7  # Keras's backend.epsilon()
 
 
 def _check_factor(value, name, owner):
@@ -168,7 +169,7 @@ class OrthogonalRegularizer(Regularizer):
         vectors = x if self.mode == "rows" else x.T
         squared_norm = jnp.sum(jnp.square(vectors), axis=1, keepdims=True)
         inverse_norm = jnp.minimum(jax.lax.rsqrt(squared_norm),
-                                   1.0 / _EPSILON)
+                                   1.0 / config.epsilon())
         unit = vectors * inverse_norm
         n = unit.shape[0]
         cosines = unit @ unit.T

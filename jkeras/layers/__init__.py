@@ -28,3 +28,40 @@ from jkeras.layers.reshaping import *  # noqa: F401,F403
 from jkeras.layers.wrappers import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
+from jkeras.models.input_spec import InputSpec
+
+
+def serialize(layer):
+    """A layer's `{"class_name": ..., "config": ...}` dict (Keras 2's `keras.layers.serialize`).
+
+    Args:
+        layer: a layer or model.
+
+    Returns:
+        A JSON-friendly dict.
+    """
+    from jkeras.utils.serialization import serialize_layer
+
+    return serialize_layer(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """Creates a layer from `serialize`'s output (Keras 2's `keras.layers.deserialize`).
+
+    Args:
+        config: a dict `{"class_name": ..., "config": {...}}`.
+        custom_objects: dict name -> class for custom layers (registered and scoped ones are found too).
+
+    Returns:
+        A new, unbuilt layer.
+
+    Raises:
+        ValueError: for an unknown class name.
+    """
+    from jkeras.utils.object_registry import merged_custom_objects
+    from jkeras.utils.serialization import deserialize_layer
+
+    return deserialize_layer(config, custom_objects=merged_custom_objects(custom_objects))
+
+
+layer_from_config = deserialize  # Keras 1's name

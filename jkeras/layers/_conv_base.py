@@ -10,7 +10,7 @@ import jax
 import numpy as np
 from jax import lax
 
-from jkeras.core import activations, constraints, initializers, regularizers
+from jkeras.core import activations, config, constraints, initializers, regularizers
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import DATA_FORMAT_VALUES, KERNEL_RENAMES, LegacyInterface
 
@@ -111,7 +111,8 @@ def conv_legacy(init, rank, renames, keras1_positional=False, split_init=False, 
         rank: 1, 2 or 3.
         renames: dict Keras 1 keyword -> modern keyword.
         keras1_positional: accept Keras 1's `(nb_filter, nb_row, nb_col)` positional form (only
-            for Keras 1 names: for Keras 3 names the third positional argument is `strides`).
+            for Keras 1 names: for Keras 3 names the third positional argument is `strides`); the
+            keywords `nb_row=` / `nb_col=` / `kernel_dim*=` are converted for every name.
         split_init: Keras 1 `init=` sets both `depthwise_initializer` and `pointwise_initializer`.
         drop_output_shape: Keras 1 `Deconvolution2D`'s `output_shape` is dropped (it follows from
             the other arguments).
@@ -132,7 +133,7 @@ def conv_legacy(init, rank, renames, keras1_positional=False, split_init=False, 
         if split_init and "init" in kwargs:
             kwargs["depthwise_initializer"] = kwargs["pointwise_initializer"] = kwargs.pop("init")
             notes.append(("init", "depthwise_initializer / pointwise_initializer"))
-        if keras1_positional and rank > 1:
+        if rank > 1 and (keras1_positional or len(args) <= 1):  # keywords nb_row / nb_col: any name
             converted = _keras1_kernel_size(rank, args, kwargs)
             if converted is not None:
                 args, kernel_size = converted
@@ -175,7 +176,7 @@ class SpatialConv(Layer):
         self.dilation_rate = self._int_tuple(dilation_rate, "dilation_rate")
         self.padding = self._standardize_padding(padding)
         if data_format is None:
-            data_format = "channels_last"
+            data_format = config.image_data_format()
         if data_format not in ("channels_last", "channels_first"):
             raise self._error(
                 f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}"

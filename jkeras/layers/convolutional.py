@@ -32,7 +32,7 @@ __all__ = [
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
     "Convolution2DTranspose", "Convolution3DTranspose", "SeparableConvolution1D",
     "SeparableConvolution2D", "AtrousConvolution1D", "AtrousConvolution2D", "Deconvolution2D",
-    "Deconvolution3D",
+    "Deconvolution3D", "AtrousConv1D", "AtrousConv2D",
 ]
 
 # Depthwise and separable layers have no single `kernel`: no `init` / `W_*` renames (separable
@@ -341,3 +341,11 @@ Convolution2DTranspose = Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
 Deconvolution3D = Conv3DTranspose
 SeparableConvolution1D = SeparableConv1D
+AtrousConv1D = AtrousConvolution1D
+AtrousConv2D = AtrousConvolution2D
+
+# Keras 2 kept these in `keras.layers.convolutional` too.
+from jkeras.layers.reshaping import (  # noqa: E402,F401
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
+    ZeroPadding2D, ZeroPadding3D,
+)

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.core import activations, constraints, initializers, regularizers
+from jkeras.core import activations, config, constraints, initializers, regularizers
+from jkeras.layers._lora import LoRAMixin
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import KERNEL_RENAMES, LegacyInterface
 
@@ -17,7 +18,7 @@ def _positive_int(layer_name, arg, value):
     return int(value)
 
 
-class Dense(Layer):
+class Dense(LoRAMixin, Layer):
     """Densely connected layer: `activation(inputs @ kernel + bias)`.
 
     Inputs of rank > 2 are contracted on their last axis: `(batch, ..., d) -> (batch, ..., units)`.
@@ -29,19 +30,25 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: initializer names or objects.
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers (or None).
         kernel_constraint, bias_constraint: constraints applied after each update (or None).
+        lora_rank: optional int: once built, the layer runs `enable_lora(lora_rank)` (Keras 3's LoRA:
+            the kernel is frozen and `kernel + (lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b`
+            is used).
+        lora_alpha: optional scale of the LoRA update (default `lora_rank`).
 
     Weights:
-        kernel `(input_dim, units)`, bias `(units,)`.
+        kernel `(input_dim, units)`, bias `(units,)`; with LoRA also lora_kernel_a `(input_dim, rank)`
+        and lora_kernel_b `(rank, units)`.
 
     Raises:
-        ValueError: if `units` is not a positive int.
+        ValueError: if `units` is not a positive int, or LoRA is asked for with a kernel constraint.
     """
 
     _legacy = LegacyInterface(positional=("units",), renames={"output_dim": "units", **KERNEL_RENAMES})
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = _positive_int(f"Dense '{self.name}'", "units", units)
         self.activation = activations.get(activation)
@@ -52,6 +59,7 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self._configure_lora(lora_rank, lora_alpha)
         self.supports_masking = True
 
     def _check_input_shape(self, input_shape):
@@ -70,11 +78,13 @@ class Dense(Layer):
         params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
+        if self.lora_rank:
+            params.update(self._lora_factors(jax.random.fold_in(rng, 1), input_shape[-1], self.units))
         return {"params": params, "state": {}}
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), params["kernel"])
+        outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
         if self.use_bias:
             outputs = outputs + params["bias"]
         return self.activation(outputs), variables["state"]
@@ -94,6 +104,7 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
             "kernel_constraint": constraints.serialize(self.kernel_constraint) if self.kernel_constraint else None,
             "bias_constraint": constraints.serialize(self.bias_constraint) if self.bias_constraint else None,
+            **self._lora_config(),
         }
 
 
@@ -132,7 +143,7 @@ class Dropout(Layer):
         ValueError: if `rate` is not in [0, 1).
     """
 
-    _legacy = LegacyInterface(positional=("rate",), renames={"p": "rate"})
+    _legacy = LegacyInterface(positional=("rate", "noise_shape", "seed"), renames={"p": "rate"})
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -179,7 +190,7 @@ class Flatten(Layer):
             raise ValueError(
                 f"Flatten '{self.name}': data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
             )
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or config.image_data_format()
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if self.data_format == "channels_first" and inputs.ndim > 2:
@@ -405,3 +416,8 @@ class ActivityRegularization(Layer):
         config = super().get_config()
         config.pop("activity_regularizer", None)
         return {**config, "l1": self.l1, "l2": self.l2}
+
+
+# Keras 2 kept these in `keras.layers.core` too: `from keras.layers.core import Masking` works.
+from jkeras.layers.embedding import Masking  # noqa: E402,F401
+from jkeras.layers.noise import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: E402,F401

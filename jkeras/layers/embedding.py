@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core import constraints, initializers, regularizers
+from jkeras.layers._lora import LoRAMixin
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import LegacyInterface
 
@@ -26,7 +27,7 @@ def _keras1_dropout(args, kwargs):
     return args, kwargs, []
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, Layer):
     """Turns non-negative integer indices into dense vectors: `embeddings[inputs]`.
 
     Inputs of shape `(batch, ...)` (integers; float inputs are cast to int32, as Keras does) give
@@ -44,6 +45,8 @@ class Embedding(Layer):
         mask_zero: whether index 0 is padding: the layer then outputs the mask `inputs != 0`.
         input_length: (Keras 2) fixed length of the input sequences; sets the input shape
             `(input_length,)` for the first layer of a `Sequential`.
+        lora_rank, lora_alpha: Keras 3's LoRA, as in `Dense`: the factors are lora_embeddings_a
+            `(input_dim, rank)` and lora_embeddings_b `(rank, output_dim)`.
 
     Weights:
         embeddings `(input_dim, output_dim)`.
@@ -60,8 +63,14 @@ class Embedding(Layer):
         preprocess=_keras1_dropout,
     )
 
+    _lora_target = "embeddings"
+    _lora_factor_names = ("lora_embeddings_a", "lora_embeddings_b")
+    _lora_regularizer_attr = "embeddings_regularizer"
+    _lora_constraint_attr = "embeddings_constraint"
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
+                 embeddings_constraint=None, mask_zero=False, input_length=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         if input_length is not None and kwargs.get("input_shape") is None and kwargs.get("batch_input_shape") is None:
             kwargs["input_shape"] = tuple(input_length) if isinstance(input_length, (list, tuple)) else (input_length,)
         if kwargs.get("weights") is not None and not isinstance(kwargs["weights"], (list, tuple)):
@@ -78,6 +87,7 @@ class Embedding(Layer):
         self.input_length = list(input_length) if isinstance(input_length, (list, tuple)) else input_length
         self.supports_masking = self.mask_zero
         self.input_dtype = "int32"
+        self._configure_lora(lora_rank, lora_alpha)
 
     def check_indices(self, inputs):
         """Raises a ValueError if concrete `inputs` hold a non-integer or an index outside
@@ -106,13 +116,16 @@ class Embedding(Layer):
 
     def init(self, rng, input_shape):
         embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), self.dtype, key=rng)
-        return {"params": {"embeddings": embeddings}, "state": {}}
+        params = {"embeddings": embeddings}
+        if self.lora_rank:
+            params.update(self._lora_factors(jax.random.fold_in(rng, 1), self.input_dim, self.output_dim))
+        return {"params": params, "state": {}}
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         inputs = jnp.asarray(inputs)
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             inputs = inputs.astype(jnp.int32)
-        return jnp.take(variables["params"]["embeddings"], inputs, axis=0, mode="fill"), variables["state"]
+        return jnp.take(self.lora_matrix(variables["params"]), inputs, axis=0, mode="fill"), variables["state"]
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
@@ -133,6 +146,7 @@ class Embedding(Layer):
             "embeddings_constraint": (constraints.serialize(self.embeddings_constraint)
                                       if self.embeddings_constraint else None),
             "mask_zero": self.mask_zero,
+            **self._lora_config(),
         }
         if self.input_length is not None:
             config["input_length"] = self.input_length

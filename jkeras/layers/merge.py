@@ -14,6 +14,8 @@ import functools
 
 import jax
 import jax.numpy as jnp
+
+from jkeras.core import config
 import numpy as np
 
 from jkeras.models.layer import Layer
@@ -23,7 +25,6 @@ __all__ = [
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
 ]
 
-_EPSILON = 1e-7  # Keras's backend.epsilon(), the floor of the norm in Dot(normalize=True)
 
 
 def _is_int(value):
@@ -316,7 +317,7 @@ class Concatenate(_Merge):
 
 def _l2_normalize(x, axis):
     square_sum = jnp.sum(jnp.square(x), axis=axis, keepdims=True)
-    return x * jax.lax.rsqrt(jnp.maximum(square_sum, _EPSILON ** 2))
+    return x * jax.lax.rsqrt(jnp.maximum(square_sum, config.epsilon() ** 2))
 
 
 class Dot(_Merge):

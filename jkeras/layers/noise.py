@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.core import config
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import DATA_FORMAT_VALUES, LegacyInterface
 
@@ -172,7 +173,7 @@ class _SpatialDropout(_NoiseLayer):
         self.rate = self._rate("rate", rate)
         if data_format not in (None, "channels_last", "channels_first"):
             raise self._error(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or config.image_data_format()
 
     def _check_input_shape(self, input_shape):
         if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 2:

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.core import constraints, initializers, regularizers, scope
+from jkeras.core import config, constraints, initializers, regularizers, scope
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import LegacyInterface
 
@@ -22,7 +22,6 @@ __all__ = [
 ]
 
 # Keras's backend.epsilon(): guards the masked moments against an all-masked channel.
-_MASK_EPSILON = 1e-7
 
 
 def _is_int(value):
@@ -311,7 +310,7 @@ class BatchNormalization(_AffineNormalization):
             weights = weights & jnp.reshape(rows, (-1,) + (1,) * (x.ndim - 1))
         count = jnp.sum(weights.astype(x.dtype), axis=reduce, keepdims=True)
         if mask is not None:
-            count = count + _MASK_EPSILON
+            count = count + config.epsilon()
         mean = jnp.sum(jnp.where(weights, x, 0.0), axis=reduce, keepdims=True) / count
         variance = jnp.sum(jnp.square(jnp.where(weights, x - mean, 0.0)), axis=reduce, keepdims=True) / count
         return jnp.reshape(mean, (-1,)), jnp.reshape(variance, (-1,))

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jkeras.core import config
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import DATA_FORMAT_VALUES, LegacyInterface
 
@@ -74,9 +75,9 @@ def _pairs(layer, arg, value, rank):
 
 
 def _data_format(layer, value):
-    """'channels_last' (the default for None) or 'channels_first'."""
+    """'channels_last' or 'channels_first'; None means `jkeras.backend.image_data_format()`."""
     if value is None:
-        return "channels_last"
+        return config.image_data_format()
     fmt = str(value).lower()
     if fmt not in ("channels_last", "channels_first"):
         raise layer._error(f"data_format must be 'channels_last' or 'channels_first', got {value!r}")

@@ -8,8 +8,6 @@ argument orders. Keras 1 arguments are converted with one warning each: `nb_epoc
 their Keras 1 meaning (samples, so `ceil(count / batch size)` steps) as `steps_per_epoch`,
 `validation_steps` and `steps`.
 """
-import functools
-
 from jkeras.models import _generator_adapter
 from jkeras.utils import legacy
 
@@ -64,18 +62,7 @@ _PREDICT_GENERATOR = _interface(("generator", "steps", "max_queue_size", "worker
                                  "verbose", "callbacks"))
 
 
-def converts(interface):
-    """Decorates a method so `interface` converts its Keras 1 arguments before they are bound."""
-
-    def decorate(method):
-        @functools.wraps(method)
-        def wrapper(self, *args, **kwargs):
-            args, kwargs = interface.convert(method.__name__, args, kwargs)
-            return method(self, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
+converts = legacy.converts
 
 
 def _require_stream(method, generator):

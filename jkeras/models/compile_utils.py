@@ -19,6 +19,34 @@ def _per_output(value, names, what, default=None):
     return [value] * n
 
 
+def check_keras2_arguments(sample_weight_mode, target_tensors):
+    """Validates `compile`'s Keras 2 arguments `sample_weight_mode` and `target_tensors`.
+
+    `sample_weight_mode="temporal"` (or a list / dict of it per output) needs nothing more: sample
+    weights of shape `(batch, timesteps)` weight each timestep's loss, whatever the mode.
+
+    Raises:
+        ValueError: for a mode other than None / "temporal", or any `target_tensors` (JAX models
+            take their targets as data).
+    """
+    modes = list(sample_weight_mode.values()) if isinstance(sample_weight_mode, dict) else (
+        list(sample_weight_mode) if isinstance(sample_weight_mode, (list, tuple)) else [sample_weight_mode])
+    for mode in modes:
+        if mode not in (None, "temporal"):
+            raise ValueError(
+                f"compile: sample_weight_mode must be None or 'temporal' (or a list / dict of them per "
+                f"output), got {mode!r}"
+            )
+    if target_tensors is not None:
+        raise ValueError(
+            "compile: `target_tensors` is not supported, got target_tensors="
+            f"{type(target_tensors).__name__}. A JAX model has no graph placeholders to bind fixed "
+            "target tensors to: pass the targets as data instead, `model.fit(x, y)` with arrays, or "
+            "a generator / `Sequence` / `tf.data`-like iterable yielding `(x, y)` batches (a custom "
+            "`train_step(state, (x, y, sample_weight))` receives them the same way)."
+        )
+
+
 def _shape(a):
     return tuple(a.shape)
 

@@ -5,6 +5,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jkeras.core import config
+
 
 class Data(NamedTuple):
     """Inputs, targets and per-output sample weights, aligned with the model's inputs / outputs.
@@ -171,7 +173,7 @@ def _check_shape(model, arr, tensor, name, method):
 def _cast(arr, dtype):
     if dtype is None:
         if arr.dtype == np.float64:
-            return arr.astype("float32")
+            return arr.astype(config.floatx())
         if arr.dtype == np.int64:
             return arr.astype("int32")
         if arr.dtype == np.bool_:

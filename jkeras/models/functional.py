@@ -13,6 +13,7 @@ from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
+from jkeras.utils import legacy
 
 
 class Model(Trainer, SavingMixin, Layer):
@@ -29,12 +30,11 @@ class Model(Trainer, SavingMixin, Layer):
             share a name.
     """
 
+    _legacy = legacy.LegacyInterface(renames={"input": "inputs", "output": "outputs"})
+
     _autocast = False  # each layer casts for itself
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        legacy_in, legacy_out = kwargs.pop("input", None), kwargs.pop("output", None)
-        inputs = legacy_in if inputs is None else inputs
-        outputs = legacy_out if outputs is None else outputs
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
         self._layers = []

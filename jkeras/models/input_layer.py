@@ -3,6 +3,7 @@ import numpy as np
 
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasHistory, KerasTensor, Node
+from jkeras.utils import legacy
 
 
 class InputLayer(Layer):
@@ -11,7 +12,7 @@ class InputLayer(Layer):
     Args:
         shape: shape of one sample (no batch axis). Keras 2's `input_shape=` is the same.
         batch_size: optional fixed batch size.
-        dtype: dtype of the input, default "float32".
+        dtype: dtype of the input, default `jkeras.backend.floatx()`.
         batch_shape: full shape, batch axis included (instead of `shape` and `batch_size`).
         name: optional name.
 
@@ -53,6 +54,7 @@ class InputLayer(Layer):
         return {"batch_shape": list(self._batch_shape), "dtype": self.dtype, "name": self.name}
 
 
+@legacy.converts(legacy.LegacyInterface(renames={"input_dtype": "dtype"}), owner="Input")
 def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch_shape=None,
           tensor=None, batch_input_shape=None):
     """Creates a symbolic input tensor for a functional model.
@@ -61,11 +63,13 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch
         shape: shape of one sample, without the batch axis, e.g. `(784,)`; None entries are free.
         batch_size: optional fixed batch size.
         name: optional name (unique in the model).
-        dtype: dtype of the data fed there, default "float32".
+        dtype: dtype of the data fed there, default `jkeras.backend.floatx()`.
         sparse: accepted for Keras compatibility; must be falsy.
         batch_shape: full shape including the batch axis (instead of `shape`).
         tensor: not supported (must be None).
         batch_input_shape: Keras 2 spelling of `batch_shape`.
+
+    Keras 1's `input_dtype` is converted to `dtype` (with a warning).
 
     Returns:
         A `KerasTensor`.

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras import mixed_precision
+from jkeras.core import config
 from jkeras.core.scope import add_loss, valid_rows
 from jkeras.models import call_scope, remat
 from jkeras.models.node import (
@@ -41,7 +42,7 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
-class Layer(NodeAccessors):
+class Layer(legacy.Converted, NodeAccessors):
     """Base class of all layers.
 
     Args:
@@ -60,11 +61,6 @@ class Layer(NodeAccessors):
     Raises:
         TypeError: for an unknown keyword argument (the message suggests the nearest valid one).
     """
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "_legacy" in cls.__dict__:
-            legacy.wrap_init(cls)
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[])
@@ -198,7 +194,7 @@ class Layer(NodeAccessors):
         return self.call(inputs, **kwargs)
 
     def _input_dtype(self):
-        return getattr(self, "input_dtype", None) or "float32"
+        return getattr(self, "input_dtype", None) or config.floatx()
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
@@ -519,8 +515,9 @@ class Layer(NodeAccessors):
         """Sum of the weight regularizers over this layer's trainable weights in `params` (pure)."""
         total = 0.0
         if self.trainable:
+            frozen = self._frozen_weights()
             for key, reg in self._weight_regularizers().items():
-                if reg is not None and key in params:
+                if reg is not None and key in params and key not in frozen:
                     total = total + reg(params[key])
         for sub in self._sublayers:
             if sub.name in params:
@@ -541,14 +538,19 @@ class Layer(NodeAccessors):
     def trainable_mask(self, params, parent_trainable=True):
         """A pytree like `params` whose leaves say whether each weight is trained."""
         trainable = parent_trainable and self.trainable
+        frozen = self._frozen_weights()
         out = {}
         for key, value in params.items():
             sub = next((s for s in self._sublayers if s.name == key), None)
             if sub is not None and key not in self._params:
                 out[key] = sub.trainable_mask(value, trainable)
             else:
-                out[key] = jax.tree_util.tree_map(lambda _: trainable, value)
+                out[key] = jax.tree_util.tree_map(lambda _, t=trainable and key not in frozen: t, value)
         return out
+
+    def _frozen_weights(self):
+        """Names of own `params` weights kept fixed by training (LoRA freezes its base matrix)."""
+        return set()
 
     def _weight_regularizers(self):
         """Maps own weight names to regularizers: each trainable weight's `<name>_regularizer`

@@ -100,6 +100,28 @@ class Node:
         self.output_tensors = flatten(outputs)
 
 
+def get_source_inputs(tensor):
+    """The `Input` tensors that `tensor` is computed from, in first-visit order.
+
+    Args:
+        tensor: a symbolic tensor (or a list / dict of them).
+
+    Returns:
+        A list of the `Input` tensors reached by walking the recorded layer calls back.
+    """
+    found, seen, stack = [], set(), list(reversed(flatten(tensor)))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or getattr(t, "_keras_history", None) is None:
+            continue
+        seen.add(id(t))
+        if t.node.is_input:
+            found.append(t)
+        else:
+            stack.extend(reversed(t.node.input_tensors))
+    return found
+
+
 class NodeAccessors:
     """Keras's `layer.input` / `output` / `input_shape` / `output_shape` and their `*_at(i)` forms,
     read from the nodes a layer's symbolic calls recorded (a mixin of `Layer`)."""

@@ -4,6 +4,8 @@ Once the input shape is known (from the first layer's `input_shape` / `input_dim
 `batch_input_shape`, an `InputLayer`, `build`, or the first data seen) the stack is wired as a
 functional graph, so everything a functional `Model` does works the same way.
 """
+import warnings
+
 from jkeras.models.functional import Model
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
@@ -89,6 +91,29 @@ class Sequential(Model):
             dtype = _input_dtype(self._stack[0]) if self._stack else None
             self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=dtype, name=f"{self.name}_input")
         self._rebuild()
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Keras 2: the model's outputs, expected to be probabilities (same as `predict`).
+
+        Warns when an output lies outside [0, 1].
+        """
+        preds = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if preds.min() < 0.0 or preds.max() > 1.0:
+            warnings.warn(f"Sequential '{self.name}': predict_proba got values outside [0, 1] "
+                          f"(min {preds.min()}, max {preds.max()}): the last layer is no probability "
+                          "(sigmoid / softmax)", UserWarning, stacklevel=2)
+        return preds
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 2: class indices, `argmax` of the outputs, or `outputs > 0.5` for one output unit.
+
+        Returns:
+            An int32 array: `(batch,)` for several units, `(batch, 1)` for one.
+        """
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1).astype("int32")
+        return (proba > 0.5).astype("int32")
 
     def _maybe_build(self, input_shape):
         if self._input_struct is None:

@@ -52,18 +52,23 @@ class Trainer(_legacy_generators.GeneratorMethods):
             run_eagerly: run steps without `jax.jit` (for debugging).
             steps_per_execution: number of batches run inside one compiled call.
             jit_compile: False is the same as `run_eagerly=True`.
+            sample_weight_mode: Keras 2: None or "temporal" (2-D sample weights weight each
+                timestep; they do so in either mode).
+            target_tensors: Keras 2; not supported (an error explains how to pass targets).
 
         Under the "mixed_float16" policy the optimizer is wrapped in a `LossScaleOptimizer`.
 
         Raises:
-            ValueError: for an unknown optimizer, loss or metric name (listing the valid ones), or a
-                bad `steps_per_execution`.
+            ValueError: for an unknown optimizer, loss or metric name (listing the valid ones), a
+                bad `steps_per_execution` or `sample_weight_mode`, or `target_tensors`.
         """
         from jkeras import losses as losses_module
         from jkeras import metrics as metrics_module
         from jkeras import optimizers as optimizers_module
 
-        del sample_weight_mode, target_tensors
+        from jkeras.models.compile_utils import check_keras2_arguments
+
+        check_keras2_arguments(sample_weight_mode, target_tensors)
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
         if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:

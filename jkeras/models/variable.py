@@ -38,7 +38,8 @@ class Variable:
 
     @property
     def trainable(self):
-        return self._collection == "params" and self._layer.trainable
+        return (self._collection == "params" and self._layer.trainable
+                and self.name not in self._layer._frozen_weights())
 
     def numpy(self):
         return np.asarray(self.value)

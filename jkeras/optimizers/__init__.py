@@ -8,18 +8,17 @@ and the lowercase aliases `sgd`, `rmsprop`, `adagrad`, `adadelta`, `adam`, `adam
 """
 import optax
 
+from jkeras.core import config
 from jkeras.core import optimizers as core
-
 from jkeras.core._registry import Registry, config_of
 from jkeras.optimizers import schedules
+from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer
 from jkeras.optimizers._labels import labels_by_layer
-from jkeras.optimizers._base import LearningRateVariable, OptaxOptimizer, Optimizer, _Default
 
-_EPSILON = 1e-7
 
 
 def _epsilon(epsilon):
-    return _EPSILON if epsilon is None else epsilon
+    return config.epsilon() if epsilon is None else epsilon  # Keras 2: None means backend.epsilon()
 
 
 class SGD(Optimizer):
@@ -40,7 +39,7 @@ class SGD(Optimizer):
 
     _rule = "sgd"
 
-    def __init__(self, learning_rate=_Default(0.01), momentum=0.0, nesterov=False, **kwargs):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
                 or not 0 <= momentum <= 1:
@@ -60,14 +59,14 @@ class RMSprop(Optimizer):
         learning_rate: Float or schedule. Defaults to `0.001`.
         rho: Discount factor of the squared-gradient average. Defaults to `0.9`.
         momentum: Float; if not 0, momentum on the scaled steps. Defaults to `0.0`.
-        epsilon: Added inside the square root. Defaults to `1e-7` (also when None).
+        epsilon: Added inside the square root. Defaults to `1e-7` (None: `backend.epsilon()`).
         centered: Whether to normalize by the estimated variance. Defaults to `False`.
         **kwargs: Common optimizer arguments (see `Optimizer`).
     """
 
     _rule = "rmsprop"
 
-    def __init__(self, learning_rate=_Default(0.001), rho=0.9, momentum=0.0, epsilon=1e-7,
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.rho = rho
@@ -86,7 +85,7 @@ class Adagrad(Optimizer):
     Args:
         learning_rate: Float or schedule. Defaults to `0.001`.
         initial_accumulator_value: Non-negative start of the accumulators. Defaults to `0.1`.
-        epsilon: Added inside the square root. Defaults to `1e-7` (also when None).
+        epsilon: Added inside the square root. Defaults to `1e-7` (None: `backend.epsilon()`).
         **kwargs: Common optimizer arguments (see `Optimizer`).
 
     Raises:
@@ -95,7 +94,7 @@ class Adagrad(Optimizer):
 
     _rule = "adagrad"
 
-    def __init__(self, learning_rate=_Default(0.001), initial_accumulator_value=0.1,
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1,
                  epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         if initial_accumulator_value < 0:
@@ -115,13 +114,13 @@ class Adadelta(Optimizer):
     Args:
         learning_rate: Float or schedule. Defaults to `0.001` (`1.0` matches the paper).
         rho: Decay rate. Defaults to `0.95`.
-        epsilon: Added inside the square roots. Defaults to `1e-7` (also when None).
+        epsilon: Added inside the square roots. Defaults to `1e-7` (None: `backend.epsilon()`).
         **kwargs: Common optimizer arguments (see `Optimizer`).
     """
 
     _rule = "adadelta"
 
-    def __init__(self, learning_rate=_Default(0.001), rho=0.95, epsilon=1e-7, **kwargs):
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.rho = rho
         self.epsilon = _epsilon(epsilon)
@@ -152,14 +151,14 @@ class Adam(_Moments):
         learning_rate: Float or schedule. Defaults to `0.001`.
         beta_1: Decay rate of the first moment. Defaults to `0.9`.
         beta_2: Decay rate of the second moment. Defaults to `0.999`.
-        epsilon: Added to `sqrt(v)`. Defaults to `1e-7` (also when None).
+        epsilon: Added to `sqrt(v)`. Defaults to `1e-7` (None: `backend.epsilon()`).
         amsgrad: Whether to use AMSGrad. Defaults to `False`.
         **kwargs: Common optimizer arguments (see `Optimizer`).
     """
 
     _rule = "adam"
 
-    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
         self.amsgrad = amsgrad
@@ -181,7 +180,7 @@ class AdamW(Adam):
         ValueError: If `weight_decay` is None.
     """
 
-    def __init__(self, learning_rate=_Default(0.001), weight_decay=0.004, beta_1=0.9,
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         if weight_decay is None:
             raise ValueError(
@@ -200,13 +199,13 @@ class Adamax(_Moments):
         learning_rate: Float or schedule. Defaults to `0.001`.
         beta_1: Decay rate of the first moment. Defaults to `0.9`.
         beta_2: Decay rate of the infinity norm. Defaults to `0.999`.
-        epsilon: Added to the norm. Defaults to `1e-7` (also when None).
+        epsilon: Added to the norm. Defaults to `1e-7` (None: `backend.epsilon()`).
         **kwargs: Common optimizer arguments (see `Optimizer`).
     """
 
     _rule = "adamax"
 
-    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
                          **kwargs)
@@ -219,7 +218,7 @@ class Nadam(_Moments):
         learning_rate: Float or schedule. Defaults to `0.001`.
         beta_1: Decay rate of the first moment. Defaults to `0.9`.
         beta_2: Decay rate of the second moment. Defaults to `0.999`.
-        epsilon: Added to the root of the second moment. Defaults to `1e-7` (also when None).
+        epsilon: Added to the root of the second moment. Defaults to `1e-7` (None: `backend.epsilon()`).
         **kwargs: Common optimizer arguments (see `Optimizer`); tf.keras 2's
             `schedule_decay` is accepted as `decay`.
 
@@ -229,7 +228,7 @@ class Nadam(_Moments):
 
     _rule = "nadam"
 
-    def __init__(self, learning_rate=_Default(0.001), beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  **kwargs):
         if "schedule_decay" in kwargs:
             if kwargs.get("decay") is not None:

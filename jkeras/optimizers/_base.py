@@ -13,17 +13,13 @@ import optax
 
 from jkeras.core import optimizers as core
 from jkeras.optimizers import schedules
-from jkeras.utils import naming
+from jkeras.utils import legacy, naming
 
 _KERAS2_IGNORED = ("jit_compile", "is_legacy_optimizer")
 
 
 def _auto_name(class_name):
     return naming.uniquify(naming.to_snake_case(class_name))
-
-
-class _Default(float):
-    """A float default that remembers it was not passed (to detect `lr=` with `learning_rate=`)."""
 
 
 def _is_number(value):
@@ -105,7 +101,7 @@ for _op in ("add", "sub", "mul", "truediv", "floordiv", "pow"):
 LearningRateVariable.__neg__ = lambda self: -self.value
 
 
-class Optimizer:
+class Optimizer(legacy.Converted):
     """Base class of jkeras optimizers: a Keras config that builds an optax transformation.
 
     The trainer sets `optimizer.state = optimizer.transform.init(params)` and replaces it
@@ -127,25 +123,20 @@ class Optimizer:
             (`lr / (1 + decay * iterations)`).
 
     Raises:
-        ValueError: On both `lr` and `learning_rate`, more than one clipping argument,
+        TypeError: On both `lr` and `learning_rate` (a `DuplicateArgumentError`, also a ValueError).
+        ValueError: On more than one clipping argument,
             negative values, unsupported or unknown arguments.
     """
 
     # Subclasses set `_rule` (a name in `jkeras.core.optimizers.RULES`, or a factory
     # `rule(learning_rate, **kwargs) -> optax.GradientTransformation`) and `_rule_kwargs()`.
     _rule = None
+    _legacy = legacy.LegacyInterface(renames={"lr": "learning_rate"}, inherited=True)
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
                  gradient_accumulation_steps=None, name=None, **kwargs):
-        if "lr" in kwargs:
-            if type(learning_rate) is not _Default:
-                raise ValueError(
-                    "Pass either `learning_rate` or its Keras 2 alias `lr`, not both. Received: "
-                    f"learning_rate={learning_rate!r}, lr={kwargs['lr']!r}"
-                )
-            learning_rate = kwargs.pop("lr")
         decay = kwargs.pop("decay", None)
         for key in _KERAS2_IGNORED:
             kwargs.pop(key, None)
@@ -341,6 +332,9 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name!r}>"
+
+
+legacy.wrap_init(Optimizer)  # also converts subclasses that inherit the constructor
 
 
 class OptaxOptimizer(Optimizer):

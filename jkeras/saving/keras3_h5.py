@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from jkeras.layers._lora import LoRAMixin
 from jkeras.saving import variables
 
 # Keras 3 recurrent layers hold their weights in a `cell` sublayer.
@@ -99,6 +100,13 @@ def _own_groups(layer):
     return [("vars", layer.name, own)]
 
 
+def _stored(layer, weights):
+    """`[(Variable, array)]` as the file holds them (a LoRA layer stores its merged matrix only)."""
+    if isinstance(layer, LoRAMixin):
+        return layer.stored_weights(weights)
+    return [(w, w.numpy()) for w in weights]
+
+
 def walk(model):
     """Yields `(path, layer)` for each layer in Keras 3's order, each once."""
     visited = set()
@@ -118,8 +126,8 @@ def save_weights(model, h5):
         for rel, name, weights in _own_groups(layer):
             group = h5.require_group(_join(path, rel))
             group.attrs["name"] = name
-            for index, var in enumerate(weights):
-                group.create_dataset(str(index), data=var.numpy())
+            for index, (_, value) in enumerate(_stored(layer, weights)):
+                group.create_dataset(str(index), data=np.asarray(value))
 
 
 def _read_group(group):
@@ -155,6 +163,7 @@ def load_weights(model, h5, skip_mismatch=False, by_name=False):
                 continue
             path = names[layer.name]
         for rel, _, weights in _own_groups(layer):
+            weights = [var for var, _ in _stored(layer, weights)]
             if not weights:
                 continue
             location = _join(path, rel)
@@ -168,3 +177,5 @@ def load_weights(model, h5, skip_mismatch=False, by_name=False):
                 raise ValueError(message + ": it was saved from another architecture.")
             for var, value in zip(weights, values):
                 variables.assign(var, value, f"layer '{layer.name}'", skip_mismatch)
+            if isinstance(layer, LoRAMixin):
+                layer.after_stored_load()

@@ -7,6 +7,7 @@ preprocessor for call forms that need more, such as `Convolution2D(64, 3, 3)`).
 spelling is converted before the constructor runs, with one warning per old spelling.
 """
 import functools
+import inspect
 import warnings
 
 _warned = set()
@@ -26,6 +27,10 @@ def _warn_once(owner, old, new):
 DATA_FORMAT_VALUES = {"tf": "channels_last", "th": "channels_first", "default": None}
 
 
+class DuplicateArgumentError(TypeError, ValueError):
+    """An old and a new spelling of the same argument were both given (a TypeError, as in Keras 2)."""
+
+
 class LegacyInterface:
     """How one class's old call forms map to its modern signature.
 
@@ -36,10 +41,13 @@ class LegacyInterface:
         preprocess: optional function `(args, kwargs) -> (args, kwargs, [(old, new), ...])` run first,
             for call forms a rename cannot express.
         dropped: keywords accepted and ignored (they had no effect already in Keras 2).
+        inherited: whether subclasses that define their own `__init__` are converted too (for
+            renames every subclass shares, such as an optimizer's `lr`).
     """
 
-    def __init__(self, positional=(), renames=None, values=None, preprocess=None, dropped=()):
+    def __init__(self, positional=(), renames=None, values=None, preprocess=None, dropped=(), inherited=False):
         self.positional = tuple(positional)
+        self.inherited = bool(inherited)
         self.renames = dict(renames or {})
         self.values = dict(values or {})
         self.preprocess = preprocess
@@ -49,7 +57,7 @@ class LegacyInterface:
         """Returns `(args, kwargs)` in modern form.
 
         Raises:
-            TypeError: if an old and a new spelling of the same argument are both given.
+            DuplicateArgumentError: if an old and a new spelling of the same argument are both given.
         """
         if self.preprocess is not None:
             args, kwargs, notes = self.preprocess(tuple(args), dict(kwargs))
@@ -64,7 +72,9 @@ class LegacyInterface:
         for old, new in self.renames.items():
             if old in kwargs:
                 if new in kwargs or new in self.positional[:len(args)]:
-                    raise TypeError(f"{owner}: got both `{old}` (Keras 1) and `{new}`; pass only `{new}`")
+                    raise DuplicateArgumentError(
+                        f"{owner}: got both `{old}` (the old spelling) and `{new}`; pass only `{new}`, not both"
+                    )
                 _warn_once(owner, old, new)
                 kwargs[new] = kwargs.pop(old)
         for name in self.dropped:
@@ -78,11 +88,11 @@ class LegacyInterface:
         return tuple(args), kwargs
 
 
-def wrap_init(cls):
-    """Wraps `cls.__init__` (its own or the inherited one) so the class's `_legacy` interface
-    converts old call forms first."""
+def wrap_init(cls, interface=None):
+    """Wraps `cls.__init__` (its own or the inherited one) so `interface` (default: the class's
+    own `_legacy`) converts old call forms first."""
     init = cls.__dict__.get("__init__") or cls.__init__
-    interface = cls.__dict__["_legacy"]
+    interface = interface if interface is not None else cls.__dict__["_legacy"]
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
@@ -90,6 +100,44 @@ def wrap_init(cls):
         init(self, *args, **kwargs)
 
     cls.__init__ = __init__
+
+
+class Converted:
+    """Mixin: a subclass whose body sets `_legacy = LegacyInterface(...)` gets its constructor
+    converted; a subclass defining its own `__init__` also inherits an `inherited=True` interface."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        interface = cls.__dict__.get("_legacy")
+        if interface is None and "__init__" in cls.__dict__:
+            inherited = getattr(cls, "_legacy", None)
+            interface = inherited if inherited is not None and inherited.inherited else None
+        if interface is not None:
+            wrap_init(cls, interface)
+
+
+def converts(interface, owner=None):
+    """Decorates a function or method so `interface` converts its old arguments before they are bound.
+
+    Args:
+        interface: a `LegacyInterface`.
+        owner: the name used in warnings and errors (default: the function's name).
+    """
+
+    def decorate(function):
+        label = owner or function.__name__
+        params = list(inspect.signature(function).parameters)
+        is_method = bool(params) and params[0] == "self"
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            head, args = (args[:1], args[1:]) if is_method else ((), args)
+            args, kwargs = interface.convert(label, args, kwargs)
+            return function(*head, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # Renames shared by most layers that have a kernel (Keras 1 -> Keras 2).

@@ -32,6 +32,55 @@ def deserialize_layer(config, custom_objects=None):
     return cls.from_config(config["config"])
 
 
+def serialize_keras_object(instance):
+    """`{"class_name": ..., "config": instance.get_config()}` (Keras 2's generic form).
+
+    Args:
+        instance: an object with `get_config()`, or None.
+
+    Returns:
+        A dict, or None for None (a plain function gives its `__name__`).
+    """
+    if instance is None:
+        return None
+    if hasattr(instance, "get_config"):
+        return {"class_name": type(instance).__name__, "config": instance.get_config()}
+    return getattr(instance, "__name__", instance)
+
+
+def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
+                             printable_module_name="object"):
+    """Creates an object from `serialize_keras_object`'s output or a name (Keras 2's generic form).
+
+    Args:
+        identifier: a dict `{"class_name", "config"}` or a name.
+        module_objects: dict name -> class or function to look names up in.
+        custom_objects: dict name -> class or function, consulted first.
+        printable_module_name: what the object is, for the error message.
+
+    Returns:
+        The object (a class is instantiated with `from_config`).
+
+    Raises:
+        ValueError: for an unknown name, naming `printable_module_name`.
+    """
+    from jkeras.utils.object_registry import merged_custom_objects
+
+    lookup = {**(module_objects or {}), **merged_custom_objects(custom_objects)}
+    if isinstance(identifier, dict):
+        name, config = identifier["class_name"], identifier.get("config", {})
+    else:
+        name, config = identifier, None
+    obj = lookup.get(name)
+    if obj is None:
+        raise ValueError(f"Unknown {printable_module_name}: {name!r}; pass it in `custom_objects`")
+    if config is None:
+        return obj
+    if "custom_objects" in inspect.signature(obj.from_config).parameters:
+        return obj.from_config(config, custom_objects=custom_objects)
+    return obj.from_config(config)
+
+
 # Keras 3 config keys for features jkeras does not have, dropped when they hold Keras's "off" value
 # (any other value reaches the constructor, which rejects it by name).
 _IGNORED_WHEN_DEFAULT = {
