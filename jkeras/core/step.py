@@ -287,38 +287,38 @@ def gather_batch(data, order, start, batch_size):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def indexed(step, num_steps, batch_size):
+def indexed(step, num_steps, batch_size, limit):
     """Wraps a step so it gathers its own, padded batches from device-resident data.
 
-    The result `run(carry, data, order, start, limit) -> (carry, logs, next_start)` runs
-    `num_steps` consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row
-    order `order`, from row `start` on. Rows at positions >= `limit` (the end of the epoch) are
+    The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
+    consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row order
+    `order`, from row `start` on. Rows at positions >= `limit` (the end of the epoch) are
     padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
     batch of an epoch, the short last one included, runs the same compiled program. With
-    `num_steps > 1` the steps run in one `lax.scan`, and a step with no real row left is skipped
-    (the carry passes through unchanged), so a short last group of steps needs no other program.
-    Returns the last real step's logs.
+    `num_steps > 1` the steps run in one `lax.scan`; a step with no real row left keeps the carry
+    it was given (a select, not a conditional: no host round trip on accelerators), so a short
+    last group of steps needs no other program. Returns the last real step's logs.
     """
 
-    def one(carry, data, order, start, limit):
+    def one(carry, data, order, start):
         batch = gather_batch(data, order, start, batch_size)
         with batch_rows(start + jnp.arange(batch_size) < limit):
             return step(carry, batch)
 
-    def run(carry, data, order, start, limit):
+    def run(carry, data, order, start):
         start = jnp.asarray(start, jnp.int32)
         if num_steps == 1:
-            carry, logs = one(carry, data, order, start, limit)
+            carry, logs = one(carry, data, order, start)
             return carry, logs, start + batch_size
-        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, limit)[1], carry)
+        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
 
         def body(state, i):
-            carry, logs = state
             at = start + i * batch_size
-            skip = lambda: (carry, logs)  # noqa: E731
-            return lax.cond(at < limit, lambda: one(carry, data, order, at, limit), skip), None
+            new = one(state[0], data, order, at)
+            keep = lambda n, o: jnp.where(at < limit, n, o)  # noqa: E731
+            return jax.tree_util.tree_map(keep, new, state), None
 
         (carry, logs), _ = lax.scan(body, (carry, no_logs), jnp.arange(num_steps))
         return carry, logs, start + num_steps * batch_size

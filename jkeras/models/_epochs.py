@@ -51,7 +51,7 @@ class ArrayEpochs:
         else:
             self.steps = int(steps_per_epoch)
             rows = self.steps * batch_size
-        self.limit = jnp.asarray(rows, jnp.int32)
+        self.limit = rows
         self.key = None
 
     def set_key(self, key):
@@ -61,11 +61,11 @@ class ArrayEpochs:
         """Trains one epoch; returns the last step's (device) logs."""
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          jax.random.fold_in(self.key, epoch))
-        fn = loop.model._train_fn(self.spe, self.batch_size)
+        fn = loop.model._train_fn(self.spe, self.batch_size, self.limit)
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:
             loop.before(step)
-            loop.ts, logs, start = fn(loop.ts, self.data, order, start, self.limit)
+            loop.ts, logs, start = fn(loop.ts, self.data, order, start)
             step = min(step + self.spe, self.steps)
             if loop.after(step - 1, logs):
                 break

@@ -162,15 +162,15 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return core_step.make_train_step(self._spec)(state, batch)
 
-    def _train_fn(self, num_steps, batch_size):
-        spec = self._spec
+    def _train_fn(self, num_steps, batch_size, limit):
+        """The jitted `indexed` train step: `num_steps` batches per call, rows past `limit` padding."""
         return self._jit(
-            ("train", num_steps, batch_size),
-            lambda: core_step.indexed(self.train_step, num_steps, batch_size),
+            ("train", num_steps, batch_size, limit),
+            lambda: core_step.indexed(self.train_step, num_steps, batch_size, limit),
             donate=True,
         )
 
-    def _eval_fn(self, num_steps, batch_size):
+    def _eval_fn(self, num_steps, batch_size, limit):
         eval_step = core_step.make_eval_step(self._spec)
 
         def step(carry, batch):
@@ -178,7 +178,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             metric_state, logs = eval_step(variables, metric_state, batch)
             return (variables, metric_state), logs
 
-        return self._jit(("eval", num_steps, batch_size), lambda: core_step.indexed(step, num_steps, batch_size))
+        return self._jit(("eval", num_steps, batch_size, limit),
+                         lambda: core_step.indexed(step, num_steps, batch_size, limit))
 
     def _predict_fn(self, batch_size):
         predict_step = core_step.make_predict_step(self._flat_apply)
@@ -405,14 +406,14 @@ class Trainer(_legacy_generators.GeneratorMethods):
             steps = int(steps)
             rows = steps * batch_size
         spe = self.steps_per_execution
-        fn = self._eval_fn(spe, batch_size)
-        order, limit = jnp.arange(num_samples), jnp.asarray(rows, jnp.int32)
+        fn = self._eval_fn(spe, batch_size, rows)
+        order = jnp.arange(num_samples)
         carry = (self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec)))
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
-            carry, logs, start = fn(carry, device_data, order, start, limit)
+            carry, logs, start = fn(carry, device_data, order, start)
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
