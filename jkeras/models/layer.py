@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core.scope import add_loss
-from jkeras.models import call_scope
+from jkeras.models import build_guard, call_scope
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -72,7 +72,11 @@ class Layer(NodeAccessors):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{type(self).__name__}: name must be a non-empty str, got {name!r}")
         self._trainable = bool(trainable)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
+        try:
+            self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
+        except TypeError:
+            raise TypeError(f"{type(self).__name__} '{self.name}': dtype must be a dtype name such as "
+                            f"'float32', got {dtype!r}") from None
         self.built = False
         self.supports_masking = False
         self._params = {}
@@ -296,6 +300,7 @@ class Layer(NodeAccessors):
     def _maybe_build(self, input_shape):
         if self.built:
             return
+        build_guard.check_build(self, input_shape)
         with jax.named_scope(self.name):
             if self._keras_style:
                 self._set_variables(self.init(next_key(), input_shape), creating=True)
