@@ -33,7 +33,7 @@ def test_policy_dtypes_match_keras(name):
 def test_unknown_policy_names_the_valid_ones():
     with pytest.raises(ValueError, match="mixed_bfloat16"):
         jkeras.mixed_precision.DTypePolicy("mixed_int8")
-    with pytest.raises(ValueError, match="unknown policy"):
+    with pytest.raises(TypeError, match="dtype must be a dtype name"):
         layers.Dense(2, dtype="halfish")
 
 

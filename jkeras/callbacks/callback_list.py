@@ -3,6 +3,7 @@ import numpy as np
 
 from jkeras.callbacks.callback import Callback
 from jkeras.callbacks.history import History, ProgbarLogger
+from jkeras.callbacks.loggers import TerminateOnNaN
 
 _BATCH_HOOKS = (
     "on_batch_begin", "on_batch_end",
@@ -37,6 +38,7 @@ class CallbackList:
                 self.callbacks.append(history)
             if model is not None:
                 model.history = history
+            history.warn_on_nan = not any(isinstance(cb, TerminateOnNaN) for cb in self.callbacks)
         self.model = model
         self.params = params
         for cb in self.callbacks:

@@ -1,10 +1,16 @@
 """The callbacks `fit` adds itself: `History` and `ProgbarLogger` (and Keras 2's `BaseLogger`)."""
+import math
+import warnings
+
 from jkeras.callbacks.callback import Callback
 from jkeras.utils.progbar import Progbar
 
 
 class History(Callback):
     """Records each epoch's logs: `history.history["loss"]` is the list of epoch losses.
+
+    The first epoch whose loss is NaN or infinite gives one `RuntimeWarning` per `fit` (unless a
+    `TerminateOnNaN` callback already watches the loss); the value is recorded as it is.
 
     Attributes:
         epoch: list of epoch indices seen.
@@ -15,14 +21,26 @@ class History(Callback):
         super().__init__()
         self.epoch = []
         self.history = {}
+        self.warn_on_nan = True
+        self._warned = False
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+        self._warned = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+        loss = (logs or {}).get("loss")
+        if self.warn_on_nan and not self._warned and isinstance(loss, float) and not math.isfinite(loss):
+            self._warned = True
+            warnings.warn(
+                f"fit: the training loss is {loss} at epoch {epoch + 1}; training goes on and History "
+                "records it. Add jkeras.callbacks.TerminateOnNaN() to stop at the first such batch, "
+                "or turn on jkeras.utils.check_numerics() to check the input data.",
+                RuntimeWarning, stacklevel=2,
+            )
 
 
 class ProgbarLogger(Callback):

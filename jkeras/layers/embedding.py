@@ -110,6 +110,18 @@ class Embedding(LoRAMixin, Layer):
                 f"(input shape {values.shape})"
             )
 
+    def _check_input_shape(self, input_shape):
+        if self.input_length is None or not isinstance(input_shape, tuple):
+            return
+        expected = tuple(self.input_length) if isinstance(self.input_length, list) else (self.input_length,)
+        got = tuple(input_shape[1:])
+        if len(got) != len(expected) or any(e is not None and g is not None and e != g
+                                            for e, g in zip(expected, got)):
+            raise self._error(
+                f"input_length={self.input_length} expects inputs of shape {(None,) + expected}, "
+                f"got shape {tuple(input_shape)}"
+            )
+
     def _eager_call(self, inputs, **kwargs):
         self.check_indices(inputs)
         return super()._eager_call(inputs, **kwargs)

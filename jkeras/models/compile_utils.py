@@ -1,4 +1,7 @@
 """Resolving `compile`'s loss / metrics / loss_weights against a model's outputs and targets."""
+import jax
+import numpy as np
+
 from jkeras.core.step import OutputSpec
 
 
@@ -137,6 +140,72 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
                 entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
         outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries, tuple(y_pred_shape)))
     return outputs
+
+
+def check_target_shapes(model, ys):
+    """Checks that each output's loss accepts targets shaped like `ys`, once per compile and shape.
+
+    Called with the targets of every `fit` / `evaluate` / `*_on_batch` call (a stream's first batch)
+    and with `validation_data`, before any step is traced.
+
+    Raises:
+        ValueError: see `_check_loss_shapes`.
+    """
+    args = getattr(model, "_compile_args", None)
+    if ys is None or not args or args.get("loss") is None or getattr(model, "run_eagerly", False):
+        return
+    checked = model.__dict__.get("_checked_targets")
+    if checked is None or checked[0] is not args:
+        checked = model.__dict__["_checked_targets"] = (args, set())
+    key = tuple(None if y is None else (tuple(y.shape[1:]), str(y.dtype)) for y in ys)
+    if key in checked[1]:
+        return
+    names = model.output_names
+    for name, identifier, y_true, y_pred in zip(names, _per_output(args["loss"], names, "loss"), ys, model.outputs):
+        if y_true is not None and identifier is not None:
+            loss_obj = _resolve_loss(identifier, _shape(y_true), y_pred.shape)
+            _check_loss_shapes(name, loss_obj, y_true, y_pred)
+    checked[1].add(key)
+
+
+def _check_loss_shapes(output_name, loss_obj, y_true, y_pred):
+    """Runs the loss on abstract arrays shaped like one batch (nothing is computed or compiled), so
+    targets that cannot fit the predictions fail here, with a hint, instead of inside the step.
+
+    Raises:
+        ValueError: naming the output, the loss, both shapes and, where it is clear, the fix.
+    """
+    true_shape = tuple(y_true.shape)
+    pred_shape = tuple(y_pred.shape)
+    if not true_shape or any(d is None for d in pred_shape[1:]):
+        return  # sizes known only at run time: the step checks them
+    batch = true_shape[0]
+    pred = jax.ShapeDtypeStruct((batch,) + pred_shape[1:], np.dtype(y_pred.dtype))
+    true = jax.ShapeDtypeStruct(true_shape, np.dtype(y_true.dtype))
+    try:
+        jax.eval_shape(lambda t, p: loss_obj(t, p), true, pred)
+    except jax.errors.ConcretizationTypeError:
+        return  # a loss written for eager values; the step reports its own error
+    except (TypeError, ValueError) as error:
+        loss_name = getattr(loss_obj, "name", None) or type(loss_obj).__name__
+        raise ValueError(
+            f"Output '{output_name}': the loss '{loss_name}' cannot compare targets of shape "
+            f"{true_shape} with the model's predictions of shape {pred_shape}: "
+            f"{str(error).splitlines()[0].rstrip('.')}{_shape_hint(loss_name, true_shape, pred_shape)}"
+        ) from None
+
+
+def _shape_hint(loss_name, true_shape, pred_shape):
+    key = loss_name.lower().replace("_", "")
+    classes = pred_shape[-1] if pred_shape else None
+    if "sparsecategorical" in key and len(true_shape) == len(pred_shape) and true_shape[-1] == classes:
+        return (f". The targets look one-hot encoded ({classes} classes on the last axis): use "
+                "loss='categorical_crossentropy', or pass integer labels np.argmax(y, axis=-1)")
+    if "categorical" in key and "sparse" not in key and (
+            len(true_shape) == len(pred_shape) - 1 or (len(true_shape) == len(pred_shape) and true_shape[-1] == 1)):
+        return (". The targets look like integer class labels: use loss='sparse_categorical_crossentropy', "
+                f"or one-hot encode them with jkeras.utils.to_categorical(y, {classes})")
+    return f". Targets must have the predictions' shape {pred_shape} (or broadcast to it)"
 
 
 def _unique_log_name(prefix, base, is_weighted, taken):

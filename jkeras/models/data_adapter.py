@@ -6,6 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core import config
+from jkeras.models import compile_utils
+from jkeras.utils.numerics import check_finite
 
 
 class Data(NamedTuple):
@@ -36,7 +38,11 @@ class Data(NamedTuple):
         return (self.x, self.y, self.sw)
 
 
-def check_batch_size(batch_size, steps):
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_batch_size(batch_size, steps, name="batch_size"):
     """Returns the batch size to use (32 by default).
 
     Raises:
@@ -45,9 +51,40 @@ def check_batch_size(batch_size, steps):
     del steps
     if batch_size is None:
         return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if not _is_int(batch_size) or batch_size <= 0:
+        raise ValueError(f"{name} must be a positive int (or None for 32), got {batch_size!r}")
     return int(batch_size)
+
+
+def check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch, validation_steps,
+                        validation_batch_size, validation_freq):
+    """Checks `fit`'s scalar arguments before any data is read or any step is compiled.
+
+    Raises:
+        ValueError: naming the argument, the accepted values and the value received.
+    """
+    from jkeras.models._generator_adapter import SampleCount
+
+    def fail(name, expected, value):
+        raise ValueError(f"fit: {name} must be {expected}, got {value!r}")
+
+    if not _is_int(epochs) or epochs < 0:
+        fail("epochs", "an int >= 0", epochs)
+    if not _is_int(initial_epoch) or initial_epoch < 0:
+        fail("initial_epoch", "an int >= 0", initial_epoch)
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.number)) \
+            or not 0.0 <= float(validation_split) < 1.0:
+        fail("validation_split", "a float in [0, 1)", validation_split)
+    for name, steps in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
+        if steps is not None and not isinstance(steps, SampleCount) and (not _is_int(steps) or steps <= 0):
+            fail(name, "a positive int or None", steps)
+    if validation_batch_size is not None:
+        check_batch_size(validation_batch_size, None, "fit: validation_batch_size")
+    if _is_int(validation_freq):
+        if validation_freq <= 0:
+            fail("validation_freq", "a positive int or a list of epoch numbers", validation_freq)
+    elif not isinstance(validation_freq, (list, tuple, set, range)) or not all(_is_int(e) for e in validation_freq):
+        fail("validation_freq", "a positive int or a list of epoch numbers", validation_freq)
 
 
 def _is_array(a):
@@ -63,6 +100,11 @@ def _as_array(a, what):
         raise ValueError(f"{what}: could not convert the data to an array ({e})") from None
     if arr.dtype == object:
         raise ValueError(f"{what}: expected a numeric array, got an array of Python objects")
+    if arr.dtype.kind in "USV":
+        raise ValueError(
+            f"{what}: expected a numeric array (bool, int or float), got an array of dtype {arr.dtype} "
+            f"(e.g. {arr.reshape(-1)[:1].tolist()}); encode text as numbers first"
+        )
     return arr
 
 
@@ -156,6 +198,9 @@ def prepare(model, x, y, sample_weight, class_weight, method):
     xs = [_cast(a, t.dtype) for a, t in zip(xs, model.inputs)]
     if ys is not None:
         ys = [None if a is None else _cast(a, None) for a in ys]
+    check_finite([(f"input '{n}'", a) for a, n in zip(xs, model.input_names)]
+                 + [(f"target '{n}'", a) for a, n in zip(ys or [], model.output_names)]
+                 + [(f"sample_weight '{n}'", a) for a, n in zip(sws or [], model.output_names)], method)
     return Data(xs, ys, sws)
 
 
@@ -228,7 +273,9 @@ def unpack_validation(model, validation_data):
         )
     x, y = validation_data[0], validation_data[1]
     sw = validation_data[2] if len(validation_data) == 3 else None
-    return prepare(model, x, y, sw, None, "fit (validation_data)")
+    data = prepare(model, x, y, sw, None, "fit (validation_data)")
+    compile_utils.check_target_shapes(model, data.y)
+    return data
 
 
 def epoch_order(num_samples, shuffle, batch_size, key):

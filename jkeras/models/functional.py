@@ -4,12 +4,13 @@
 does (by depth, then traversal order), and its pure `apply` evaluates them in that order.
 """
 import collections
+import warnings
 
 import jax
 
 from jkeras.models import call_scope
 from jkeras.models.input_layer import InputLayer
-from jkeras.models.layer import Layer
+from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
@@ -284,6 +285,23 @@ class Model(Trainer, SavingMixin, Layer):
     def _infer_output_spec(self, inputs, kwargs):
         return Layer._infer_output_spec(self, inputs, kwargs)
 
+    def _check_input_shape(self, input_shape):
+        """Each input's rank and defined sizes must match the model's `Input`s (batch axis free)."""
+        if self._is_subclassed or self._input_struct is None:
+            return
+        shapes = [input_shape] if len(self.inputs) == 1 and _is_shape(input_shape) else \
+            self._flatten_inputs(input_shape)
+        for tensor, shape, name in zip(self.inputs, shapes, self.input_names):
+            expected = tensor.shape
+            if not _is_shape(shape):
+                continue
+            if len(shape) != len(expected) or any(
+                e is not None and g is not None and e != g for e, g in zip(expected[1:], shape[1:])
+            ):
+                raise self._error(
+                    f"input '{name}' expects shape {expected} (None = any size), got shape {tuple(shape)}"
+                )
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False):
         """Prints a table of the layers: name (type), output shape, parameter count, and totals."""
@@ -445,6 +463,11 @@ def _map_graph(inputs, outputs):
     for t in inputs:
         layer = t._keras_history.layer
         if id(layer) not in layer_depth:
+            warnings.warn(
+                f"Model input '{layer.name}' (shape {t.shape}) does not reach any output: the model "
+                "accepts it and ignores its data. Remove it from `inputs`, or use it in the graph.",
+                UserWarning, stacklevel=4,
+            )
             layer_depth[id(layer)] = 0
             layer_of[id(layer)] = layer
             first_seen.setdefault(id(layer), len(first_seen))

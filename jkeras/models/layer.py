@@ -16,7 +16,7 @@ import numpy as np
 from jkeras import mixed_precision
 from jkeras.core import config
 from jkeras.core.scope import add_loss, valid_rows
-from jkeras.models import call_scope, remat
+from jkeras.models import build_guard, call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -71,7 +71,11 @@ class Layer(legacy.Converted, NodeAccessors):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"{type(self).__name__}: name must be a non-empty str, got {name!r}")
         self._trainable = bool(trainable)
-        self.dtype_policy = mixed_precision.get(dtype)
+        try:
+            self.dtype_policy = mixed_precision.get(dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{type(self).__name__} '{self.name}': dtype must be a dtype name such as "
+                            f"'float32' or a policy name such as 'mixed_bfloat16', got {dtype!r}") from None
         self.built = False
         self.supports_masking = False
         self._params = {}
@@ -343,6 +347,7 @@ class Layer(legacy.Converted, NodeAccessors):
     def _maybe_build(self, input_shape):
         if self.built:
             return
+        build_guard.check_build(self, input_shape)
         with jax.named_scope(self.name):
             if self._keras_style:
                 self._set_variables(self.init(next_key(), input_shape), creating=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from jkeras import callbacks as callbacks_module
 from jkeras.core import step as core_step
-from jkeras.models import _epochs, _generator_adapter, _legacy_generators, data_adapter
+from jkeras.models import _epochs, _generator_adapter, _legacy_generators, compile_utils, data_adapter
 from jkeras.models.node import flatten
 from jkeras.utils.random import next_key
 
@@ -122,6 +122,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _ensure_spec(self, y_list):
         """Builds (or reuses) the StepSpec for targets shaped like `y_list`."""
+        compile_utils.check_target_shapes(self, y_list)
         params = self.get_variables()["params"]
         mask = self.trainable_mask(params)
         mask_leaves = tuple(jax.tree_util.tree_leaves(mask))
@@ -268,8 +269,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             ValueError: for inconsistent or misshaped data and out-of-range arguments.
         """
         self._assert_compiled("fit")
-        if not 0.0 <= float(validation_split) < 1.0:
-            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        data_adapter.check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch,
+                                         validation_steps, validation_batch_size, validation_freq)
         verbose = 1 if verbose == "auto" else int(verbose)
         read = {"max_queue_size": max_queue_size, "workers": workers, "use_multiprocessing": use_multiprocessing}
         closing = []

@@ -1,6 +1,7 @@
 """`ModelCheckpoint` and `BackupAndRestore`: saving during `fit`, and resuming an interrupted `fit`."""
 import os
 import shutil
+import string
 import warnings
 
 from jkeras.callbacks.callback import Callback
@@ -96,15 +97,18 @@ class ModelCheckpoint(_MonitorCallback):
             self._save(epoch, None, logs)
 
     def _file_path(self, epoch, batch, logs):
-        values = {k: float(v) if _is_scalar(v) else v for k, v in (logs or {}).items()}
+        # Only numbers from `logs` fill placeholders, and no filled-in field may hold a path
+        # separator or be "." / "..": values a model reports cannot move the file elsewhere.
+        values = {k: float(v) for k, v in (logs or {}).items() if _is_scalar(v) and not isinstance(v, str)}
+        values["epoch"] = epoch + 1
+        if batch is not None and "batch" not in values:
+            values["batch"] = batch + 1
         try:
-            if batch is None or "batch" in values:
-                return self.filepath.format(epoch=epoch + 1, **values)
-            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **values)
+            return _SafePathFormatter(self.filepath).format(self.filepath, **values)
         except KeyError as error:
             raise KeyError(
                 f'Failed to format this callback filepath: "{self.filepath}". Reason: {error}. '
-                f"Available keys: {['epoch', 'batch'] + sorted(values)}"
+                f"Available keys (numeric logs only): {sorted(set(values) | {'batch'})}"
             ) from None
 
     def _should_save(self, epoch, logs, filepath):
@@ -140,6 +144,32 @@ class ModelCheckpoint(_MonitorCallback):
     def _say(self, message):
         if self.verbose > 0:
             print(message, flush=True)
+
+
+class _SafePathFormatter(string.Formatter):
+    """`str.format` for checkpoint paths: plain field names only, and no field value may add a
+    directory level (a separator, "." or "..")."""
+
+    def __init__(self, pattern):
+        super().__init__()
+        self.pattern = pattern
+
+    def get_field(self, field_name, args, kwargs):
+        if not field_name.isidentifier():
+            raise ValueError(
+                f"ModelCheckpoint: filepath placeholders must be plain names such as {{epoch:02d}} or "
+                f"{{val_loss:.4f}}, got {{{field_name}}} in {self.pattern!r}"
+            )
+        return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value, format_spec):
+        text = super().format_field(value, format_spec)
+        if text in (".", "..") or any(sep and sep in text for sep in (os.sep, os.altsep, "/")):
+            raise ValueError(
+                f"ModelCheckpoint: a placeholder in filepath {self.pattern!r} was filled with {text!r}, "
+                "which would change the directory; expected a file-name fragment without separators"
+            )
+        return text
 
 
 def _is_scalar(value):

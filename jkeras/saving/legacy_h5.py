@@ -201,9 +201,9 @@ def load_model(h5, custom_objects=None, compile=True, safe_mode=True):
         )
     try:
         config = json.loads(_decode(h5.attrs["model_config"]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"The model_config attribute of the HDF5 file {h5.filename!r} is not valid JSON ({error}); "
-                         "the file is damaged") from error
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"The model_config attribute of the HDF5 file {h5.filename!r} is not valid JSON "
+                         f"({type(error).__name__}: {error}); the file is damaged") from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"The model_config attribute of the HDF5 file {h5.filename!r} is not a model config "
                          '(expected a JSON object with "class_name" and "config")')

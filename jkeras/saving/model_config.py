@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from jkeras.models import build_guard
 from jkeras.utils import object_registry
 
 # Config keys that hold graph structure, not objects to resolve.
@@ -126,15 +127,22 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
             f"writes; got {type(config).__name__}"
         )
     objects = object_registry.merged_custom_objects(custom_objects)
-    resolved = _resolve_value(config, objects)
-    loaders = dict(objects)
-    loaders.setdefault("Lambda", _LambdaLoader(objects, safe_mode))
-    for name in ("TFOpLambda", "SlicingOpLambda"):
-        loaders.setdefault(name, _UnsupportedLoader(name))
-    model = deserialize_layer(resolved, custom_objects=loaders)
-    build_config = config.get("build_config") or {}
-    if not model.built and build_config.get("input_shape") is not None:
-        model.build(_as_shape(build_config["input_shape"]))
+    try:
+        with build_guard.limit_weight_memory():
+            resolved = _resolve_value(config, objects)
+            loaders = dict(objects)
+            loaders.setdefault("Lambda", _LambdaLoader(objects, safe_mode))
+            for name in ("TFOpLambda", "SlicingOpLambda"):
+                loaders.setdefault(name, _UnsupportedLoader(name))
+            model = deserialize_layer(resolved, custom_objects=loaders)
+            build_config = config.get("build_config") or {}
+            if not model.built and build_config.get("input_shape") is not None:
+                model.build(_as_shape(build_config["input_shape"]))
+    except RecursionError:
+        raise ValueError(
+            "model_from_config: the config is nested too deeply to be a model config (expected layers "
+            "nested a few levels, got nesting beyond Python's recursion limit); the file is damaged or hostile"
+        ) from None
     return model
 
 

@@ -108,6 +108,9 @@ def _parse_config(text, source):
         config = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{source}: {_CONFIG} is not valid JSON ({error}); the model file is damaged") from error
+    except RecursionError:
+        raise ValueError(f"{source}: {_CONFIG} is nested too deeply to be a model config (beyond Python's "
+                         "recursion limit); the file is damaged or hostile") from None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"{source}: {_CONFIG} is not a model config (expected a JSON object with "
                          "\"class_name\" and \"config\")")
@@ -423,7 +426,8 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
 
 def model_from_json(json_string, custom_objects=None, safe_mode=True):
     """Builds a model (fresh weights) from `model.to_json()` output (or Keras 2 / 3 JSON)."""
-    return model_from_config(json.loads(json_string), custom_objects=custom_objects, safe_mode=safe_mode)
+    config = _parse_config(json_string, "model_from_json")
+    return model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
 def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):

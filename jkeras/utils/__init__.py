@@ -1,6 +1,7 @@
 """Utilities: seeds, names, labels, progress bars, batch datasets, downloads."""
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, pad_sequences
 from jkeras.utils.np_utils import normalize, to_categorical
+from jkeras.utils.numerics import check_numerics
 from jkeras.utils.object_registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -16,6 +17,7 @@ from jkeras.utils.vis_utils import model_to_svg, plot_history, plot_model
 __all__ = [
     "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
     "get_registered_object", "register_keras_serializable",
-    "Progbar", "PyDataset", "Sequence", "get_file", "model_to_svg", "normalize", "pad_sequences",
+    "Progbar", "PyDataset", "Sequence", "check_numerics", "get_file", "model_to_svg", "normalize",
+    "pad_sequences",
     "plot_history", "plot_model", "set_random_seed", "to_categorical",
 ]
