@@ -68,14 +68,21 @@ class StepSpec(NamedTuple):
     trainable_mask: Any
 
 
-@jax.jit
 def fresh_copy(tree):
     """New buffers for every array in `tree`, with strong (non-weak) dtypes.
 
     Donating the copy never invalidates the original, and the step's input types stay the same
-    from the first call on, so it compiles once.
+    from the first call on, so it compiles once. The copies are device-to-device transfers, not
+    a compiled program (one per tree structure would add to the first epoch's time).
     """
-    return jax.tree_util.tree_map(lambda a: jnp.copy(lax.convert_element_type(a, jnp.result_type(a))), tree)
+
+    def copy(a):
+        a = jnp.asarray(a)
+        if a.weak_type:
+            return lax.convert_element_type(a, a.dtype)
+        return jax.device_put(a, may_alias=False)
+
+    return jax.tree_util.tree_map(copy, tree)
 
 
 # --------------------------------------------------------------------------------------------

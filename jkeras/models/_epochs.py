@@ -52,15 +52,15 @@ class ArrayEpochs:
             self.steps = int(steps_per_epoch)
             rows = self.steps * batch_size
         self.limit = rows
-        self.key = None
+        self.seed = None
 
     def set_key(self, key):
-        self.key = key
+        self.seed = data_adapter.seed_of(key)
 
     def run(self, loop, epoch):
         """Trains one epoch; returns the last step's (device) logs."""
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
-                                         jax.random.fold_in(self.key, epoch))
+                                         self.seed + [epoch])
         fn = loop.model._train_fn(self.spe, self.batch_size, self.limit)
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:

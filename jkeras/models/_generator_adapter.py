@@ -297,7 +297,7 @@ class BatchStream:
         if self._shuffle:
             key = self.key if self.key is not None else next_key()
             self.key = key
-            self._order = np.asarray(jax.random.permutation(jax.random.fold_in(key, self._passes), n))
+            self._order = np.random.default_rng(data_adapter.seed_of(key) + [self._passes]).permutation(n)
         else:
             self._order = np.arange(n)
         self._position = 0

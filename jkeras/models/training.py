@@ -325,8 +325,6 @@ class Trainer(_legacy_generators.GeneratorMethods):
         loop = _epochs.FitLoop(self, cbs, self._train_state(step_key))
         try:
             for epoch in range(initial_epoch, epochs):
-                # Each epoch's dropout keys depend only on the epoch: a resumed fit repeats them.
-                loop.ts = loop.ts._replace(rng=jax.random.fold_in(step_key, epoch))
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
                 if callbacks and epoch > initial_epoch and self._variables_changed_since_write_back():
                     # A callback changed weights or states (reset_states, set_weights).
@@ -408,7 +406,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             rows = steps * batch_size
         spe = self.steps_per_execution
         fn = self._eval_fn(spe, batch_size, rows)
-        order = jnp.arange(num_samples)
+        order = jnp.asarray(np.arange(num_samples, dtype=np.int32))
         carry = (self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec)))
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
@@ -465,7 +463,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)
         fn = self._predict_fn(batch_size)
-        order = jnp.arange(device_data.num_samples)
+        order = jnp.asarray(np.arange(device_data.num_samples, dtype=np.int32))
         variables = self.get_variables()
         params, state = variables["params"], variables["state"]
         rng = next_key()
