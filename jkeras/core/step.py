@@ -9,6 +9,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax import lax
 
@@ -78,7 +79,7 @@ def fresh_copy(tree):
 
     def copy(a):
         a = jnp.asarray(a)
-        if a.weak_type:
+        if getattr(a, "weak_type", False):
             return lax.convert_element_type(a, a.dtype)
         return jax.device_put(a, may_alias=False)
 
@@ -108,7 +109,7 @@ def merge(trainable, frozen):
 
 
 def _mean_init():
-    return (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
+    return (np.zeros((), np.float32), np.zeros((), np.float32))
 
 
 def _mean_update(state, value, weight):
