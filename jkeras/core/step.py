@@ -290,7 +290,13 @@ def make_predict_step(apply):
 
 
 def gather_batch(data, order, start, batch_size):
-    """Rows `order[start : start + batch_size]` (wrapping around) of every array in `data`."""
+    """Rows `order[start : start + batch_size]` (wrapping around) of every array in `data`.
+
+    With `order` None, `data` holds the call's rows already in order (gathered on the host) and
+    `start` counts from the call's first row.
+    """
+    if order is None:
+        return jax.tree_util.tree_map(lambda a: lax.dynamic_slice_in_dim(a, start, batch_size), data)
     idx = order[(start + jnp.arange(batch_size)) % order.shape[0]]
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
@@ -300,7 +306,7 @@ def indexed(step, num_steps, batch_size, limit):
 
     The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
     consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row order
-    `order`, from row `start` on. Rows at positions >= `limit` (the end of the epoch) are
+    `order`, from row `start` on (with `order` None, `data` holds just these rows, in order). Rows at positions >= `limit` (the end of the epoch) are
     padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
     batch of an epoch, the short last one included, runs the same compiled program. With
@@ -309,22 +315,22 @@ def indexed(step, num_steps, batch_size, limit):
     last group of steps needs no other program. Returns the last real step's logs.
     """
 
-    def one(carry, data, order, start):
-        batch = gather_batch(data, order, start, batch_size)
+    def one(carry, data, order, start, offset):
+        batch = gather_batch(data, order, start if order is not None else offset, batch_size)
         with batch_rows(start + jnp.arange(batch_size) < limit):
             return step(carry, batch)
 
     def run(carry, data, order, start):
         start = jnp.asarray(start, jnp.int32)
         if num_steps == 1:
-            carry, logs = one(carry, data, order, start)
+            carry, logs = one(carry, data, order, start, 0)
             return carry, logs, start + batch_size
-        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start)[1], carry)
+        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
 
         def body(state, i):
             at = start + i * batch_size
-            new = one(state[0], data, order, at)
+            new = one(state[0], data, order, at, i * batch_size)
             keep = lambda n, o: jnp.where(at < limit, n, o)  # noqa: E731
             return jax.tree_util.tree_map(keep, new, state), None
 

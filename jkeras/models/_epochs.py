@@ -36,12 +36,13 @@ class FitLoop:
 
 
 class ArrayEpochs:
-    """`fit`'s epochs over array data put on the device once; each epoch's row order is drawn on the
-    device and each jitted call gathers its own batch(es) (`steps_per_execution` in one `lax.scan`).
-    The short last batch is padded and masked (`jkeras.core.step.indexed`): one compiled program."""
+    """`fit`'s epochs over array data (`data_adapter.Rows`: on the device once, or fed from the
+    host a call ahead); each epoch's row order is drawn on the host and each jitted call takes its
+    batch(es) from there (`steps_per_execution` in one `lax.scan`). The short last batch is
+    padded and masked (`jkeras.core.step.indexed`): one compiled program."""
 
     def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
-        self.data = data.to_device()
+        self.rows = data_adapter.Rows(data)
         self.batch_size, self.shuffle, self.spe = batch_size, shuffle, steps_per_execution
         self.num_samples = data.num_samples
         steps_per_epoch = resolve_steps(steps_per_epoch, batch_size)
@@ -62,10 +63,11 @@ class ArrayEpochs:
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          self.seed + [epoch])
         fn = loop.model._train_fn(self.spe, self.batch_size, self.limit)
+        feed = self.rows.feed(order, self.spe * self.batch_size)
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:
             loop.before(step)
-            loop.ts, logs, start = fn(loop.ts, self.data, order, start)
+            loop.ts, logs, start = fn(loop.ts, *next(feed), start)
             step = min(step + self.spe, self.steps)
             if loop.after(step - 1, logs):
                 break

@@ -37,6 +37,59 @@ class Data(NamedTuple):
     def batch(self):
         return (self.x, self.y, self.sw)
 
+    @property
+    def nbytes(self):
+        return sum(a.nbytes for a in jax.tree_util.tree_leaves(self))
+
+
+# Array data up to this size is put on the device once per call and each step gathers its batch
+# there (no per-step transfer: what small, fast steps need); larger data stays on the host and
+# each call's rows are gathered there and put on the device one call ahead, so device memory holds
+# the model and a batch or two, as in Keras.
+DEVICE_DATA_BYTES = 64 << 20
+
+
+class Rows:
+    """Where `fit`, `evaluate` and `predict` take their batches of array data from.
+
+    `feed(order, rows_per_call)` gives, for each jitted call in turn, the `(data, order)` pair it
+    gathers its rows from: the device-resident data and the epoch's row order, or (large data)
+    just the call's own rows, gathered on the host in `order` and already on the device, with
+    `order` None. Either way the call covers rows `start .. start + rows_per_call` of `order`
+    (wrapping around), so `jkeras.core.step.indexed` pads the short last batch the same way.
+
+    Args:
+        data: a host `Data`.
+    """
+
+    def __init__(self, data):
+        self.num_samples = data.num_samples
+        self.on_device = data.nbytes <= DEVICE_DATA_BYTES
+        self.data = data.to_device() if self.on_device else data
+
+    @property
+    def x(self):
+        return self.data.x
+
+    def feed(self, order, rows_per_call):
+        """An iterator of `(data, order)` per call; `order` is a NumPy row order."""
+        if self.on_device:
+            order = jnp.asarray(order)
+            while True:
+                yield self.data, order
+        n = self.num_samples
+        tree = (self.data.x, self.data.y, self.data.sw)
+
+        def put(call):
+            idx = order[(call * rows_per_call + np.arange(rows_per_call)) % n]
+            return Data(*jax.device_put(jax.tree_util.tree_map(lambda a: a[idx], tree)))
+
+        call, ahead = 0, put(0)
+        while True:
+            current, call = ahead, call + 1
+            ahead = put(call)  # the next call's transfer overlaps this call's step
+            yield current, None
+
 
 def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -187,7 +187,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         def make():
             def run(variables, data, order, start, rng):
-                x = core_step.gather_batch(data, order, start, batch_size)
+                x = core_step.gather_batch(data, order, start if order is not None else 0, batch_size)
                 return predict_step(variables, x, jax.random.fold_in(rng, start))
 
             return run
@@ -299,10 +299,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if validation_data is not None:
                     val_data = data_adapter.unpack_validation(self, validation_data)
                 if val_data is not None:
-                    val_device = val_data.to_device()
+                    val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch)
-                    validate = lambda epoch: self._evaluate_device(val_device, val_batch, val_steps, None)  # noqa: E731
+                    validate = lambda epoch: self._evaluate_rows(val_rows, val_batch, val_steps, None)  # noqa: E731
             return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq)
         finally:
             for stream in closing:
@@ -394,11 +394,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
             cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                 verbose=verbose, epochs=1,
                                                 steps=steps or -(-data.num_samples // batch_size))
-            logs = self._evaluate_device(data.to_device(), batch_size, steps, cbs)
+            logs = self._evaluate_rows(data_adapter.Rows(data), batch_size, steps, cbs)
         return self._format_logs(logs, return_dict)
 
-    def _evaluate_device(self, device_data, batch_size, steps, cbs):
-        num_samples = device_data.num_samples
+    def _evaluate_rows(self, rows_source, batch_size, steps, cbs):
+        num_samples = rows_source.num_samples
         if steps is None:
             steps, rows = -(-num_samples // batch_size), num_samples
         else:
@@ -406,13 +406,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             rows = steps * batch_size
         spe = self.steps_per_execution
         fn = self._eval_fn(spe, batch_size, rows)
-        order = jnp.asarray(np.arange(num_samples, dtype=np.int32))
+        feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         carry = (self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec)))
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
-            carry, logs, start = fn(carry, device_data, order, start)
+            carry, logs, start = fn(carry, *next(feed), start)
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
@@ -451,7 +451,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 stream.close()
         batch_size = data_adapter.check_batch_size(batch_size, steps)
         data = data_adapter.prepare(self, x, None, None, None, "predict")
-        device_data = data.to_device()
+        rows_source = data_adapter.Rows(data)
         num_samples = data.num_samples
         steps = _epochs.resolve_steps(steps, batch_size)
         if steps is not None:
@@ -463,14 +463,15 @@ class Trainer(_legacy_generators.GeneratorMethods):
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)
         fn = self._predict_fn(batch_size)
-        order = jnp.asarray(np.arange(device_data.num_samples, dtype=np.int32))
+        feed = rows_source.feed(np.arange(data.num_samples), batch_size)
         variables = self.get_variables()
         params, state = variables["params"], variables["state"]
         rng = next_key()
         cbs.on_predict_begin()
         chunks = []
         for b in range(num_batches):
-            outputs, state = fn({"params": params, "state": state}, device_data.x, order, b * batch_size, rng)
+            rows, order = next(feed)
+            outputs, state = fn({"params": params, "state": state}, rows.x, order, b * batch_size, rng)
             chunks.append(outputs)
             cbs.on_predict_batch_end(b, None)
         if self._has_stateful_layers():

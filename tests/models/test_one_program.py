@@ -145,3 +145,30 @@ def test_evaluate_of_a_short_batch_is_the_mean_over_every_sample():
     loss, acc = model.evaluate(x, y, batch_size=32, verbose=0)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
     np.testing.assert_allclose(acc, expected_acc, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spe", [1, 3])
+def test_large_data_fed_from_the_host_trains_as_data_on_the_device(monkeypatch, spe):
+    """Data over `DEVICE_DATA_BYTES` stays on the host and each call's rows are put on the device
+    a call ahead; the result is the same as with the data on the device, in one program."""
+    from jkeras.models import data_adapter
+
+    x, y = data(70)
+    initial = bn_model(jkeras).get_weights()
+    results = []
+    for limit in (data_adapter.DEVICE_DATA_BYTES, 0):
+        monkeypatch.setattr(data_adapter, "DEVICE_DATA_BYTES", limit)
+        jkeras.utils.set_random_seed(3)
+        model = compiled(jkeras, bn_model(jkeras), steps_per_execution=spe)
+        model.set_weights(initial)
+        h = model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_data=(x[:30], y[:30]))
+        results.append((model.get_weights(), h.history, model.evaluate(x, y, batch_size=16, verbose=0),
+                        model.predict(x, batch_size=16, verbose=0)))
+        assert programs(model, "train") == 1 and programs(model, "predict") == 1
+    (w_dev, h_dev, e_dev, p_dev), (w_host, h_host, e_host, p_host) = results
+    for a, b in zip(w_dev, w_host):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in h_dev:
+        np.testing.assert_allclose(h_dev[key], h_host[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(e_dev, e_host, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p_dev, p_host, rtol=1e-5, atol=1e-6)
