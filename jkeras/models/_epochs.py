@@ -74,6 +74,14 @@ class ArrayEpochs:
         return logs
 
 
+_NO_LIMIT = 2**31 - 1  # every row of a stream's batch is real
+
+
+def _same_shapes(group):
+    shapes = [[a.shape for a in jax.tree_util.tree_leaves(batch)] for _, batch in group]
+    return all(s == shapes[0] for s in shapes)
+
+
 def resolve_steps(steps, batch_size):
     """`steps` as an int or None; a Keras 1 sample count becomes `ceil(count / batch_size)`."""
     if isinstance(steps, SampleCount):
@@ -84,8 +92,8 @@ def resolve_steps(steps, batch_size):
 class StreamEpochs:
     """`fit`'s epochs over a `BatchStream`: `steps` batches per epoch, or one pass when None."""
 
-    def __init__(self, model, stream, steps):
-        self.model, self.stream = model, stream
+    def __init__(self, model, stream, steps, steps_per_execution=1):
+        self.model, self.stream, self.spe = model, stream, steps_per_execution
         self.epoch_steps = stream.resolve_steps(steps)
         self.steps = self.epoch_steps if self.epoch_steps is not None else stream.pass_length
 
@@ -100,9 +108,35 @@ class StreamEpochs:
         """
         model = self.model
         fn = model._jit(("train_step",), lambda: model.train_step, donate=True)
-        logs = None
+        logs, group = None, []
         with contextlib.closing(self.stream.epoch(self.epoch_steps, epoch)) as batches:
             for step, batch in batches:
+                if self.spe > 1:
+                    # steps_per_execution: N batches of one shape run in one scan (the rows of the
+                    # N batches in order, as the large-array feed gives them).
+                    group.append((step, batch))
+                    if len(group) < self.spe:
+                        continue
+                    if _same_shapes(group):
+                        loop.before(group[0][0])
+                        rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
+                        size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
+                        run = model._train_fn(self.spe, size, _NO_LIMIT)
+                        loop.ts, logs, _ = run(loop.ts, rows, None, jnp.zeros((), jnp.int32))
+                        stop, group = loop.after(step, logs), []
+                        if stop:
+                            break
+                        continue
+                    pending, group = group, []
+                else:
+                    pending = [(step, batch)]
+                for step, batch in pending:
+                    loop.before(step)
+                    loop.ts, logs = fn(loop.ts, batch.batch())
+                    if loop.after(step, logs):
+                        return logs
+            # A short last group runs batch by batch.
+            for step, batch in group:
                 loop.before(step)
                 loop.ts, logs = fn(loop.ts, batch.batch())
                 if loop.after(step, logs):

@@ -280,7 +280,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 stream = _generator_adapter.BatchStream(self, x, "fit", class_weight, shuffle, **read)
                 closing.append(stream)
                 self._ensure_spec(stream.first.y)
-                train = _epochs.StreamEpochs(self, stream, steps_per_epoch)
+                train = _epochs.StreamEpochs(self, stream, steps_per_epoch, self.steps_per_execution)
                 val_data = None
             else:
                 batch_size = data_adapter.check_batch_size(batch_size, steps_per_epoch)

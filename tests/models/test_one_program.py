@@ -172,3 +172,29 @@ def test_large_data_fed_from_the_host_trains_as_data_on_the_device(monkeypatch, 
         np.testing.assert_allclose(h_dev[key], h_host[key], rtol=1e-5, atol=1e-6, err_msg=key)
     np.testing.assert_allclose(e_dev, e_host, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p_dev, p_host, rtol=1e-5, atol=1e-6)
+
+
+def test_steps_per_execution_applies_to_generators_too():
+    """A generator's batches run in groups of N in one scan; a short last group and batches of
+    another shape run one by one; the weights are those of one step at a time."""
+    x, y = data(100)
+
+    def batches():  # 6 batches of 16 and one of 4: groups of 4 (scan), then 3 single steps
+        for epoch in range(2):
+            for i in range(0, 100, 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    initial = bn_model(jkeras).get_weights()
+    runs = []
+    for spe in (1, 4):
+        model = compiled(jkeras, bn_model(jkeras), steps_per_execution=spe)
+        model.set_weights(initial)
+        h = model.fit(batches(), steps_per_epoch=7, epochs=2, verbose=0)
+        runs.append((model.get_weights(), h.history))
+        if spe == 4:
+            assert programs(model, "train") == 1
+    (w1, h1), (w4, h4) = runs
+    for a, b in zip(w1, w4):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for key in h1:
+        np.testing.assert_allclose(h1[key], h4[key], rtol=1e-5, atol=1e-6, err_msg=key)
