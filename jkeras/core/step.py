@@ -306,13 +306,13 @@ def indexed(step, num_steps, batch_size, limit):
 
     The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
     consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row order
-    `order`, from row `start` on (with `order` None, `data` holds just these rows, in order). Rows at positions >= `limit` (the end of the epoch) are
-    padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
+    `order`, from row `start` on (with `order` None, `data` holds just these rows, in order).
+    Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
     batch of an epoch, the short last one included, runs the same compiled program. With
-    `num_steps > 1` the steps run in one `lax.scan`; a step with no real row left keeps the carry
-    it was given (a select, not a conditional: no host round trip on accelerators), so a short
-    last group of steps needs no other program. Returns the last real step's logs.
+    `num_steps > 1` the steps run in one loop (`lax.fori_loop`) whose trip count is the number of
+    steps with real rows left, so a short last group of steps runs in the same program and
+    computes nothing for the missing steps. Returns the last step's logs.
     """
 
     def one(carry, data, order, start, offset):
@@ -327,14 +327,14 @@ def indexed(step, num_steps, batch_size, limit):
             return carry, logs, start + batch_size
         logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
+        # Steps with real rows in this call: all `num_steps`, or fewer at the end of the epoch.
+        left = limit - start  # no overflow for limits near 2**31
+        active = jnp.clip(left // batch_size + (left % batch_size > 0), 1, num_steps)
 
-        def body(state, i):
-            at = start + i * batch_size
-            new = one(state[0], data, order, at, i * batch_size)
-            keep = lambda n, o: jnp.where(at < limit, n, o)  # noqa: E731
-            return jax.tree_util.tree_map(keep, new, state), None
+        def body(i, state):
+            return one(state[0], data, order, start + i * batch_size, i * batch_size)
 
-        (carry, logs), _ = lax.scan(body, (carry, no_logs), jnp.arange(num_steps))
+        carry, logs = lax.fori_loop(0, active, body, (carry, no_logs))
         return carry, logs, start + num_steps * batch_size
 
     return run

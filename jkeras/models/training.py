@@ -477,9 +477,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if self._has_stateful_layers():
             self.set_variables({"params": params, "state": state})
         cbs.on_predict_end()
+        chunks = jax.device_get(chunks)  # one host copy at the end, no concatenate to compile
         outputs = [
-            np.asarray(jnp.concatenate([c[i] for c in chunks], axis=0))[:num_samples]
-            for i in range(len(self.outputs))
+            np.concatenate([c[i] for c in chunks], axis=0)[:num_samples] for i in range(len(self.outputs))
         ]
         return self._restructure_outputs(outputs)
 
