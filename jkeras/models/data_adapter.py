@@ -42,11 +42,26 @@ class Data(NamedTuple):
         return sum(a.nbytes for a in jax.tree_util.tree_leaves(self))
 
 
-# Array data up to this size is put on the device once per call and each step gathers its batch
-# there (no per-step transfer: what small, fast steps need); larger data stays on the host and
-# each call's rows are gathered there and put on the device one call ahead, so device memory holds
-# the model and a batch or two, as in Keras.
-DEVICE_DATA_BYTES = 64 << 20
+# Where array data lives during fit / evaluate / predict. Data that fits comfortably (a quarter of
+# an accelerator's memory; 64 MiB on a CPU, where a device copy doubles the process's memory) is
+# put on the device once per call and each step gathers its batch there: no per-step transfer,
+# what small fast steps need. Larger data stays on the host and each call's rows are gathered
+# there and handed to the jitted step, as a hand-written loop does, so device memory holds the
+# model and a batch. Set DEVICE_DATA_BYTES to a number of bytes to choose the limit yourself.
+DEVICE_DATA_BYTES = None
+
+
+def device_data_limit():
+    """The largest array data (bytes) `fit` / `evaluate` / `predict` put on the device whole."""
+    if DEVICE_DATA_BYTES is not None:
+        return DEVICE_DATA_BYTES
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 (backends without memory statistics)
+        stats = {}
+    if "bytes_limit" in stats:
+        return stats["bytes_limit"] // 4
+    return 64 << 20
 
 
 class Rows:
@@ -54,7 +69,7 @@ class Rows:
 
     `feed(order, rows_per_call)` gives, for each jitted call in turn, the `(data, order)` pair it
     gathers its rows from: the device-resident data and the epoch's row order, or (large data)
-    just the call's own rows, gathered on the host in `order` and already on the device, with
+    just the call's own rows, gathered on the host in `order` (the call transfers them), with
     `order` None. Either way the call covers rows `start .. start + rows_per_call` of `order`
     (wrapping around), so `jkeras.core.step.indexed` pads the short last batch the same way.
 
@@ -64,7 +79,7 @@ class Rows:
 
     def __init__(self, data):
         self.num_samples = data.num_samples
-        self.on_device = data.nbytes <= DEVICE_DATA_BYTES
+        self.on_device = data.nbytes <= device_data_limit()
         self.data = data.to_device() if self.on_device else data
 
     @property
@@ -77,18 +92,11 @@ class Rows:
             order = jnp.asarray(order)
             while True:
                 yield self.data, order
-        n = self.num_samples
-        tree = (self.data.x, self.data.y, self.data.sw)
-
-        def put(call):
-            idx = order[(call * rows_per_call + np.arange(rows_per_call)) % n]
-            return Data(*jax.device_put(jax.tree_util.tree_map(lambda a: a[idx], tree)))
-
-        call, ahead = 0, put(0)
+        n, call = self.num_samples, 0
         while True:
-            current, call = ahead, call + 1
-            ahead = put(call)  # the next call's transfer overlaps this call's step
-            yield current, None
+            idx = order[(call * rows_per_call + np.arange(rows_per_call)) % n]
+            yield Data(*jax.tree_util.tree_map(lambda a: a[idx], (self.data.x, self.data.y, self.data.sw))), None
+            call += 1
 
 
 def _is_int(value):

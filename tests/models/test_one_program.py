@@ -149,14 +149,14 @@ def test_evaluate_of_a_short_batch_is_the_mean_over_every_sample():
 
 @pytest.mark.parametrize("spe", [1, 3])
 def test_large_data_fed_from_the_host_trains_as_data_on_the_device(monkeypatch, spe):
-    """Data over `DEVICE_DATA_BYTES` stays on the host and each call's rows are put on the device
-    a call ahead; the result is the same as with the data on the device, in one program."""
+    """Data over the device-data limit stays on the host and each call's rows go to the device
+    with the call; the result is the same as with the data on the device, in one program."""
     from jkeras.models import data_adapter
 
     x, y = data(70)
     initial = bn_model(jkeras).get_weights()
     results = []
-    for limit in (data_adapter.DEVICE_DATA_BYTES, 0):
+    for limit in (None, 0):
         monkeypatch.setattr(data_adapter, "DEVICE_DATA_BYTES", limit)
         jkeras.utils.set_random_seed(3)
         model = compiled(jkeras, bn_model(jkeras), steps_per_execution=spe)
