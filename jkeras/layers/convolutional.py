@@ -349,3 +349,8 @@ from jkeras.layers.reshaping import (  # noqa: E402,F401
     Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
     ZeroPadding2D, ZeroPadding3D,
 )
+
+# Keras 1 defined the pooling layers in `keras.layers.convolutional` (Keras 2 re-exported them).
+from jkeras.layers.pooling import (  # noqa: E402,F401
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
+)

@@ -12,7 +12,7 @@ PATHS = {
                            "Lambda", "ActivityRegularization", "Masking", "SpatialDropout1D", "SpatialDropout2D"],
     "jkeras.layers.convolutional": ["Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D",
                                     "Convolution2D", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
-                                    "AtrousConv2D", "Deconvolution2D"],
+                                    "AtrousConv2D", "Deconvolution2D", "MaxPooling2D", "AveragePooling1D"],
     "jkeras.layers.pooling": ["MaxPooling2D", "AveragePooling1D", "GlobalMaxPooling2D", "MaxPool2D"],
     "jkeras.layers.recurrent": ["SimpleRNN", "LSTM", "GRU", "RNN", "LSTMCell", "StackedRNNCells"],
     "jkeras.layers.advanced_activations": ["LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "ReLU"],
