@@ -42,6 +42,9 @@ def test_engine_and_utils_paths():
     from jkeras.utils.generic_utils import CustomObjectScope, Progbar, deserialize_keras_object
     from jkeras.utils.layer_utils import count_params
     from jkeras.utils.np_utils import to_categorical
+    from jkeras.preprocessing import sequence
+
+    assert sequence.pad_sequences is jkeras.utils.pad_sequences
 
     assert Input is EngineInput is jkeras.Input and InputLayer is jkeras.layers.InputLayer
     assert Layer is EngineLayer is jkeras.layers.Layer and Network is Container is EngineModel is jkeras.Model
