@@ -10,7 +10,7 @@ Every layer and model is also a pure pair `init(rng, input_shape)` / `apply(vari
 usable under `jax.jit`, `jax.grad` and `jax.vmap`.
 """
 from jkeras import activations, backend, callbacks, constraints, datasets, initializers, layers, losses, metrics
-from jkeras import mixed_precision, models, ops, optimizers, regularizers, utils
+from jkeras import distribution, mixed_precision, models, ops, optimizers, regularizers, utils
 from jkeras.functional_api import functional
 from jkeras.mixed_precision import DTypePolicy
 from jkeras.models import Model, Sequential
@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DTypePolicy", "Input", "InputLayer", "Model", "RematScope", "Sequential", "activations", "backend", "callbacks",
-    "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
+    "constraints", "datasets", "distribution",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
     "optimizers", "regularizers", "utils", "functional", "remat",
 ]

@@ -107,7 +107,7 @@ class StreamEpochs:
             The last step's (device) logs.
         """
         model = self.model
-        fn = model._jit(("train_step",), lambda: model.train_step, donate=True)
+        fn = model._jit(("train_step",), model._distributed_train_step, donate=True)
         logs, group = None, []
         with contextlib.closing(self.stream.epoch(self.epoch_steps, epoch)) as batches:
             for step, batch in batches:

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from jkeras.core import step as core_step
-from jkeras.models import data_adapter
+from jkeras.models import _sharding, data_adapter
 from jkeras.utils.random import next_key
 
 _END = object()        # the iterator is used up
@@ -283,7 +283,7 @@ class BatchStream:
                 raw = self._call_source(self._next, where, None)
         except StopIteration:
             return _END
-        return jax.device_put(self._prepare(raw, where))
+        return _sharding.place_batch(self._prepare(raw, where), self._method)
 
     # ------------------------------------------------------------------------------------------
     # The plan of one epoch (on the calling thread)

@@ -26,8 +26,13 @@ class Data(NamedTuple):
         return int(self.x[0].shape[0])
 
     def to_device(self):
-        """The same data as JAX arrays on the default device (one transfer)."""
+        """The same data as JAX arrays on the default device (one transfer); replicated on every
+        device of the mesh when a `jkeras.distribution` is set (batches are gathered on each)."""
+        from jkeras.models import _sharding
+
         put = lambda a: None if a is None else jnp.asarray(a)  # noqa: E731
+        if _sharding.active() is not None:
+            put = lambda a: None if a is None else _sharding.place_data(a)  # noqa: E731
         return Data(
             [put(a) for a in self.x],
             None if self.y is None else [put(a) for a in self.y],

@@ -16,7 +16,7 @@ import numpy as np
 from jkeras import mixed_precision
 from jkeras.core import config
 from jkeras.core.scope import add_loss, valid_rows
-from jkeras.models import build_guard, call_scope, remat
+from jkeras.models import _sharding, build_guard, call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -288,6 +288,7 @@ class Layer(legacy.Converted, NodeAccessors):
             if self._autocast:
                 variables, inputs = self._autocast_to_compute_dtype(variables, inputs)
             outputs, new_state = remat.rematerialized_apply(self, run)(variables, inputs, rng, mask)
+            outputs = _sharding.lay_out_outputs(self.name, outputs)
             if self.activity_regularizer is not None:
                 rows = valid_rows()
                 for out in jax.tree_util.tree_leaves(outputs):
@@ -497,7 +498,7 @@ class Layer(legacy.Converted, NodeAccessors):
                 own.clear()
                 for key, value in given.items():
                     if key not in sub_names:
-                        own[key] = jnp.asarray(value)
+                        own[key] = _sharding.lay_out_weight(f"{self.name}/{key}", jnp.asarray(value))
                 continue
             for key in own:
                 if key not in given:

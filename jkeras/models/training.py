@@ -13,7 +13,7 @@ import numpy as np
 
 from jkeras import callbacks as callbacks_module
 from jkeras.core import step as core_step
-from jkeras.models import _epochs, _generator_adapter, _legacy_generators, compile_utils, data_adapter
+from jkeras.models import _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter
 from jkeras.models.node import flatten
 from jkeras.utils.random import next_key
 
@@ -145,6 +145,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._spec
 
     def _jit(self, key, make, donate=False):
+        key = key + (_sharding.active(),)  # a program per distribution (None: one device)
         fn = self._jit_cache.get(key)
         if fn is None:
             fn = make()
@@ -167,9 +168,25 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """The jitted `indexed` train step: `num_steps` batches per call, rows past `limit` padding."""
         return self._jit(
             ("train", num_steps, batch_size, limit),
-            lambda: core_step.indexed(self.train_step, num_steps, batch_size, limit),
+            lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size, limit),
             donate=True,
         )
+
+    def _distributed_train_step(self, batch_size=None, method="fit"):
+        """`train_step`, split over the current distribution's devices (ValueError for a batch size
+        the batch axis does not divide)."""
+        return _sharding.train_step(_sharding.active(), self.train_step, batch_size, method)
+
+    def _distributed_batch_step(self, step, batch_arg, batch_size, method, gathered=None):
+        """`step` with its argument `batch_arg` split over the batch axis (when distributed)."""
+        return _sharding.batch_step(_sharding.active(), step, batch_arg, batch_size, method, gathered)
+
+    def _placed(self, ts, copy=False):
+        """The train state laid out as the current distribution says; `copy`: in new buffers."""
+        dist = _sharding.active()
+        if dist is None:
+            return core_step.fresh_copy(ts) if copy else ts
+        return _sharding.place(ts, _sharding.train_state_shardings(dist, ts), copy=copy)
 
     def _eval_fn(self, num_steps, batch_size, limit):
         eval_step = core_step.make_eval_step(self._spec)
@@ -179,11 +196,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             metric_state, logs = eval_step(variables, metric_state, batch)
             return (variables, metric_state), logs
 
+        step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
         return self._jit(("eval", num_steps, batch_size, limit),
                          lambda: core_step.indexed(step, num_steps, batch_size, limit))
 
     def _predict_fn(self, batch_size):
-        predict_step = core_step.make_predict_step(self._flat_apply)
+        predict_step = self._distributed_batch_step(
+            core_step.make_predict_step(self._flat_apply), 1, batch_size, "predict", gathered=0)
 
         def make():
             def run(variables, data, order, start, rng):
@@ -201,15 +220,16 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
             self.optimizer.state = self.optimizer.transform.init(trainable)
             self._opt_structure = structure
-        return core_step.fresh_copy(core_step.TrainState(
+        return self._placed(core_step.TrainState(
             variables["params"], variables["state"], self.optimizer.state,
             core_step.init_metrics(self._spec), rng,
-        ))
+        ), copy=True)
 
     def _write_back(self, ts, copy):
         params, state, opt_state = ts.params, ts.state, ts.opt_state
         if copy:
-            params, state, opt_state = core_step.fresh_copy((params, state, opt_state))
+            fresh = core_step.fresh_copy if _sharding.active() is None else _sharding.copy
+            params, state, opt_state = fresh((params, state, opt_state))
         self.set_variables({"params": params, "state": state})
         self.optimizer.state = opt_state
         self._written_back = jax.tree_util.tree_leaves((params, state))
@@ -328,9 +348,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
                 if callbacks and epoch > initial_epoch and self._variables_changed_since_write_back():
                     # A callback changed weights or states (reset_states, set_weights).
-                    variables = core_step.fresh_copy(self.get_variables())
-                    loop.ts = loop.ts._replace(params=variables["params"], state=variables["state"])
-                loop.ts = loop.ts._replace(metrics=core_step.fresh_copy(core_step.init_metrics(self._spec)))
+                    variables = self.get_variables()
+                    loop.ts = self._placed(loop.ts._replace(params=variables["params"], state=variables["state"]),
+                                           copy=True)
+                metrics = core_step.fresh_copy(core_step.init_metrics(self._spec))
+                loop.ts = self._placed(loop.ts._replace(metrics=metrics))
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 self._write_back(loop.ts, copy=True)
                 if validate is not None and _should_validate(epoch, validation_freq):
@@ -348,7 +370,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """Runs a callback hook with the optimizer state visible to it (learning-rate changes)."""
         self.optimizer.state = ts.opt_state
         hook(*args)
-        return ts._replace(opt_state=self.optimizer.state)
+        if self.optimizer.state is ts.opt_state:
+            return ts
+        return self._placed(ts._replace(opt_state=self.optimizer.state))
 
     # ----------------------------------------------------------------------------------------
     # evaluate / predict
@@ -407,7 +431,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         spe = self.steps_per_execution
         fn = self._eval_fn(spe, batch_size, rows)
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
-        carry = (self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec)))
+        carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
@@ -458,13 +482,14 @@ class Trainer(_legacy_generators.GeneratorMethods):
             num_samples = min(num_samples, int(steps) * batch_size)
         # Fewer samples than a batch: one batch of exactly those rows (a stateful layer's fixed
         # batch size must match; no wrapped-around rows are computed).
-        batch_size = min(batch_size, num_samples)
+        if _sharding.active() is None:
+            batch_size = min(batch_size, num_samples)
         num_batches = -(-num_samples // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)
         fn = self._predict_fn(batch_size)
         feed = rows_source.feed(np.arange(data.num_samples), batch_size)
-        variables = self.get_variables()
+        variables, = _sharding.laid_out((self.get_variables(),))
         params, state = variables["params"], variables["state"]
         rng = next_key()
         cbs.on_predict_begin()

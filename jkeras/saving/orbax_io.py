@@ -6,7 +6,9 @@ A checkpoint directory written by `save_checkpoint` holds
                       "optimizer": {"0": leaf, "1": leaf, ...}}  # the optax state leaves ({} if none)
     index.json   {"weights": [weight paths in model.weights order],
                   "optimizer": [key path of each optimizer leaf]}
-Arrays are written as NumPy arrays, so a checkpoint loads on any device layout.
+Arrays on one device are written as NumPy arrays; arrays spread over several devices (a
+`jkeras.distribution`) as `jax.Array`s, each host writing its own shards. Every checkpoint is read
+back as NumPy arrays, so it loads on any number of devices.
 
 `TrainingCheckpointer` keeps the last N such checkpoints of a training run with an orbax
 `CheckpointManager`, writing in the background while training goes on.
@@ -15,6 +17,7 @@ import json
 import os
 import threading
 
+import jax
 import numpy as np
 
 from jkeras.saving import variables
@@ -34,10 +37,11 @@ def _ocp():
 
 
 def checkpoint_tree(model, include_optimizer=True):
-    """The pytree a checkpoint stores, and its JSON index (host copies: safe to write later)."""
-    entries = variables.optimizer_entries(model) if include_optimizer else []
+    """The pytree a checkpoint stores, and its JSON index (host copies or immutable device arrays
+    the model no longer changes: safe to write later)."""
+    entries = variables.optimizer_entries(model, keep_sharded=True) if include_optimizer else []
     tree = {
-        "variables": variables.host_variables(model),
+        "variables": variables.host_variables(model, keep_sharded=True),
         "optimizer": {str(i): value for i, (_, value) in enumerate(entries)},
     }
     index = {"weights": variables.variables_manifest(model),
@@ -73,13 +77,23 @@ def read_checkpoint(directory):
                          '{"weights": [...], "optimizer": [...]})')
     try:
         with _ocp().StandardCheckpointer() as checkpointer:
-            tree = checkpointer.restore(os.path.abspath(os.path.join(directory, "state")))
+            path = os.path.abspath(os.path.join(directory, "state"))
+            tree = checkpointer.restore(path, _host_target(path))
     except Exception as error:  # orbax / tensorstore raise many kinds for a damaged checkpoint
         raise ValueError(f"Cannot read the orbax checkpoint in {os.path.join(directory, 'state')!r}: it is "
                          f"incomplete or damaged ({type(error).__name__}: {error})") from error
     if not isinstance(tree, dict) or "variables" not in tree:
         raise ValueError(f"The checkpoint in {directory!r} holds no 'variables' tree: not a jkeras checkpoint")
     return tree, index
+
+
+def _host_target(path):
+    """A restore target of NumPy arrays shaped as the arrays saved in the orbax item `path`
+    (whatever devices wrote them), from the item's metadata."""
+    from etils import epath
+
+    tree = _ocp().StandardCheckpointHandler().metadata(epath.Path(path)).tree
+    return jax.tree_util.tree_map(lambda m: np.zeros(m.shape, m.dtype), tree)
 
 
 def apply_checkpoint(model, tree, index, skip_mismatch=False, by_name=False, optimizer=True):
@@ -156,7 +170,8 @@ class TrainingCheckpointer:
         step = self.latest_step() if step is None else step
         if step is None:
             return None
-        restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(),
+        target = _host_target(os.path.join(self.directory, str(step), "state"))
+        restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target),
                                                                        meta=ocp.args.JsonRestore()))
         tree = restored["state"]
         tree = {"variables": tree["variables"], "optimizer": tree.get("optimizer", {})}

@@ -69,9 +69,16 @@ def variables_manifest(model):
     return [list(path) for path, _ in weight_entries(model)]
 
 
-def host_variables(model):
-    """`model.get_variables()` with NumPy leaves (a copy on the host)."""
-    return jax.tree_util.tree_map(np.asarray, model.get_variables())
+def host_variables(model, keep_sharded=False):
+    """`model.get_variables()` with NumPy leaves (a copy on the host); with `keep_sharded`, arrays
+    spread over several devices stay `jax.Array`s (orbax writes each device's shards)."""
+    return jax.tree_util.tree_map(lambda a: _to_host(a, keep_sharded), model.get_variables())
+
+
+def _to_host(value, keep_sharded):
+    if keep_sharded and isinstance(value, jax.Array) and len(value.sharding.device_set) > 1:
+        return value
+    return np.asarray(value)
 
 
 def _tree_paths(tree, prefix=()):
@@ -138,13 +145,14 @@ def _key_str(key):
     return str(key)
 
 
-def optimizer_entries(model):
-    """`[(path, np.ndarray)]` for the leaves of `model.optimizer.state` ([] when there is none)."""
+def optimizer_entries(model, keep_sharded=False):
+    """`[(path, np.ndarray)]` for the leaves of `model.optimizer.state` ([] when there is none);
+    `keep_sharded` as in `host_variables`."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or getattr(optimizer, "state", None) is None:
         return []
     leaves, _ = jax.tree_util.tree_flatten_with_path(optimizer.state)
-    return [(tuple(_key_str(k) for k in path), np.asarray(leaf)) for path, leaf in leaves]
+    return [(tuple(_key_str(k) for k in path), _to_host(leaf, keep_sharded)) for path, leaf in leaves]
 
 
 def _rename(path, renames):
