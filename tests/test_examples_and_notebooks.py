@@ -40,7 +40,7 @@ NOTEBOOK_LIMIT_S = 900
 def test_every_issue_notebook_is_present_and_stored_without_outputs():
     nbformat = pytest.importorskip("nbformat")
     names = [p.name for p in NOTEBOOKS]
-    for prefix in ("01_quickstart", "02_functional_api", "03_sequences", "04_under_the_hood"):
+    for prefix in ("01_quickstart", "02_functional_api", "03_sequences", "04_under_the_hood", "05_colab_tpu_gpu"):
         assert f"{prefix}.ipynb" in names
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
