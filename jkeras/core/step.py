@@ -261,16 +261,20 @@ def make_train_step(spec):
 
 
 def make_eval_step(spec):
-    """Returns `eval_step(variables, metric_state, batch) -> (metric_state, logs)`."""
+    """Returns `eval_step(variables, metric_state, batch) -> (metric_state, logs, new_state)`.
+
+    `new_state` is what stateful layers (stateful RNNs) carry to the next batch; other layers
+    return their state unchanged in inference.
+    """
 
     def eval_step(variables, metric_state, batch):
         x, y, sw = batch
         with collect_losses() as added:
-            y_pred, _, masks = spec.apply(variables, x, training=False, rng=None)
+            y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=None)
         loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
         loss = loss + spec.regularization(variables["params"]) + sum(added, jnp.zeros((), jnp.float32))
         metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
-        return metric_state, compute_metrics(spec, metric_state)
+        return metric_state, compute_metrics(spec, metric_state), new_state
 
     return eval_step
 

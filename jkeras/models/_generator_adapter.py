@@ -420,9 +420,12 @@ def evaluate(model, stream, steps, cbs, epoch=None):
         cbs.on_test_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps), epoch)) as batches:
         for step, batch in batches:
-            metric_state, logs = fn(variables, metric_state, batch.batch())
+            metric_state, logs, state = fn(variables, metric_state, batch.batch())
+            variables = {**variables, "state": state}
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
+    if model._has_stateful_layers():
+        model.set_variables(variables)
     logs = model._host_logs(logs)
     if cbs is not None:
         cbs.on_test_end(logs)

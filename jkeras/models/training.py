@@ -193,8 +193,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         def step(carry, batch):
             variables, metric_state = carry
-            metric_state, logs = eval_step(variables, metric_state, batch)
-            return (variables, metric_state), logs
+            metric_state, logs, new_state = eval_step(variables, metric_state, batch)
+            return ({**variables, "state": new_state}, metric_state), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
         return self._jit(("eval", num_steps, batch_size, limit),
@@ -440,6 +440,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
+        if self._has_stateful_layers():  # Keras 2: the states carry on from evaluate
+            self.set_variables({"params": self.get_variables()["params"], "state": carry[0]["state"]})
         logs = self._host_logs(logs)
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -560,7 +562,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         metric_state = core_step.init_metrics(self._spec)
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
-        metric_state, logs = fn(self.get_variables(), metric_state, data.to_device().batch())
+        metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch())
+        if self._has_stateful_layers():
+            self.set_variables({"params": self.get_variables()["params"], "state": state})
         self._on_batch_metrics = None if reset_metrics else metric_state
         return self._format_logs(self._host_logs(logs), return_dict)
 

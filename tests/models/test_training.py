@@ -457,3 +457,21 @@ def test_weights_set_by_a_callback_between_epochs_are_trained_from():
     model.fit(x, y, epochs=2, callbacks=[ZeroAtEpoch1()], verbose=0)
     for w in model.get_weights():
         np.testing.assert_array_equal(w, np.zeros_like(w))
+
+
+def test_evaluate_carries_stateful_rnn_states_from_batch_to_batch_as_predict_does():
+    """Keras 2: a stateful RNN's states flow through evaluate's batches (and stay afterwards)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 3, 2)).astype("float32")
+    y = rng.standard_normal((32, 1)).astype("float32")
+    model = jkeras.Sequential([layers.Input(batch_shape=(8, 3, 2)), layers.SimpleRNN(4, stateful=True),
+                               layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.reset_states()
+    predictions = model.predict(x, batch_size=8, verbose=0)
+    states_after_predict = [np.asarray(a) for a in jax.tree_util.tree_leaves(model.get_variables()["state"])]
+    model.reset_states()
+    loss = model.evaluate(x, y, batch_size=8, verbose=0)
+    np.testing.assert_allclose(loss, np.mean((predictions - y) ** 2), rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(model.get_variables()["state"]), states_after_predict):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
