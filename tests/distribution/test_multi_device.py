@@ -12,6 +12,10 @@ import textwrap
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# XLA:CPU aborts a collective after 40 s by default; on a loaded 2-core machine a simulated
+# device's thread can wait that long for a core.
+_PATIENT_COLLECTIVES = ("--xla_cpu_collective_call_terminate_timeout_seconds=600 "
+                        "--xla_cpu_collective_timeout_seconds=600")
 
 COMMON = """
 import os
@@ -38,8 +42,8 @@ def fit(model, epochs=2, **kwargs):
 
 
 def run(devices, script, tmp_path):
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu",
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices} {_PATIENT_COLLECTIVES}",
+               JAX_PLATFORMS="cpu", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = COMMON + textwrap.dedent(script)
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
@@ -231,7 +235,7 @@ def test_two_processes_train_and_back_up_sharded_weights(tmp_path):
     with socket.socket() as s:
         s.bind(("localhost", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu",
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count=2 {_PATIENT_COLLECTIVES}", JAX_PLATFORMS="cpu",
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     procs = [subprocess.Popen([sys.executable, "-c", MULTI_HOST, str(port), str(i)], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
