@@ -154,6 +154,22 @@ class AbstractRNNCell(Layer):
         shapes = cell_state_shapes(self, (batch_size,) + tuple(input_shape[1:]))
         return [jnp.zeros(s, self.compute_dtype) for s in shapes]
 
+    def _dropout_keys(self, rng, training):
+        """`(input_key, recurrent_key)` for this call's dropout masks (the cell's `dropout`,
+        `recurrent_dropout` and `seed`), or None when no dropout applies.
+
+        Raises:
+            ValueError: when training with dropout without an `rng` key.
+        """
+        dropout, recurrent = getattr(self, "dropout", 0.0), getattr(self, "recurrent_dropout", 0.0)
+        if not training or not (0.0 < dropout < 1.0 or 0.0 < recurrent < 1.0):
+            return None
+        if rng is None:
+            raise self._error("training with dropout / recurrent_dropout needs an `rng` key")
+        if getattr(self, "seed", None) is not None:
+            rng = jax.random.fold_in(rng, self.seed)
+        return jax.random.split(rng)
+
     def get_initial_state(self, batch_size=None):
         """The list of initial (zero) states for a batch of `batch_size`."""
         shape = self._build_input_shape or (batch_size, None)

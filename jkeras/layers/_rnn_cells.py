@@ -112,13 +112,10 @@ class _ProjectedCell(AbstractRNNCell):
 
     def _masks(self, rng, input_shape, training):
         """`(input_masks, recurrent_masks)`: None, one array or a list of one per gate."""
-        if not training or not (0.0 < self.dropout < 1.0 or 0.0 < self.recurrent_dropout < 1.0):
+        keys = self._dropout_keys(rng, training)
+        if keys is None:
             return None, None
-        if rng is None:
-            raise self._error("training with dropout / recurrent_dropout needs an `rng` key")
-        if self.seed is not None:
-            rng = jax.random.fold_in(rng, self.seed)
-        k_in, k_rec = jax.random.split(rng)
+        k_in, k_rec = keys
         batch = input_shape[0]
         in_masks = rec_masks = None
         if 0.0 < self.dropout < 1.0:
