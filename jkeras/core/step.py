@@ -306,12 +306,13 @@ def gather_batch(data, order, start, batch_size):
 
 
 def indexed(step, num_steps, batch_size, limit):
-    """Wraps a step so it gathers its own, padded batches from device-resident data.
+    """Wraps a step so it gathers its own, padded batches.
 
     The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
     consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row order
     `order`, from row `start` on (with `order` None, `data` holds just these rows, in order).
-    Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to the first rows to keep its shape, and the step runs inside
+    Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to
+    the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
     batch of an epoch, the short last one included, runs the same compiled program. With
     `num_steps > 1` the steps run in one loop (`lax.fori_loop`) whose trip count is the number of

@@ -6,7 +6,6 @@ import contextlib
 import jax
 import jax.numpy as jnp
 
-from jkeras.core import step as core_step
 from jkeras.models import data_adapter
 from jkeras.models._generator_adapter import SampleCount
 
@@ -36,10 +35,10 @@ class FitLoop:
 
 
 class ArrayEpochs:
-    """`fit`'s epochs over array data (`data_adapter.Rows`: on the device once, or fed from the
-    host a call ahead); each epoch's row order is drawn on the host and each jitted call takes its
-    batch(es) from there (`steps_per_execution` in one `lax.scan`). The short last batch is
-    padded and masked (`jkeras.core.step.indexed`): one compiled program."""
+    """`fit`'s epochs over array data (`data_adapter.Rows`: on the device once, or handed to each
+    call from the host); each epoch's row order is drawn on the host and each jitted call takes its
+    batch(es) from there (`steps_per_execution` per call). The short last batch is padded and
+    masked (`jkeras.core.step.indexed`): one compiled program."""
 
     def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
         self.rows = data_adapter.Rows(data)
@@ -47,12 +46,10 @@ class ArrayEpochs:
         self.num_samples = data.num_samples
         steps_per_epoch = resolve_steps(steps_per_epoch, batch_size)
         if steps_per_epoch is None:
-            self.steps = -(-self.num_samples // batch_size)
-            rows = self.num_samples
+            self.steps, self.limit = -(-self.num_samples // batch_size), self.num_samples
         else:
             self.steps = int(steps_per_epoch)
-            rows = self.steps * batch_size
-        self.limit = rows
+            self.limit = self.steps * batch_size  # rows cycle: every one is real
         self.seed = None
 
     def set_key(self, key):
@@ -75,6 +72,18 @@ class ArrayEpochs:
 
 
 _NO_LIMIT = 2**31 - 1  # every row of a stream's batch is real
+
+
+def _groups(batches, size):
+    """`(step, batch)` pairs in lists of `size` (the last one may be shorter)."""
+    group = []
+    for item in batches:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _same_shapes(group):
@@ -107,39 +116,30 @@ class StreamEpochs:
             The last step's (device) logs.
         """
         model = self.model
-        fn = model._jit(("train_step",), model._distributed_train_step, donate=True)
-        logs, group = None, []
+        single = model._jit(("train_step",), model._distributed_train_step, donate=True)
+        logs = None
         with contextlib.closing(self.stream.epoch(self.epoch_steps, epoch)) as batches:
-            for step, batch in batches:
-                if self.spe > 1:
-                    # steps_per_execution: N batches of one shape run in one scan (the rows of the
-                    # N batches in order, as the large-array feed gives them).
-                    group.append((step, batch))
-                    if len(group) < self.spe:
-                        continue
-                    if _same_shapes(group):
-                        loop.before(group[0][0])
-                        rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
-                        size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
-                        run = model._train_fn(self.spe, size, _NO_LIMIT)
-                        loop.ts, logs, _ = run(loop.ts, rows, None, jnp.zeros((), jnp.int32))
-                        stop, group = loop.after(step, logs), []
-                        if stop:
-                            break
-                        continue
-                    pending, group = group, []
-                else:
-                    pending = [(step, batch)]
-                for step, batch in pending:
+            for group in _groups(batches, self.spe):
+                if len(group) == self.spe > 1 and _same_shapes(group):
+                    # steps_per_execution: N batches of one shape in one call (their rows in order,
+                    # as the large-array feed gives them).
+                    loop.before(group[0][0])
+                    rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
+                    size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
+                    run = model._train_fn(self.spe, size, _NO_LIMIT)
+                    loop.ts, logs, _ = run(loop.ts, rows, None, jnp.zeros((), jnp.int32))
+                    if loop.after(group[-1][0], logs):
+                        break
+                    continue
+                # One batch at a time (steps_per_execution=1, a short last group, mixed shapes).
+                stop = False
+                for step, batch in group:
                     loop.before(step)
-                    loop.ts, logs = fn(loop.ts, batch.batch())
-                    if loop.after(step, logs):
-                        return logs
-            # A short last group runs batch by batch.
-            for step, batch in group:
-                loop.before(step)
-                loop.ts, logs = fn(loop.ts, batch.batch())
-                if loop.after(step, logs):
+                    loop.ts, logs = single(loop.ts, batch.batch())
+                    stop = loop.after(step, logs)
+                    if stop:
+                        break
+                if stop:
                     break
         return logs
 

@@ -424,8 +424,7 @@ def evaluate(model, stream, steps, cbs, epoch=None):
             variables = {**variables, "state": state}
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
-    if model._has_stateful_layers():
-        model.set_variables(variables)
+    model._keep_states(variables["state"])
     logs = model._host_logs(logs)
     if cbs is not None:
         cbs.on_test_end(logs)
@@ -445,8 +444,7 @@ def predict(model, stream, steps, cbs):
             outputs, state = fn({"params": params, "state": state}, batch.x, jax.random.fold_in(rng, step))
             chunks.append(outputs)
             cbs.on_predict_batch_end(step, None)
-    if model._has_stateful_layers():
-        model.set_variables({"params": params, "state": state})
+    model._keep_states(state)
     cbs.on_predict_end()
     outputs = [np.concatenate([np.asarray(c[i]) for c in chunks], axis=0) for i in range(len(model.outputs))]
     return model._restructure_outputs(outputs)

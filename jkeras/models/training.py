@@ -440,8 +440,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
-        if self._has_stateful_layers():  # Keras 2: the states carry on from evaluate
-            self.set_variables({"params": self.get_variables()["params"], "state": carry[0]["state"]})
+        self._keep_states(carry[0]["state"])
         logs = self._host_logs(logs)
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -501,14 +500,18 @@ class Trainer(_legacy_generators.GeneratorMethods):
             outputs, state = fn({"params": params, "state": state}, rows.x, order, b * batch_size, rng)
             chunks.append(outputs)
             cbs.on_predict_batch_end(b, None)
-        if self._has_stateful_layers():
-            self.set_variables({"params": params, "state": state})
+        self._keep_states(state)
         cbs.on_predict_end()
         chunks = jax.device_get(chunks)  # one host copy at the end, no concatenate to compile
         outputs = [
             np.concatenate([c[i] for c in chunks], axis=0)[:num_samples] for i in range(len(self.outputs))
         ]
         return self._restructure_outputs(outputs)
+
+    def _keep_states(self, state):
+        """After evaluate / predict / *_on_batch: a stateful layer keeps the states it reached (Keras 2)."""
+        if self._has_stateful_layers():
+            self.set_variables({"params": self.get_variables()["params"], "state": state})
 
     def _has_stateful_layers(self):
         """Whether some layer keeps state across batches (Keras 2: carried through predict)."""
@@ -563,8 +566,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
         metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch())
-        if self._has_stateful_layers():
-            self.set_variables({"params": self.get_variables()["params"], "state": state})
+        self._keep_states(state)
         self._on_batch_metrics = None if reset_metrics else metric_state
         return self._format_logs(self._host_logs(logs), return_dict)
 
@@ -573,8 +575,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
-        if self._has_stateful_layers():
-            self.set_variables({"params": self.get_variables()["params"], "state": state})
+        self._keep_states(state)
         return self._restructure_outputs([np.asarray(o) for o in outputs])
 
     def _host_logs(self, logs):
