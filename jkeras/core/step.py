@@ -192,7 +192,7 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         if out.loss is None:
             continue
-        value = out.loss(yt, _as_float32(yp), sample_weight=sw, mask=_rows_mask(mask, rows))
+        value = out.loss(yt, yp, sample_weight=sw, mask=_rows_mask(mask, rows))  # a Loss casts to float32
         per_output[f"{out.name}_loss"] = value
         total = total + out.loss_weight * value
     return total, per_output

@@ -87,10 +87,6 @@ class Rows:
         self.on_device = data.nbytes <= device_data_limit()
         self.data = data.to_device() if self.on_device else data
 
-    @property
-    def x(self):
-        return self.data.x
-
     def feed(self, order, rows_per_call):
         """An iterator of `(data, order)` per call; `order` is a NumPy row order."""
         if self.on_device:
@@ -100,7 +96,7 @@ class Rows:
         n, call = self.num_samples, 0
         while True:
             idx = order[(call * rows_per_call + np.arange(rows_per_call)) % n]
-            yield Data(*jax.tree_util.tree_map(lambda a: a[idx], (self.data.x, self.data.y, self.data.sw))), None
+            yield jax.tree_util.tree_map(lambda a: a[idx], self.data), None
             call += 1
 
 
