@@ -1,7 +1,7 @@
 """The built-in recurrent cells: SimpleRNNCell, GRUCell, LSTMCell (the cell protocol is in `_rnn_base`).
 
-Each is a `_ProjectedCell`: the input projection `x @ kernel + bias` runs on all time steps at
-once (outside the scan), the recurrent update `_recur` inside it.
+Each is a `_ProjectedCell`: the input projection `x @ kernel + bias` and the recurrent update
+`_recur` are separate, so `run_rnn` may run the projection on all time steps at once.
 """
 import jax
 import jax.numpy as jnp
@@ -31,7 +31,7 @@ def _masked_matmul(x, kernel, masks, gates):
 
 
 class _ProjectedCell(AbstractRNNCell):
-    """A cell `recur(x @ kernel + bias, states)`: the input projection runs on all steps at once.
+    """A cell `recur(x @ kernel + bias, states)`, its input projection separate (see `run_rnn`).
 
     Subclasses set `_gates` (column blocks of the kernels) and implement `_recur`.
     """

@@ -1,8 +1,9 @@
 """Recurrent layers: `RNN` over any cell, `SimpleRNN`, `GRU`, `LSTM` and the `CuDNN*` names.
 
-Every layer is `RNN` over a cell (`_rnn_cells.py`): the cell's input projection runs on all time
-steps at once, then `lax.scan` runs the recurrent update over time (a Python loop only with
-`unroll=True`), so the compiled program does not grow with the sequence length.
+Every layer is `RNN` over a cell (`_rnn_cells.py`): `lax.scan` runs the recurrent update over time
+(a Python loop only with `unroll=True`), so the compiled program does not grow with the sequence
+length; the cell's input projection runs on all time steps at once before the loop on an
+accelerator, inside it on a CPU (`_rnn_base.PROJECT_IN_LOOP`).
 
 Shared call arguments and behaviour:
 

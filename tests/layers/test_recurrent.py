@@ -451,6 +451,42 @@ def test_unroll_equals_scan_with_masks_and_state():
     assert_close(unrolled(x, mask=mask), scan(x, mask=mask))
 
 
+@pytest.mark.parametrize("make", [
+    lambda: L.LSTM(4, dropout=0.3, recurrent_dropout=0.2, return_sequences=True, return_state=True),
+    lambda: L.GRU(4, dropout=0.3, reset_after=False, go_backwards=True, return_sequences=True),
+    lambda: L.GRU(3, recurrent_dropout=0.4),
+    lambda: L.SimpleRNN(3, dropout=0.5, unroll=True),
+    lambda: L.RNN([L.LSTMCell(3, dropout=0.2), L.GRUCell(2)], return_sequences=True),
+], ids=["lstm", "gru_before_backwards", "gru", "simple_unroll", "stacked"])
+def test_input_projection_inside_or_before_the_loop_agree(make, monkeypatch):
+    """A CPU projects each step's input inside the scan, an accelerator all steps before it:
+    the same outputs, states and gradients, with masks and dropout in training."""
+    from jkeras.layers import _rnn_base
+
+    x = rand(3, 6, 2)
+    mask = np.array([[1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1] * 6], bool)
+    layer = make()
+    layer(x)
+    v = layer.get_variables()
+
+    def run(in_loop):
+        monkeypatch.setattr(_rnn_base, "PROJECT_IN_LOOP", in_loop)
+        assert _rnn_base.project_in_loop() is in_loop
+
+        def total(params, x):
+            out = layer.apply({**v, "params": params}, x, training=True, rng=jax.random.PRNGKey(3), mask=mask)[0]
+            return sum(jnp.sum(jnp.sin(o)) for o in as_list(out)), out
+
+        (_, out), grads = jax.value_and_grad(total, argnums=(0, 1), has_aux=True)(v["params"], x)
+        return out, grads
+
+    out_in, grads_in = run(True)
+    out_before, grads_before = run(False)
+    assert_close(out_in, out_before)
+    for a, b in zip(jax.tree_util.tree_leaves(grads_in), jax.tree_util.tree_leaves(grads_before)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
 # ------------------------------------------------------------------------------------------
 # Regularizers, constraints, trainable
 
