@@ -305,7 +305,7 @@ def gather_batch(data, order, start, batch_size):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def indexed(step, num_steps, batch_size, limit):
+def indexed(step, num_steps, batch_size, limit, every_step=True):
     """Wraps a step so it gathers its own, padded batches.
 
     The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
@@ -314,10 +314,12 @@ def indexed(step, num_steps, batch_size, limit):
     Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to
     the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
-    batch of an epoch, the short last one included, runs the same compiled program. With
-    `num_steps > 1` the steps run in one loop (`lax.fori_loop`) whose trip count is the number of
-    steps with real rows left, so a short last group of steps runs in the same program and
-    computes nothing for the missing steps. Returns the last step's logs.
+    batch of an epoch, the short last one included, runs the same compiled program.
+
+    With `num_steps > 1` the steps run in one `lax.fori_loop`: over all `num_steps` (a trip count
+    the compiler knows: a GPU runs the loop without a host round trip per step), or, with
+    `every_step=False`, over the steps with real rows left (the short last group of an epoch:
+    nothing is computed for the missing steps). Returns the last step's logs.
     """
 
     def one(carry, data, order, start, offset):
@@ -332,14 +334,16 @@ def indexed(step, num_steps, batch_size, limit):
             return carry, logs, start + batch_size
         logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
-        # Steps with real rows in this call: all `num_steps`, or fewer at the end of the epoch.
-        left = limit - start  # no overflow for limits near 2**31
-        active = jnp.clip(left // batch_size + (left % batch_size > 0), 1, num_steps)
+        if every_step:
+            trips = num_steps
+        else:  # the steps with real rows left in this call (no overflow for limits near 2**31)
+            left = limit - start
+            trips = jnp.clip(left // batch_size + (left % batch_size > 0), 1, num_steps)
 
         def body(i, state):
             return one(state[0], data, order, start + i * batch_size, i * batch_size)
 
-        carry, logs = lax.fori_loop(0, active, body, (carry, no_logs))
+        carry, logs = lax.fori_loop(0, trips, body, (carry, no_logs))
         return carry, logs, start + num_steps * batch_size
 
     return run

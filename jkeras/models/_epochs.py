@@ -38,7 +38,8 @@ class ArrayEpochs:
     """`fit`'s epochs over array data (`data_adapter.Rows`: on the device once, or handed to each
     call from the host); each epoch's row order is drawn on the host and each jitted call takes its
     batch(es) from there (`steps_per_execution` per call). The short last batch is padded and
-    masked (`jkeras.core.step.indexed`): one compiled program."""
+    masked (`jkeras.core.step.indexed`): one compiled program (and, with `steps_per_execution`,
+    one more for an epoch's short last group of steps)."""
 
     def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
         self.rows = data_adapter.Rows(data)
@@ -59,10 +60,11 @@ class ArrayEpochs:
         """Trains one epoch; returns the last step's (device) logs."""
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          self.seed + [epoch])
-        fn = loop.model._train_fn(self.spe, self.batch_size, self.limit)
         feed = self.rows.feed(order, self.spe * self.batch_size)
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:
+            # Full groups of steps_per_execution steps; a short last group in a program of its own.
+            fn = loop.model._train_fn(self.spe, self.batch_size, self.limit, every_step=self.steps - step >= self.spe)
             loop.before(step)
             loop.ts, logs, start = fn(loop.ts, *next(feed), start)
             step = min(step + self.spe, self.steps)

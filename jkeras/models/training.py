@@ -164,11 +164,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return core_step.make_train_step(self._spec)(state, batch)
 
-    def _train_fn(self, num_steps, batch_size, limit):
-        """The jitted `indexed` train step: `num_steps` batches per call, rows past `limit` padding."""
+    def _train_fn(self, num_steps, batch_size, limit, every_step=True):
+        """The jitted `indexed` train step: `num_steps` batches per call (`every_step=False`: the
+        steps with real rows left), rows past `limit` padding."""
         return self._jit(
-            ("train", num_steps, batch_size, limit),
-            lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size, limit),
+            ("train", num_steps, batch_size, limit, every_step),
+            lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size,
+                                      limit, every_step),
             donate=True,
         )
 
@@ -188,7 +190,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return core_step.fresh_copy(ts) if copy else ts
         return _sharding.place(ts, _sharding.train_state_shardings(dist, ts), copy=copy)
 
-    def _eval_fn(self, num_steps, batch_size, limit):
+    def _eval_fn(self, num_steps, batch_size, limit, every_step=True):
         eval_step = core_step.make_eval_step(self._spec)
 
         def step(carry, batch):
@@ -197,8 +199,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return ({**variables, "state": new_state}, metric_state), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
-        return self._jit(("eval", num_steps, batch_size, limit),
-                         lambda: core_step.indexed(step, num_steps, batch_size, limit))
+        return self._jit(("eval", num_steps, batch_size, limit, every_step),
+                         lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step))
 
     def _predict_fn(self, batch_size):
         predict_step = self._distributed_batch_step(
@@ -429,13 +431,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             steps = int(steps)
             rows = steps * batch_size
         spe = self.steps_per_execution
-        fn = self._eval_fn(spe, batch_size, rows)
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
+            fn = self._eval_fn(spe, batch_size, rows, every_step=steps - step >= spe)
             carry, logs, start = fn(carry, *next(feed), start)
             step = min(step + spe, steps)
             if cbs is not None:
