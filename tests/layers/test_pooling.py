@@ -53,6 +53,45 @@ def test_pooling_matches_keras(rank, kind, padding, data_format):
     )
 
 
+# Windows that tile the input (default strides) take the reshaped path; against Keras 3 (which
+# runs reduce_window) on sizes that crop ("valid" 7 -> 3) and divide ("same" 6 -> 3).
+_TILED_CASES = [(1, "valid", "channels_last", (7,)), (2, "valid", "channels_first", (7, 6)),
+                (2, "same", "channels_last", (6, 4)), (3, "valid", "channels_last", (5, 4, 6))]
+
+
+@pytest.mark.parametrize("rank, padding, data_format, sizes", _TILED_CASES)
+@pytest.mark.parametrize("kind", ["MaxPooling", "AveragePooling"])
+def test_tiling_windows_match_keras(rank, kind, padding, data_format, sizes):
+    check_layer(
+        lambda lib: getattr(lib.layers, f"{kind}{rank}D")(2, padding=padding, data_format=data_format),
+        input_shape=_shape(rank, data_format, sizes=sizes), grads=True,
+    )
+
+
+@pytest.mark.parametrize("pool", [(2, 2), (3, 2)])
+def test_tiled_max_pool_gradient_goes_to_the_first_maximum_as_reduce_window(pool):
+    """Ties (ReLU zeros, repeated values): the gradient picks the first maximum of each window in
+    row-major order, exactly as `lax.reduce_window`'s select-and-scatter does."""
+    x = np.round(np.maximum(rand(3, 7, 8, 4), 0) * 2) / 2  # many ties, crop 7 -> 6
+    layer = layers.MaxPooling2D(pool)
+    assert layer._tiles(jnp.asarray(x)) is not None  # the tiled path runs
+
+    def reference(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1,) + pool + (1,), (1,) + pool + (1,), "VALID")
+
+    def ours(x):
+        return layer.apply(EMPTY, x)[0]
+
+    weights = rand(*np.asarray(reference(x)).shape)
+    np.testing.assert_array_equal(np.asarray(ours(x)), np.asarray(reference(x)))
+    for fn in (ours, reference):
+        fn.grad = np.asarray(jax.grad(lambda x: jnp.sum(fn(x) * weights))(jnp.asarray(x)))
+    np.testing.assert_array_equal(ours.grad, reference.grad)
+    assert np.count_nonzero(ours.grad) <= weights.size  # one entry per window
+    _, tangent = jax.jvp(ours, (jnp.asarray(x),), (jnp.ones_like(x),))
+    np.testing.assert_array_equal(np.asarray(tangent), np.ones(weights.shape))
+
+
 @pytest.mark.parametrize("kind", ["MaxPooling2D", "AveragePooling2D"])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_pooling_2d_rectangular_window_and_strides(kind, padding):
