@@ -10,6 +10,8 @@ batch size, Adam(1e-3) and initial weights, each framework in its own process.
 Frameworks:
     jkeras        jkeras `fit` with default settings (verbose=0)
     jkeras-spe32  jkeras `fit` after `compile(..., steps_per_execution=32)`
+    jkeras-host   jkeras `fit` with the data fed from the host, as for data over the device-data
+                  limit (`jkeras.models.data_adapter.DEVICE_DATA_BYTES = 0`)
     hand-jit      idiomatic hand loop: flax / plain-JAX model, optax.adam, one `jax.jit` train step
                   with donated buffers, batches sliced from NumPy (THE REFERENCE for every ratio)
     hand-device   data put on the device once, shuffled there each epoch, one jitted step per batch
@@ -40,7 +42,7 @@ for _path in (HERE, ROOT):
 
 import _workloads  # noqa: E402
 
-FRAMEWORKS = ("jkeras", "jkeras-spe32", "hand-jit", "hand-device", "hand-scan", "keras3")
+FRAMEWORKS = ("jkeras", "jkeras-spe32", "jkeras-host", "hand-jit", "hand-device", "hand-scan", "keras3")
 REFERENCE = "hand-jit"
 RESULT_PREFIX = "BENCH_RESULT "
 LR = 1e-3
@@ -307,9 +309,13 @@ def worker_main(args):
     weights = _load_weights(args.weights)
     fw = args.worker
     t_start = time.perf_counter()
-    if fw in ("jkeras", "jkeras-spe32"):
+    if fw in ("jkeras", "jkeras-spe32", "jkeras-host"):
         import jkeras
 
+        if fw == "jkeras-host":
+            from jkeras.models import data_adapter
+
+            data_adapter.DEVICE_DATA_BYTES = 0  # every array stays on the host, batches go per call
         out = _work_keras_like(wl, args, jkeras, 32 if fw == "jkeras-spe32" else 1, n, epochs, x, y, weights)
     elif fw == "keras3":
         os.environ["KERAS_BACKEND"] = "jax"

@@ -23,7 +23,7 @@ def test_compare_tiny_prints_ratio_table():
     assert "## Ratios to hand-jit" in out, out
     # The per-workload table has a row per framework, with ratios to the hand loop.
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
-    for framework in ("jkeras", "jkeras-spe32", "hand-jit", "hand-device", "hand-scan"):
+    for framework in ("jkeras", "jkeras-spe32", "jkeras-host", "hand-jit", "hand-device", "hand-scan"):
         assert framework in rows, out
     assert "1.00x" in rows["hand-jit"], out            # the reference against itself
     assert "x" in rows["jkeras"].split("|")[3], out    # jkeras's training throughput as a ratio
