@@ -37,6 +37,7 @@ class _ProjectedCell(AbstractRNNCell):
     """
 
     _gates = 1
+    _output_is_state = True  # `_recur` returns its new first state as the output (run_rnn)
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

@@ -2,8 +2,8 @@
 
 Every layer is `RNN` over a cell (`_rnn_cells.py`): `lax.scan` runs the recurrent update over time
 (a Python loop only with `unroll=True`), so the compiled program does not grow with the sequence
-length; the cell's input projection runs on all time steps at once before the loop on an
-accelerator, inside it on a CPU (`_rnn_base.PROJECT_IN_LOOP`).
+length; the cell's input projection runs on all time steps at once before the loop when an
+accelerator trains, inside it otherwise (`_rnn_base.PROJECT_IN_LOOP`).
 
 Shared call arguments and behaviour:
 
@@ -275,7 +275,8 @@ class RNN(Layer):
         last, outputs, final = run_rnn(
             project, recur, sequences, states, mask, go_backwards=self.go_backwards, unroll=self.unroll,
             zero_output_for_mask=self.zero_output_for_mask, return_sequences=self.return_sequences,
-            stacked=isinstance(self.cell, StackedRNNCells),
+            stacked=isinstance(self.cell, StackedRNNCells), training=training,
+            output_is_state=getattr(self.cell, "_output_is_state", False),
         )
         if self.stateful:
             state = dict(state)

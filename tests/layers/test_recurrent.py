@@ -459,8 +459,8 @@ def test_unroll_equals_scan_with_masks_and_state():
     lambda: L.RNN([L.LSTMCell(3, dropout=0.2), L.GRUCell(2)], return_sequences=True),
 ], ids=["lstm", "gru_before_backwards", "gru", "simple_unroll", "stacked"])
 def test_input_projection_inside_or_before_the_loop_agree(make, monkeypatch):
-    """A CPU projects each step's input inside the scan, an accelerator all steps before it:
-    the same outputs, states and gradients, with masks and dropout in training."""
+    """Each step's input projected inside the scan (CPU, inference) or all steps before it (an
+    accelerator training): the same outputs, states and gradients, with masks and dropout."""
     from jkeras.layers import _rnn_base
 
     x = rand(3, 6, 2)
