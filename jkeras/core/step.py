@@ -293,15 +293,19 @@ def make_predict_step(apply):
     return predict_step
 
 
-def gather_batch(data, order, start, batch_size):
-    """Rows `order[start : start + batch_size]` (wrapping around) of every array in `data`.
+def gather_batch(data, order, start, batch_size, wrap=True):
+    """Rows `order[start : start + batch_size]` (wrapping around, unless `wrap` is False: the
+    caller knows the rows are inside `order`) of every array in `data`.
 
     With `order` None, `data` holds the call's rows already in order (gathered on the host) and
     `start` counts from the call's first row.
     """
     if order is None:
         return jax.tree_util.tree_map(lambda a: lax.dynamic_slice_in_dim(a, start, batch_size), data)
-    idx = order[(start + jnp.arange(batch_size)) % order.shape[0]]
+    if wrap:
+        idx = order[(start + jnp.arange(batch_size)) % order.shape[0]]
+    else:
+        idx = lax.dynamic_slice_in_dim(order, start, batch_size)
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
@@ -314,7 +318,8 @@ def indexed(step, num_steps, batch_size, limit, every_step=True):
     Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to
     the first rows to keep its shape, and the step runs inside
     `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
-    batch of an epoch, the short last one included, runs the same compiled program.
+    batch of an epoch, the short last one included, runs the same compiled program. When `limit`
+    is None or a multiple of `batch_size`, no batch is short: the step has no padding to mask.
 
     With `num_steps > 1` the steps run in one `lax.fori_loop`: over all `num_steps` (a trip count
     the compiler knows: a GPU runs the loop without a host round trip per step), or, with
@@ -322,9 +327,13 @@ def indexed(step, num_steps, batch_size, limit, every_step=True):
     nothing is computed for the missing steps). Returns the last step's logs.
     """
 
+    padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
+
     def one(carry, data, order, start, offset):
-        batch = gather_batch(data, order, start if order is not None else offset, batch_size)
-        with batch_rows(start + jnp.arange(batch_size) < limit):
+        # Rows wrap around past a short last batch, or when steps_per_epoch cycles the data.
+        wrap = padded or (order is not None and limit > order.shape[0])
+        batch = gather_batch(data, order, start if order is not None else offset, batch_size, wrap=wrap)
+        with batch_rows(start + jnp.arange(batch_size) < limit if padded else None):
             return step(carry, batch)
 
     def run(carry, data, order, start):

@@ -73,7 +73,7 @@ class ArrayEpochs:
         return logs
 
 
-_NO_LIMIT = 2**31 - 1  # every row of a stream's batch is real
+_NO_LIMIT = None  # every row of a stream's batch is real
 
 
 def _groups(batches, size):

@@ -230,3 +230,22 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
 
     assert loops(True) == ["scan"]
     assert loops(False) == ["while"]
+
+
+@pytest.mark.parametrize("batch_size", [16, 20])
+def test_steps_per_epoch_over_the_data_cycles_through_its_rows(batch_size):
+    """7 batches from 40 rows take rows 0..39, 0..39, ... in order: the same training as the
+    rows tiled out by hand (batch 20: every batch full, no padding mask; 16: the same)."""
+    x, y = data(40)
+    initial = bn_model(jkeras).get_weights()
+    steps = 7
+    tiled = np.arange(steps * batch_size) % 40
+    results = []
+    for fit_x, fit_y, kwargs in ((x, y, {"steps_per_epoch": steps}), (x[tiled], y[tiled], {})):
+        model = compiled(jkeras, bn_model(jkeras))
+        model.set_weights(initial)
+        h = model.fit(fit_x, fit_y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0, **kwargs)
+        results.append((model.get_weights(), h.history["loss"]))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5)
