@@ -1,4 +1,5 @@
 """Turning what users pass to `fit` / `evaluate` / `predict` into aligned, checked arrays."""
+import itertools
 from typing import Any, NamedTuple
 
 import jax
@@ -41,6 +42,13 @@ class Data(NamedTuple):
 
     def batch(self):
         return (self.x, self.y, self.sw)
+
+    def take(self, rows):
+        """The rows `rows` (an index array) of every host array."""
+        def take(arrays):
+            return None if arrays is None else [None if a is None else np.take(a, rows, axis=0) for a in arrays]
+
+        return Data(take(self.x), take(self.y), take(self.sw))
 
     @property
     def nbytes(self):
@@ -95,11 +103,9 @@ class Rows:
             order = jnp.asarray(order)
             while True:
                 yield self.data, order
-        n, call = self.num_samples, 0
-        while True:
-            idx = order[(call * rows_per_call + np.arange(rows_per_call)) % n]
-            yield jax.tree_util.tree_map(lambda a: a[idx], self.data), None
-            call += 1
+        offsets = np.arange(rows_per_call)
+        for start in itertools.count(0, rows_per_call):
+            yield self.data.take(np.take(order, offsets + start, mode="wrap")), None
 
 
 def _is_int(value):
