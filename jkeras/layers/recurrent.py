@@ -3,7 +3,8 @@
 Every layer is `RNN` over a cell (`_rnn_cells.py`): `lax.scan` runs the recurrent update over time
 (a Python loop only with `unroll=True`), so the compiled program does not grow with the sequence
 length; the cell's input projection runs on all time steps at once before the loop when an
-accelerator trains, inside it otherwise (`_rnn_base.PROJECT_IN_LOOP`).
+accelerator trains, inside it otherwise (`_rnn_base.PROJECT_IN_LOOP`), and an accelerator runs 4
+steps per loop iteration (`_rnn_base.SCAN_UNROLL`).
 
 Shared call arguments and behaviour:
 

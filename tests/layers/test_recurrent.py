@@ -458,9 +458,10 @@ def test_unroll_equals_scan_with_masks_and_state():
     lambda: L.SimpleRNN(3, dropout=0.5, unroll=True),
     lambda: L.RNN([L.LSTMCell(3, dropout=0.2), L.GRUCell(2)], return_sequences=True),
 ], ids=["lstm", "gru_before_backwards", "gru", "simple_unroll", "stacked"])
-def test_input_projection_inside_or_before_the_loop_agree(make, monkeypatch):
+def test_projection_placement_and_scan_unroll_agree(make, monkeypatch):
     """Each step's input projected inside the scan (CPU, inference) or all steps before it (an
-    accelerator training): the same outputs, states and gradients, with masks and dropout."""
+    accelerator training), 1 or 4 steps per scan iteration (an accelerator): the same outputs,
+    states and gradients, with masks and dropout."""
     from jkeras.layers import _rnn_base
 
     x = rand(3, 6, 2)
@@ -469,9 +470,10 @@ def test_input_projection_inside_or_before_the_loop_agree(make, monkeypatch):
     layer(x)
     v = layer.get_variables()
 
-    def run(in_loop):
+    def run(in_loop, unroll=1):
         monkeypatch.setattr(_rnn_base, "PROJECT_IN_LOOP", in_loop)
-        assert _rnn_base.project_in_loop() is in_loop
+        monkeypatch.setattr(_rnn_base, "SCAN_UNROLL", unroll)
+        assert _rnn_base.project_in_loop() is in_loop and _rnn_base.scan_unroll() == unroll
 
         def total(params, x):
             out = layer.apply({**v, "params": params}, x, training=True, rng=jax.random.PRNGKey(3), mask=mask)[0]
@@ -480,11 +482,12 @@ def test_input_projection_inside_or_before_the_loop_agree(make, monkeypatch):
         (_, out), grads = jax.value_and_grad(total, argnums=(0, 1), has_aux=True)(v["params"], x)
         return out, grads
 
-    out_in, grads_in = run(True)
-    out_before, grads_before = run(False)
-    assert_close(out_in, out_before)
-    for a, b in zip(jax.tree_util.tree_leaves(grads_in), jax.tree_util.tree_leaves(grads_before)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    out_ref, grads_ref = run(True)
+    for in_loop, unroll in ((False, 1), (True, 4), (False, 4)):  # 4 does not divide the 6 steps
+        out, grads = run(in_loop, unroll)
+        assert_close(out, out_ref)
+        for a, b in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(grads_ref)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
 
 
 # ------------------------------------------------------------------------------------------
