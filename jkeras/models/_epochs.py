@@ -61,10 +61,12 @@ class ArrayEpochs:
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          self.seed + [epoch])
         feed = self.rows.feed(order, self.spe * self.batch_size)
+        # Full groups of steps_per_execution steps; a short last group in a program of its own.
+        full = loop.model._train_fn(self.spe, self.batch_size, self.limit)
         start, step, logs = jnp.zeros((), jnp.int32), 0, {}
         while step < self.steps:
-            # Full groups of steps_per_execution steps; a short last group in a program of its own.
-            fn = loop.model._train_fn(self.spe, self.batch_size, self.limit, every_step=self.steps - step >= self.spe)
+            fn = full if self.steps - step >= self.spe else loop.model._train_fn(
+                self.spe, self.batch_size, self.limit, every_step=False)
             loop.before(step)
             loop.ts, logs, start = fn(loop.ts, *next(feed), start)
             step = min(step + self.spe, self.steps)
