@@ -30,3 +30,14 @@ def test_compare_tiny_prints_ratio_table():
     assert "VOID" not in rows["jkeras"], out            # same initial weights, comparable losses
     summary = out.split("## Ratios to hand-jit", 1)[1]
     assert "| mlp-small" in summary and "train " in summary, out
+
+
+@pytest.mark.slow
+def test_rnn_loop_prints_every_setting():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "rnn_loop.py")],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]
+    assert [row[:2] for row in rows] == [["default", "1"], ["True", "1"], ["False", "1"], ["True", "4"],
+                                         ["False", "4"], ["False", "2"]], proc.stdout
+    assert all(float(value) > 0 for row in rows for value in row[2:]), proc.stdout
