@@ -38,6 +38,7 @@ def test_rnn_loop_prints_every_setting():
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]
-    assert [row[:2] for row in rows] == [["default", "1"], ["True", "1"], ["False", "1"], ["True", "4"],
-                                         ["False", "4"], ["False", "2"]], proc.stdout
+    assert [row[:2] for row in rows[1:]] == [["True", "1"], ["False", "1"], ["True", "4"], ["False", "4"],
+                                             ["False", "2"]], proc.stdout
+    assert rows[0][:2] in (["default", "1"], ["default", "4"]), proc.stdout  # by backend
     assert all(float(value) > 0 for row in rows for value in row[2:]), proc.stdout
