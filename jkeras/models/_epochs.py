@@ -63,7 +63,7 @@ class ArrayEpochs:
         feed = self.rows.feed(order, self.spe * self.batch_size)
         # Full groups of steps_per_execution steps; a short last group in a program of its own.
         full = loop.model._train_fn(self.spe, self.batch_size, self.limit)
-        start, step, logs = jnp.zeros((), jnp.int32), 0, {}
+        start, step, logs = data_adapter.first_row(), 0, {}
         while step < self.steps:
             fn = full if self.steps - step >= self.spe else loop.model._train_fn(
                 self.spe, self.batch_size, self.limit, every_step=False)
@@ -131,7 +131,7 @@ class StreamEpochs:
                     rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
                     size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
                     run = model._train_fn(self.spe, size, _NO_LIMIT)
-                    loop.ts, logs, _ = run(loop.ts, rows, None, jnp.zeros((), jnp.int32))
+                    loop.ts, logs, _ = run(loop.ts, rows, None, data_adapter.first_row())
                     if loop.after(group[-1][0], logs):
                         break
                     continue

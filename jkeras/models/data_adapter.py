@@ -31,7 +31,7 @@ class Data(NamedTuple):
         device of the mesh when a `jkeras.distribution` is set (batches are gathered on each)."""
         from jkeras.models import _sharding
 
-        put = lambda a: None if a is None else jnp.asarray(a)  # noqa: E731
+        put = lambda a: None if a is None else jax.device_put(a)  # noqa: E731 (a transfer, no program)
         if _sharding.active() is not None:
             put = lambda a: None if a is None else _sharding.place_data(a)  # noqa: E731
         return Data(
@@ -62,6 +62,12 @@ class Data(NamedTuple):
 # there and handed to the jitted step, as a hand-written loop does, so device memory holds the
 # model and a batch. Set DEVICE_DATA_BYTES to a number of bytes to choose the limit yourself.
 DEVICE_DATA_BYTES = None
+
+
+def first_row():
+    """Row 0 as the int32 device scalar a jitted call starts from (a transfer, not a compiled
+    `jnp.zeros`)."""
+    return jax.device_put(np.zeros((), np.int32))
 
 
 def device_data_limit():
@@ -100,7 +106,7 @@ class Rows:
     def feed(self, order, rows_per_call):
         """An iterator of `(data, order)` per call; `order` is a NumPy row order."""
         if self.on_device:
-            order = jnp.asarray(order)
+            order = jax.device_put(order)
             while True:
                 yield self.data, order
         offsets = np.arange(rows_per_call)

@@ -8,7 +8,6 @@ epoch or when a callback asks for them.
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jkeras import callbacks as callbacks_module
@@ -433,7 +432,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         spe = self.steps_per_execution
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
-        start, step, logs = jnp.zeros((), jnp.int32), 0, {}
+        start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
