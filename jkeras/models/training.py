@@ -431,12 +431,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             rows = steps * batch_size
         spe = self.steps_per_execution
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
+        full = self._eval_fn(spe, batch_size, rows)  # and a short last group in a program of its own
         carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
         start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
-            fn = self._eval_fn(spe, batch_size, rows, every_step=steps - step >= spe)
+            fn = full if steps - step >= spe else self._eval_fn(spe, batch_size, rows, every_step=False)
             carry, logs, start = fn(carry, *next(feed), start)
             step = min(step + spe, steps)
             if cbs is not None:
@@ -591,7 +592,6 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return logs
         values = [logs[name] for name in self.metrics_names]
         return values[0] if len(values) == 1 else values
-
 
 
 def _init_optimizer_state(transform, params):
