@@ -2,6 +2,7 @@
 
     python bench/rnn_loop.py            # CPU-sized
     python bench/rnn_loop.py --large    # accelerator-sized
+    python bench/rnn_loop.py --samples 128   # seconds: the smoke test
 
 The LSTM workload of bench/compare.py (Embedding 1000x64, LSTM 64, Dense 1; length 64, batch 64)
 under every combination of the two knobs of `jkeras.layers._rnn_base` (None is the default, chosen
@@ -31,6 +32,7 @@ SETTINGS = [(None, None), (True, 1), (False, 1), (True, 4), (False, 4), (False, 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true")
+    parser.add_argument("--samples", type=int, help="override the sample count (a multiple of 64)")
     args = parser.parse_args(argv)
 
     import jax
@@ -39,7 +41,7 @@ def main(argv=None):
     from jkeras.layers import _rnn_base
 
     wl = _workloads.WORKLOADS["lstm"]
-    n = 12_800 if args.large else 640
+    n = args.samples or (12_800 if args.large else 640)
     x, y = wl.make_data(n, 0)
     bs = wl.batch_size
     steps = n // bs

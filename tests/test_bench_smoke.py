@@ -34,7 +34,7 @@ def test_compare_tiny_prints_ratio_table():
 
 @pytest.mark.slow
 def test_rnn_loop_prints_every_setting():
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "rnn_loop.py")],
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "rnn_loop.py"), "--samples", "128"],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]

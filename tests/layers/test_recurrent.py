@@ -479,7 +479,7 @@ def test_projection_placement_and_scan_unroll_agree(make, monkeypatch):
             out = layer.apply({**v, "params": params}, x, training=True, rng=jax.random.PRNGKey(3), mask=mask)[0]
             return sum(jnp.sum(jnp.sin(o)) for o in as_list(out)), out
 
-        (_, out), grads = jax.value_and_grad(total, argnums=(0, 1), has_aux=True)(v["params"], x)
+        (_, out), grads = jax.jit(jax.value_and_grad(total, argnums=(0, 1), has_aux=True))(v["params"], x)
         return out, grads
 
     out_ref, grads_ref = run(True)
