@@ -3,6 +3,7 @@
 No timing threshold is asserted: CI machines are shared and noisy; the numbers are for people.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -42,3 +43,15 @@ def test_rnn_loop_prints_every_setting():
                                              ["False", "2"]], proc.stdout
     assert rows[0][:2] in (["default", "1"], ["default", "4"]), proc.stdout  # by backend
     assert all(float(value) > 0 for row in rows for value in row[2:]), proc.stdout
+
+
+@pytest.mark.slow
+def test_step_kernels_counts_both_programs_of_both_loops():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "step_kernels.py"), "--workloads", "mlp-small",
+                           "--spe", "4"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [line.strip() for line in proc.stdout.splitlines() if line.startswith("  ")]
+    assert len(rows) == 4, proc.stdout
+    for row in rows:  # "label   N (fusion a, copy b, ...)": a kernel count and its parts
+        total, parts = re.match(r".*?\s(\d+) \((.*)\)$", row).groups()
+        assert int(total) > 0 and int(total) == sum(int(p.split()[-1]) for p in parts.split(", ")), row
