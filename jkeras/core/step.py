@@ -313,7 +313,7 @@ def gather_batch(data, order, start, batch_size, wrap=True):
     return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
 
 
-def indexed(step, num_steps, batch_size, limit, every_step=True):
+def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None):
     """Wraps a step so it gathers its own, padded batches.
 
     The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
@@ -328,7 +328,9 @@ def indexed(step, num_steps, batch_size, limit, every_step=True):
     With `num_steps > 1` the steps run in one `lax.fori_loop`: over all `num_steps` (a trip count
     the compiler knows: a GPU runs the loop without a host round trip per step), or, with
     `every_step=False`, over the steps with real rows left (the short last group of an epoch:
-    nothing is computed for the missing steps). Returns the last step's logs.
+    nothing is computed for the missing steps). Returns the last step's logs; given
+    `logs_of(carry)` (the logs as a function of the state, as for the built-in steps, whose logs
+    are the metrics' results), the loop computes none and they are computed once after it.
     """
 
     padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
@@ -345,18 +347,26 @@ def indexed(step, num_steps, batch_size, limit, every_step=True):
         if num_steps == 1:
             carry, logs = one(carry, data, order, start, 0)
             return carry, logs, start + batch_size
-        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
-        no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
         if every_step:
             trips = num_steps
         else:  # the steps with real rows left in this call (no overflow for limits near 2**31)
             left = limit - start
             trips = jnp.clip(left // batch_size + (left % batch_size > 0), 1, num_steps)
+        next_start = start + num_steps * batch_size
+        if logs_of is not None:  # the steps' own logs are dead code in the loop
+            def body(i, carry):
+                return one(carry, data, order, start + i * batch_size, i * batch_size)[0]
 
-        def body(i, state):
+            carry = lax.fori_loop(0, trips, body, carry)
+            return carry, logs_of(carry), next_start
+
+        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
+        no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
+
+        def body_with_logs(i, state):
             return one(state[0], data, order, start + i * batch_size, i * batch_size)
 
-        carry, logs = lax.fori_loop(0, trips, body, (carry, no_logs))
-        return carry, logs, start + num_steps * batch_size
+        carry, logs = lax.fori_loop(0, trips, body_with_logs, (carry, no_logs))
+        return carry, logs, next_start
 
     return run

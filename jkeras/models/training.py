@@ -166,10 +166,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _train_fn(self, num_steps, batch_size, limit, every_step=True):
         """The jitted `indexed` train step: `num_steps` batches per call (`every_step=False`: the
         steps with real rows left), rows past `limit` padding."""
+        # The built-in step's logs are its metrics' results: a loop of steps computes them once.
+        builtin = type(self).train_step is Trainer.train_step
+        logs_of = (lambda ts: core_step.compute_metrics(self._spec, ts.metrics)) if builtin else None
         return self._jit(
             ("train", num_steps, batch_size, limit, every_step),
             lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size,
-                                      limit, every_step),
+                                      limit, every_step, logs_of),
             donate=True,
         )
 
@@ -198,8 +201,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return ({**variables, "state": new_state}, metric_state), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
+        logs_of = lambda carry: core_step.compute_metrics(self._spec, carry[1])  # noqa: E731
         return self._jit(("eval", num_steps, batch_size, limit, every_step),
-                         lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step))
+                         lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step, logs_of))
 
     def _predict_fn(self, batch_size):
         predict_step = self._distributed_batch_step(

@@ -148,7 +148,9 @@ def test_unbuilt_sublayer_with_weights_is_reported():
         model.apply({"params": {}, "state": {}}, X)
 
 
-def test_custom_train_step_override_stays_pure_and_logs():
+@pytest.mark.parametrize("spe", [1, 4])
+def test_custom_train_step_override_stays_pure_and_logs(spe):
+    """Its own logs reach History, also from a loop of steps (steps_per_execution)."""
     import optax
 
     from jkeras.core import step as core_step
@@ -162,7 +164,7 @@ def test_custom_train_step_override_stays_pure_and_logs():
             return new_state, {**logs, "param_norm": norm}
 
     model = ClippedMLP()
-    model.compile(jkeras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.compile(jkeras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", steps_per_execution=spe)
     history = model.fit(X, Y, epochs=3, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     norms = history.history["param_norm"]
