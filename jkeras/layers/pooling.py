@@ -2,8 +2,8 @@
 
 Every class is a few lines over one implementation parametrized by the number of spatial axes
 (`_rank`) and the reduction (`_reducer`: "max" or "average"). Windows that tile the input (the
-default strides) are reduced over reshaped window axes; others with `lax.reduce_window`. `_SpatialLayer` and the argument helpers are shared with
-`jkeras.layers.reshaping`.
+default strides) are reduced over reshaped window axes; others with `lax.reduce_window`.
+`_SpatialLayer` and the argument helpers are shared with `jkeras.layers.reshaping`.
 """
 import functools
 import itertools
