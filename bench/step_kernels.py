@@ -75,9 +75,9 @@ def jkeras_programs(wl, x, y, spe):
     bs, n = wl.batch_size, len(x)
     ts = model._train_state(jax.random.PRNGKey(0))
     rows = data_adapter.Rows(data)
-    batch_data, order = next(rows.feed(data_adapter.epoch_order(n, False, bs, [0]), spe * bs))
+    epoch_data = next(rows.feed(data_adapter.epoch_order(n, True, bs, [0]), spe * bs))
     fn = model._train_fn(spe, bs, n)
-    return fn.lower(ts, batch_data, order, data_adapter.first_row()).compile().as_text(), model.get_weights()
+    return fn.lower(ts, epoch_data, data_adapter.first_row()).compile().as_text(), model.get_weights()
 
 
 def hand_programs(wl, x, y, weights, steps):

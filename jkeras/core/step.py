@@ -297,33 +297,46 @@ def make_predict_step(apply):
     return predict_step
 
 
-def gather_batch(data, order, start, batch_size, wrap=True):
-    """Rows `order[start : start + batch_size]` (wrapping around, unless `wrap` is False: the
-    caller knows the rows are inside `order`) of every array in `data`.
+def batch_at(data, start, batch_size, limit=None):
+    """The batch of `batch_size` rows at row `start` of every array in `data`, and which of its
+    rows are real (`(batch_size,)` booleans, or None when every row is).
 
-    With `order` None, `data` holds the call's rows already in order (gathered on the host) and
-    `start` counts from the call's first row.
+    Rows at positions >= `limit` are padding. A batch inside the data is a contiguous slice (a
+    gather of scattered rows costs more than the step of a small model on a CPU); a short last
+    batch is the last `batch_size` rows, its rows before `start` (already seen) padding. With
+    `limit` past the data (steps that cycle through it) or fewer rows than a batch, positions
+    wrap around to the first rows.
     """
-    if order is None:
-        return jax.tree_util.tree_map(lambda a: lax.dynamic_slice_in_dim(a, start, batch_size), data)
-    if wrap:
-        idx = order[(start + jnp.arange(batch_size)) % order.shape[0]]
-    else:
-        idx = lax.dynamic_slice_in_dim(order, start, batch_size)
-    return jax.tree_util.tree_map(lambda a: jnp.take(a, idx, axis=0), data)
+    num_rows = _batch_size(data)
+    positions = jnp.arange(batch_size)
+    padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
+    if (limit is not None and limit > num_rows) or num_rows < batch_size:
+        index = (start + positions) % num_rows
+        batch = jax.tree_util.tree_map(lambda a: jnp.take(a, index, axis=0, mode="clip"), data)
+        return batch, (start + positions < limit) if padded else None
+    first = jnp.minimum(start, num_rows - batch_size)
+    batch = jax.tree_util.tree_map(lambda a: lax.dynamic_slice_in_dim(a, first, batch_size), data)
+    if not padded:
+        return batch, None
+    rows = first + positions
+    return batch, (rows >= start) & (rows < limit)
 
 
-def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None):
-    """Wraps a step so it gathers its own, padded batches.
+def take_rows(data, rows):
+    """The rows `rows` (an index array) of every array in `data`, in that order."""
+    return jax.tree_util.tree_map(lambda a: jnp.take(a, rows, axis=0, mode="clip"), data)
 
-    The result `run(carry, data, order, start) -> (carry, logs, next_start)` runs `num_steps`
-    consecutive batches of `batch_size` rows of `data` (a pytree of arrays) in the row order
-    `order`, from row `start` on (with `order` None, `data` holds just these rows, in order).
-    Rows at positions >= `limit` (the end of the epoch) are padding: the batch wraps around to
-    the first rows to keep its shape, and the step runs inside
-    `jkeras.core.scope.batch_rows` so losses, metrics and batch statistics leave them out. So every
-    batch of an epoch, the short last one included, runs the same compiled program. When `limit`
-    is None or a multiple of `batch_size`, no batch is short: the step has no padding to mask.
+
+def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, per_call=False):
+    """Wraps a step so it takes its own batches from the data it is given.
+
+    The result `run(carry, data, start) -> (carry, logs, next_start)` runs `num_steps` consecutive
+    batches of `batch_size` rows, from row `start` of the epoch on. `data` (a pytree of arrays)
+    holds the epoch's rows in order, or, with `per_call`, just this call's rows (fed from the
+    host). Rows at positions >= `limit` (the end of the epoch) are padding (see `batch_at`): the
+    step runs inside `jkeras.core.scope.batch_rows`, so losses, metrics and batch statistics
+    leave them out, and every batch of an epoch, the short last one included, runs the same
+    compiled program.
 
     With `num_steps > 1` the steps run in one `lax.fori_loop`: over all `num_steps` (a trip count
     the compiler knows: a GPU runs the loop without a host round trip per step), or, with
@@ -333,19 +346,20 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None):
     are the metrics' results), the loop computes none and they are computed once after it.
     """
 
-    padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
-
-    def one(carry, data, order, start, offset):
-        # Rows wrap around past a short last batch, or when steps_per_epoch cycles the data.
-        wrap = padded or (order is not None and limit > order.shape[0])
-        batch = gather_batch(data, order, start if order is not None else offset, batch_size, wrap=wrap)
-        with batch_rows(start + jnp.arange(batch_size) < limit if padded else None):
+    def one(carry, data, start, offset):
+        if per_call:  # the call's rows, in order: the host wrapped them past the end already
+            batch, rows = batch_at(data, offset, batch_size)
+            if limit is not None and limit % batch_size != 0:
+                rows = start + jnp.arange(batch_size) < limit
+        else:
+            batch, rows = batch_at(data, start, batch_size, limit)
+        with batch_rows(rows):
             return step(carry, batch)
 
-    def run(carry, data, order, start):
+    def run(carry, data, start):
         start = jnp.asarray(start, jnp.int32)
         if num_steps == 1:
-            carry, logs = one(carry, data, order, start, 0)
+            carry, logs = one(carry, data, start, 0)
             return carry, logs, start + batch_size
         if every_step:
             trips = num_steps
@@ -355,16 +369,16 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None):
         next_start = start + num_steps * batch_size
         if logs_of is not None:  # the steps' own logs are dead code in the loop
             def body(i, carry):
-                return one(carry, data, order, start + i * batch_size, i * batch_size)[0]
+                return one(carry, data, start + i * batch_size, i * batch_size)[0]
 
             carry = lax.fori_loop(0, trips, body, carry)
             return carry, logs_of(carry), next_start
 
-        logs_shape = jax.eval_shape(lambda c: one(c, data, order, start, 0)[1], carry)
+        logs_shape = jax.eval_shape(lambda c: one(c, data, start, 0)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
 
         def body_with_logs(i, state):
-            return one(state[0], data, order, start + i * batch_size, i * batch_size)
+            return one(state[0], data, start + i * batch_size, i * batch_size)
 
         carry, logs = lax.fori_loop(0, trips, body_with_logs, (carry, no_logs))
         return carry, logs, next_start

@@ -62,13 +62,14 @@ class ArrayEpochs:
                                          self.seed + [epoch])
         feed = self.rows.feed(order, self.spe * self.batch_size)
         # Full groups of steps_per_execution steps; a short last group in a program of its own.
-        full = loop.model._train_fn(self.spe, self.batch_size, self.limit)
+        per_call = not self.rows.on_device
+        full = loop.model._train_fn(self.spe, self.batch_size, self.limit, per_call=per_call)
         start, step, logs = data_adapter.first_row(), 0, {}
         while step < self.steps:
             fn = full if self.steps - step >= self.spe else loop.model._train_fn(
-                self.spe, self.batch_size, self.limit, every_step=False)
+                self.spe, self.batch_size, self.limit, False, per_call)
             loop.before(step)
-            loop.ts, logs, start = fn(loop.ts, *next(feed), start)
+            loop.ts, logs, start = fn(loop.ts, next(feed), start)
             step = min(step + self.spe, self.steps)
             if loop.after(step - 1, logs):
                 break
@@ -130,8 +131,8 @@ class StreamEpochs:
                     loop.before(group[0][0])
                     rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
                     size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
-                    run = model._train_fn(self.spe, size, _NO_LIMIT)
-                    loop.ts, logs, _ = run(loop.ts, rows, None, data_adapter.first_row())
+                    run = model._train_fn(self.spe, size, _NO_LIMIT, per_call=True)
+                    loop.ts, logs, _ = run(loop.ts, rows, data_adapter.first_row())
                     if loop.after(group[-1][0], logs):
                         break
                     continue

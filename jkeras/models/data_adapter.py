@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.core import config
+from jkeras.core import step as core_step
 from jkeras.models import compile_utils
 from jkeras.utils.numerics import check_finite
 
@@ -86,11 +87,14 @@ def device_data_limit():
 class Rows:
     """Where `fit`, `evaluate` and `predict` take their batches of array data from.
 
-    `feed(order, rows_per_call)` gives, for each jitted call in turn, the `(data, order)` pair it
-    gathers its rows from: the device-resident data and the epoch's row order, or (large data)
-    just the call's own rows, gathered on the host in `order` (the call transfers them), with
-    `order` None. Either way the call covers rows `start .. start + rows_per_call` of `order`
-    (wrapping around), so `jkeras.core.step.indexed` pads the short last batch the same way.
+    `feed(order, rows_per_call)` gives, for each jitted call in turn, the data it takes its rows
+    from: on the device, the whole data with its rows in `order` (put in that order by one gather
+    on the device when the order changes: each step then slices its batch); else (large data) just
+    the call's own rows, gathered on the host in `order` (the call transfers them). Either way
+    the call covers rows `start .. start + rows_per_call` of `order` (`jkeras.core.step.batch_at`).
+
+    The device copy is held once: each epoch's order is reached from the last one, and a copy
+    made from host data replaces it (a JAX array the caller passed stays the caller's).
 
     Args:
         data: a host `Data`.
@@ -99,19 +103,35 @@ class Rows:
     def __init__(self, data):
         self.num_samples = data.num_samples
         leaves = jax.tree_util.tree_leaves(data)
-        # JAX arrays are on a device already: gathering there beats a copy back to the host.
+        # JAX arrays are on a device already: slicing there beats a copy back to the host.
         self.on_device = data.nbytes <= device_data_limit() or any(isinstance(a, jax.Array) for a in leaves)
         self.data = data.to_device() if self.on_device else data
+        self._order = None  # the device data's row order (None: as given)
 
     def feed(self, order, rows_per_call):
-        """An iterator of `(data, order)` per call; `order` is a NumPy row order."""
+        """An iterator of the data each call takes its rows from; `order` is a NumPy row order."""
         if self.on_device:
-            order = jax.device_put(order)
+            data = self._in_order(order)
             while True:
-                yield self.data, order
+                yield data
         offsets = np.arange(rows_per_call)
         for start in itertools.count(0, rows_per_call):
-            yield self.data.take(np.take(order, offsets + start, mode="wrap")), None
+            yield self.data.take(np.take(order, offsets + start, mode="wrap"))
+
+    def _in_order(self, order):
+        """The device data with its rows in `order`."""
+        rows = order
+        if self._order is not None:  # positions in the data as it is now
+            position = np.empty_like(self._order)
+            position[self._order] = np.arange(self._order.shape[0], dtype=self._order.dtype)
+            rows = position[order]
+        if not np.array_equal(rows, np.arange(rows.shape[0])):
+            self.data = _take_rows(self.data, jax.device_put(rows))
+            self._order = order
+        return self.data
+
+
+_take_rows = jax.jit(core_step.take_rows)
 
 
 def _is_int(value):

@@ -163,16 +163,17 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return core_step.make_train_step(self._spec)(state, batch)
 
-    def _train_fn(self, num_steps, batch_size, limit, every_step=True):
+    def _train_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
         """The jitted `indexed` train step: `num_steps` batches per call (`every_step=False`: the
-        steps with real rows left), rows past `limit` padding."""
+        steps with real rows left), rows past `limit` padding; `per_call`: it is given just its own
+        rows (fed from the host), not the epoch's."""
         # The built-in step's logs are its metrics' results: a loop of steps computes them once.
         builtin = type(self).train_step is Trainer.train_step
         logs_of = (lambda ts: core_step.compute_metrics(self._spec, ts.metrics)) if builtin else None
         return self._jit(
-            ("train", num_steps, batch_size, limit, every_step),
+            ("train", num_steps, batch_size, limit, every_step, per_call),
             lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size,
-                                      limit, every_step, logs_of),
+                                      limit, every_step, logs_of, per_call),
             donate=True,
         )
 
@@ -192,7 +193,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return core_step.fresh_copy(ts) if copy else ts
         return _sharding.place(ts, _sharding.train_state_shardings(dist, ts), copy=copy)
 
-    def _eval_fn(self, num_steps, batch_size, limit, every_step=True):
+    def _eval_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
         eval_step = core_step.make_eval_step(self._spec)
 
         def step(carry, batch):
@@ -202,21 +203,23 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
         logs_of = lambda carry: core_step.compute_metrics(self._spec, carry[1])  # noqa: E731
-        return self._jit(("eval", num_steps, batch_size, limit, every_step),
-                         lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step, logs_of))
+        return self._jit(("eval", num_steps, batch_size, limit, every_step, per_call),
+                         lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step, logs_of, per_call))
 
-    def _predict_fn(self, batch_size):
+    def _predict_fn(self, batch_size, per_call):
+        """The jitted predict step on the batch at row `start` (`jkeras.core.step.batch_at`: a short
+        last batch is the data's last `batch_size` rows)."""
         predict_step = self._distributed_batch_step(
             core_step.make_predict_step(self._flat_apply), 1, batch_size, "predict", gathered=0)
 
         def make():
-            def run(variables, data, order, start, rng):
-                x = core_step.gather_batch(data, order, start if order is not None else 0, batch_size)
+            def run(variables, data, start, rng):
+                x, _ = core_step.batch_at(data, 0 if per_call else start, batch_size)
                 return predict_step(variables, x, jax.random.fold_in(rng, start))
 
             return run
 
-        return self._jit(("predict", batch_size), make)
+        return self._jit(("predict", batch_size, per_call), make)
 
     def _train_state(self, rng):
         variables = self.get_variables()
@@ -435,14 +438,15 @@ class Trainer(_legacy_generators.GeneratorMethods):
             rows = steps * batch_size
         spe = self.steps_per_execution
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
-        full = self._eval_fn(spe, batch_size, rows)  # and a short last group in a program of its own
+        per_call = not rows_source.on_device
+        full = self._eval_fn(spe, batch_size, rows, per_call=per_call)  # a short last group: one more program
         carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
         start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
-            fn = full if steps - step >= spe else self._eval_fn(spe, batch_size, rows, every_step=False)
-            carry, logs, start = fn(carry, *next(feed), start)
+            fn = full if steps - step >= spe else self._eval_fn(spe, batch_size, rows, False, per_call)
+            carry, logs, start = fn(carry, next(feed), start)
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
@@ -494,23 +498,28 @@ class Trainer(_legacy_generators.GeneratorMethods):
         num_batches = -(-num_samples // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=num_batches)
-        fn = self._predict_fn(batch_size)
+        per_call = not rows_source.on_device
+        fn = self._predict_fn(batch_size, per_call)
         feed = rows_source.feed(np.arange(data.num_samples), batch_size)
         variables, = _sharding.laid_out((self.get_variables(),))
         params, state = variables["params"], variables["state"]
         rng = next_key()
         cbs.on_predict_begin()
-        chunks = []
+        chunks, skips = [], []
         for b in range(num_batches):
-            rows, order = next(feed)
-            outputs, state = fn({"params": params, "state": state}, rows.x, order, b * batch_size, rng)
+            start = b * batch_size
+            outputs, state = fn({"params": params, "state": state}, next(feed).x, start, rng)
             chunks.append(outputs)
+            # A short last batch holds the data's last rows: those before `start` were seen already.
+            past_end = start + batch_size - data.num_samples
+            skips.append(past_end if not per_call and past_end > 0 and data.num_samples >= batch_size else 0)
             cbs.on_predict_batch_end(b, None)
         self._keep_states(state)
         cbs.on_predict_end()
         chunks = jax.device_get(chunks)  # one host copy at the end, no concatenate to compile
         outputs = [
-            np.concatenate([c[i] for c in chunks], axis=0)[:num_samples] for i in range(len(self.outputs))
+            np.concatenate([c[i][skip:] for c, skip in zip(chunks, skips)], axis=0)[:num_samples]
+            for i in range(len(self.outputs))
         ]
         return self._restructure_outputs(outputs)
 

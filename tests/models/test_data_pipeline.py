@@ -233,6 +233,39 @@ def test_shuffle_batch_permutes_blocks():
     assert len(h.history["loss"]) == 2
 
 
+def test_device_rows_are_held_once_in_each_epochs_order():
+    """Each epoch's data on the device is the rows in that epoch's order (NumPy `take`), reached
+    from the last epoch's: one device copy of host data at a time, a caller's JAX array kept."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((12, 3)).astype("float32"), np.arange(12, dtype="int32")
+    orders = [data_adapter.epoch_order(12, True, 4, [0, e]) for e in range(3)]
+    orders += [data_adapter.epoch_order(12, False, 4, [0]), data_adapter.epoch_order(12, "batch", 5, [1])]
+    for as_jax in (False, True):
+        given = jax.device_put(x) if as_jax else x
+        rows = data_adapter.Rows(data_adapter.Data([given], [y], [None]))
+        assert rows.on_device
+        for order in orders:
+            epoch = next(rows.feed(order, 8))
+            np.testing.assert_array_equal(np.asarray(epoch.x[0]), x[order])
+            np.testing.assert_array_equal(np.asarray(epoch.y[0]), y[order])
+            del epoch
+            held = sum(a.shape == (12, 3) for a in jax.live_arrays())
+            assert held == (2 if as_jax else 1)
+        if as_jax:
+            np.testing.assert_array_equal(np.asarray(given), x)  # the caller's array is untouched
+
+
+def test_host_fed_rows_are_the_calls_own_rows_wrapping_around(monkeypatch):
+    monkeypatch.setattr(data_adapter, "DEVICE_DATA_BYTES", 0)
+    x = np.arange(10, dtype="float32")[:, None]
+    rows = data_adapter.Rows(data_adapter.Data([x], None, None))
+    assert not rows.on_device
+    order = data_adapter.epoch_order(10, True, 4, [2])
+    feed = rows.feed(order, 4)
+    calls = [next(feed).x[0][:, 0] for _ in range(3)]
+    np.testing.assert_array_equal(np.concatenate(calls), x[np.concatenate([order, order[:2]]), 0])
+
+
 def test_generator_steps_compile_once_and_prefetch_on_a_thread(monkeypatch):
     m = model()
     m.fit(endless(), steps_per_epoch=STEPS, epochs=1, verbose=0)

@@ -213,7 +213,7 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
 
     rows = data_adapter.Rows(data_adapter.prepare(model, x, y, None, None, "fit"))
     ts = model._train_state(jax.random.PRNGKey(0))
-    feed = next(rows.feed(np.arange(64), 32))
+    epoch_data = next(rows.feed(np.arange(64), 32))
 
     def loop_kinds(jaxpr):
         found = []
@@ -226,7 +226,7 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
 
     def loops(every_step):
         fn = model._train_fn(4, 8, 64, every_step)
-        return loop_kinds(jax.make_jaxpr(fn)(ts, *feed, np.int32(0)).jaxpr)
+        return loop_kinds(jax.make_jaxpr(fn)(ts, epoch_data, np.int32(0)).jaxpr)
 
     assert loops(True) == ["scan"]
     assert loops(False) == ["while"]
