@@ -2,7 +2,7 @@
 
 Weights lie as the distribution's layout says (by their path, e.g. "dense/kernel"), each
 optimizer-state leaf like the weight it belongs to, metric state and keys replicated. Array data
-is replicated, so every device gathers batches locally; each gathered batch is then constrained
+is replicated, so every device takes batches locally; each batch is then constrained
 to be split over the batch axis, and XLA inserts the collectives. With no distribution every
 function here returns its input unchanged.
 """
@@ -112,7 +112,7 @@ def copy(tree):
 
 
 def place_data(tree):
-    """Array data for device-side gathering: replicated on every device of the current mesh."""
+    """Array data for device-side batches: replicated on every device of the current mesh."""
     dist = active()
     if dist is None:
         return jax.device_put(tree)

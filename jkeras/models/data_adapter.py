@@ -29,7 +29,7 @@ class Data(NamedTuple):
 
     def to_device(self):
         """The same data as JAX arrays on the default device (one transfer); replicated on every
-        device of the mesh when a `jkeras.distribution` is set (batches are gathered on each)."""
+        device of the mesh when a `jkeras.distribution` is set (each takes its batches there)."""
         from jkeras.models import _sharding
 
         put = lambda a: None if a is None else jax.device_put(a)  # noqa: E731 (a transfer, no program)
@@ -47,7 +47,7 @@ class Data(NamedTuple):
     def take(self, rows):
         """The rows `rows` (an index array) of every host array."""
         def take(arrays):
-            return None if arrays is None else [None if a is None else np.take(a, rows, axis=0) for a in arrays]
+            return None if arrays is None else [None if a is None else a.take(rows, axis=0) for a in arrays]
 
         return Data(take(self.x), take(self.y), take(self.sw))
 
@@ -58,8 +58,8 @@ class Data(NamedTuple):
 
 # Where array data lives during fit / evaluate / predict. Data that fits comfortably (a quarter of
 # an accelerator's memory; 64 MiB on a CPU, where a device copy doubles the process's memory) is
-# put on the device once per call and each step gathers its batch there: no per-step transfer,
-# what small fast steps need. Larger data stays on the host and each call's rows are gathered
+# put on the device once per call (and in each epoch's row order once per epoch) and each step
+# slices its batch there: no per-step transfer, what small fast steps need. Larger data stays on the host and each call's rows are gathered
 # there and handed to the jitted step, as a hand-written loop does, so device memory holds the
 # model and a batch. Set DEVICE_DATA_BYTES to a number of bytes to choose the limit yourself.
 DEVICE_DATA_BYTES = None
@@ -114,9 +114,10 @@ class Rows:
             data = self._in_order(order)
             while True:
                 yield data
-        offsets = np.arange(rows_per_call)
         for start in itertools.count(0, rows_per_call):
-            yield self.data.take(np.take(order, offsets + start, mode="wrap"))
+            stop = start + rows_per_call
+            rows = order[start:stop] if stop <= order.shape[0] else np.take(order, np.arange(start, stop), mode="wrap")
+            yield self.data.take(rows)
 
     def _in_order(self, order):
         """The device data with its rows in `order`."""

@@ -1,10 +1,9 @@
 """`compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` methods (the shell around core.step).
 
-The per-step Python path is kept thin: array data is put on the device once per call, each epoch's
-row order is drawn on the device, and one jitted call gathers its own batch(es) and runs the step
-(`steps_per_execution` steps inside one `lax.scan`). Values reach the host only at the end of an
-epoch or when a callback asks for them.
-"""
+The per-step Python path is kept thin: array data is put on the device once per call and in each
+epoch's row order once per epoch; one jitted call slices its own batch(es) and runs the step
+(`steps_per_execution` steps inside one `lax.fori_loop`). Values reach the host only at the end of
+an epoch or when a callback asks for them."""
 import functools
 
 import jax
