@@ -364,19 +364,67 @@ def switch(condition, then_expression, else_expression):
     return jnp.where(cond, then, other)
 
 
+class _LearningPhase:
+    """Keras 2's learning-phase placeholder: an input of `K.function` (feed 0 for inference, 1 for
+    training); anywhere else it reads as the phase `set_learning_phase` set (0 by default)."""
+
+    value = 0
+
+    def __int__(self):
+        return int(self.value)
+
+    __index__ = __int__
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __repr__(self):
+        return f"<learning phase: {self.value}>"
+
+
+_LEARNING_PHASE = _LearningPhase()
+
+
+def learning_phase():
+    """The learning-phase placeholder (Keras 2): `K.function([model.input, K.learning_phase()],
+    outputs)` takes the phase as its last input. Layers themselves get `training` explicitly."""
+    return _LEARNING_PHASE
+
+
+def set_learning_phase(value):
+    """Sets the phase `learning_phase()` reads as outside `K.function` (Keras 2).
+
+    Raises:
+        ValueError: if `value` is not 0 or 1.
+    """
+    if value not in (0, 1):
+        raise ValueError(f"set_learning_phase: expected 0 (test) or 1 (train), got {value!r}")
+    _LearningPhase.value = int(value)
+
+
+def _training(training):
+    """The phase a backend switch uses: `training` if given, else the enclosing layer call's
+    mode, else the global learning phase."""
+    if training is not None:
+        return bool(training)
+    scope = call_scope.current()
+    return bool(scope.training) if scope is not None else bool(_LEARNING_PHASE)
+
+
 def in_train_phase(x, alt, training=None):
-    """`x` when `training` is true, else `alt` (Keras 2's learning-phase switch)."""
-    chosen = x if training else alt
+    """`x` in training, else `alt` (Keras 2's learning-phase switch); either may be a callable.
+
+    Args:
+        training: the phase; None: the enclosing layer call's (inside `call` or a `Lambda`), else
+            the global learning phase.
+    """
+    chosen = x if _training(training) else alt
     return chosen() if callable(chosen) else chosen
 
 
 def in_test_phase(x, alt, training=None):
+    """`x` in inference, else `alt`; see `in_train_phase`."""
     return in_train_phase(alt, x, training)
-
-
-def learning_phase():
-    """0: jkeras passes `training` explicitly to `call` instead of a global learning phase."""
-    return 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -444,21 +492,43 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
     """A callable computing `outputs` from `inputs` (symbolic tensors of a functional graph).
 
     Args:
-        inputs: list of `Input` tensors (or tensors of an existing model).
-        outputs: list of tensors computed from them.
+        inputs: list of `Input` tensors (or tensors of an existing model); it may hold
+            `K.learning_phase()`, whose value (0 or 1) then chooses inference or training mode
+            (dropout on, batch statistics) for each call.
+        outputs: a tensor or list of tensors computed from them.
 
     Returns:
         `f(list_of_arrays) -> list_of_numpy_arrays`, compiled with `jax.jit` on first use.
+
+    Raises:
+        ValueError: if the call gets a different number of values than `inputs` has, or a
+            learning phase other than 0 or 1.
     """
     del updates, name, kwargs
     from jkeras.models.functional import Model
 
+    inputs = list(inputs)
+    phase_at = [i for i, t in enumerate(inputs) if isinstance(t, _LearningPhase)]
+    tensors = [t for t in inputs if not isinstance(t, _LearningPhase)]
     single = not isinstance(outputs, (list, tuple))
-    model = Model(list(inputs), [outputs] if single else list(outputs))
-    fn = jax.jit(lambda variables, xs: model.apply(variables, xs)[0])
+    model = Model(tensors, [outputs] if single else list(outputs))
+    compiled = {}
 
     def run(values):
-        outs = fn(model.get_variables(), [jnp.asarray(v) for v in values])
+        values = list(values)
+        if len(values) != len(inputs):
+            raise ValueError(f"K.function: expected {len(inputs)} input values, got {len(values)}")
+        training = bool(_LEARNING_PHASE)
+        for i in phase_at:
+            if int(values[i]) not in (0, 1):
+                raise ValueError(f"K.function: the learning phase must be 0 or 1, got {values[i]!r}")
+            training = bool(int(values[i]))
+        arrays = [jnp.asarray(v) for i, v in enumerate(values) if i not in phase_at]
+        fn = compiled.get(training)
+        if fn is None:
+            fn = compiled[training] = jax.jit(
+                lambda variables, xs, rng: model.apply(variables, xs, training=training, rng=rng)[0])
+        outs = fn(model.get_variables(), arrays, next_key())
         return [np.asarray(o) for o in outs]
 
     return run

@@ -93,3 +93,55 @@ def test_random_functions_use_the_call_key_inside_a_layer():
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
     np.testing.assert_array_equal(np.asarray(layer(A)), A)
+
+
+def test_random_functions_in_a_lambda_draw_from_the_call_key():
+    """The Keras 2 VAE's sampling Lambda: fresh noise for each key (not one draw baked into the
+    compiled step), the same noise for the same key."""
+    def sampling(args):
+        mean, log_var = args
+        return mean + K.exp(log_var / 2) * K.random_normal(shape=(K.shape(mean)[0], 3))
+
+    inp = jkeras.Input((5,))
+    z = layers.Lambda(sampling, output_shape=(3,))([layers.Dense(3)(inp), layers.Dense(3)(inp)])
+    model = jkeras.Model(inp, z)
+    apply = jax.jit(lambda v, x, key: model.apply(v, x, training=True, rng=key)[0])
+    v = model.get_variables()
+    a, b, c = (np.asarray(apply(v, A, jax.random.PRNGKey(k))) for k in (0, 0, 1))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert not np.allclose(model.predict(A, verbose=0), model.predict(A, verbose=0))
+
+
+def test_in_train_phase_follows_the_call_and_the_learning_phase():
+    switch = layers.Lambda(lambda t: K.in_train_phase(t * 2.0, t))
+    v = {"params": {}, "state": {}}
+    np.testing.assert_allclose(switch.apply(v, A, training=True)[0], A * 2.0)
+    np.testing.assert_allclose(switch.apply(v, A, training=False)[0], A)
+    assert K.in_train_phase(1, 0) == 0 and K.in_train_phase(1, 0, training=True) == 1
+    K.set_learning_phase(1)
+    try:
+        assert int(K.learning_phase()) == 1 and K.in_train_phase(1, 0) == 1
+    finally:
+        K.set_learning_phase(0)
+    with pytest.raises(ValueError, match="0 .* or 1"):
+        K.set_learning_phase(2)
+
+
+def test_function_takes_the_learning_phase_as_an_input():
+    """Keras 2's `K.function([model.input, K.learning_phase()], [output])`: 0 is inference (the
+    model's predict), 1 training (dropout on: units dropped, the rest scaled by 1 / (1 - rate))."""
+    model = jkeras.Sequential([layers.Dense(64, activation="relu", input_shape=(5,)), layers.Dropout(0.5),
+                               layers.Dense(2)])
+    hidden = K.function([model.layers[0].input, K.learning_phase()], [model.layers[1].output])
+    outputs = K.function([model.input, K.learning_phase()], model.output)
+    np.testing.assert_allclose(outputs([A, 0])[0], model.predict(A, verbose=0), rtol=1e-5, atol=1e-6)
+    relu = np.maximum(A @ model.layers[0].get_weights()[0] + model.layers[0].get_weights()[1], 0)
+    np.testing.assert_allclose(hidden([A, 0])[0], relu, rtol=1e-5, atol=1e-6)
+    dropped = hidden([A, 1])[0]
+    kept = dropped != 0
+    assert 0 < kept.mean() < 1
+    np.testing.assert_allclose(dropped[kept], 2.0 * relu[kept], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(hidden([A, 1])[0], dropped)  # a fresh key each call
+    with pytest.raises(ValueError, match="expected 2 input values"):
+        hidden([A])

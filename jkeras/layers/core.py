@@ -8,6 +8,7 @@ import numpy as np
 
 from jkeras.core import activations, config, constraints, initializers, regularizers
 from jkeras.layers._lora import LoRAMixin
+from jkeras.models import call_scope
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import KERNEL_RENAMES, LegacyInterface
 
@@ -325,6 +326,7 @@ class Lambda(Layer):
 
     Args:
         function: `f(inputs, **arguments)`; it may also take `mask` and `training` arguments.
+            Random backend functions it calls (`K.random_normal`) draw from the call's key.
         output_shape: optional shape tuple (without batch axis) or function of the input shape;
             inferred from `function` when None.
         mask: optional output mask, or function `(inputs, mask) -> mask`.
@@ -353,7 +355,10 @@ class Lambda(Layer):
             kwargs["mask"] = mask
         if self._takes_training:
             kwargs["training"] = training
-        return self.function(inputs, **kwargs), variables["state"]
+        # The function's random draws (`K.random_normal`) come from this call's key and
+        # `K.in_train_phase` reads this call's mode, as inside a Keras-style layer's `call`.
+        with call_scope.opened(call_scope.ApplyScope(self, variables, training, rng)):
+            return self.function(inputs, **kwargs), variables["state"]
 
     def compute_mask(self, inputs, mask=None):
         if callable(self.mask):

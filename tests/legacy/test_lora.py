@@ -43,7 +43,7 @@ def test_lora_rank_in_constructor_and_errors():
     y = d(np.ones((1, 3), "float32"))
     assert d.lora_enabled and [w.name for w in d.trainable_weights] == ["bias", "lora_kernel_a", "lora_kernel_b"]
     # b starts at zero: enabling LoRA leaves the outputs unchanged.
-    np.testing.assert_allclose(np.asarray(y), np.ones((1, 3)) @ d.get_weights()[0] + d.get_weights()[1], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(y), np.ones((1, 3)) @ d.get_weights()[0] + d.get_weights()[1], rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match="already enabled"):
         d.enable_lora(2)
     with pytest.raises(ValueError, match="isn't built"):
