@@ -1,5 +1,6 @@
 """Turning what users pass to `fit` / `evaluate` / `predict` into aligned, checked arrays."""
 import itertools
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -151,6 +152,15 @@ def check_batch_size(batch_size, steps, name="batch_size"):
     if not _is_int(batch_size) or batch_size <= 0:
         raise ValueError(f"{name} must be a positive int (or None for 32), got {batch_size!r}")
     return int(batch_size)
+
+
+def whole_steps(steps):
+    """A step count given as a float (Keras 2's docs: `steps_per_epoch=len(x_train) / 32`) as the
+    whole number of steps Keras 2 ran for it, its ceiling; anything else unchanged (and checked
+    where it is used)."""
+    if isinstance(steps, (float, np.floating)) and math.isfinite(steps) and steps > 0:
+        return math.ceil(steps)
+    return steps
 
 
 def check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch, validation_steps,

@@ -278,7 +278,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             initial_epoch: epoch to start from (to resume training).
             steps_per_epoch: batches per epoch. Arrays: cycle through the data; a generator: draw
                 this many batches (needed for an endless one; default: until it is used up); a
-                Sequence: default `len(sequence)`.
+                Sequence: default `len(sequence)`. A float (Keras 2's `len(x) / batch_size`) runs
+                its ceiling.
             validation_steps: number of validation batches per evaluation.
             validation_batch_size: batch size for validation (defaults to `batch_size`).
             validation_freq: validate every this many epochs (an int) or at these epochs (a list).
@@ -296,6 +297,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             ValueError: for inconsistent or misshaped data and out-of-range arguments.
         """
         self._assert_compiled("fit")
+        steps_per_epoch = data_adapter.whole_steps(steps_per_epoch)
+        validation_steps = data_adapter.whole_steps(validation_steps)
         data_adapter.check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch,
                                          validation_steps, validation_batch_size, validation_freq)
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -405,6 +408,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         self._assert_compiled("evaluate")
         verbose = 1 if verbose == "auto" else int(verbose)
+        steps = data_adapter.whole_steps(steps)
         if _generator_adapter.is_stream(x):
             _generator_adapter.check_arguments("evaluate", y, sample_weight)
             stream = _generator_adapter.BatchStream(self, x, "evaluate", max_queue_size=max_queue_size,
@@ -473,6 +477,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             NumPy array(s) shaped like the model's outputs (a list / dict for several outputs).
         """
         verbose = 1 if verbose == "auto" else int(verbose)
+        steps = data_adapter.whole_steps(steps)
         if _generator_adapter.is_stream(x):
             stream = _generator_adapter.BatchStream(self, x, "predict", max_queue_size=max_queue_size,
                                                     workers=workers, use_multiprocessing=use_multiprocessing)

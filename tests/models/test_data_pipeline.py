@@ -405,6 +405,20 @@ def test_generator_methods_and_keras1_spellings(reference, monkeypatch):
         m.fit_generator((X, Y))
 
 
+def test_float_step_counts_run_their_ceiling_as_keras_2():
+    """Keras 2's docs: `fit_generator(datagen.flow(...), steps_per_epoch=len(x_train) / 32)`."""
+    count = CountBatches()
+    m = model()
+    m.fit_generator(endless(), steps_per_epoch=N / BATCH, epochs=1, verbose=0, callbacks=[count],
+                    validation_data=endless(), validation_steps=N / BATCH)
+    assert count.per_epoch == [STEPS] and STEPS == int(np.ceil(N / BATCH)) != N / BATCH
+    np.testing.assert_allclose(m.evaluate_generator(endless(), N / BATCH), m.evaluate(X, Y, batch_size=BATCH, verbose=0),
+                               rtol=1e-6)
+    assert len(m.predict(endless(), steps=2.5, verbose=0)) == 3 * BATCH
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive int"):
+        m.fit(endless(), steps_per_epoch=-1.5, verbose=0)
+
+
 def test_utils_exports():
     for name in ("Sequence", "PyDataset", "pad_sequences", "Progbar", "get_file", "to_categorical", "normalize",
                  "set_random_seed"):
