@@ -16,11 +16,13 @@ from jkeras.mixed_precision import DTypePolicy
 from jkeras.models import Model, Sequential
 from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
+from jkeras import applications
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DTypePolicy", "Input", "InputLayer", "Model", "RematScope", "Sequential", "activations", "backend", "callbacks",
+    "DTypePolicy", "Input", "InputLayer", "Model", "RematScope", "Sequential", "activations", "applications",
+    "backend", "callbacks",
     "constraints", "datasets", "distribution",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
     "optimizers", "regularizers", "utils", "functional", "remat",

@@ -1,0 +1,23 @@
+"""Keras applications: ImageNet models for prediction, feature extraction and fine-tuning.
+
+    from jkeras.applications import VGG16
+    from jkeras.applications.vgg16 import preprocess_input, decode_predictions
+    conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
+    conv_base.trainable = False
+
+Each model function builds a functional `Model` with Keras's layer names and weight order, so
+Keras's published `.h5` weight files load (`weights="imagenet"` downloads them into the Keras
+cache, `~/.keras/models/`). Each model module has its own `preprocess_input` and
+`decode_predictions`.
+"""
+from jkeras.applications import imagenet_utils, mobilenet, mobilenet_v2, resnet, resnet50, vgg16, vgg19
+from jkeras.applications.mobilenet import MobileNet
+from jkeras.applications.mobilenet_v2 import MobileNetV2
+from jkeras.applications.resnet import ResNet50, ResNet101, ResNet152
+from jkeras.applications.vgg16 import VGG16
+from jkeras.applications.vgg19 import VGG19
+
+__all__ = [
+    "MobileNet", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
+    "imagenet_utils", "mobilenet", "mobilenet_v2", "resnet", "resnet50", "vgg16", "vgg19",
+]
