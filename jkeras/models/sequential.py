@@ -55,9 +55,10 @@ class Sequential(Model):
                 f"Sequential '{self.name}': all layers must have unique names; '{layer.name}' is already in the model"
             )
         self._stack.append(layer)
-        if self._input_layer is None and len(self._stack) == 1 and layer._batch_input_shape is not None:
+        batch_shape = _known_batch_shape(layer)
+        if self._input_layer is None and len(self._stack) == 1 and batch_shape is not None:
             self._input_layer = InputLayer(
-                batch_shape=layer._batch_input_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
+                batch_shape=batch_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
             )
         if self._input_layer is not None:
             if self._output_struct is None:
@@ -172,5 +173,26 @@ class Sequential(Model):
         return model
 
 
+def _model_inputs(layer):
+    """The input tensors of a functional (or built Sequential) model, else None."""
+    if isinstance(layer, Model) and not layer._is_subclassed:
+        return getattr(layer, "inputs", None)
+    return None
+
+
 def _input_dtype(layer):
+    inputs = _model_inputs(layer)
+    if inputs is not None and len(inputs) == 1:
+        return inputs[0].dtype
     return getattr(layer, "input_dtype", None)
+
+
+def _known_batch_shape(layer):
+    """The batch input shape a first layer fixes: its `batch_input_shape`, or the input of a
+    functional model with one input (a pretrained conv base: `Sequential([VGG16(...), ...])`)."""
+    if layer._batch_input_shape is not None:
+        return layer._batch_input_shape
+    inputs = _model_inputs(layer)
+    if inputs is not None and len(inputs) == 1:
+        return tuple(inputs[0].shape)
+    return None

@@ -321,3 +321,18 @@ def test_training_flag_fixed_at_call_time_keeps_dropout_on():
     model = jkeras.Model(x, y)
     out = model.predict(np.ones((4, 50), "float32"), verbose=0)
     assert (out == 0).any() and (out == 2).any()
+
+
+def test_sequential_starting_with_a_functional_model_is_built_at_once():
+    """Chollet's ch. 5: `Sequential([conv_base, Flatten(), Dense(...)])` with a frozen base is
+    built as soon as the base is added (its input fixes the shape), as in Keras 3."""
+    import keras
+
+    for lib in (keras, jkeras):
+        inp = lib.Input((6, 6, 3))
+        base = lib.Model(inp, lib.layers.Conv2D(4, 3)(inp))
+        base.trainable = False
+        model = lib.Sequential([base, lib.layers.Flatten(), lib.layers.Dense(2)])
+        assert model.built
+        assert [tuple(w.shape) for w in model.trainable_weights] == [(64, 2), (2,)]
+        assert tuple(model.output_shape) == (None, 2)
