@@ -54,6 +54,18 @@ def opened(scope):
         stack.pop()
 
 
+@contextlib.contextmanager
+def outside():
+    """No scope open inside the block: symbolic calls there (a Sequential wiring its graph) are
+    not taken for sublayer calls of the layer whose `call` is running."""
+    saved = list(_stack())
+    _stack().clear()
+    try:
+        yield
+    finally:
+        _stack()[:] = saved
+
+
 class ApplyScope:
     """The variables of one `apply` of a Keras-style layer, and the state it updates.
 

@@ -6,6 +6,7 @@ functional graph, so everything a functional `Model` does works the same way.
 """
 import warnings
 
+from jkeras.models import call_scope
 from jkeras.models.functional import Model
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
@@ -119,6 +120,14 @@ class Sequential(Model):
     def _maybe_build(self, input_shape):
         if self._input_struct is None:
             self._build_from_data([input_shape])
+
+    def init(self, rng, input_shape=None):
+        """Fresh weights for every layer; a Sequential with no input shape yet is first wired for
+        `input_shape` (a Sequential created inside a custom layer and called in its `call`)."""
+        if self._input_layer is None and input_shape is not None:
+            with call_scope.outside():
+                self._build_from_data([input_shape])
+        return super().init(rng, input_shape)
 
     def _build_from_data(self, input_shapes):
         """Deferred build, from the shape of the first data seen (a list with one shape)."""

@@ -172,3 +172,30 @@ def test_custom_train_step_override_stays_pure_and_logs(spe):
     flat = np.concatenate([w.ravel() for w in model.get_weights()])
     np.testing.assert_allclose(norms[-1], np.linalg.norm(flat), rtol=1e-4)
     assert isinstance(core_step.TrainState, type)
+
+
+def test_unbuilt_sequential_inside_a_custom_layer_as_keras():
+    """keras.io's TransformerBlock holds `keras.Sequential([Dense(ff), Dense(d)])` with no input
+    shape and calls it in `call`: it is wired for the shape it first receives, in a model, and
+    computes Keras 3's outputs from Keras 3's weights."""
+    def block(lib):
+        class FeedForward(lib.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.ffn = lib.Sequential([lib.layers.Dense(8, activation="relu"), lib.layers.Dense(4)])
+                self.norm = lib.layers.LayerNormalization()
+
+            def call(self, inputs):
+                return self.norm(inputs + self.ffn(inputs))
+
+        inp = lib.Input((5, 4))
+        return lib.Model(inp, lib.layers.Dense(1)(FeedForward()(inp)))
+
+    x = np.random.default_rng(0).standard_normal((3, 5, 4)).astype("float32")
+    ref, ours = block(keras), block(jkeras)
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in ref.get_weights()]
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    ours.compile("adam", "mse")
+    history = ours.fit(x, np.ones((3, 5, 1), "float32"), epochs=5, verbose=0).history["loss"]
+    assert history[-1] < history[0]
