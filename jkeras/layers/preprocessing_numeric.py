@@ -6,7 +6,8 @@ They follow Keras 3 (`keras.layers.*`): same arguments, defaults, weights, outpu
 lives where Keras keeps it: Normalization's mean / variance / count are non-trainable weights (the
 "state" collection), Discretization's `bin_boundaries` and IntegerLookup's vocabulary are Python
 attributes baked into `apply` as constants, so adapt such a layer before a model using it is
-compiled or jitted.
+compiled or jitted. IntegerLookup is built on `_IndexLookup`, Keras's IndexLookup core (vocabulary,
+adapt, encodings, config), which StringLookup (`preprocessing_text`) shares.
 
 Differences from Keras 3, all forced by JAX or by jkeras having no saved-model assets:
 - Integer outputs and vocabularies are 32-bit unless `jax_enable_x64` is on (Keras: int64).
@@ -857,10 +858,365 @@ class Hashing(Layer):
 
 
 # ----------------------------------------------------------------------------------------------
+# The index-lookup core (IntegerLookup here, StringLookup in preprocessing_text)
+
+
+class _IndexLookup(Layer):
+    """Keras's `IndexLookup`: the vocabulary, adapt, encodings and config shared by IntegerLookup and
+    StringLookup. Subclasses define the token type (`_token_arg`, `_as_token_array`,
+    `_read_vocabulary_file`, `_token_value`) and the call.
+    """
+
+    _autocast = False
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=None, vocabulary=None,
+                 idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
+                 oov_method="floormod", salt=None, name=None, **kwargs):
+        frozen_vocab_size = kwargs.pop("vocabulary_size", None)
+        has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
+        kwargs.pop("dtype", None)
+        super().__init__(name=name, **kwargs)
+        if max_tokens is not None and (not _is_int(max_tokens) or max_tokens <= 1):
+            raise self._error(
+                f"if `max_tokens` is set, it must be an int greater than 1, got max_tokens={max_tokens!r}"
+            )
+        if pad_to_max_tokens and max_tokens is None:
+            raise self._error("pad_to_max_tokens=True needs `max_tokens` set, got max_tokens=None")
+        if not _is_int(num_oov_indices) or num_oov_indices < 0:
+            raise self._error(f"`num_oov_indices` must be an int >= 0, got num_oov_indices={num_oov_indices!r}")
+        _no_sparse(self, sparse)
+        self._check_vocabulary_dtype()
+        if oov_method not in ("floormod", "farmhash"):
+            raise self._error(f"oov_method must be 'floormod' or 'farmhash', got oov_method={oov_method!r}")
+        if salt is not None and oov_method != "farmhash" and not self._string_tokens:
+            raise self._error(f"`salt` can only be used when oov_method='farmhash', got oov_method={oov_method!r}")
+        salt = _salt_arg(self, salt)
+        if output_mode == "binary":
+            output_mode = "multi_hot"
+        if output_mode == "tf-idf":
+            output_mode = "tf_idf"
+        _check_mode(self, output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"))
+        if invert and output_mode != "int":
+            raise self._error(f"output_mode must be 'int' when invert=True, got output_mode={output_mode!r}")
+        if idf_weights is not None and output_mode != "tf_idf":
+            raise self._error(
+                f"`idf_weights` should only be set if output_mode='tf_idf', got output_mode={output_mode!r}"
+            )
+        self.invert = bool(invert)
+        self.max_tokens = None if max_tokens is None else int(max_tokens)
+        self.num_oov_indices = int(num_oov_indices)
+        self.mask_token = self._token_arg(mask_token)
+        self.oov_token = self._token_arg(oov_token)
+        self.output_mode = output_mode
+        self.sparse = False
+        self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self.oov_method = oov_method
+        self.salt = salt
+        self._frozen_vocab_size = frozen_vocab_size
+        self._has_input_vocabulary = bool(has_input_vocabulary)
+        self.input_vocabulary = None
+        self.input_idf_weights = idf_weights
+        self._tokens = self._as_token_array([])
+        self.idf_weights = None
+        if output_mode == "tf_idf" and self._has_input_vocabulary and idf_weights is None:
+            raise self._error(
+                "when `vocabulary` is given in output_mode='tf_idf', `idf_weights` must be given too"
+            )
+        if vocabulary is not None:
+            if isinstance(vocabulary, str):
+                vocabulary = self._read_vocabulary_file(vocabulary)
+            self.input_vocabulary = _listify(vocabulary)
+            self.set_vocabulary(vocabulary, idf_weights)
+
+    # -- token type (overridden by StringLookup) -------------------------------------------------
+
+    _string_tokens = False
+
+    def _check_vocabulary_dtype(self):
+        pass
+
+    def _token_arg(self, token):
+        return None if token is None else int(token)
+
+    def _as_token_array(self, values):
+        """`values` as a NumPy array of tokens (int64), or a ValueError naming `vocabulary`."""
+        values = np.asarray(values)
+        if values.size == 0:
+            return np.zeros(values.shape, np.int64)
+        if not np.issubdtype(values.dtype, np.integer):
+            raise self._error(f"`vocabulary` must be a 1D list of ints, got {values.tolist()!r}")
+        return values.astype(np.int64)
+
+    def _as_adapt_batch(self, batch):
+        batch = np.asarray(batch)
+        if not np.issubdtype(batch.dtype, np.integer):
+            batch = batch.astype(np.int64)
+        return batch
+
+    def _read_vocabulary_file(self, path):
+        with open(path) as f:
+            return [int(line) for line in f.read().splitlines() if line.strip()]
+
+    def _token_value(self, token):
+        return int(token)
+
+    # -- indices -------------------------------------------------------------------------------
+
+    def _oov_start_index(self):
+        return 1 if self.mask_token is not None and self.output_mode == "int" else 0
+
+    def _token_start_index(self):
+        return self._oov_start_index() + self.num_oov_indices
+
+    def vocabulary_size(self):
+        """The vocabulary size, mask and OOV indices included."""
+        return len(self._tokens) + self._token_start_index()
+
+    def get_vocabulary(self, include_special_tokens=True):
+        """The vocabulary, index order.
+
+        Args:
+            include_special_tokens: if True, the mask token and the OOV tokens lead the list, so a
+                term's position equals its index; if False, only the learned / given terms.
+
+        Returns:
+            A list of tokens.
+        """
+        vocab = [self.oov_token] * self._token_start_index() + [self._token_value(t) for t in self._tokens]
+        if self.mask_token is not None and self.output_mode == "int":
+            vocab[0] = self.mask_token
+        if not include_special_tokens:
+            vocab = vocab[self._token_start_index():]
+        return vocab
+
+    def set_vocabulary(self, vocabulary, idf_weights=None):
+        """Sets the vocabulary (and, in "tf_idf" mode, the idf weights), replacing any previous one.
+
+        Args:
+            vocabulary: list / tuple / 1D array of tokens, optionally led by the special tokens
+                `[mask_token] + [oov_token] * num_oov_indices`, or the path of a text file with one
+                token per line.
+            idf_weights: one float per vocabulary entry; required in "tf_idf" mode, refused otherwise.
+
+        Raises:
+            ValueError: for a missing / unexpected `idf_weights`, an empty vocabulary, a repeated or
+                misplaced special token, or more than `max_tokens` entries.
+        """
+        if self.output_mode == "tf_idf":
+            if idf_weights is None:
+                raise self._error("`idf_weights` must be set if output_mode='tf_idf'")
+        elif idf_weights is not None:
+            raise self._error(
+                f"`idf_weights` should only be set if output_mode='tf_idf', got output_mode={self.output_mode!r}"
+            )
+        if isinstance(vocabulary, str):
+            vocabulary = self._read_vocabulary_file(vocabulary)
+        if np.asarray(vocabulary, dtype=object).size == 0:
+            raise self._error(f"cannot set an empty vocabulary, got vocabulary={_listify(vocabulary)}")
+        vocabulary = self._as_token_array(vocabulary)
+        if vocabulary.ndim != 1:
+            raise self._error(f"`vocabulary` must be 1D, got {vocabulary.tolist()!r}")
+        oov_start, token_start = self._oov_start_index(), self._token_start_index()
+        special = [self.mask_token] * oov_start + [self.oov_token] * self.num_oov_indices
+        found_special = len(vocabulary) >= token_start and vocabulary[:token_start].tolist() == special
+        tokens = vocabulary[token_start:] if found_special else vocabulary
+        repeated = [t for t, c in collections.Counter(tokens.tolist()).items() if c > 1]
+        if repeated:
+            raise self._error(
+                f"the vocabulary has repeated terms: {repeated}; please uniquify `vocabulary`"
+            )
+        for arg, token, applies in (("mask_token", self.mask_token, True),
+                                    ("oov_token", self.oov_token, self.invert)):
+            if applies and token is not None and token in tokens.tolist():
+                raise self._error(
+                    f"found the reserved {arg}={token!r} inside `vocabulary`; special tokens may only lead "
+                    f"it, in exactly this order: {special}"
+                )
+        new_size = token_start + len(tokens)
+        if self.max_tokens is not None and new_size > self.max_tokens:
+            raise self._error(
+                f"the vocabulary size ({new_size}) is larger than `max_tokens` ({self.max_tokens})"
+            )
+        if self.output_mode == "tf_idf":
+            idf_weights = np.asarray(idf_weights, np.float64)
+            if idf_weights.ndim != 1:
+                raise self._error(f"`idf_weights` must be 1D, got shape {idf_weights.shape}")
+            if len(vocabulary) != len(idf_weights):
+                raise self._error(
+                    f"`idf_weights` must be as long as the vocabulary: len(idf_weights) is {len(idf_weights)}, "
+                    f"len(vocabulary) is {len(vocabulary)}"
+                )
+            front, front_value = (0, 0) if found_special else (token_start, np.average(idf_weights))
+            back = self.max_tokens - front - len(idf_weights) if self.pad_to_max_tokens else 0
+            self.idf_weights = np.pad(idf_weights, (front, back), "constant",
+                                      constant_values=(front_value, 0)).astype(config.floatx())
+        self._set_tokens(tokens)
+        self._record_vocabulary_size()
+
+    def _set_tokens(self, tokens):
+        self._tokens = tokens
+
+    def _record_vocabulary_size(self):
+        size = self.vocabulary_size()
+        if self.output_mode != "int" and not self.pad_to_max_tokens:
+            if self._frozen_vocab_size is not None and size != self._frozen_vocab_size:
+                raise RuntimeError(
+                    f"{type(self).__name__} '{self.name}': with output_mode={self.output_mode!r} and "
+                    f"pad_to_max_tokens=False, the vocabulary size cannot change once set: it was "
+                    f"{self._frozen_vocab_size}, the new one is {size}"
+                )
+        self._frozen_vocab_size = size
+
+    # -- adapt ---------------------------------------------------------------------------------
+
+    def _check_adaptable(self):
+        if self._has_input_vocabulary:
+            raise self._error(
+                "cannot adapt a layer after setting a static vocabulary via the `vocabulary` argument or "
+                "`set_vocabulary()`"
+            )
+
+    def _adapt_state(self):
+        """Counts of an adapt pass: token counts, document counts (tf_idf) and the document count."""
+        return {"counts": collections.Counter(), "doc_counts": collections.Counter(), "num_docs": 0}
+
+    def _update_state(self, state, documents):
+        """Adds `documents` (a 2D+ array, one document per row, or a list of token lists)."""
+        if isinstance(documents, np.ndarray):
+            state["counts"].update(documents.reshape(-1).tolist())
+        else:
+            for doc in documents:
+                state["counts"].update(doc)
+        if self.output_mode == "tf_idf":
+            for doc in documents:
+                state["doc_counts"].update(set(np.reshape(doc, -1).tolist() if isinstance(doc, np.ndarray) else doc))
+        state["num_docs"] += len(documents)
+
+    def _finalize_state(self, state):
+        """Sets the vocabulary (and idf weights) from an adapt pass's counts, Keras's order."""
+        counts, doc_counts = state["counts"], state["doc_counts"]
+        for special in (self.mask_token, self.oov_token):
+            if special is not None:
+                counts.pop(special, None)
+        if not counts:
+            self._record_vocabulary_size()
+            return
+        # Decreasing count, ties by decreasing token (Keras: np.lexsort((tokens, counts))[::-1]).
+        tokens = [t for t, _ in sorted(counts.items(), key=lambda tc: (tc[1], tc[0]), reverse=True)]
+        if self.max_tokens:
+            tokens = tokens[:self.max_tokens - self._token_start_index()]
+        if self.output_mode == "tf_idf":
+            docs = np.asarray([doc_counts[t] for t in tokens], np.int64)
+            idf = np.log(1 + state["num_docs"] / (1 + docs)).astype(config.floatx())
+            idf = np.pad(idf, (self._token_start_index(), 0), constant_values=np.mean(idf))
+            if self.pad_to_max_tokens:
+                idf = np.pad(idf, (0, self.max_tokens - idf.size))
+            self.idf_weights = idf.astype(config.floatx())
+        self._set_tokens(self._as_token_array(tokens))
+        self._record_vocabulary_size()
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Learns the vocabulary: the tokens of `data` by decreasing count, ties by decreasing token,
+        truncated to `max_tokens` (special tokens excluded). In "tf_idf" mode each row is a document
+        and the idf weights are `log(1 + num_documents / (1 + document_count))`.
+
+        Args:
+            data: an array (a 1D array is one token per document) or a list of tokens, or an
+                iterable of batches (generator, `Sequence`).
+            batch_size: accepted for compatibility; unused.
+            steps: optional int, the number of batches to read from an iterable.
+
+        Raises:
+            ValueError: if the layer was given a vocabulary.
+        """
+        self._check_adaptable()
+        state = self._adapt_state()
+        if hasattr(data, "__iter__") and not isinstance(data, (list, tuple, np.ndarray, jax.Array, str, bytes)):
+            batches = (_first_of(b) for b in itertools.islice(iter(data), steps))
+        else:
+            array = self._as_adapt_batch(data)
+            batches = [array[:, None] if array.ndim == 1 else array]
+        for batch in batches:
+            batch = self._as_adapt_batch(batch)
+            if batch.ndim <= 1:
+                batch = np.reshape(batch, (1, -1))
+            self._update_state(state, batch)
+        self._finalize_state(state)
+
+    # -- call ----------------------------------------------------------------------------------
+
+    def _encode_lookups(self, lookups):
+        """Indices -> the output_mode's encoding (with the idf weights in "tf_idf" mode)."""
+        if self.output_mode == "int":
+            return lookups
+        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
+        outputs = _encode(lookups, mode, depth, config.floatx())
+        if self.output_mode == "tf_idf":
+            outputs = outputs * jnp.asarray(self.idf_weights, outputs.dtype)
+        return outputs
+
+    def _raise_oov(self, values):
+        raise self._error(
+            f"when num_oov_indices=0 all inputs should be in the vocabulary, found OOV values "
+            f"{values}; consider setting num_oov_indices=1"
+        )
+
+    def _ensure_known_vocab_size(self):
+        if self.output_mode == "int" or self.pad_to_max_tokens:
+            return
+        if self._frozen_vocab_size is None:
+            raise RuntimeError(
+                f"{type(self).__name__} '{self.name}': with output_mode={self.output_mode!r} and "
+                "pad_to_max_tokens=False, set the vocabulary before calling the layer: pass `vocabulary` "
+                "or call `adapt(data)`"
+            )
+        if self.output_mode == "tf_idf" and self.idf_weights is None:
+            raise self._error("output_mode='tf_idf' needs `idf_weights` (or adapt)")
+
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return tuple(input_shape)
+        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
+        input_shape = tuple(input_shape)
+        if self.output_mode == "one_hot":
+            if len(input_shape) > 1 and input_shape[-1] == 1:
+                return input_shape[:-1] + (depth,)
+            return input_shape + (depth,)
+        return _encoded_shape(input_shape, self.output_mode, depth)
+
+    def get_config(self):
+        vocabulary, idf_weights = self.input_vocabulary, _listify(self.input_idf_weights)
+        if vocabulary is None and len(self._tokens):
+            # Adapted: jkeras has no asset files, so the learned vocabulary goes in the config.
+            vocabulary = list(self._tokens)
+            if self.output_mode == "tf_idf" and self.idf_weights is not None:
+                start = self._token_start_index()
+                idf_weights = [float(w) for w in self.idf_weights[start:start + len(self._tokens)]]
+        return {
+            **super().get_config(),
+            "invert": self.invert,
+            "max_tokens": self.max_tokens,
+            "num_oov_indices": self.num_oov_indices,
+            "oov_token": self.oov_token,
+            "mask_token": self.mask_token,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+            "vocabulary_dtype": self.vocabulary_dtype,
+            "idf_weights": idf_weights,
+            "vocabulary": None if vocabulary is None else [self._token_value(v) for v in vocabulary],
+            "vocabulary_size": self._frozen_vocab_size,
+            "oov_method": self.oov_method,
+            "salt": self.salt,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
 # IntegerLookup
 
 
-class IntegerLookup(Layer):
+class IntegerLookup(_IndexLookup):
     """Maps integer tokens to contiguous indices from a vocabulary (or back, with `invert=True`).
 
     Indices: `[mask (0, if mask_token is set and output_mode="int")] + [OOV indices] + tokens`.
@@ -893,233 +1249,21 @@ class IntegerLookup(Layer):
             `pad_to_max_tokens`).
     """
 
-    _autocast = False
-
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
                  vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
                  pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
-        frozen_vocab_size = kwargs.pop("vocabulary_size", None)
-        has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
-        kwargs.pop("dtype", None)
-        super().__init__(name=name, **kwargs)
-        if max_tokens is not None and (not _is_int(max_tokens) or max_tokens <= 1):
-            raise self._error(
-                f"if `max_tokens` is set, it must be an int greater than 1, got max_tokens={max_tokens!r}"
-            )
-        if pad_to_max_tokens and max_tokens is None:
-            raise self._error("pad_to_max_tokens=True needs `max_tokens` set, got max_tokens=None")
-        if not _is_int(num_oov_indices) or num_oov_indices < 0:
-            raise self._error(f"`num_oov_indices` must be an int >= 0, got num_oov_indices={num_oov_indices!r}")
-        _no_sparse(self, sparse)
-        if vocabulary_dtype != "int64":
-            raise self._error(
-                f"only vocabulary_dtype='int64' is supported, got vocabulary_dtype={vocabulary_dtype!r}"
-            )
-        if oov_method not in ("floormod", "farmhash"):
-            raise self._error(f"oov_method must be 'floormod' or 'farmhash', got oov_method={oov_method!r}")
-        if salt is not None and oov_method != "farmhash":
-            raise self._error(f"`salt` can only be used when oov_method='farmhash', got oov_method={oov_method!r}")
-        salt = _salt_arg(self, salt)
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
-        _check_mode(self, output_mode, ("int", "one_hot", "multi_hot", "count", "tf_idf"))
-        if invert and output_mode != "int":
-            raise self._error(f"output_mode must be 'int' when invert=True, got output_mode={output_mode!r}")
-        if idf_weights is not None and output_mode != "tf_idf":
-            raise self._error(
-                f"`idf_weights` should only be set if output_mode='tf_idf', got output_mode={output_mode!r}"
-            )
-        self.invert = bool(invert)
-        self.max_tokens = None if max_tokens is None else int(max_tokens)
-        self.num_oov_indices = int(num_oov_indices)
-        self.mask_token = None if mask_token is None else int(mask_token)
-        self.oov_token = None if oov_token is None else int(oov_token)
-        self.output_mode = output_mode
-        self.sparse = False
-        self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self._vocabulary_dtype_arg = vocabulary_dtype
         self.vocabulary_dtype = "int64"
-        self.oov_method = oov_method
-        self.salt = salt
-        self._frozen_vocab_size = frozen_vocab_size
-        self._has_input_vocabulary = bool(has_input_vocabulary)
-        self.input_vocabulary = None
-        self.input_idf_weights = idf_weights
-        self._tokens = np.zeros((0,), np.int64)
-        self.idf_weights = None
-        if output_mode == "tf_idf" and self._has_input_vocabulary and idf_weights is None:
+        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
+                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
+                         output_mode=output_mode, sparse=sparse, pad_to_max_tokens=pad_to_max_tokens,
+                         oov_method=oov_method, salt=salt, name=name, **kwargs)
+
+    def _check_vocabulary_dtype(self):
+        if self._vocabulary_dtype_arg != "int64":
             raise self._error(
-                "when `vocabulary` is given in output_mode='tf_idf', `idf_weights` must be given too"
+                f"only vocabulary_dtype='int64' is supported, got vocabulary_dtype={self._vocabulary_dtype_arg!r}"
             )
-        if vocabulary is not None:
-            if isinstance(vocabulary, str):
-                with open(vocabulary) as f:
-                    vocabulary = [int(line) for line in f.read().splitlines() if line.strip()]
-            self.input_vocabulary = _listify(vocabulary)
-            self.set_vocabulary(vocabulary, idf_weights)
-
-    # -- indices -------------------------------------------------------------------------------
-
-    def _oov_start_index(self):
-        return 1 if self.mask_token is not None and self.output_mode == "int" else 0
-
-    def _token_start_index(self):
-        return self._oov_start_index() + self.num_oov_indices
-
-    def vocabulary_size(self):
-        """The vocabulary size, mask and OOV indices included."""
-        return len(self._tokens) + self._token_start_index()
-
-    def get_vocabulary(self, include_special_tokens=True):
-        """The vocabulary as a list of ints, index order.
-
-        Args:
-            include_special_tokens: if True, the mask token and the OOV tokens lead the list, so a
-                term's position equals its index; if False, only the learned / given terms.
-
-        Returns:
-            A list of ints.
-        """
-        vocab = [self.oov_token] * self._token_start_index() + [int(t) for t in self._tokens]
-        if self.mask_token is not None and self.output_mode == "int":
-            vocab[0] = self.mask_token
-        if not include_special_tokens:
-            vocab = vocab[self._token_start_index():]
-        return vocab
-
-    def set_vocabulary(self, vocabulary, idf_weights=None):
-        """Sets the vocabulary (and, in "tf_idf" mode, the idf weights), replacing any previous one.
-
-        Args:
-            vocabulary: list / tuple / 1D array of int tokens, optionally led by the special tokens
-                `[mask_token] + [oov_token] * num_oov_indices`.
-            idf_weights: one float per vocabulary entry; required in "tf_idf" mode, refused otherwise.
-
-        Raises:
-            ValueError: for a missing / unexpected `idf_weights`, an empty vocabulary, a repeated or
-                misplaced special token, or more than `max_tokens` entries.
-        """
-        if self.output_mode == "tf_idf":
-            if idf_weights is None:
-                raise self._error("`idf_weights` must be set if output_mode='tf_idf'")
-        elif idf_weights is not None:
-            raise self._error(
-                f"`idf_weights` should only be set if output_mode='tf_idf', got output_mode={self.output_mode!r}"
-            )
-        vocabulary = np.asarray(vocabulary)
-        if vocabulary.size == 0:
-            raise self._error(f"cannot set an empty vocabulary, got vocabulary={vocabulary.tolist()}")
-        if vocabulary.ndim != 1 or not np.issubdtype(vocabulary.dtype, np.integer):
-            raise self._error(f"`vocabulary` must be a 1D list of ints, got {vocabulary.tolist()!r}")
-        oov_start, token_start = self._oov_start_index(), self._token_start_index()
-        special = [self.mask_token] * oov_start + [self.oov_token] * self.num_oov_indices
-        found_special = len(vocabulary) >= token_start and vocabulary[:token_start].tolist() == special
-        tokens = vocabulary[token_start:] if found_special else vocabulary
-        repeated = [t for t, c in collections.Counter(tokens.tolist()).items() if c > 1]
-        if repeated:
-            raise self._error(
-                f"the vocabulary has repeated terms: {repeated}; please uniquify `vocabulary`"
-            )
-        for arg, token, applies in (("mask_token", self.mask_token, True),
-                                    ("oov_token", self.oov_token, self.invert)):
-            if applies and token is not None and token in tokens.tolist():
-                raise self._error(
-                    f"found the reserved {arg}={token} inside `vocabulary`; special tokens may only lead it, "
-                    f"in exactly this order: {special}"
-                )
-        new_size = token_start + len(tokens)
-        if self.max_tokens is not None and new_size > self.max_tokens:
-            raise self._error(
-                f"the vocabulary size ({new_size}) is larger than `max_tokens` ({self.max_tokens})"
-            )
-        if self.output_mode == "tf_idf":
-            idf_weights = np.asarray(idf_weights, np.float64)
-            if idf_weights.ndim != 1:
-                raise self._error(f"`idf_weights` must be 1D, got shape {idf_weights.shape}")
-            if len(vocabulary) != len(idf_weights):
-                raise self._error(
-                    f"`idf_weights` must be as long as the vocabulary: len(idf_weights) is {len(idf_weights)}, "
-                    f"len(vocabulary) is {len(vocabulary)}"
-                )
-            front, front_value = (0, 0) if found_special else (token_start, np.average(idf_weights))
-            back = self.max_tokens - front - len(idf_weights) if self.pad_to_max_tokens else 0
-            self.idf_weights = np.pad(idf_weights, (front, back), "constant",
-                                      constant_values=(front_value, 0)).astype(config.floatx())
-        self._tokens = tokens.astype(np.int64)
-        self._record_vocabulary_size()
-
-    def _record_vocabulary_size(self):
-        size = self.vocabulary_size()
-        if self.output_mode != "int" and not self.pad_to_max_tokens:
-            if self._frozen_vocab_size is not None and size != self._frozen_vocab_size:
-                raise RuntimeError(
-                    f"{type(self).__name__} '{self.name}': with output_mode={self.output_mode!r} and "
-                    f"pad_to_max_tokens=False, the vocabulary size cannot change once set: it was "
-                    f"{self._frozen_vocab_size}, the new one is {size}"
-                )
-        self._frozen_vocab_size = size
-
-    # -- adapt ---------------------------------------------------------------------------------
-
-    def adapt(self, data, batch_size=None, steps=None):
-        """Learns the vocabulary: the tokens of `data` by decreasing count, ties by decreasing token,
-        truncated to `max_tokens` (special tokens excluded). In "tf_idf" mode each row is a document
-        and the idf weights are `log(1 + num_documents / (1 + document_count))`.
-
-        Args:
-            data: an int array (a 1D array is one token per document) or a list of ints, or an
-                iterable of batches (generator, `Sequence`).
-            batch_size: accepted for compatibility; unused.
-            steps: optional int, the number of batches to read from an iterable.
-
-        Raises:
-            ValueError: if the layer was given a vocabulary.
-        """
-        if self._has_input_vocabulary:
-            raise self._error(
-                "cannot adapt a layer after setting a static vocabulary via the `vocabulary` argument or "
-                "`set_vocabulary()`"
-            )
-        counts, doc_counts, num_docs = collections.Counter(), collections.Counter(), 0
-        if hasattr(data, "__iter__") and not isinstance(data, (list, tuple, np.ndarray, jax.Array)):
-            batches = (_first_of(b) for b in itertools.islice(iter(data), steps))
-        else:
-            array = np.asarray(data)
-            batches = [array[:, None] if array.ndim == 1 else array]
-        for batch in batches:
-            batch = np.asarray(batch)
-            if not np.issubdtype(batch.dtype, np.integer):
-                batch = batch.astype(np.int64)
-            if batch.ndim <= 1:
-                batch = np.reshape(batch, (1, -1))
-            counts.update(batch.reshape(-1).tolist())
-            if self.output_mode == "tf_idf":
-                for row in batch:
-                    doc_counts.update(set(np.reshape(row, -1).tolist()))
-                num_docs += batch.shape[0]
-        for special in (self.mask_token, self.oov_token):
-            if special is not None:
-                counts.pop(special, None)
-        if not counts:
-            self._record_vocabulary_size()
-            return
-        tokens = np.asarray(list(counts), np.int64)
-        order = np.lexsort((tokens, np.asarray([counts[t] for t in tokens.tolist()])))[::-1]
-        if self.max_tokens:
-            order = order[:self.max_tokens - self._token_start_index()]
-        tokens = tokens[order]
-        if self.output_mode == "tf_idf":
-            docs = np.asarray([doc_counts[t] for t in tokens.tolist()], np.int64)
-            idf = np.log(1 + num_docs / (1 + docs)).astype(config.floatx())
-            idf = np.pad(idf, (self._token_start_index(), 0), constant_values=np.mean(idf))
-            if self.pad_to_max_tokens:
-                idf = np.pad(idf, (0, self.max_tokens - idf.size))
-            self.idf_weights = idf.astype(config.floatx())
-        self._tokens = tokens
-        self._record_vocabulary_size()
-
-    # -- call ----------------------------------------------------------------------------------
 
     def _lookup(self, x):
         token_start = self._token_start_index()
@@ -1163,67 +1307,8 @@ class IntegerLookup(Layer):
             if self.mask_token is not None:
                 unknown &= np.asarray(x) != self.mask_token
             if unknown.any():
-                raise self._error(
-                    f"when num_oov_indices=0 all inputs should be in the vocabulary, found OOV values "
-                    f"{np.unique(np.asarray(x)[unknown]).tolist()}; consider setting num_oov_indices=1"
-                )
-        if self.output_mode == "int":
-            return lookups, variables["state"]
-        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
-        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
-        outputs = _encode(lookups, mode, depth, config.floatx())
-        if self.output_mode == "tf_idf":
-            outputs = outputs * jnp.asarray(self.idf_weights, outputs.dtype)
-        return outputs, variables["state"]
-
-    def _ensure_known_vocab_size(self):
-        if self.output_mode == "int" or self.pad_to_max_tokens:
-            return
-        if self._frozen_vocab_size is None:
-            raise RuntimeError(
-                f"{type(self).__name__} '{self.name}': with output_mode={self.output_mode!r} and "
-                "pad_to_max_tokens=False, set the vocabulary before calling the layer: pass `vocabulary` "
-                "or call `adapt(data)`"
-            )
-        if self.output_mode == "tf_idf" and self.idf_weights is None:
-            raise self._error("output_mode='tf_idf' needs `idf_weights` (or adapt)")
-
-    def compute_output_shape(self, input_shape):
-        if self.output_mode == "int":
-            return tuple(input_shape)
-        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
-        input_shape = tuple(input_shape)
-        if self.output_mode == "one_hot":
-            if len(input_shape) > 1 and input_shape[-1] == 1:
-                return input_shape[:-1] + (depth,)
-            return input_shape + (depth,)
-        return _encoded_shape(input_shape, self.output_mode, depth)
-
-    def get_config(self):
-        vocabulary, idf_weights = self.input_vocabulary, _listify(self.input_idf_weights)
-        if vocabulary is None and len(self._tokens):
-            # Adapted: jkeras has no asset files, so the learned vocabulary goes in the config.
-            vocabulary = [int(t) for t in self._tokens]
-            if self.output_mode == "tf_idf" and self.idf_weights is not None:
-                start = self._token_start_index()
-                idf_weights = [float(w) for w in self.idf_weights[start:start + len(self._tokens)]]
-        return {
-            **super().get_config(),
-            "invert": self.invert,
-            "max_tokens": self.max_tokens,
-            "num_oov_indices": self.num_oov_indices,
-            "oov_token": self.oov_token,
-            "mask_token": self.mask_token,
-            "output_mode": self.output_mode,
-            "sparse": self.sparse,
-            "pad_to_max_tokens": self.pad_to_max_tokens,
-            "vocabulary_dtype": self.vocabulary_dtype,
-            "idf_weights": idf_weights,
-            "vocabulary": None if vocabulary is None else [int(v) for v in vocabulary],
-            "vocabulary_size": self._frozen_vocab_size,
-            "oov_method": self.oov_method,
-            "salt": self.salt,
-        }
+                self._raise_oov(np.unique(np.asarray(x)[unknown]).tolist())
+        return self._encode_lookups(lookups), variables["state"]
 
 
 def _listify(x):
