@@ -10,14 +10,26 @@ Keras's published `.h5` weight files load (`weights="imagenet"` downloads them i
 cache, `~/.keras/models/`). Each model module has its own `preprocess_input` and
 `decode_predictions`.
 """
-from jkeras.applications import imagenet_utils, mobilenet, mobilenet_v2, resnet, resnet50, vgg16, vgg19
+from jkeras.applications import (densenet, efficientnet, imagenet_utils, inception_v3, mobilenet, mobilenet_v2,
+                                 resnet, resnet50, resnet_v2, vgg16, vgg19, xception)
+from jkeras.applications.densenet import DenseNet121, DenseNet169, DenseNet201
+from jkeras.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
+                                              EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from jkeras.applications.inception_v3 import InceptionV3
 from jkeras.applications.mobilenet import MobileNet
 from jkeras.applications.mobilenet_v2 import MobileNetV2
 from jkeras.applications.resnet import ResNet50, ResNet101, ResNet152
+from jkeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from jkeras.applications.vgg16 import VGG16
 from jkeras.applications.vgg19 import VGG19
+from jkeras.applications.xception import Xception
 
 __all__ = [
-    "MobileNet", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
-    "imagenet_utils", "mobilenet", "mobilenet_v2", "resnet", "resnet50", "vgg16", "vgg19",
+    "DenseNet121", "DenseNet169", "DenseNet201",
+    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3",
+    "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",
+    "InceptionV3", "MobileNet", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152",
+    "ResNet50V2", "ResNet101V2", "ResNet152V2", "VGG16", "VGG19", "Xception",
+    "densenet", "efficientnet", "imagenet_utils", "inception_v3", "mobilenet", "mobilenet_v2",
+    "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
 ]
