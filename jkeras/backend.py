@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.models import call_scope
+from jkeras.models.node import symbolic
 from jkeras.utils import naming
 from jkeras.utils.random import next_key
 
@@ -532,3 +533,21 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
         return [np.asarray(o) for o in outs]
 
     return run
+
+
+# ------------------------------------------------------------------------------------------
+# On symbolic tensors (a functional model's KerasTensors) a backend function records an
+# `OpLambda` layer in the graph, as tf.keras 2's TFOpLambda did. These read, create or configure
+# instead of computing on their arguments:
+_NOT_OPS = frozenset({
+    "image_dim_ordering", "set_image_dim_ordering", "backend", "clear_session", "variable", "constant",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "shape", "int_shape",
+    "ndim", "dtype", "count_params", "learning_phase", "set_learning_phase", "in_train_phase",
+    "in_test_phase", "random_normal", "random_uniform", "random_binomial", "function",
+})
+
+
+for _name, _fn in list(globals().items()):
+    if (callable(_fn) and not isinstance(_fn, type) and not _name.startswith("_") and _name not in _NOT_OPS
+            and getattr(_fn, "__module__", None) == __name__):
+        globals()[_name] = symbolic("backend", _name, _fn)

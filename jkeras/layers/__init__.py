@@ -22,6 +22,7 @@ from jkeras.layers.jax_layer import *  # noqa: F401,F403
 from jkeras.layers.locally_connected import *  # noqa: F401,F403
 from jkeras.layers.merge import *  # noqa: F401,F403
 from jkeras.layers.noise import *  # noqa: F401,F403
+from jkeras.layers.op_lambda import *  # noqa: F401,F403
 from jkeras.layers.normalization import *  # noqa: F401,F403
 from jkeras.layers.pooling import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_image import *  # noqa: F401,F403

@@ -1,5 +1,6 @@
 """Symbolic tensors and nodes: how calling layers on `Input` tensors records a graph."""
 import collections
+import functools
 
 import numpy as np
 
@@ -42,10 +43,50 @@ class KerasTensor:
     def __bool__(self):
         raise TypeError(f"{self!r} is a symbolic tensor and has no truth value.")
 
+    def __iter__(self):
+        raise TypeError(f"{self!r} is a symbolic tensor: iterate over a real array, or index it (`x[:, 0]`)")
+
+    # Arithmetic and indexing record an operation in the functional graph (`OpLambda`), as Keras
+    # 3's KerasTensor does; `==` / `!=` stay identity comparisons (tensors are dict keys).
+    __array_ufunc__ = None  # NumPy arrays defer to the reflected operators below
+
+
+def _operator(name, reflected=False):
+    def method(self, *other):
+        from jkeras.layers.op_lambda import symbolic_call
+
+        args = (other[0], self) if reflected else (self,) + other
+        return symbolic_call("operator." + name, args, {})
+
+    method.__name__ = f"__{'r' if reflected else ''}{name.rstrip('_')}__"
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor"):
+    setattr(KerasTensor, f"__{_name.rstrip('_')}__", _operator(_name))
+    setattr(KerasTensor, f"__r{_name.rstrip('_')}__", _operator(_name, reflected=True))
+for _name in ("neg", "pos", "abs", "invert", "lt", "le", "gt", "ge", "getitem"):
+    setattr(KerasTensor, f"__{_name}__", _operator(_name))
+
 
 def is_symbolic(structure):
     """True when any leaf of a list / tuple / dict structure is a KerasTensor."""
     return any(isinstance(t, KerasTensor) for t in flatten(structure))
+
+
+def symbolic(namespace, name, fn):
+    """`fn` that, given a KerasTensor among its arguments, records itself in the functional graph
+    (an `OpLambda` layer naming it `"{namespace}.{name}"`) instead of computing."""
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if is_symbolic((args, kwargs)):
+            from jkeras.layers.op_lambda import symbolic_call
+
+            return symbolic_call(f"{namespace}.{name}", args, kwargs)
+        return fn(*args, **kwargs)
+
+    return op
 
 
 def flatten(structure):

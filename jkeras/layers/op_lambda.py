@@ -1,0 +1,187 @@
+"""Operations on symbolic tensors in the functional API: `x / 255.0`, `x[:, -1]`, `ops.mean(x)`.
+
+Calling a `jkeras.ops` or `jkeras.backend` function, a Python arithmetic operator, or indexing
+on a `KerasTensor` records an `OpLambda` layer in the graph (Keras 3's symbolic operations;
+tf.keras 2's `TFOpLambda` / `SlicingOpLambda`):
+
+    inputs = jkeras.Input((28, 28))
+    x = layers.Flatten()(inputs / 255.0)
+    outputs = layers.Dense(10)(x - ops.mean(x, axis=-1, keepdims=True))
+
+Its config names the operation and holds its other arguments; loading resolves the name only
+among `jkeras.ops`, `jkeras.backend` and Python's arithmetic operators, so a saved model never
+runs code of its own.
+"""
+import operator
+
+import numpy as np
+
+from jkeras.models.layer import Layer
+from jkeras.models.node import KerasTensor
+from jkeras.utils import naming
+
+__all__ = ["OpLambda"]
+
+# Python operators a KerasTensor supports (and a saved OpLambda may name).
+OPERATORS = frozenset({
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "neg", "pos", "abs",
+    "invert", "and_", "or_", "xor", "lt", "le", "gt", "ge", "getitem",
+})
+
+
+class _Slot:
+    """Where the `index`-th symbolic input goes in an operation's arguments."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _map(fn, value):
+    if isinstance(value, list):
+        return [_map(fn, v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_map(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _map(fn, v) for k, v in value.items()}
+    return fn(value)
+
+
+def _resolve(op):
+    """The function an operation name (`"ops.mean"`, `"backend.exp"`, `"operator.add"`) stands for.
+
+    Raises:
+        ValueError: for a name outside jkeras.ops, jkeras.backend and the supported operators.
+    """
+    namespace, _, name = op.partition(".")
+    fn = None
+    if namespace == "operator" and name in OPERATORS:
+        fn = getattr(operator, name)
+    elif namespace in ("ops", "backend") and name and not name.startswith("_"):
+        from jkeras import backend, ops
+
+        fn = getattr(ops if namespace == "ops" else backend, name, None)
+    if not callable(fn) or isinstance(fn, type):
+        raise ValueError(
+            f"OpLambda: unknown operation {op!r}; expected 'ops.NAME' (jkeras.ops), 'backend.NAME' "
+            f"(jkeras.backend) or 'operator.NAME' with NAME in {sorted(OPERATORS)}"
+        )
+    return fn
+
+
+def _encode(value, where):
+    """A JSON-friendly form of one argument of an operation."""
+    if isinstance(value, _Slot):
+        return {"tensor": value.index}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, slice):
+        return {"slice": [_encode(value.start, where), _encode(value.stop, where), _encode(value.step, where)]}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    if isinstance(value, list):
+        return [_encode(v, where) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, where) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _encode(v, where) for k, v in value.items()}}
+    if isinstance(value, type) or isinstance(value, np.dtype):
+        try:
+            return {"dtype": np.dtype(value).name}
+        except TypeError:
+            pass
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = np.asarray(value)
+        return {"array": array.tolist(), "dtype": array.dtype.name}
+    raise TypeError(
+        f"OpLambda '{where}': cannot save the argument {value!r} (of type {type(value).__name__}) in a "
+        "config; only numbers, strings, None, slices, lists / tuples / dicts of them, dtypes and arrays"
+    )
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "tensor" in value:
+        return _Slot(value["tensor"])
+    if "slice" in value:
+        return slice(*[_decode(v) for v in value["slice"]])
+    if "ellipsis" in value:
+        return Ellipsis
+    if "tuple" in value:
+        return tuple(_decode(v) for v in value["tuple"])
+    if "dict" in value:
+        return {k: _decode(v) for k, v in value["dict"].items()}
+    if "array" in value:
+        return np.asarray(value["array"], dtype=value["dtype"])
+    if "dtype" in value:
+        return np.dtype(value["dtype"])
+    raise ValueError(f"OpLambda: unreadable argument {value!r} in config")
+
+
+class OpLambda(Layer):
+    """One operation on symbolic tensors, recorded as a layer (no weights).
+
+    Created by `symbolic_call` when an op meets a `KerasTensor`; rarely built by hand.
+
+    Args:
+        op: the operation's name: "ops.NAME", "backend.NAME" or "operator.NAME".
+        args: its positional arguments, the symbolic inputs replaced by `{"tensor": i}`.
+        kwargs: its keyword arguments, likewise.
+
+    Raises:
+        ValueError: for an unknown operation name.
+    """
+
+    _autocast = False  # an operation computes in its inputs' dtypes, as Keras's ops
+
+    def __init__(self, op, args=(), kwargs=None, **layer_kwargs):
+        if layer_kwargs.get("name") is None:
+            layer_kwargs["name"] = naming.uniquify(op.partition(".")[2].rstrip("_") or "op_lambda")
+        super().__init__(**layer_kwargs)
+        self.op = op
+        self.function = _resolve(op)
+        self.args = tuple(_map(lambda v: v, args))
+        self.kwargs = dict(kwargs or {})
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        if not isinstance(inputs, (list, tuple)):  # called on one tensor rather than a list
+            inputs = [inputs]
+
+        def fill(value):
+            return inputs[value.index] if isinstance(value, _Slot) else value
+
+        return self.function(*_map(fill, self.args), **_map(fill, self.kwargs)), variables["state"]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "op": self.op,
+            "args": [_encode(a, self.name) for a in self.args],
+            "kwargs": {k: _encode(v, self.name) for k, v in self.kwargs.items()},
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        args = _decode(config.pop("args", []))
+        kwargs = {k: _decode(v) for k, v in config.pop("kwargs", {}).items()}
+        return cls(config.pop("op"), args, kwargs, **config)
+
+
+def symbolic_call(op, args, kwargs):
+    """Records `op(*args, **kwargs)` for the KerasTensors among the arguments: an `OpLambda`
+    layer called on them; returns its symbolic output."""
+    tensors = []
+
+    def slot(value):
+        if isinstance(value, KerasTensor):
+            tensors.append(value)
+            return _Slot(len(tensors) - 1)
+        return value
+
+    layer = OpLambda(op, _map(slot, tuple(args)), _map(slot, dict(kwargs)))
+    return layer(tensors)
