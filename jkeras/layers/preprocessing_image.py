@@ -619,7 +619,7 @@ class _ColorLayer(_RandomImageLayer):
         if not isinstance(value_range, (tuple, list)) or len(value_range) != 2 \
                 or not all(_is_number(v) for v in value_range):
             raise self._error(f"value_range must be a pair of numbers (low, high), got {value_range!r}")
-        self.value_range = value_range
+        self.value_range = tuple(value_range)
 
     def _inference(self, x):
         return x
@@ -678,7 +678,7 @@ class RandomBrightness(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(factor, (-1, 1), value_range=value_range, seed=seed, data_format=data_format, **kwargs)
-        self.value_range = sorted(self.value_range)
+        self.value_range = tuple(sorted(self.value_range))
 
     def _augment(self, images, key):
         low, high = self.value_range

@@ -335,6 +335,31 @@ def _cases():
     add("ConvLSTM1D", lambda: L.ConvLSTM1D(2, 2), (2, 4, 2))
     add("ConvLSTM2D", lambda: L.ConvLSTM2D(2, 2, padding="same"), (2, 3, 3, 1))
     add("ConvLSTM3D", lambda: L.ConvLSTM3D(1, 2), (2, 2, 2, 2, 1))
+    # attention
+    add("EinsumDense", lambda: L.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c"), (4,))
+    add("MultiHeadAttention", lambda: L.MultiHeadAttention(num_heads=2, key_dim=2), (3, 4), (3, 4))
+    add("Attention", lambda: L.Attention(use_scale=True), (3, 4), (3, 4))
+    add("AdditiveAttention", lambda: L.AdditiveAttention(), (3, 4), (3, 4))
+    add("Identity", lambda: L.Identity(), (4,))
+    # preprocessing (the random image layers are the identity in inference)
+    add("Rescaling", lambda: L.Rescaling(0.5, offset=0.1), (4, 4, 3))
+    add("Resizing", lambda: L.Resizing(2, 3), (4, 4, 3))
+    add("CenterCrop", lambda: L.CenterCrop(2, 2), (4, 4, 3))
+    add("RandomCrop", lambda: L.RandomCrop(2, 2), (4, 4, 3))
+    add("RandomFlip", lambda: L.RandomFlip("horizontal"), (4, 4, 3))
+    add("RandomRotation", lambda: L.RandomRotation(0.1), (4, 4, 3))
+    add("RandomZoom", lambda: L.RandomZoom(0.1), (4, 4, 3))
+    add("RandomTranslation", lambda: L.RandomTranslation(0.1, 0.1), (4, 4, 3))
+    add("RandomContrast", lambda: L.RandomContrast(0.2), (4, 4, 3))
+    add("RandomBrightness", lambda: L.RandomBrightness(0.2), (4, 4, 3))
+    add("Normalization", lambda: L.Normalization(), (4,))
+    add("Discretization", lambda: L.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]), (4,))
+    add("CategoryEncoding", lambda: L.CategoryEncoding(num_tokens=10, output_mode="count"), ("int", 3))
+    add("Hashing", lambda: L.Hashing(num_bins=4), ("int", 3))
+    add("IntegerLookup", lambda: L.IntegerLookup(vocabulary=[1, 2, 3, 5]), ("int", 3))
+    # an operation on symbolic tensors (`x * 2.0 + 1.0` records these)
+    add("OpLambda", lambda: L.OpLambda.from_config(
+        {"name": "op", "op": "operator.mul", "args": [{"tensor": 0}, 2.0], "kwargs": {}}), (4,))
     return c
 
 
@@ -437,7 +462,9 @@ def _double(x):
 # custom_objects, like Lambda: tests/interop/test_flax_layer.py round-trips them.
 _NOT_STANDALONE = {"Layer", "InputLayer", "Input", "Wrapper", "AbstractRNNCell", "Lambda",
                    "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN",
-                   "CuDNNGRU", "CuDNNLSTM", "JaxLayer", "FlaxLayer"}
+                   "CuDNNGRU", "CuDNNLSTM", "JaxLayer", "FlaxLayer",
+                   # string layers run on the host, outside models (tests/layers/test_preprocessing_text.py)
+                   "StringLookup", "TextVectorization"}
 
 
 def test_cases_cover_every_public_layer():
