@@ -348,3 +348,42 @@ def test_public_module_reexports_core():
         assert getattr(public_initializers, name) is getattr(initializers,
                                                              name)
     assert set(public_initializers.__all__) == set(initializers.__all__)
+
+
+@pytest.mark.parametrize("name", ["GlorotUniform", "HeNormal", "LecunNormal", "RandomNormal", "RandomUniform",
+                                  "TruncatedNormal"])
+def test_draws_equal_jax_random_of_the_shape_and_compile_once_per_bucket(name):
+    """Each draw is the start of a draw of a bucket size (a power of 4), so a model's many weight
+    shapes share a few compiled programs; the values are exactly jax.random's for the shape."""
+    import jax.monitoring
+
+    init = getattr(initializers, name)(seed=5)
+    key = jax.random.PRNGKey(5)
+    shapes = [(3, 3, 64, 64), (3, 3, 32, 70), (200, 150), (7, 7, 3, 64)]  # all in the 4**8 bucket
+    for shape in shapes:
+        got = np.asarray(init(shape))
+        if name == "RandomUniform":
+            ref = jax.random.uniform(key, shape, jnp.float32, -0.05, 0.05)
+        elif name == "RandomNormal":
+            ref = 0.05 * jax.random.normal(key, shape, jnp.float32)
+        elif name == "TruncatedNormal":
+            ref = 0.05 * jax.random.truncated_normal(key, -2.0, 2.0, shape, jnp.float32)
+        else:  # the variance-scaling formulas, computed as VarianceScaling does
+            fan_in, fan_out = fans_by_hand(shape)
+            if name == "GlorotUniform":
+                limit = math.sqrt(3.0 * (1.0 / max(1.0, (fan_in + fan_out) / 2.0)))
+                ref = jax.random.uniform(key, shape, jnp.float32, -limit, limit)
+            else:
+                stddev = math.sqrt((2.0 if name == "HeNormal" else 1.0) / max(1.0, fan_in)) / 0.87962566103423978
+                ref = 0.0 + stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, jnp.float32)
+        np.testing.assert_array_equal(got, np.asarray(ref))
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(kw.get("fun_name"))
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    try:
+        for shape in [(3, 3, 48, 64), (120, 160), (5, 5, 16, 40)]:
+            init(shape)
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert compiles == []
