@@ -3,7 +3,6 @@ Networks", CVPR 2017), layer for layer as in Keras, so Keras's weight files load
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 BASE_WEIGHTS_PATH = (
@@ -105,27 +104,11 @@ def DenseNet(
             "format. Switch to `channels_last` by editing your local "
             "config file at ~/.keras/keras.json"
         )
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights` as `"imagenet"` with `include_top`'
-            " as true, `classes` should be 1000"
-        )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=224,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
+    imagenet_utils._check_weights(
+        weights, include_top, classes, imagenet="`imagenet`", received=".",
+        classes_error='If using `weights` as `"imagenet"` with `include_top` as true, `classes` should be 1000',
     )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, 224, 32, include_top, weights)
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
@@ -146,17 +129,9 @@ def DenseNet(
     x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights, pool_names=True)
 
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
+    file_name = file_hash = None
     if weights == "imagenet":
         key = tuple(blocks)
         if key not in WEIGHTS:
@@ -164,16 +139,9 @@ def DenseNet(
         label, top_hash, no_top_hash = WEIGHTS[key]
         suffix = "" if include_top else "_notop"
         file_name = f"{label}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        weights_path = get_file(
-            file_name,
-            BASE_WEIGHTS_PATH + file_name,
-            cache_subdir="models",
-            file_hash=top_hash if include_top else no_top_hash,
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+        file_hash = top_hash if include_top else no_top_hash
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, file_name,
+                                  f"{BASE_WEIGHTS_PATH}{file_name}", file_hash)
 
 
 def DenseNet121(

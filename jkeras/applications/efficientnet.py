@@ -11,7 +11,6 @@ import math
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
@@ -103,27 +102,12 @@ def EfficientNet(
     """
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top`'
-            " as true, `classes` should be 1000"
-        )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
+    imagenet_utils._check_weights(
+        weights, include_top, classes, imagenet="`imagenet`", received=".",
+        classes_error='If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000',
     )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, default_size, 32, include_top,
+                                                    weights)
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
     def round_filters(filters, divisor=depth_divisor):
@@ -203,21 +187,12 @@ def EfficientNet(
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D(name="max_pool")(x)
 
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
+    file_name = file_hash = None
     if weights == "imagenet":
-        if include_top:
-            file_suffix, file_hash = ".h5", WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_suffix, file_hash = "_notop.h5", WEIGHTS_HASHES[weights_name][1]
-        file_name = name + file_suffix
-        weights_path = get_file(
-            file_name, BASE_WEIGHTS_PATH + file_name, cache_subdir="models", file_hash=file_hash
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+        file_name = name + (".h5" if include_top else "_notop.h5")
+        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, file_name,
+                                  f"{BASE_WEIGHTS_PATH}{file_name}", file_hash)
 
 
 def block(

@@ -11,6 +11,7 @@ import numpy as np
 from jkeras import activations
 from jkeras import backend
 from jkeras import layers
+from jkeras.models import Model
 from jkeras.models.input_layer import Input
 from jkeras.models.node import KerasTensor, get_source_inputs
 from jkeras.utils.data_utils import get_file
@@ -211,6 +212,12 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
     Raises:
         ValueError: for an input shape the model cannot take.
     """
+    return _obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten, weights)
+
+
+def _obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten, weights,
+                        stacklevel=3):
+    """`obtain_input_shape`, warning at `stacklevel` (3: the caller of its caller)."""
     if weights != "imagenet" and input_shape and len(input_shape) == 3:
         if data_format == "channels_first":
             if input_shape[0] not in {1, 3}:
@@ -218,7 +225,7 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
                     "This model usually expects 1 or 3 input channels. "
                     "However, it was passed an input_shape "
                     f"with {input_shape[0]} input channels.",
-                    stacklevel=2,
+                    stacklevel=stacklevel,
                 )
             default_shape = (input_shape[0], default_size, default_size)
         else:
@@ -227,7 +234,7 @@ def obtain_input_shape(input_shape, default_size, min_size, data_format, require
                     "This model usually expects 1 or 3 input channels. "
                     "However, it was passed an input_shape "
                     f"with {input_shape[-1]} input channels.",
-                    stacklevel=2,
+                    stacklevel=stacklevel,
                 )
             default_shape = (default_size, default_size, input_shape[-1])
     elif data_format == "channels_first":
@@ -331,22 +338,51 @@ def _weights_exist(weights):
         return False
 
 
-def _check_weights(weights, include_top, classes):
-    """VGG's and ResNet's checks of `weights` (and of `classes` with ImageNet weights)."""
+WEIGHTS_ERROR = (
+    "The `weights` argument should be either "
+    "`None` (random initialization), {imagenet} "
+    "(pre-training on ImageNet), "
+    "or the path to the weights file to be loaded{received}"
+)
+CLASSES_ERROR = (
+    "If using `weights='imagenet'` with `include_top=True`, "
+    "`classes` should be 1000.  "
+    "Received classes={classes}"
+)
+
+
+def _check_weights(weights, include_top, classes, imagenet="'imagenet'", received=".  Received: weights={weights}",
+                   classes_error=CLASSES_ERROR):
+    """Checks `weights` (and `classes` with ImageNet weights), as each Keras model does.
+
+    The models word their errors differently: `imagenet` (how `'imagenet'` is quoted) and
+    `received` (the end of the message, formatted with `weights`) make the `weights` error, and
+    `classes_error` (formatted with `classes`) is the `classes` error. The defaults are VGG's and
+    ResNet's messages.
+    """
     if not (weights in {"imagenet", None} or _weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), 'imagenet' "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded.  Received: "
-            f"weights={weights}"
-        )
+        raise ValueError(WEIGHTS_ERROR.format(imagenet=imagenet, received=received.format(weights=weights)))
     if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, "
-            "`classes` should be 1000.  "
-            f"Received classes={classes}"
-        )
+        raise ValueError(classes_error.format(classes=classes))
+
+
+def _input_shape(input_shape, default_size, min_size, include_top, weights, stacklevel=3):
+    """`obtain_input_shape` with the backend's image data format (warning at the model function)."""
+    return _obtain_input_shape(
+        input_shape,
+        default_size=default_size,
+        min_size=min_size,
+        data_format=backend.image_data_format(),
+        require_flatten=include_top,
+        weights=weights,
+        stacklevel=stacklevel,
+    )
+
+
+def _inputs(input_tensor, input_shape, default_size, min_size, include_top, weights):
+    """The model's input shape (as `_input_shape`) and input tensor (as `_image_input`)."""
+    input_shape = _input_shape(input_shape, default_size, min_size, include_top, weights, stacklevel=4)
+    return input_shape, _image_input(input_tensor, input_shape)
 
 
 def _image_input(input_tensor, input_shape):
@@ -368,3 +404,35 @@ def _model_inputs(input_tensor, img_input):
         return img_input
     inputs = get_source_inputs(input_tensor)
     return inputs[0] if len(inputs) == 1 else inputs
+
+
+def _classifier(x, include_top, pooling, classes, classifier_activation, weights, top_pool_name="avg_pool",
+                pool_names=False):
+    """The common top: with `include_top`, global average pooling (named `top_pool_name`) and a
+    `Dense` classifier `"predictions"`; otherwise the optional `pooling` (its layers named
+    `avg_pool` / `max_pool` if `pool_names`)."""
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name=top_pool_name)(x)
+        validate_activation(classifier_activation, weights)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool" if pool_names else None)(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool" if pool_names else None)(x)
+    return x
+
+
+def _finish(input_tensor, img_input, outputs, name, weights, fetch, file_name=None, url=None, file_hash=None):
+    """Builds the `Model` and loads its weights, as each Keras model ends.
+
+    `weights="imagenet"` downloads `file_name` from `url` (checked against `file_hash`, if given)
+    into the Keras cache with `fetch` (the model module's `get_file`, passed at call time so that
+    it can be patched there); without a `file_name` (no published file), and for any other
+    `weights` but `None`, `weights` is loaded as a path.
+    """
+    model = Model(_model_inputs(input_tensor, img_input), outputs, name=name)
+    if weights == "imagenet" and file_name is not None:
+        model.load_weights(fetch(file_name, url, cache_subdir="models", file_hash=file_hash))
+    elif weights is not None:
+        model.load_weights(weights)
+    return model

@@ -3,7 +3,6 @@ CVPR 2016), layer for layer as in Keras, so Keras's weight files load."""
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 WEIGHTS_PATH = (
@@ -60,29 +59,12 @@ def InceptionV3(
         ValueError: for invalid `weights`, `classes`, `input_shape`,
             `input_tensor` or `classifier_activation`.
     """
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded; "
-            f"Received: weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top=True`, '
-            "`classes` should be 1000. "
-            f"Received classes={classes}"
-        )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=75,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
+    imagenet_utils._check_weights(
+        weights, include_top, classes, imagenet="`imagenet`", received="; Received: weights={weights}",
+        classes_error='If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
+                      "Received classes={classes}",
     )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, 299, 75, include_top, weights)
     channel_axis = 1 if backend.image_data_format() == "channels_first" else 3
 
     def avg_pool(x):
@@ -174,36 +156,14 @@ def InceptionV3(
             [branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=channel_axis, name=f"mixed{9 + i}"
         )
 
+    x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights)
     if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
-    if weights == "imagenet":
-        if include_top:
-            weights_path = get_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="9a0d58056eeedaa3f26cb7ebd46da564",
-            )
-        else:
-            weights_path = get_file(
-                "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="bcbd6486424b2319ff4ef7d526e38f63",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+        file_name, file_hash = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5", "9a0d58056eeedaa3f26cb7ebd46da564"
+    else:
+        file_name = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+        file_hash = "bcbd6486424b2319ff4ef7d526e38f63"
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, file_name,
+                                  WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP, file_hash)
 
 
 def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name=None):

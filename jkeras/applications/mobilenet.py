@@ -5,7 +5,6 @@ import warnings
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 BASE_WEIGHT_PATH = (
@@ -67,39 +66,13 @@ def MobileNet(
             `input_tensor` or `classifier_activation`, or, with ImageNet
             weights, an `alpha` or `depth_multiplier` without published weights.
     """
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), 'imagenet' "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded. "
-            f"Received weights={weights}"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, "
-            "`classes` should be 1000.  "
-            f"Received classes={classes}"
-        )
+    imagenet_utils._check_weights(weights, include_top, classes, received=". Received weights={weights}")
 
     channels_first = backend.image_data_format() == "channels_first"
-    if input_shape is None:
-        default_size = 224
-    else:
-        rows, cols = (input_shape[1], input_shape[2]) if channels_first else (input_shape[0], input_shape[1])
-        default_size = rows if rows == cols and rows in [128, 160, 192, 224] else 224
-
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    row_axis, col_axis = (1, 2) if channels_first else (0, 1)
-    rows = input_shape[row_axis]
-    cols = input_shape[col_axis]
+    sizes = [128, 160, 192, 224]
+    default_size = 224 if input_shape is None else _square_size(*_rows_cols(input_shape, channels_first), sizes)
+    input_shape = imagenet_utils._input_shape(input_shape, default_size, 32, include_top, weights)
+    rows, cols = _rows_cols(input_shape, channels_first)
 
     if weights == "imagenet":
         if depth_multiplier != 1:
@@ -115,15 +88,7 @@ def MobileNet(
                 "`0.25`, `0.50`, `0.75` or `1.0` only.  "
                 f"Received alpha={alpha}"
             )
-        if rows != cols or rows not in [128, 160, 192, 224]:
-            rows = 224
-            warnings.warn(
-                "`input_shape` is undefined or non-square, "
-                "or `rows` is not in [128, 160, 192, 224]. "
-                "Weights for input shape (224, 224) will be "
-                "loaded as the default.",
-                stacklevel=2,
-            )
+        rows = _weights_rows(rows, cols, sizes)
 
     img_input = imagenet_utils._image_input(input_tensor, input_shape)
 
@@ -146,24 +111,43 @@ def MobileNet(
         x = layers.Reshape((classes,), name="reshape_2")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights)
 
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
+    model_name = None
     if weights == "imagenet":
         alpha_text = {1.0: "1_0", 0.75: "7_5", 0.50: "5_0"}.get(alpha, "2_5")
         suffix = "" if include_top else "_no_top"
         model_name = "mobilenet_%s_%d_tf%s.h5" % (alpha_text, rows, suffix)
-        weights_path = get_file(model_name, BASE_WEIGHT_PATH + model_name, cache_subdir="models")
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, model_name,
+                                  f"{BASE_WEIGHT_PATH}{model_name}")
+
+
+def _rows_cols(shape, channels_first):
+    """The rows and columns of an image shape (without the batch axis)."""
+    return (shape[1], shape[2]) if channels_first else (shape[0], shape[1])
+
+
+def _square_size(rows, cols, sizes):
+    """`rows` if the image is square with a size of published weights (in `sizes`), else 224."""
+    return rows if rows == cols and rows in sizes else 224
+
+
+def _weights_rows(rows, cols, sizes):
+    """The size of the ImageNet weights to load: `rows`, or 224 (with a warning) if the image is not
+    square with a size of published weights (in `sizes`)."""
+    if rows != cols or rows not in sizes:
+        warnings.warn(
+            "`input_shape` is undefined or non-square, "
+            f"or `rows` is not in {sizes}. "
+            "Weights for input shape (224, 224) will be "
+            "loaded as the default.",
+            stacklevel=3,
+        )
+        return 224
+    return rows
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):

@@ -1,11 +1,9 @@
 """MobileNetV2 (Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
 CVPR 2018), layer for layer as in Keras, so Keras's weight files load."""
-import warnings
-
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
+from jkeras.applications import mobilenet
 from jkeras.models.node import KerasTensor
 from jkeras.utils.data_utils import get_file
 
@@ -63,19 +61,11 @@ def MobileNetV2(
             `input_tensor` or `classifier_activation`, or, with ImageNet
             weights, an `alpha` without published weights.
     """
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), `imagenet` "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded.  "
-            f"Received `weights={weights}`"
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            'If using `weights="imagenet"` with `include_top` '
-            f"as true, `classes` should be 1000. Received `classes={classes}`"
-        )
+    imagenet_utils._check_weights(
+        weights, include_top, classes, imagenet="`imagenet`", received=".  Received `weights={weights}`",
+        classes_error='If using `weights="imagenet"` with `include_top` '
+                      "as true, `classes` should be 1000. Received `classes={classes}`",
+    )
 
     channels_first = backend.image_data_format() == "channels_first"
     # If both input_shape and input_tensor are given, they should match.
@@ -102,27 +92,16 @@ def MobileNetV2(
                 f"`input_shape={input_shape}`"
             )
 
+    sizes = [96, 128, 160, 192, 224]
     if input_shape is None and input_tensor is not None and isinstance(input_tensor, KerasTensor):
-        shape = input_tensor.shape
-        rows, cols = (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
-        default_size = rows if rows == cols and rows in [96, 128, 160, 192, 224] else 224
+        default_size = mobilenet._square_size(*mobilenet._rows_cols(input_tensor.shape[1:], channels_first), sizes)
     elif input_shape is None:
         default_size = 224
     else:
-        rows, cols = (input_shape[1], input_shape[2]) if channels_first else (input_shape[0], input_shape[1])
-        default_size = rows if rows == cols and rows in [96, 128, 160, 192, 224] else 224
+        default_size = mobilenet._square_size(*mobilenet._rows_cols(input_shape, channels_first), sizes)
 
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=default_size,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    row_axis, col_axis = (1, 2) if channels_first else (0, 1)
-    rows = input_shape[row_axis]
-    cols = input_shape[col_axis]
+    input_shape = imagenet_utils._input_shape(input_shape, default_size, 32, include_top, weights)
+    rows, cols = mobilenet._rows_cols(input_shape, channels_first)
 
     if weights == "imagenet":
         if alpha not in [0.35, 0.50, 0.75, 1.0, 1.3, 1.4]:
@@ -132,15 +111,7 @@ def MobileNetV2(
                 "`1.0`, `1.3` or `1.4` only;"
                 f" Received `alpha={alpha}`"
             )
-        if rows != cols or rows not in [96, 128, 160, 192, 224]:
-            rows = 224
-            warnings.warn(
-                "`input_shape` is undefined or non-square, "
-                "or `rows` is not in [96, 128, 160, 192, 224]. "
-                "Weights for input shape (224, 224) will be "
-                "loaded as the default.",
-                stacklevel=2,
-            )
+        rows = mobilenet._weights_rows(rows, cols, sizes)
 
     img_input = imagenet_utils._image_input(input_tensor, input_shape)
     channel_axis = 1 if channels_first else -1
@@ -170,27 +141,17 @@ def MobileNetV2(
     x = layers.BatchNormalization(axis=channel_axis, epsilon=1e-3, momentum=0.999, name="Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights,
+                                   top_pool_name=None)
 
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
+    model_name = None
     if weights == "imagenet":
         suffix = "" if include_top else "_no_top"
         model_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{suffix}.h5"
-        weights_path = get_file(model_name, BASE_WEIGHT_PATH + model_name, cache_subdir="models")
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, model_name,
+                                  f"{BASE_WEIGHT_PATH}{model_name}")
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):

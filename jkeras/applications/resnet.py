@@ -3,7 +3,6 @@ CVPR 2015), layer for layer as in Keras, so Keras's weight files load."""
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 BASE_WEIGHTS_PATH = (
@@ -69,15 +68,7 @@ def ResNet(
             `input_tensor` or `classifier_activation`.
     """
     imagenet_utils._check_weights(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=224,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, 224, 32, include_top, weights)
     bn_axis = 3 if backend.image_data_format() == "channels_last" else 1
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
@@ -94,31 +85,15 @@ def ResNet(
         x = layers.BatchNormalization(axis=bn_axis, epsilon=1.001e-5, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights, pool_names=True)
 
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
-    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        if include_top:
-            file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][0]
-        else:
-            file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels_notop.h5"
-            file_hash = WEIGHTS_HASHES[weights_name][1]
-        weights_path = get_file(
-            file_name, f"{BASE_WEIGHTS_PATH}{file_name}", cache_subdir="models", file_hash=file_hash
-        )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    file_name = file_hash = None
+    if weights_name in WEIGHTS_HASHES:
+        suffix = "" if include_top else "_notop"
+        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, file_name,
+                                  f"{BASE_WEIGHTS_PATH}{file_name}", file_hash)
 
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
@@ -176,17 +151,18 @@ def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
     return x
 
 
-def _resnet_v1(blocks, weights_name, include_top, weights, input_tensor, input_shape, pooling, classes,
-               classifier_activation, name):
+def _resnet(stack, preact, strides1, blocks, weights_name, include_top, weights, input_tensor, input_shape, pooling,
+            classes, classifier_activation, name):
+    """A ResNet of four stacks (64, 128, 256, 512 filters) of `stack(x, filters, blocks, stride1, name)`,
+    the stacks' `stride1`s being `strides1` (shared by ResNet v1 and v2)."""
     def stack_fn(x):
-        x = stack_residual_blocks_v1(x, 64, blocks[0], stride1=1, name="conv2")
-        x = stack_residual_blocks_v1(x, 128, blocks[1], name="conv3")
-        x = stack_residual_blocks_v1(x, 256, blocks[2], name="conv4")
-        return stack_residual_blocks_v1(x, 512, blocks[3], name="conv5")
+        for i, filters in enumerate((64, 128, 256, 512)):
+            x = stack(x, filters, blocks[i], stride1=strides1[i], name=f"conv{i + 2}")
+        return x
 
     return ResNet(
         stack_fn,
-        preact=False,
+        preact=preact,
         use_bias=True,
         weights_name=weights_name,
         name=name,
@@ -198,6 +174,12 @@ def _resnet_v1(blocks, weights_name, include_top, weights, input_tensor, input_s
         classes=classes,
         classifier_activation=classifier_activation,
     )
+
+
+def _resnet_v1(blocks, weights_name, include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name):
+    return _resnet(stack_residual_blocks_v1, False, (1, 2, 2, 2), blocks, weights_name, include_top, weights,
+                   input_tensor, input_shape, pooling, classes, classifier_activation, name)
 
 
 def ResNet50(
@@ -257,10 +239,10 @@ preprocess_input.__doc__ = imagenet_utils.PREPROCESS_INPUT_DOC.format(
 )
 decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
 
-DOC = """
+_DOC = """
 
-    The default input size is 224x224. Call `jkeras.applications.resnet.preprocess_input`
-    on the inputs first (RGB to BGR, then zero-centering with the ImageNet means).
+    The default input size is 224x224. Call `jkeras.applications.{module}.preprocess_input`
+    on the inputs first ({preprocessing}).
 
     Args:
         include_top: whether to include the fully-connected layer at the top.
@@ -289,6 +271,7 @@ DOC = """
         ValueError: for invalid `weights`, `classes`, `input_shape`,
             `input_tensor` or `classifier_activation`.
     """
+DOC = _DOC.format(module="resnet", preprocessing="RGB to BGR, then zero-centering with the ImageNet means")
 
 ResNet50.__doc__ = "Instantiates the ResNet50 architecture." + DOC
 ResNet101.__doc__ = "Instantiates the ResNet101 architecture." + DOC

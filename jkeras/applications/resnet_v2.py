@@ -65,26 +65,8 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
 
 def _resnet_v2(blocks, weights_name, include_top, weights, input_tensor, input_shape, pooling, classes,
                classifier_activation, name):
-    def stack_fn(x):
-        x = stack_residual_blocks_v2(x, 64, blocks[0], name="conv2")
-        x = stack_residual_blocks_v2(x, 128, blocks[1], name="conv3")
-        x = stack_residual_blocks_v2(x, 256, blocks[2], name="conv4")
-        return stack_residual_blocks_v2(x, 512, blocks[3], stride1=1, name="conv5")
-
-    return resnet.ResNet(
-        stack_fn,
-        preact=True,
-        use_bias=True,
-        weights_name=weights_name,
-        name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-    )
+    return resnet._resnet(stack_residual_blocks_v2, True, (2, 2, 2, 1), blocks, weights_name, include_top, weights,
+                          input_tensor, input_shape, pooling, classes, classifier_activation, name)
 
 
 def ResNet50V2(
@@ -144,38 +126,7 @@ preprocess_input.__doc__ = imagenet_utils.PREPROCESS_INPUT_DOC.format(
 )
 decode_predictions.__doc__ = imagenet_utils.decode_predictions.__doc__
 
-DOC = """
-
-    The default input size is 224x224. Call `jkeras.applications.resnet_v2.preprocess_input`
-    on the inputs first (it scales pixels to [-1, 1]).
-
-    Args:
-        include_top: whether to include the fully-connected layer at the top.
-        weights: `None` (random initialization), `"imagenet"` (pre-trained on
-            ImageNet, downloaded into the Keras cache) or the path to a weights file.
-        input_tensor: optional symbolic tensor (output of `jkeras.Input()`) to
-            use as the model's input.
-        input_shape: optional shape tuple, only to be given with
-            `include_top=False` (otherwise it must be `(224, 224, 3)`, or
-            `(3, 224, 224)` with `"channels_first"`). Exactly 3 channels with
-            ImageNet weights; width and height at least 32.
-        pooling: with `include_top=False`: `None` (the output is the 4D output
-            of the last convolutional block), `"avg"` (global average pooling,
-            a 2D output) or `"max"` (global max pooling).
-        classes: number of classes, only with `include_top=True` and no
-            `weights`. Defaults to `1000`.
-        classifier_activation: activation (name or callable) of the top layer,
-            only with `include_top=True`; `None` returns logits. With
-            pretrained weights only `None` and `"softmax"` are allowed.
-        name: the name of the model.
-
-    Returns:
-        A functional `Model`.
-
-    Raises:
-        ValueError: for invalid `weights`, `classes`, `input_shape`,
-            `input_tensor` or `classifier_activation`.
-    """
+DOC = resnet._DOC.format(module="resnet_v2", preprocessing="it scales pixels to [-1, 1]")
 
 ResNet50V2.__doc__ = "Instantiates the ResNet50V2 architecture." + DOC
 ResNet101V2.__doc__ = "Instantiates the ResNet101V2 architecture." + DOC

@@ -3,7 +3,6 @@ Recognition", ICLR 2015), layer for layer as in Keras, so Keras's weight files l
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 WEIGHTS_PATH = (
@@ -51,15 +50,7 @@ def _vgg(convs, include_top, weights, input_tensor, input_shape, pooling, classe
          classifier_activation, name, weights_files):
     """Builds VGG with `convs[i]` convolutions in block `i + 1` (Keras's layer names)."""
     imagenet_utils._check_weights(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=224,
-        min_size=32,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, 224, 32, include_top, weights)
     x = img_input
     for block, (filters, count) in enumerate(zip((64, 128, 256, 512, 512), convs), start=1):
         for conv in range(1, count + 1):
@@ -79,16 +70,10 @@ def _vgg(convs, include_top, weights, input_tensor, input_shape, pooling, classe
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D()(x)
 
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
-    if weights == "imagenet":
-        (top_url, top_hash), (notop_url, notop_hash) = weights_files
-        url, file_hash = (top_url, top_hash) if include_top else (notop_url, notop_hash)
-        weights_path = get_file(url.rsplit("/", 1)[-1], url, cache_subdir="models", file_hash=file_hash)
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    (top_url, top_hash), (notop_url, notop_hash) = weights_files
+    url, file_hash = (top_url, top_hash) if include_top else (notop_url, notop_hash)
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, url.rsplit("/", 1)[-1], url,
+                                  file_hash)
 
 
 def VGG16(

@@ -3,7 +3,6 @@ layer for layer as in Keras, so Keras's weight files load."""
 from jkeras import backend
 from jkeras import layers
 from jkeras.applications import imagenet_utils
-from jkeras.models import Model
 from jkeras.utils.data_utils import get_file
 
 WEIGHTS_PATH = (
@@ -57,28 +56,8 @@ def Xception(
         ValueError: for invalid `weights`, `classes`, `input_shape`,
             `input_tensor` or `classifier_activation`.
     """
-    if not (weights in {"imagenet", None} or imagenet_utils._weights_exist(weights)):
-        raise ValueError(
-            "The `weights` argument should be either "
-            "`None` (random initialization), 'imagenet' "
-            "(pre-training on ImageNet), "
-            "or the path to the weights file to be loaded."
-        )
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, "
-            "`classes` should be 1000.  "
-            f"Received classes={classes}"
-        )
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape,
-        default_size=299,
-        min_size=71,
-        data_format=backend.image_data_format(),
-        require_flatten=include_top,
-        weights=weights,
-    )
-    img_input = imagenet_utils._image_input(input_tensor, input_shape)
+    imagenet_utils._check_weights(weights, include_top, classes, received=".")
+    input_shape, img_input = imagenet_utils._inputs(input_tensor, input_shape, 299, 71, include_top, weights)
     channel_axis = 1 if backend.image_data_format() == "channels_first" else -1
 
     def sepconv_bn(x, filters, name):
@@ -130,36 +109,13 @@ def Xception(
     x = sepconv_bn(x, 2048, "block14_sepconv2")
     x = layers.Activation("relu", name="block14_sepconv2_act")(x)
 
+    x = imagenet_utils._classifier(x, include_top, pooling, classes, classifier_activation, weights)
     if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-
-    model = Model(imagenet_utils._model_inputs(input_tensor, img_input), x, name=name)
-
-    if weights == "imagenet":
-        if include_top:
-            weights_path = get_file(
-                "xception_weights_tf_dim_ordering_tf_kernels.h5",
-                WEIGHTS_PATH,
-                cache_subdir="models",
-                file_hash="0a58e3b7378bc2990ea3b43d5981f1f6",
-            )
-        else:
-            weights_path = get_file(
-                "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                WEIGHTS_PATH_NO_TOP,
-                cache_subdir="models",
-                file_hash="b0042744bf5b25fce3cb969f33bebb97",
-            )
-        model.load_weights(weights_path)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+        file_name, file_hash = "xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6"
+    else:
+        file_name, file_hash = "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"
+    return imagenet_utils._finish(input_tensor, img_input, x, name, weights, get_file, file_name,
+                                  WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP, file_hash)
 
 
 def preprocess_input(x, data_format=None):
