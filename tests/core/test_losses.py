@@ -380,10 +380,13 @@ def test_check_grads(name):
         y_true, y_pred = rng.integers(0, 4, 6), _rand(6, 4, low=-2, high=2)
     elif name in ("hinge", "squared_hinge", "categorical_hinge", "mean_absolute_error",
                   "mean_absolute_percentage_error", "huber"):
-        # Stay away from the kinks: |error| well away from 0, 1 (hinge) and delta.
-        y_true = np.sign(_rand(6, 4, low=-1, high=1)).astype("float32")
-        y_pred = y_true * _rand(6, 4, low=1.2, high=1.8) + 0.4
+        # Stay away from the kinks: y_true * y_pred in [1.2, 1.8], so |error| in [0.2, 0.8] (away
+        # from 0 and from huber's delta 1) and the hinge margins away from 1. (An added 0.4 once
+        # put some errors next to 0 for y_true = -1: a flaky MAE check.)
+        y_true = np.where(_rand(6, 4, low=-1, high=1) < 0, -1.0, 1.0).astype("float32")
+        y_pred = y_true * _rand(6, 4, low=1.2, high=1.8)
         if name == "categorical_hinge":
+            y_pred = y_pred + 0.4
             y_true = _onehot(rng.integers(0, 4, 6), 4)
     else:
         y_true, y_pred = _inputs(name, (6, 4))
