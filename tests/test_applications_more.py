@@ -17,7 +17,8 @@ import jkeras.core._initializer_classes as j_init
 from jkeras import applications as ja
 from jkeras.applications import imagenet_utils as j_utils
 
-RNG = np.random.default_rng(11)
+from applications_testing import RNG, assert_close as _assert_close, assert_same_structure as _assert_same_structure
+from applications_testing import batch as _batch, build as _build, randomize as _randomize
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -45,68 +46,6 @@ def _cheap_random_initializers():
                    lambda key, shape, dtype, mean, stddev: truncated(shape, mean, stddev, dtype))
         mp.setattr(j_init, "_uniform", lambda key, shape, dtype, lo, hi: uniform(shape, lo, hi, dtype))
         yield
-
-
-def _build(kind, **kwargs):
-    """The Keras and the jkeras model of `kind` with the same arguments (fresh default names)."""
-    keras.backend.clear_session()
-    jkeras.backend.clear_session()
-    k_model = getattr(keras.applications, kind)(**kwargs)
-    j_model = getattr(ja, kind)(**kwargs)
-    return k_model, j_model
-
-
-_CONFIG_KEYS = ("filters", "kernel_size", "strides", "padding", "activation", "use_bias", "axis", "epsilon",
-                "momentum", "depth_multiplier", "rate", "noise_shape", "pool_size", "target_shape", "units",
-                "dilation_rate", "center", "scale", "offset")
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-def _hyperparameters(layer):
-    config = layer.get_config()
-    return {key: _tuples(config[key]) for key in _CONFIG_KEYS if key in config}
-
-
-def _assert_same_structure(k_model, j_model):
-    assert j_model.name == k_model.name
-    assert [layer.name for layer in j_model.layers] == [layer.name for layer in k_model.layers]
-    assert [type(layer).__name__ for layer in j_model.layers] == [type(layer).__name__ for layer in k_model.layers]
-    assert [w.path for w in j_model.weights] == [w.path for w in k_model.weights]
-    assert [tuple(w.shape) for w in j_model.weights] == [tuple(w.shape) for w in k_model.weights]
-    assert [w.path for w in j_model.trainable_weights] == [w.path for w in k_model.trainable_weights]
-    assert tuple(j_model.input_shape) == tuple(k_model.input_shape)
-    assert tuple(j_model.output_shape) == tuple(k_model.output_shape)
-    assert [_hyperparameters(lay) for lay in j_model.layers] == [_hyperparameters(lay) for lay in k_model.layers]
-
-
-def _randomize(model):
-    """Gives a (Keras or jkeras) model random batch-norm and normalization statistics (fresh ones
-    make every output ~0); Keras's `Normalization` reads its weights again (as after loading)."""
-    values = []
-    for w, value in zip(model.weights, model.get_weights()):
-        name = w.path.rsplit("/", 1)[-1]
-        if name in ("gamma", "moving_variance", "variance"):
-            value = RNG.uniform(0.5, 1.5, value.shape)
-        elif name in ("beta", "moving_mean", "bias", "mean"):
-            value = RNG.normal(0.0, 0.2, value.shape)
-        values.append(np.asarray(value, value.dtype if name == "count" else "float32"))
-    model.set_weights(values)
-    for layer in model.layers:
-        if hasattr(layer, "finalize_state"):
-            layer.finalize_state()
-
-
-def _batch(model, n=2, low=-1.0, high=1.0):
-    return RNG.uniform(low, high, (n,) + tuple(model.input_shape[1:])).astype("float32")
-
-
-def _assert_close(actual, expected):
-    expected = np.asarray(expected)
-    assert np.abs(expected).max() > 1e-2  # a meaningful comparison, not of zeros
-    np.testing.assert_allclose(np.asarray(actual), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
 COMPARED = [
