@@ -311,8 +311,7 @@ def batch_at(data, start, batch_size, limit=None):
     positions = jnp.arange(batch_size)
     padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
     if (limit is not None and limit > num_rows) or num_rows < batch_size:
-        index = (start + positions) % num_rows
-        batch = jax.tree_util.tree_map(lambda a: jnp.take(a, index, axis=0, mode="clip"), data)
+        batch = take_rows(data, (start + positions) % num_rows)
         return batch, (start + positions < limit) if padded else None
     first = jnp.minimum(start, num_rows - batch_size)
     batch = jax.tree_util.tree_map(lambda a: lax.dynamic_slice_in_dim(a, first, batch_size), data)
@@ -346,11 +345,12 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, p
     are the metrics' results), the loop computes none and they are computed once after it.
     """
 
+    padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
+
     def one(carry, data, start, offset):
         if per_call:  # the call's rows, in order: the host wrapped them past the end already
-            batch, rows = batch_at(data, offset, batch_size)
-            if limit is not None and limit % batch_size != 0:
-                rows = start + jnp.arange(batch_size) < limit
+            batch, _ = batch_at(data, offset, batch_size)
+            rows = start + jnp.arange(batch_size) < limit if padded else None
         else:
             batch, rows = batch_at(data, start, batch_size, limit)
         with batch_rows(rows):
