@@ -144,7 +144,7 @@ class OpLambda(Layer):
         super().__init__(**layer_kwargs)
         self.op = op
         self.function = _resolve(op)
-        self.args = tuple(_map(lambda v: v, args))
+        self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):

@@ -60,9 +60,9 @@ class Data(NamedTuple):
 # Where array data lives during fit / evaluate / predict. Data that fits comfortably (a quarter of
 # an accelerator's memory; 64 MiB on a CPU, where a device copy doubles the process's memory) is
 # put on the device once per call (and in each epoch's row order once per epoch) and each step
-# slices its batch there: no per-step transfer, what small fast steps need. Larger data stays on the host and each call's rows are gathered
-# there and handed to the jitted step, as a hand-written loop does, so device memory holds the
-# model and a batch. Set DEVICE_DATA_BYTES to a number of bytes to choose the limit yourself.
+# slices its batch there: no per-step transfer, what small fast steps need. Larger data stays on
+# the host and each call's rows are gathered there and handed to the jitted step, as a
+# hand-written loop does, so device memory holds the model and a batch. Set DEVICE_DATA_BYTES to a number of bytes to choose the limit yourself.
 DEVICE_DATA_BYTES = None
 
 
