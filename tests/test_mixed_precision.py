@@ -103,9 +103,12 @@ def test_mixed_gradient_equals_the_float32_gradient_within_bfloat16_precision(po
     rng = np.random.default_rng(1)
     x = rng.standard_normal((16, 8)).astype("float32")
     policy("mixed_bfloat16")
-    mixed = jkeras.Sequential([layers.Input((8,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+    # Fixed layer names: the gradient pytrees' leaves (sorted by name) then pair up.
+    build = lambda: jkeras.Sequential([layers.Input((8,)), layers.Dense(4, activation="tanh", name="a"),  # noqa
+                                       layers.Dense(1, name="b")])
+    mixed = build()
     jkeras.mixed_precision.set_global_policy(None)
-    full = jkeras.Sequential([layers.Input((8,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+    full = build()
     full.set_weights(mixed.get_weights())
 
     def grad(model):
