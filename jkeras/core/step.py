@@ -384,3 +384,18 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, p
         return carry, logs, next_start
 
     return run
+
+
+def flat_carry(fn, treedef):
+    """`fn(carry, *args) -> (carry, *outs)` as a function of the carry's leaves.
+
+    The result takes and returns the carry as the list of its leaves (`treedef` is its structure).
+    A loop that keeps its state as that list hands the jitted program a flat list: no dicts or
+    named tuples to flatten and rebuild on the host at every step.
+    """
+
+    def run(leaves, *args):
+        carry, *outs = fn(treedef.unflatten(leaves), *args)
+        return (treedef.flatten_up_to(carry), *outs)
+
+    return run

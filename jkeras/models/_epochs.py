@@ -2,6 +2,7 @@
 `ArrayEpochs` (device-resident arrays) and `StreamEpochs` (generators / Sequences) each train one
 epoch through it with `run(loop, epoch)`."""
 import contextlib
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -12,14 +13,50 @@ from jkeras.models._generator_adapter import SampleCount
 
 class FitLoop:
     """What `fit` threads through its steps: the train state, kept current after every step (so
-    an error mid-epoch still writes back the last good weights), and the batch callbacks."""
+    an error mid-epoch still writes back the last good weights), and the batch callbacks.
+
+    Between steps the state is held as its list of leaves, which the jitted programs take and
+    return (`call`); `ts` rebuilds the `TrainState` only when something reads it.
+    """
 
     def __init__(self, model, cbs, ts):
-        self.model, self.cbs, self.ts = model, cbs, ts
+        self.model, self.cbs = model, cbs
+        self._ts = self._treedef = None
+        self.ts = ts
         self._want_begin = cbs.wants("on_train_batch_begin")
         self._want_end = cbs.wants("on_train_batch_end")
         # Callbacks that read the model's weights mid-epoch (ModelCheckpoint(save_freq=N)).
         self._weights_on_batch = any(getattr(cb, "_weights_on_batch", False) for cb in cbs.callbacks)
+
+    @property
+    def ts(self):
+        """The train state (a `jkeras.core.step.TrainState`)."""
+        if self._ts is None:
+            self._ts = self._treedef.unflatten(self._leaves)
+        return self._ts
+
+    @ts.setter
+    def ts(self, ts):
+        if ts is self._ts:
+            return
+        leaves, treedef = jax.tree_util.tree_flatten(ts)
+        if self._treedef is None or treedef != self._treedef:
+            self._programs = {}
+        self._ts, self._leaves, self._treedef = ts, leaves, treedef
+
+    def call(self, make, *args):
+        """Runs one jitted call of the program `make(carry=treedef)` on the train state and `args`.
+
+        Returns:
+            The program's outputs after the new state (logs, and the next start row for
+            `jkeras.core.step.indexed`).
+        """
+        fn = self._programs.get(make)
+        if fn is None:
+            fn = self._programs[make] = make(carry=self._treedef)
+        self._leaves, *outs = fn(self._leaves, *args)
+        self._ts = None
+        return outs
 
     def before(self, step):
         if self._want_begin:
@@ -41,7 +78,7 @@ class ArrayEpochs:
     masked (`jkeras.core.step.indexed`): one compiled program (and, with `steps_per_execution`,
     one more for an epoch's short last group of steps)."""
 
-    def __init__(self, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
+    def __init__(self, model, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
         self.rows = data_adapter.Rows(data)
         self.batch_size, self.shuffle, self.spe = batch_size, shuffle, steps_per_execution
         self.num_samples = data.num_samples
@@ -52,6 +89,11 @@ class ArrayEpochs:
             self.steps = int(steps_per_epoch)
             self.limit = self.steps * batch_size  # rows cycle: every one is real
         self.seed = None
+        # The train programs (`FitLoop.call`): full groups of steps_per_execution steps, and a
+        # short last group in a program of its own.
+        self._full = functools.partial(model._train_fn, steps_per_execution, batch_size, self.limit,
+                                       per_call=not self.rows.on_device)
+        self._short = functools.partial(self._full, every_step=False)
 
     def set_key(self, key):
         self.seed = data_adapter.seed_of(key)
@@ -61,15 +103,11 @@ class ArrayEpochs:
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          self.seed + [epoch])
         feed = self.rows.feed(order, self.spe * self.batch_size)
-        # Full groups of steps_per_execution steps; a short last group in a program of its own.
-        per_call = not self.rows.on_device
-        full = loop.model._train_fn(self.spe, self.batch_size, self.limit, per_call=per_call)
         start, step, logs = data_adapter.first_row(), 0, {}
         while step < self.steps:
-            fn = full if self.steps - step >= self.spe else loop.model._train_fn(
-                self.spe, self.batch_size, self.limit, False, per_call)
             loop.before(step)
-            loop.ts, logs, start = fn(loop.ts, next(feed), start)
+            program = self._full if self.steps - step >= self.spe else self._short
+            logs, start = loop.call(program, next(feed), start)
             step = min(step + self.spe, self.steps)
             if loop.after(step - 1, logs):
                 break
@@ -110,6 +148,11 @@ class StreamEpochs:
         self.model, self.stream, self.spe = model, stream, steps_per_execution
         self.epoch_steps = stream.resolve_steps(steps)
         self.steps = self.epoch_steps if self.epoch_steps is not None else stream.pass_length
+        # The train programs (`FitLoop.call`): one batch, and groups of steps_per_execution
+        # batches of each batch size.
+        self._single = functools.partial(model._jit, ("train_step",), model._distributed_train_step,
+                                         donate=True)
+        self._groups = {}
 
     def set_key(self, key):
         self.stream.key = key
@@ -120,8 +163,6 @@ class StreamEpochs:
         Returns:
             The last step's (device) logs.
         """
-        model = self.model
-        single = model._jit(("train_step",), model._distributed_train_step, donate=True)
         logs = None
         with contextlib.closing(self.stream.epoch(self.epoch_steps, epoch)) as batches:
             for group in _groups(batches, self.spe):
@@ -131,8 +172,10 @@ class StreamEpochs:
                     loop.before(group[0][0])
                     rows = jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *[b for _, b in group])
                     size = jax.tree_util.tree_leaves(group[0][1].x)[0].shape[0]
-                    run = model._train_fn(self.spe, size, _NO_LIMIT, per_call=True)
-                    loop.ts, logs, _ = run(loop.ts, rows, data_adapter.first_row())
+                    if size not in self._groups:
+                        self._groups[size] = functools.partial(self.model._train_fn, self.spe, size,
+                                                               _NO_LIMIT, per_call=True)
+                    logs, _ = loop.call(self._groups[size], rows, data_adapter.first_row())
                     if loop.after(group[-1][0], logs):
                         break
                     continue
@@ -140,7 +183,7 @@ class StreamEpochs:
                 stop = False
                 for step, batch in group:
                     loop.before(step)
-                    loop.ts, logs = single(loop.ts, batch.batch())
+                    logs, = loop.call(self._single, batch.batch())
                     stop = loop.after(step, logs)
                     if stop:
                         break

@@ -142,11 +142,16 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._jit_cache = {}
         return self._spec
 
-    def _jit(self, key, make, donate=False):
-        key = key + (_sharding.active(),)  # a program per distribution (None: one device)
+    def _jit(self, key, make, donate=False, carry=None):
+        """The program `make()` jitted, once per `key` and distribution; `carry`: the structure of
+        its first argument and output, which it then takes and returns as a list of leaves
+        (`jkeras.core.step.flat_carry`)."""
+        key = key + (_sharding.active(), carry)  # a program per distribution (None: one device)
         fn = self._jit_cache.get(key)
         if fn is None:
             fn = make()
+            if carry is not None:
+                fn = core_step.flat_carry(fn, carry)
             if not self.run_eagerly:
                 fn = jax.jit(fn, donate_argnums=(0,) if donate else ())
             self._jit_cache[key] = fn
@@ -162,10 +167,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return core_step.make_train_step(self._spec)(state, batch)
 
-    def _train_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
+    def _train_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False, carry=None):
         """The jitted `indexed` train step: `num_steps` batches per call (`every_step=False`: the
         steps with real rows left), rows past `limit` padding; `per_call`: it is given just its own
-        rows (fed from the host), not the epoch's."""
+        rows (fed from the host), not the epoch's; `carry`: the train state's structure, given as
+        its leaves (`_jit`)."""
         # The built-in step's logs are its metrics' results: a loop of steps computes them once.
         builtin = type(self).train_step is Trainer.train_step
         logs_of = (lambda ts: core_step.compute_metrics(self._spec, ts.metrics)) if builtin else None
@@ -173,7 +179,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             ("train", num_steps, batch_size, limit, every_step, per_call),
             lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size,
                                       limit, every_step, logs_of, per_call),
-            donate=True,
+            donate=True, carry=carry,
         )
 
     def _distributed_train_step(self, batch_size=None, method="fit"):
@@ -319,7 +325,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if validation_split and validation_data is None:
                     data, val_data = data_adapter.split(data, validation_split)
                 self._ensure_spec(data.y)
-                train = _epochs.ArrayEpochs(data, batch_size, steps_per_epoch, shuffle, self.steps_per_execution)
+                train = _epochs.ArrayEpochs(self, data, batch_size, steps_per_epoch, shuffle, self.steps_per_execution)
             validate = None
             if _generator_adapter.is_stream(validation_data):
                 val_stream = _generator_adapter.BatchStream(self, validation_data, "fit (validation_data)", **read)
