@@ -329,8 +329,9 @@ def take_rows(data, rows):
 def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, per_call=False):
     """Wraps a step so it takes its own batches from the data it is given.
 
-    The result `run(carry, data, start) -> (carry, logs, next_start)` runs `num_steps` consecutive
-    batches of `batch_size` rows, from row `start` of the epoch on. `data` (a pytree of arrays)
+    The result `run(carry, data, start, *args) -> (carry, logs, next_start)` runs `num_steps`
+    consecutive batches of `batch_size` rows, from row `start` of the epoch on, as
+    `step(carry, batch, *args)`: `args` (weights an evaluation reads) pass through unchanged. `data` (a pytree of arrays)
     holds the epoch's rows in order, or, with `per_call`, just this call's rows (fed from the
     host). Rows at positions >= `limit` (the end of the epoch) are padding (see `batch_at`): the
     step runs inside `jkeras.core.scope.batch_rows`, so losses, metrics and batch statistics
@@ -347,19 +348,19 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, p
 
     padded = limit is not None and limit % batch_size != 0  # only then is a batch ever short
 
-    def one(carry, data, start, offset):
+    def one(carry, data, start, offset, args):
         if per_call:  # the call's rows, in order: the host wrapped them past the end already
             batch, _ = batch_at(data, offset, batch_size)
             rows = start + jnp.arange(batch_size) < limit if padded else None
         else:
             batch, rows = batch_at(data, start, batch_size, limit)
         with batch_rows(rows):
-            return step(carry, batch)
+            return step(carry, batch, *args)
 
-    def run(carry, data, start):
+    def run(carry, data, start, *args):
         start = jnp.asarray(start, jnp.int32)
         if num_steps == 1:
-            carry, logs = one(carry, data, start, 0)
+            carry, logs = one(carry, data, start, 0, args)
             return carry, logs, start + batch_size
         if every_step:
             trips = num_steps
@@ -369,16 +370,16 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, p
         next_start = start + num_steps * batch_size
         if logs_of is not None:  # the steps' own logs are dead code in the loop
             def body(i, carry):
-                return one(carry, data, start + i * batch_size, i * batch_size)[0]
+                return one(carry, data, start + i * batch_size, i * batch_size, args)[0]
 
             carry = lax.fori_loop(0, trips, body, carry)
             return carry, logs_of(carry), next_start
 
-        logs_shape = jax.eval_shape(lambda c: one(c, data, start, 0)[1], carry)
+        logs_shape = jax.eval_shape(lambda c: one(c, data, start, 0, args)[1], carry)
         no_logs = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), logs_shape)
 
         def body_with_logs(i, state):
-            return one(state[0], data, start + i * batch_size, i * batch_size)
+            return one(state[0], data, start + i * batch_size, i * batch_size, args)
 
         carry, logs = lax.fori_loop(0, trips, body_with_logs, (carry, no_logs))
         return carry, logs, next_start

@@ -201,10 +201,12 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _eval_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
         eval_step = core_step.make_eval_step(self._spec)
 
-        def step(carry, batch):
-            variables, metric_state = carry
-            metric_state, logs, new_state = eval_step(variables, metric_state, batch)
-            return ({**variables, "state": new_state}, metric_state), logs
+        def step(carry, batch, params):
+            # The weights are an argument, not carried: a carried weight would be copied to a new
+            # output buffer by every call.
+            state, metric_state = carry
+            metric_state, logs, state = eval_step({"params": params, "state": state}, metric_state, batch)
+            return (state, metric_state), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
         logs_of = lambda carry: core_step.compute_metrics(self._spec, carry[1])  # noqa: E731
@@ -449,17 +451,18 @@ class Trainer(_legacy_generators.GeneratorMethods):
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         per_call = not rows_source.on_device
         full = self._eval_fn(spe, batch_size, rows, per_call=per_call)  # a short last group: one more program
-        carry = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
+        variables, metrics = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
+        carry = (variables["state"], metrics)
         start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
         while step < steps:
             fn = full if steps - step >= spe else self._eval_fn(spe, batch_size, rows, False, per_call)
-            carry, logs, start = fn(carry, next(feed), start)
+            carry, logs, start = fn(carry, next(feed), start, variables["params"])
             step = min(step + spe, steps)
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
-        self._keep_states(carry[0]["state"])
+        self._keep_states(carry[0])
         logs = self._host_logs(logs)
         if cbs is not None:
             cbs.on_test_end(logs)
