@@ -457,13 +457,38 @@ def binary_crossentropy(target, output, from_logits=False):
 # Randomness
 
 
+def _int_key(seed):
+    """Keras 3's key for an int seed: the raw uint32 pair `(seed, 0)` (so values equal Keras's)."""
+    return jnp.array([int(seed) & 0xFFFFFFFF, 0], jnp.uint32)
+
+
 def _key(seed):
-    if seed is not None:
-        return jax.random.PRNGKey(seed)
+    """The `jax.random` key one random op draws from.
+
+    Args:
+        seed: None: the enclosing layer call's key (a fresh one per draw), else the global stream
+            (`jkeras.utils.set_random_seed`). An int: a fixed key, the same on every call.
+            A `jkeras.random.SeedGenerator`: the call's key folded with the generator's seed, else
+            the generator's own stream (advancing on each draw). A `jax.random` key: itself.
+
+    Raises:
+        ValueError: for another `seed`.
+    """
+    from jkeras.random import SeedGenerator
+
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return _int_key(seed)
+    if isinstance(seed, jax.Array):
+        return seed
+    if seed is not None and not isinstance(seed, SeedGenerator):
+        raise ValueError(
+            f"seed must be None, an int, a jkeras.random.SeedGenerator or a jax.random key, got {seed!r}"
+        )
     scope = call_scope.current()
     if scope is not None and scope.rng is not None:
-        return scope.next_rng()
-    return next_key()
+        key = scope.next_rng()
+        return key if seed is None else jax.random.fold_in(key, seed.seed & 0xFFFFFFFF)
+    return next_key() if seed is None else seed._next_own_key()
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
@@ -551,3 +576,4 @@ for _name, _fn in list(globals().items()):
     if (callable(_fn) and not isinstance(_fn, type) and not _name.startswith("_") and _name not in _NOT_OPS
             and getattr(_fn, "__module__", None) == __name__):
         globals()[_name] = symbolic("backend", _name, _fn)
+
