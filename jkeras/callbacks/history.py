@@ -4,6 +4,7 @@ import warnings
 
 from jkeras.callbacks.callback import Callback
 from jkeras.utils.progbar import Progbar
+from jkeras.utils.io_utils import print_msg
 
 
 class History(Callback):
@@ -69,7 +70,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
         self._bar = Progbar(self.target, verbose=self.verbose)
 
     def on_train_batch_end(self, batch, logs=None):

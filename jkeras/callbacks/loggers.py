@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from jkeras.callbacks.callback import Callback
+from jkeras.utils.io_utils import print_msg
 
 _HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))
 
@@ -165,7 +166,7 @@ class TerminateOnNaN(Callback):
         if self.raise_error:
             raise RuntimeError(f"NaN or Inf loss encountered ({where}). Loss value: {loss}. "
                                "Terminating training immediately.")
-        print(f"{where}: Invalid loss ({loss}), terminating training", flush=True)
+        print_msg(f"{where}: Invalid loss ({loss}), terminating training")
         self.model.stop_training = True
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from jkeras.callbacks.callback import Callback
 from jkeras.utils import legacy
+from jkeras.utils.io_utils import print_msg
 
 # Names (after "val_" and an output prefix) of quantities that improve upwards, as Keras 3's metric
 # classes declare (`_direction = "up"`) and tf.keras 2's "auto" mode matched by suffix.
@@ -157,11 +158,10 @@ class EarlyStopping(_MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping", flush=True)
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.",
-                      flush=True)
+                print_msg(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
 
@@ -258,8 +258,7 @@ class ReduceLROnPlateau(_MonitorCallback):
         new_lr = max(old_lr * self.factor, self.min_lr)
         self.model.optimizer.learning_rate = new_lr
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.",
-                  flush=True)
+            print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
         return True
 
 
@@ -315,8 +314,8 @@ class LearningRateScheduler(Callback):
             raise ValueError(f"The output of the `schedule` function should be a float. Got: {learning_rate}")
         optimizer.learning_rate = float(learning_rate)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                  f"{float(learning_rate)}.", flush=True)
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                      f"{float(learning_rate)}.")
 
     def on_epoch_end(self, epoch, logs=None):
         _log_learning_rate(self.model, logs)

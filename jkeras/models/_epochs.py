@@ -82,7 +82,7 @@ class ArrayEpochs:
         self.rows = data_adapter.Rows(data)
         self.batch_size, self.shuffle, self.spe = batch_size, shuffle, steps_per_execution
         self.num_samples = data.num_samples
-        steps_per_epoch = resolve_steps(steps_per_epoch, batch_size)
+        steps_per_epoch = resolve_steps(steps_per_epoch, batch_size, self.num_samples)
         if steps_per_epoch is None:
             self.steps, self.limit = -(-self.num_samples // batch_size), self.num_samples
         else:
@@ -134,11 +134,13 @@ def _same_shapes(group):
     return all(s == shapes[0] for s in shapes)
 
 
-def resolve_steps(steps, batch_size):
-    """`steps` as an int or None; a Keras 1 sample count becomes `ceil(count / batch_size)`."""
+def resolve_steps(steps, batch_size, num_samples):
+    """`steps` over `num_samples` rows as an int or None (one pass), within
+    `jkeras.config.max_steps_per_epoch()`; a Keras 1 sample count becomes
+    `ceil(count / batch_size)`."""
     if isinstance(steps, SampleCount):
-        return steps.steps(batch_size)
-    return steps
+        steps = steps.steps(batch_size)
+    return data_adapter.limited_steps(steps, -(-num_samples // batch_size))
 
 
 class StreamEpochs:

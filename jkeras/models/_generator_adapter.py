@@ -176,10 +176,11 @@ class BatchStream:
         return len(self._data) if self._is_sequence else None
 
     def resolve_steps(self, steps):
-        """`steps` as an int or None (a `SampleCount` divided by the first batch's size)."""
+        """`steps` as an int or None (a `SampleCount` divided by the first batch's size), within
+        `jkeras.config.max_steps_per_epoch()`."""
         if isinstance(steps, SampleCount):
-            return steps.steps(self.first.num_samples)
-        return None if steps is None else int(steps)
+            steps = steps.steps(self.first.num_samples)
+        return data_adapter.limited_steps(None if steps is None else int(steps), self.pass_length)
 
     def _read_first(self):
         where = "batch index 0"

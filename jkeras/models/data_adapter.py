@@ -1,6 +1,7 @@
 """Turning what users pass to `fit` / `evaluate` / `predict` into aligned, checked arrays."""
 import itertools
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import jax
@@ -161,6 +162,25 @@ def whole_steps(steps):
     if isinstance(steps, (float, np.floating)) and math.isfinite(steps) and steps > 0:
         return math.ceil(steps)
     return steps
+
+
+def limited_steps(steps, num_batches=None):
+    """`steps` under `jkeras.config.max_steps_per_epoch()` (a limit for quick test runs).
+
+    Args:
+        steps: the steps asked for, or None (one pass).
+        num_batches: the batches in one pass, None when unknown (an iterator).
+
+    Returns:
+        The steps to run, or None for one whole pass.
+    """
+    from jkeras import config
+
+    cap = config.max_steps_per_epoch()
+    if cap is None or not (steps is None or _is_int(steps)) or cap >= (steps or num_batches or cap + 1):
+        return steps
+    warnings.warn(f"Limiting steps_per_epoch to {cap}", UserWarning, stacklevel=3)
+    return cap
 
 
 def check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch, validation_steps,

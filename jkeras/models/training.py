@@ -5,11 +5,13 @@ epoch's row order once per epoch; one jitted call slices its own batch(es) and r
 (`steps_per_execution` steps inside one `lax.fori_loop`). Values reach the host only at the end of
 an epoch or when a callback asks for them."""
 import functools
+import warnings
 
 import jax
 import numpy as np
 
 from jkeras import callbacks as callbacks_module
+from jkeras import config
 from jkeras.core import step as core_step
 from jkeras.models import _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter
 from jkeras.models.node import flatten
@@ -309,6 +311,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         validation_steps = data_adapter.whole_steps(validation_steps)
         data_adapter.check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch,
                                          validation_steps, validation_batch_size, validation_freq)
+        if config.max_epochs() is not None and config.max_epochs() < epochs:
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", UserWarning, stacklevel=2)
+            epochs = config.max_epochs()
         verbose = 1 if verbose == "auto" else int(verbose)
         read = {"max_queue_size": max_queue_size, "workers": workers, "use_multiprocessing": use_multiprocessing}
         closing = []
@@ -339,7 +344,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if val_data is not None:
                     val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
-                    val_steps = _epochs.resolve_steps(validation_steps, val_batch)
+                    val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)
                     validate = lambda epoch: self._evaluate_rows(val_rows, val_batch, val_steps, None)  # noqa: E731
             return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq)
         finally:
@@ -433,7 +438,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             batch_size = data_adapter.check_batch_size(batch_size, steps)
             data = data_adapter.prepare(self, x, y, sample_weight, None, "evaluate")
             self._ensure_spec(data.y)
-            steps = _epochs.resolve_steps(steps, batch_size)
+            steps = _epochs.resolve_steps(steps, batch_size, data.num_samples)
             cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                 verbose=verbose, epochs=1,
                                                 steps=steps or -(-data.num_samples // batch_size))
@@ -501,7 +506,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         data = data_adapter.prepare(self, x, None, None, None, "predict")
         rows_source = data_adapter.Rows(data)
         num_samples = data.num_samples
-        steps = _epochs.resolve_steps(steps, batch_size)
+        steps = _epochs.resolve_steps(steps, batch_size, num_samples)
         if steps is not None:
             num_samples = min(num_samples, int(steps) * batch_size)
         # Fewer samples than a batch: one batch of exactly those rows (a stateful layer's fixed

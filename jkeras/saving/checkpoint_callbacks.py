@@ -6,6 +6,7 @@ import warnings
 
 from jkeras.callbacks.callback import Callback
 from jkeras.callbacks.monitor import _MonitorCallback
+from jkeras.utils.io_utils import print_msg
 
 
 def _check_save_freq(owner, save_freq):
@@ -143,7 +144,7 @@ class ModelCheckpoint(_MonitorCallback):
 
     def _say(self, message):
         if self.verbose > 0:
-            print(message, flush=True)
+            print_msg(message)
 
 
 class _SafePathFormatter(string.Formatter):

@@ -191,12 +191,20 @@ def _resolve_value(value, objects):
     return entry
 
 
+_unsafe = {"enabled": False}
+
+
+def set_unsafe_deserialization(enabled):
+    """Whether every load runs as with `safe_mode=False` (`jkeras.config.enable_unsafe_deserialization`)."""
+    _unsafe["enabled"] = bool(enabled)
+
+
 class _LambdaLoader:
     """Rebuilds `Lambda` layers from configs, only outside safe mode and only from known functions."""
 
     def __init__(self, objects, safe_mode):
         self.objects = objects
-        self.safe_mode = safe_mode
+        self.safe_mode = safe_mode and not _unsafe["enabled"]
 
     def from_config(self, config):
         from jkeras.layers import Lambda

@@ -13,6 +13,9 @@ import time
 
 import numpy as np
 
+from jkeras import config
+from jkeras.utils.io_utils import print_msg
+
 
 def _kernel():
     """The running IPython kernel's shell, or None outside a Jupyter kernel."""
@@ -23,6 +26,8 @@ def _kernel():
 
 
 def _interactive():
+    if not config.is_interactive_logging_enabled():
+        return False
     if _kernel() is not None or os.environ.get("COLAB_RELEASE_TAG"):
         return True
     return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
@@ -117,8 +122,7 @@ class Progbar:
         metrics = "".join(f" - {name}: {format_value(value)}" for name, value in items)
         if self.verbose == 2:
             line = f"{current}/{self.target or current} - {format_time(elapsed)} - {format_per_step(per_step)}{metrics}"
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            print_msg(line)
             return
         if self.target is not None:
             digits = int(math.log10(self.target)) + 1 if self.target > 0 else 1
@@ -138,6 +142,6 @@ class Progbar:
             pad = max(self._prev_width - len(line), 0)
             sys.stdout.write("\r" + line + " " * pad + ("\n" if finalize else ""))
         else:
-            sys.stdout.write(line + "\n")
+            print_msg(line)
         self._prev_width = len(line)
         sys.stdout.flush()

@@ -1,6 +1,8 @@
 """`model.summary()`: the classic Keras table of layers, output shapes and parameter counts."""
 import numpy as np
 
+from jkeras.utils.io_utils import print_msg
+
 
 def _count(weights):
     return int(sum(np.prod(w.shape, dtype=np.int64) for w in weights))
@@ -46,7 +48,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
             f"Model '{model.name}' has not been built yet, so summary() cannot show shapes: give the first "
             "layer an `input_shape`, call `build(input_shape)`, or call the model on data first."
         )
-    print_fn = print_fn or print
+    print_fn = print_fn or print_msg
     chain = _is_chain(model)
     if chain:
         line_length = line_length or 65
