@@ -577,3 +577,6 @@ for _name, _fn in list(globals().items()):
             and getattr(_fn, "__module__", None) == __name__):
         globals()[_name] = symbolic("backend", _name, _fn)
 
+
+# Keras 3 dtype helpers (keras.backend.standardize_dtype, ...).
+from jkeras.utils.dtype_utils import is_float_dtype, is_int_dtype, result_type, standardize_dtype  # noqa: E402,F401

@@ -70,3 +70,6 @@ def deserialize(config, custom_objects=None):
 
 
 layer_from_config = deserialize  # Keras 1's name
+
+
+from jkeras.layers import experimental  # noqa: E402  (tf.keras 2.x module path)

@@ -20,6 +20,7 @@ from jkeras.utils.object_registry import (
     get_registered_object,
     register_keras_serializable,
 )
+from jkeras.utils.serialization import deserialize_keras_object, serialize_keras_object
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, save_format=None, **kwargs):
@@ -28,6 +29,16 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
 
     return saving_api.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
                                  save_format=save_format, **kwargs)
+
+
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """`model.save_weights(filepath, overwrite)` (Keras 3's `keras.saving.save_weights`)."""
+    return model.save_weights(filepath, overwrite=overwrite, **kwargs)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """`model.load_weights(filepath, skip_mismatch)` (Keras 3's `keras.saving.load_weights`)."""
+    return model.load_weights(filepath, skip_mismatch=skip_mismatch, **kwargs)
 
 
 def load_exported(filepath):
@@ -112,5 +123,6 @@ def _lambda_functions(model):
 __all__ = [
     "CustomObjectScope", "clone_model", "custom_object_scope", "get_custom_objects", "get_registered_name",
     "get_registered_object", "load_model", "model_from_config", "model_from_json", "model_from_yaml",
-    "register_keras_serializable", "save_model",
+    "register_keras_serializable", "save_model", "save_weights", "load_weights",
+    "serialize_keras_object", "deserialize_keras_object",
 ]

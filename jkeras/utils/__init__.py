@@ -1,4 +1,5 @@
 """Utilities: seeds, names, labels, progress bars, batch datasets, downloads, image files."""
+from jkeras import config as _config
 from jkeras.utils.data_utils import PyDataset, Sequence, get_file, pad_sequences
 from jkeras.utils.np_utils import normalize, to_categorical
 from jkeras.utils.numerics import check_numerics
@@ -12,6 +13,8 @@ from jkeras.utils.object_registry import (
 )
 from jkeras.utils.progbar import Progbar
 from jkeras.utils.random import set_random_seed
+from jkeras.utils.serialization import deserialize_keras_object, serialize_keras_object
+from jkeras.utils.dtype_utils import pack_x_y_sample_weight, standardize_dtype, unpack_x_y_sample_weight
 from jkeras.utils.vis_utils import model_to_svg, plot_history, plot_model
 # Keras 3's keras.utils image file helpers (Pillow, imported when first used).
 from jkeras.preprocessing.image import array_to_img, img_to_array, load_img, save_img
@@ -23,4 +26,33 @@ __all__ = [
     "pad_sequences",
     "array_to_img", "img_to_array", "load_img", "save_img",
     "plot_history", "plot_model", "set_random_seed", "to_categorical",
+    "clear_session", "deserialize_keras_object", "serialize_keras_object", "get_source_inputs",
+    "is_keras_tensor", "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "standardize_dtype",
+    "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
 ]
+
+enable_interactive_logging = _config.enable_interactive_logging
+disable_interactive_logging = _config.disable_interactive_logging
+is_interactive_logging_enabled = _config.is_interactive_logging_enabled
+
+
+def clear_session():
+    """Forgets the default layer names given so far (the next Dense is `dense` again)."""
+    from jkeras import backend
+
+    backend.clear_session()
+
+
+def get_source_inputs(tensor):
+    """The `Input` tensors that `tensor` (a functional-API tensor) is computed from, in order."""
+    from jkeras.models import node
+
+    return node.get_source_inputs(tensor)
+
+
+def is_keras_tensor(x):
+    """True for a symbolic tensor of the functional API (`jkeras.Input(...)` and what layers
+    called on it return)."""
+    from jkeras.models.node import KerasTensor
+
+    return isinstance(x, KerasTensor)

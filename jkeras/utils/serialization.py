@@ -48,33 +48,68 @@ def serialize_keras_object(instance):
     return getattr(instance, "__name__", instance)
 
 
+# Where a built-in object's class or function is found when no lookup dict names it.
+_NAMESPACES = ("layers", "losses", "metrics", "optimizers", "optimizers.schedules", "initializers",
+               "regularizers", "constraints", "activations")
+
+
+def _builtin(name, module=None):
+    """The jkeras class or function `name`, from Keras's `module` ("keras.layers", ...) or else
+    from the built-in namespaces; None when there is none."""
+    import importlib
+
+    candidates = _NAMESPACES
+    if isinstance(module, str) and module.split(".")[0] == "keras":
+        short = ".".join(part for part in module.split(".")[1:] if part != "src")
+        candidates = (short,) + candidates if short else candidates
+    for namespace in candidates:
+        try:
+            found = getattr(importlib.import_module("jkeras." + namespace), name, None)
+        except ImportError:
+            continue
+        if found is not None and callable(found):
+            return found
+    return None
+
+
 def deserialize_keras_object(identifier, module_objects=None, custom_objects=None,
-                             printable_module_name="object"):
-    """Creates an object from `serialize_keras_object`'s output or a name (Keras 2's generic form).
+                             printable_module_name="object", safe_mode=True, **kwargs):
+    """Creates an object from a serialized config or a name (Keras 2 and Keras 3 forms).
 
     Args:
-        identifier: a dict `{"class_name", "config"}` or a name.
-        module_objects: dict name -> class or function to look names up in.
+        identifier: a dict `{"class_name", "config"}` (Keras 3's `module` / `registered_name` keys
+            are read too) or a name.
+        module_objects: dict name -> class or function to look names up in (Keras 3 code passes
+            its `custom_objects` in this position; both are lookups).
         custom_objects: dict name -> class or function, consulted first.
         printable_module_name: what the object is, for the error message.
+        safe_mode: accepted for Keras 3 code; no stored code is ever run.
 
     Returns:
-        The object (a class is instantiated with `from_config`).
+        The object (a class is instantiated with `from_config`). Names not in the lookups are
+        looked up among jkeras's built-in layers, losses, metrics, optimizers, initializers,
+        regularizers, constraints and activations.
 
     Raises:
         ValueError: for an unknown name, naming `printable_module_name`.
     """
     from jkeras.utils.object_registry import merged_custom_objects
 
+    del safe_mode, kwargs
+    if identifier is None:
+        return None
     lookup = {**(module_objects or {}), **merged_custom_objects(custom_objects)}
+    module = None
     if isinstance(identifier, dict):
         name, config = identifier["class_name"], identifier.get("config", {})
+        module = identifier.get("module")
+        name = identifier.get("registered_name") if identifier.get("registered_name") in lookup else name
     else:
         name, config = identifier, None
-    obj = lookup.get(name)
+    obj = lookup.get(name) or _builtin(name, module)
     if obj is None:
         raise ValueError(f"Unknown {printable_module_name}: {name!r}; pass it in `custom_objects`")
-    if config is None:
+    if config is None or not isinstance(obj, type):
         return obj
     if "custom_objects" in inspect.signature(obj.from_config).parameters:
         return obj.from_config(config, custom_objects=custom_objects)
