@@ -24,6 +24,9 @@ from jkeras.core._keras_transforms import (  # noqa: F401  (re-exported)
     ScaleByKerasAdamState, ScaleByKerasAdamaxState, ScaleByKerasAmsgradState,
     ScaleByKerasNadamState, clip_by_norm_per_tensor, scale_by_keras_adam, scale_by_keras_adamax,
     scale_by_keras_nadam)
+from jkeras.core._keras_rules_more import (  # noqa: F401  (re-exported)
+    AdafactorState, FtrlState, LambState, LionState, ScheduleFreeAdamWState, adafactor,
+    check_ftrl_arguments, decay_weights_first, ftrl, lamb, lion, schedule_free_adamw)
 
 _INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)
 _LEARNING_RATE = "learning_rate"
@@ -199,6 +202,11 @@ RULES = {
     "adamw": adam,
     "adamax": adamax,
     "nadam": nadam,
+    "adafactor": adafactor,
+    "ftrl": ftrl,
+    "lamb": lamb,
+    "lion": lion,
+    "schedulefreeadamw": schedule_free_adamw,
 }
 
 
@@ -239,7 +247,8 @@ def keras_optimizer(rule, learning_rate=0.001, *, weight_decay=None, clipnorm=No
     2. the learning rate `lr_t = lr / (1 + decay * iterations)` (Keras 2's `decay`), where
        `lr` is the float or `schedule(iterations)`;
     3. the update rule with `lr_t`, plus decoupled weight decay `w -= w * weight_decay * lr_t`
-       computed from the weights before the step.
+       computed from the weights before the step (for a rule with `reads_weights = True`,
+       such as Lamb, Ftrl or Adafactor, the rule sees the decayed weights, as in Keras).
 
     The learning rate lives in the state (`optax.inject_hyperparams`): read and change it
     with `get_learning_rate` / `set_learning_rate`, without recompiling a jitted step.
@@ -298,7 +307,9 @@ def keras_optimizer(rule, learning_rate=0.001, *, weight_decay=None, clipnorm=No
 
     def rule_with_lr(lr):
         step = rule(lr, **rule_kwargs)
-        if weight_decay:
+        if weight_decay and getattr(rule, "reads_weights", False):
+            step = decay_weights_first(step, weight_decay * lr)
+        elif weight_decay:
             step = optax.chain(step, optax.add_decayed_weights(-weight_decay * lr))
         return step
 

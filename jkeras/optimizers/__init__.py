@@ -1,10 +1,12 @@
 """Keras optimizers (`SGD`, `Adam`, ...) built on optax, with Keras 3 names and defaults.
 
 Each class is a config that builds an optax transformation with Keras's exact update rule
-(`jkeras.core.optimizers`). Keras 2 spellings work too: `lr=`, `decay=`, `epsilon=None`
-and the lowercase aliases `sgd`, `rmsprop`, `adagrad`, `adadelta`, `adam`, `adamax`,
-`nadam`. The common arguments (`weight_decay`, `clipnorm`, `clipvalue`, `global_clipnorm`,
-`name`, `lr`, `decay`) are described on `Optimizer`.
+(`jkeras.core.optimizers`): also `Adafactor`, `Ftrl`, `Lamb`, `Lion` and `ScheduleFreeAdamW`.
+`legacy` re-exports the classes for tf.keras 2.11+'s `keras.optimizers.legacy.Adam` spelling.
+Keras 2 spellings work too: `lr=`, `decay=`, `epsilon=None` and the lowercase aliases `sgd`,
+`rmsprop`, `adagrad`, `adadelta`, `adam`, `adamax`, `nadam`. The common arguments
+(`weight_decay`, `clipnorm`, `clipvalue`, `global_clipnorm`, `name`, `lr`, `decay`) are
+described on `Optimizer`.
 """
 import optax
 
@@ -242,6 +244,175 @@ class Nadam(_Moments):
                          **kwargs)
 
 
+class Adafactor(Optimizer):
+    """Adafactor: Adam-like steps with factored second moments, to save memory.
+
+    For weights of rank >= 2 the second moment is kept as row and column averages over the
+    last two axes. The step size is `max(epsilon_2, rms(w)) * min(lr, 1 / sqrt(t))`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_2_decay: Decay exponent of the second-moment rate. Defaults to `-0.8`.
+        epsilon_1: Added to the squared gradients. Defaults to `1e-30`.
+        epsilon_2: Least weight RMS that scales the step. Defaults to `1e-3`.
+        clip_threshold: Update clipping threshold (independent of `clipnorm`, ...).
+            Defaults to `1.0`.
+        relative_step: Kept for Keras compatibility: Keras 3 always caps the learning rate
+            by `1 / sqrt(t)`. Defaults to `True`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "adafactor"
+
+    def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30,
+                 epsilon_2=1e-3, clip_threshold=1.0, relative_step=True, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_2_decay = beta_2_decay
+        self.epsilon_1 = epsilon_1
+        self.epsilon_2 = epsilon_2
+        self.clip_threshold = clip_threshold
+        self.relative_step = relative_step
+
+    def _rule_kwargs(self):
+        return {"beta_2_decay": self.beta_2_decay, "epsilon_1": self.epsilon_1,
+                "epsilon_2": self.epsilon_2, "clip_threshold": self.clip_threshold,
+                "relative_step": self.relative_step}
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal ("Follow The Regularized Leader"), as in Keras with L2 shrinkage.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        learning_rate_power: Float <= 0, how the rate falls as the accumulator grows.
+            Defaults to `-0.5`.
+        initial_accumulator_value: Float >= 0, the start of the accumulators.
+            Defaults to `0.1`.
+        l1_regularization_strength: Float >= 0. Defaults to `0.0`.
+        l2_regularization_strength: Float >= 0. Defaults to `0.0`.
+        l2_shrinkage_regularization_strength: Float >= 0; a magnitude penalty (unlike the
+            stabilization L2 above). Defaults to `0.0`.
+        beta: Float, added as `beta / (2 * lr)` to the L2 strength. Defaults to `0.0`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+
+    Raises:
+        ValueError: If `learning_rate_power` is positive or another strength or
+            `initial_accumulator_value` is negative.
+    """
+
+    _rule = "ftrl"
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
+                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+                 beta=0.0, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        core.check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
+                                  l1_regularization_strength, l2_regularization_strength,
+                                  l2_shrinkage_regularization_strength)
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+
+    def _rule_kwargs(self):
+        return {"learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength":
+                    self.l2_shrinkage_regularization_strength,
+                "beta": self.beta}
+
+
+class Lamb(Optimizer):
+    """Lamb: Adam steps scaled per weight tensor by the trust ratio `||w|| / ||step||`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_1: Decay rate of the first moment. Defaults to `0.9`.
+        beta_2: Decay rate of the second moment. Defaults to `0.999`.
+        epsilon: Added to the root of the corrected second moment. Defaults to `1e-7`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "lamb"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def _rule_kwargs(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Lion(Optimizer):
+    """Lion: sign of an interpolated momentum (Chen et al., 2023).
+
+    `w -= lr * sign(beta_1 * m + (1 - beta_1) * g)`, then
+    `m = beta_2 * m + (1 - beta_2) * g`. Use a learning rate 3-10x smaller than Adam's.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.001`.
+        beta_1: Interpolation factor of the step, in (0, 1]. Defaults to `0.9`.
+        beta_2: Decay rate of the momentum. Defaults to `0.99`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+
+    Raises:
+        ValueError: If `beta_1` is not in (0, 1].
+    """
+
+    _rule = "lion"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if beta_1 <= 0 or beta_1 > 1:
+            raise ValueError(
+                "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
+                f"degenerates to SignSGD. Received: beta_1={beta_1}."
+            )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+
+    def _rule_kwargs(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+
+
+class ScheduleFreeAdamW(Optimizer):
+    """Schedule-Free AdamW: interpolation and averaging instead of a learning-rate schedule.
+
+    The weights are the interpolation `(1 - beta_1) * momentum + beta_1 * x` of the sequence
+    the steps go to (`momentum`, started at the weights) and its running average `x`.
+
+    Args:
+        learning_rate: Float or schedule. Defaults to `0.0025`.
+        beta_1: Interpolation factor between `momentum` and `x`. Defaults to `0.9`.
+        beta_2: Decay rate of the second moment. Defaults to `0.999`.
+        epsilon: Added to the root of the corrected second moment. Defaults to `1e-8`.
+        warmup_steps: Int; steps of linear learning-rate warmup from 0. Defaults to `0`.
+        **kwargs: Common optimizer arguments (see `Optimizer`).
+    """
+
+    _rule = "schedulefreeadamw"
+
+    def __init__(self, learning_rate=0.0025, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 warmup_steps=0, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.warmup_steps = warmup_steps
+
+    def _rule_kwargs(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "warmup_steps": self.warmup_steps}
+
+
 class LossScaleOptimizer(Optimizer):
     """Dynamic loss scaling around another optimizer, for `mixed_float16` training.
 
@@ -295,7 +466,8 @@ class LossScaleOptimizer(Optimizer):
 
 
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in (
-    SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, LossScaleOptimizer)}
+    SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Adafactor, Ftrl, Lamb, Lion,
+    ScheduleFreeAdamW, LossScaleOptimizer)}
 _NAMES = Registry("optimizer", ALL_OBJECTS, ignore_case=True, bare_names=False)
 
 # Keras 2 lowercase aliases.
@@ -371,5 +543,8 @@ def get(identifier):
 
 
 __all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "LossScaleOptimizer", "SGD", "RMSprop", "Adagrad",
-           "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "schedules", "get", "serialize",
-           "deserialize", "labels_by_layer"]
+           "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "Adafactor", "Ftrl", "Lamb", "Lion",
+           "ScheduleFreeAdamW", "schedules", "legacy", "get", "serialize", "deserialize",
+           "labels_by_layer"]
+
+from jkeras.optimizers import legacy  # noqa: E402  (needs the classes above)
