@@ -162,6 +162,7 @@ class Mean(Metric):
 _MASKED_VARIANTS = {
     core_losses.sparse_categorical_crossentropy:
         core_losses._sparse_categorical_crossentropy_and_mask,
+    core_losses.circle: core_losses._circle_and_mask,
 }
 
 
@@ -481,3 +482,31 @@ class SparseCategoricalCrossentropy(_Wrapper):
                  ignore_class=None, axis=-1):
         super().__init__(name, dtype, from_logits=from_logits, ignore_class=ignore_class,
                          axis=axis)
+
+
+class PearsonCorrelation(_Wrapper):
+    """Mean Pearson correlation coefficient of labels and predictions.
+
+    Args:
+        axis: the axis (or tuple of axes) each coefficient is computed along.
+    """
+
+    _FN = staticmethod(core_metrics.pearson_correlation)
+    _direction = "up"
+
+    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
+        super().__init__(name, dtype, axis=axis)
+
+
+class ConcordanceCorrelation(_Wrapper):
+    """Mean concordance correlation coefficient of labels and predictions.
+
+    Args:
+        axis: the axis (or tuple of axes) each coefficient is computed along.
+    """
+
+    _FN = staticmethod(core_metrics.concordance_correlation)
+    _direction = "up"
+
+    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
+        super().__init__(name, dtype, axis=axis)

@@ -4,20 +4,22 @@ The implementation is pure and lives in `jkeras.core.losses`; this module is
 its public home (`import jkeras as keras; keras.losses.CategoricalCrossentropy()`).
 """
 from jkeras.core._loss_classes import (
-    BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber,
-    KLDivergence, LogCosh, Loss, LossFunctionWrapper, MeanAbsoluteError,
-    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-    SparseCategoricalCrossentropy, SquaredHinge, deserialize, get, serialize,
+    CTC, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, CategoricalHinge, Circle,
+    CosineSimilarity, Dice, Hinge, Huber, KLDivergence, LogCosh, Loss, LossFunctionWrapper,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+    MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy, SquaredHinge, Tversky,
+    deserialize, get, serialize,
 )
 from jkeras.core.losses import (
     BCE, KLD, MAE, MAPE, MSE, MSLE, Reduction, bce, binary_crossentropy,
     binary_focal_crossentropy, categorical_crossentropy, categorical_focal_crossentropy,
-    categorical_hinge, cosine, cosine_proximity, cosine_similarity, hinge, huber, kl_divergence,
-    kld,
+    categorical_generalized_cross_entropy, categorical_hinge, circle, cosine, cosine_proximity,
+    cosine_similarity, ctc, dice, hinge, huber, kl_divergence, kld,
     kullback_leibler_divergence, log_cosh, logcosh, mae, mape, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse,
     msle, poisson, reduce_weighted_values, sparse_categorical_crossentropy, squared_hinge,
+    tversky,
 )
 
 __all__ = [
@@ -26,7 +28,8 @@ __all__ = [
     "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber",
     "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson",
     "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
-    "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy",
+    "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "CTC", "Dice", "Tversky",
+    "Circle", "CategoricalGeneralizedCrossEntropy",
     # functions
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
     "mean_squared_logarithmic_error", "cosine_similarity", "cosine_proximity", "cosine", "huber",
@@ -34,7 +37,8 @@ __all__ = [
     "kullback_leibler_divergence", "kld", "KLD", "poisson", "binary_crossentropy",
     "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle",
-    "MSLE", "bce", "BCE", "reduce_weighted_values",
+    "MSLE", "bce", "BCE", "ctc", "dice", "tversky", "circle",
+    "categorical_generalized_cross_entropy", "reduce_weighted_values",
     # utilities
     "get", "serialize", "deserialize",
 ]

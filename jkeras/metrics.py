@@ -5,20 +5,23 @@ y_pred, sample_weight=None, mask=None)` and `compute(state)` methods (the
 state is a small dict of jnp arrays, so they run inside `jax.jit`) and
 Keras's stateful `update_state` / `result` / `reset_state` on top of them.
 
-The classes are defined in `jkeras/_metric_classes.py` (base, mean-based) and
-`jkeras/_confusion_metrics.py` (confusion matrix, AUC, R2, F-scores); this
-module is their public home.
+The classes are defined in `jkeras/_metric_classes.py` (base, mean-based,
+correlations), `jkeras/_confusion_metrics.py` (confusion matrix, AUC, R2,
+F-scores) and `jkeras/_iou_metrics.py` (IoU family); this module is their
+public home.
 """
 from jkeras._confusion_metrics import (
     AUC, F1Score, FalseNegatives, FalsePositives, FBetaScore, Precision, PrecisionAtRecall,
     R2Score, Recall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
     TrueNegatives, TruePositives,
 )
+from jkeras._iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from jkeras._metric_classes import (
     Accuracy, BinaryAccuracy, BinaryCrossentropy, CategoricalAccuracy, CategoricalCrossentropy,
-    CategoricalHinge, CosineSimilarity, Hinge, KLDivergence, LogCoshError, Mean,
-    MeanAbsoluteError, MeanAbsolutePercentageError, MeanMetricWrapper, MeanSquaredError,
-    MeanSquaredLogarithmicError, Metric, Poisson, RootMeanSquaredError,
+    CategoricalHinge, ConcordanceCorrelation, CosineSimilarity, Hinge, KLDivergence,
+    LogCoshError, Mean, MeanAbsoluteError, MeanAbsolutePercentageError, MeanMetricWrapper,
+    MeanSquaredError, MeanSquaredLogarithmicError, Metric, PearsonCorrelation, Poisson,
+    RootMeanSquaredError,
     SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy,
     SquaredHinge, Sum, TopKCategoricalAccuracy, _snake_case,
 )
@@ -32,8 +35,9 @@ from jkeras.core.losses import (
     sparse_categorical_crossentropy, squared_hinge,
 )
 from jkeras.core.metrics import (
-    accuracy, binary_accuracy, categorical_accuracy, cosine_similarity,
-    sparse_categorical_accuracy, sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
+    accuracy, binary_accuracy, categorical_accuracy, concordance_correlation, cosine_similarity,
+    pearson_correlation, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
 
 __all__ = [
@@ -47,7 +51,8 @@ __all__ = [
     "SparseCategoricalCrossentropy", "TruePositives", "FalsePositives", "TrueNegatives",
     "FalseNegatives", "Precision", "Recall", "SensitivityAtSpecificity",
     "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision", "AUC", "R2Score",
-    "FBetaScore", "F1Score",
+    "FBetaScore", "F1Score", "IoU", "BinaryIoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU",
+    "PearsonCorrelation", "ConcordanceCorrelation",
     # functions
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error",
@@ -56,7 +61,8 @@ __all__ = [
     "poisson", "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "categorical_focal_crossentropy", "sparse_categorical_crossentropy", "cosine_similarity",
     "cosine_proximity", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld",
-    "KLD", "kullback_leibler_divergence", "logcosh", "cosine",
+    "KLD", "kullback_leibler_divergence", "logcosh", "cosine", "pearson_correlation",
+    "concordance_correlation",
     # utilities
     "get", "serialize", "deserialize",
 ]
@@ -70,7 +76,8 @@ _CLASSES = [
     CategoricalCrossentropy, SparseCategoricalCrossentropy, TruePositives, FalsePositives,
     TrueNegatives, FalseNegatives, Precision, Recall, SensitivityAtSpecificity,
     SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, AUC, R2Score, FBetaScore,
-    F1Score,
+    F1Score, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PearsonCorrelation,
+    ConcordanceCorrelation,
 ]
 _CLASS_OBJECTS = {cls.__name__: cls for cls in _CLASSES}
 _CLASS_OBJECTS.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
@@ -81,7 +88,8 @@ _FUNCTIONS = {fn.__name__: fn for fn in (
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error, hinge,
     squared_hinge, categorical_hinge, log_cosh, huber, kl_divergence, poisson,
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, sparse_categorical_crossentropy, cosine_similarity)}
+    categorical_focal_crossentropy, sparse_categorical_crossentropy, cosine_similarity,
+    pearson_correlation, concordance_correlation)}
 _FUNCTIONS.update({
     "mse": mse, "MSE": mse, "mae": mae, "MAE": mae, "mape": mape, "MAPE": mape,
     "msle": msle, "MSLE": msle, "kld": kld, "KLD": kld,

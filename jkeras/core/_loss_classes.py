@@ -120,6 +120,7 @@ def _squeeze_pairs(y_true, y_pred):
 # Functions whose per-sample output comes with a validity mask.
 _MASKED_VARIANTS = {
     _fns.sparse_categorical_crossentropy: _fns._sparse_categorical_crossentropy_and_mask,
+    _fns.circle: _fns._circle_and_mask,
 }
 
 
@@ -396,12 +397,88 @@ class SparseCategoricalCrossentropy(_Wrapper):
                          ignore_class=ignore_class, axis=axis)
 
 
+class CTC(_Wrapper):
+    """Connectionist Temporal Classification loss (see `jkeras.losses.ctc`)."""
+
+    _FN = staticmethod(_fns.ctc)
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(reduction, name, dtype)
+
+
+class Dice(_Wrapper):
+    """Dice loss `1 - 2 * sum(y_true * y_pred) / (sum(y_true) + sum(y_pred))`.
+
+    Args:
+        axis: the axes the sums run over; None (default) sums the whole batch.
+    """
+
+    _FN = staticmethod(_fns.dice)
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction, name, dtype, axis=axis)
+
+
+class Tversky(_Wrapper):
+    """Tversky loss `1 - tp / (tp + alpha * fp + beta * fn)` (see `jkeras.losses.tversky`).
+
+    Args:
+        alpha: weight of false positives.
+        beta: weight of false negatives.
+        axis: the axes the sums run over; None (default) sums the whole batch.
+    """
+
+    _FN = staticmethod(_fns.tversky)
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):
+        super().__init__(reduction, name, dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class Circle(_Wrapper):
+    """Circle loss between integer labels and L2-normalized embeddings.
+
+    Rows with no positive pair (loss 0) are left out of the average.
+
+    Args:
+        gamma: scale of the similarity scores.
+        margin: relaxation margin.
+        remove_diagonal: whether self-similarities leave the positive pairs.
+    """
+
+    _FN = staticmethod(_fns.circle)
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True,
+                 reduction="sum_over_batch_size", name="circle", dtype=None):
+        super().__init__(reduction, name, dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+
+class CategoricalGeneralizedCrossEntropy(_Wrapper):
+    """Generalized cross entropy `(1 - p ** q) / q` of integer labels and probabilities.
+
+    Args:
+        q: noise parameter in (0, 1).
+
+    Raises:
+        ValueError: if `q` is not in (0, 1).
+    """
+
+    _FN = staticmethod(_fns.categorical_generalized_cross_entropy)
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size",
+                 name="categorical_generalized_cross_entropy", dtype=None):
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
+        super().__init__(reduction, name, dtype, q=q)
+
+
 _CLASSES = (
     Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh,
     Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy,
     BinaryFocalCrossentropy, CategoricalCrossentropy, CategoricalFocalCrossentropy,
-    SparseCategoricalCrossentropy,
+    SparseCategoricalCrossentropy, CTC, Dice, Tversky, Circle, CategoricalGeneralizedCrossEntropy,
 )
 _FUNCTIONS = {
     fn.__name__: fn for fn in (
@@ -409,7 +486,8 @@ _FUNCTIONS = {
         _fns.mean_squared_logarithmic_error, _fns.cosine_similarity, _fns.huber, _fns.log_cosh,
         _fns.hinge, _fns.squared_hinge, _fns.categorical_hinge, _fns.kl_divergence, _fns.poisson,
         _fns.binary_crossentropy, _fns.binary_focal_crossentropy, _fns.categorical_crossentropy,
-        _fns.categorical_focal_crossentropy, _fns.sparse_categorical_crossentropy)
+        _fns.categorical_focal_crossentropy, _fns.sparse_categorical_crossentropy, _fns.ctc,
+        _fns.dice, _fns.tversky, _fns.circle, _fns.categorical_generalized_cross_entropy)
 }
 _FUNCTIONS.update({
     "mse": _fns.mse, "MSE": _fns.mse, "mae": _fns.mae, "MAE": _fns.mae,

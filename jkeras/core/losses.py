@@ -3,6 +3,8 @@
 Every loss function takes `(y_true, y_pred, **options)` and returns the
 per-sample loss: the last axis (or `axis`) reduced, the batch and any
 time axes kept, with Keras 3's clipping (`jkeras.core.config.epsilon()`, 1e-7 by default) and formulas.
+Keras 3's newer losses (`dice`, `tversky`, `circle`, `ctc`,
+`categorical_generalized_cross_entropy`) live in `jkeras/core/_extra_losses.py`.
 
 `reduce_weighted_values` turns per-sample values into the scalar a `Loss`
 returns (sample weights, a boolean mask and a reduction mode), exactly as
@@ -18,6 +20,9 @@ import jax
 import jax.numpy as jnp
 
 from jkeras.core import config
+from jkeras.core._extra_losses import (  # noqa: F401 (re-exported)
+    _circle_and_mask, categorical_generalized_cross_entropy, circle, ctc, dice, tversky,
+)
 
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight",
@@ -540,8 +545,8 @@ _CLASS_NAMES = (
     "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity",
     "Huber", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge", "KLDivergence",
     "Poisson", "BinaryCrossentropy", "BinaryFocalCrossentropy", "CategoricalCrossentropy",
-    "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "get", "serialize",
-    "deserialize",
+    "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy", "CTC", "Dice", "Tversky",
+    "Circle", "CategoricalGeneralizedCrossEntropy", "get", "serialize", "deserialize",
 )
 
 

@@ -164,6 +164,68 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return jnp.sum(normalize(y_true) * normalize(y_pred), axis=axis)
 
 
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """Pearson correlation coefficient of labels and predictions along `axis`.
+
+    `mean(z(y_true) * z(y_pred), axis)` with `z(x) = (x - mean(x)) / std(x)`
+    (population std, no epsilon: a constant row gives NaN, as in Keras 3).
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+        axis: the axis (or tuple of axes) the coefficient is computed along.
+
+    Returns:
+        Per-sample coefficients, `y_pred`'s shape without `axis`.
+    """
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    axis = _axis_arg(axis)
+    y_true_norm = y_true - jnp.mean(y_true, axis=axis, keepdims=True)
+    y_pred_norm = y_pred - jnp.mean(y_pred, axis=axis, keepdims=True)
+    y_true_norm = y_true_norm / jnp.std(y_true_norm, axis=axis, keepdims=True)
+    y_pred_norm = y_pred_norm / jnp.std(y_pred_norm, axis=axis, keepdims=True)
+    return jnp.mean(y_true_norm * y_pred_norm, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """Concordance correlation coefficient of labels and predictions along `axis`.
+
+    `mean(2 * cov / (var(y_true) + var(y_pred) + (mean(y_true) - mean(y_pred))**2 + eps))`
+    with `cov = (y_true - mean(y_pred)) * (y_pred - mean(y_pred))`: Keras 3's
+    formula, which centres `y_true` on the mean of `y_pred`.
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+        axis: the axis (or tuple of axes) the coefficient is computed along.
+
+    Returns:
+        Per-sample coefficients, `y_pred`'s shape without `axis`.
+    """
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    axis = _axis_arg(axis)
+    y_true_mean = jnp.mean(y_true, axis=axis, keepdims=True)
+    y_pred_mean = jnp.mean(y_pred, axis=axis, keepdims=True)
+    y_true_var = jnp.var(y_true - y_true_mean, axis=axis, keepdims=True)
+    y_pred_var = jnp.var(y_pred - y_pred_mean, axis=axis, keepdims=True)
+    covar = (y_true - y_pred_mean) * (y_pred - y_pred_mean)
+    norm = y_true_var + y_pred_var + jnp.square(y_true_mean - y_pred_mean)
+    return jnp.mean(2.0 * covar / (norm + config.epsilon()), axis=axis)
+
+
+def _float_pair(y_true, y_pred):
+    y_pred = jnp.asarray(y_pred)
+    if not jnp.issubdtype(y_pred.dtype, jnp.floating):
+        y_pred = y_pred.astype(jnp.float32)
+    y_true = jnp.asarray(y_true).astype(y_pred.dtype)
+    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
+def _axis_arg(axis):
+    """A list of axes (as a JSON config stores a tuple) becomes a tuple."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
 acc = accuracy
 
 

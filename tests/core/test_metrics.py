@@ -450,7 +450,8 @@ def test_get_resolves_functions_and_classes_as_documented():
     assert metrics.get("MAE") is losses.mean_absolute_error
     assert metrics.get("kld") is losses.kl_divergence
     needs_arguments = ("Metric", "MeanMetricWrapper", "SensitivityAtSpecificity",
-                       "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision")
+                       "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision",
+                       "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU")
     for name, cls in KERAS_METRIC_OBJECTS.items():
         if (isinstance(cls, type) and hasattr(metrics, cls.__name__)
                 and name not in metrics._FUNCTIONS and cls.__name__ not in needs_arguments):
