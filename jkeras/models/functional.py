@@ -255,6 +255,8 @@ class Model(Trainer, SavingMixin, Layer):
                 values[id(t)] = value
                 masks[id(t)] = m
         outputs = map_structure(lambda t: values[id(t)], self._output_struct)
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]  # `Model(x, [y])` returns `y`, as in Keras 2 and 3
         return outputs, state, [masks.get(id(t)) for t in self.outputs]
 
     def _flatten_inputs(self, inputs):

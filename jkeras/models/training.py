@@ -559,7 +559,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _restructure_outputs(self, flat):
         if isinstance(self._output_struct, dict):
             return dict(zip(self._output_struct.keys(), flat))
-        if isinstance(self._output_struct, list):
+        if isinstance(self._output_struct, (list, tuple)) and len(flat) > 1:
             return flat
         return flat[0]
 

@@ -1,5 +1,6 @@
 """The functional-API examples of the Keras guide, written as the guide writes them (after
 `import jkeras as keras`), build with Keras 3's shapes and train on small synthetic data."""
+import jax
 import keras as keras3
 import numpy as np
 import pytest
@@ -157,3 +158,18 @@ def test_intermediate_output_model_shares_weights():
     vision.layers[1].set_weights([w * 2 for w in vision.layers[1].get_weights()])
     after = feature_model.predict(x, verbose=0)
     assert not np.allclose(before, after)
+
+
+@pytest.mark.parametrize("wrap", [list, tuple])
+def test_a_one_element_output_list_gives_the_array_as_in_keras(wrap):
+    inputs = jkeras.Input((2,))
+    outputs = jkeras.layers.Dense(1)(inputs)
+    model = jkeras.Model(inputs, wrap([outputs]))
+    ref_inputs = keras3.Input((2,))
+    ref = keras3.Model(ref_inputs, wrap([keras3.layers.Dense(1)(ref_inputs)]))
+    ref.set_weights(model.get_weights())
+    x = np.arange(6, dtype="float32").reshape(3, 2)
+    ours, theirs = model.predict(x, verbose=0), ref.predict(x, verbose=0)
+    assert type(ours) is type(theirs) is np.ndarray
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert isinstance(model(x), jax.Array) and not isinstance(model(x), (list, tuple))
