@@ -554,8 +554,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
         if fn is None:
             fn = compiled[training] = jax.jit(
                 lambda variables, xs, rng: model.apply(variables, xs, training=training, rng=rng)[0])
-        outs = fn(model.get_variables(), arrays, next_key())
-        return [np.asarray(o) for o in outs]
+        outs = fn(model.get_variables(), arrays, next_key())  # one output: the array itself
+        return [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
 
     return run
 
