@@ -59,11 +59,16 @@ def _resolve(op):
     elif namespace in ("ops", "backend") and name and not name.startswith("_"):
         from jkeras import backend, ops
 
-        fn = getattr(ops if namespace == "ops" else backend, name, None)
+        module, dot, name = name.rpartition(".")
+        if not dot:  # "ops.mean", "backend.exp"
+            fn = getattr(ops if namespace == "ops" else backend, name, None)
+        elif namespace == "ops" and module in ops.SUBMODULES and not name.startswith("_"):
+            fn = getattr(getattr(ops, module), name, None)  # "ops.image.resize"
     if not callable(fn) or isinstance(fn, type):
         raise ValueError(
-            f"OpLambda: unknown operation {op!r}; expected 'ops.NAME' (jkeras.ops), 'backend.NAME' "
-            f"(jkeras.backend) or 'operator.NAME' with NAME in {sorted(OPERATORS)}"
+            f"OpLambda: unknown operation {op!r}; expected 'ops.NAME' or 'ops.SUBMODULE.NAME' "
+            "(jkeras.ops), 'backend.NAME' (jkeras.backend) or 'operator.NAME' with NAME in "
+            f"{sorted(OPERATORS)}"
         )
     return fn
 
@@ -128,7 +133,8 @@ class OpLambda(Layer):
     Created by `symbolic_call` when an op meets a `KerasTensor`; rarely built by hand.
 
     Args:
-        op: the operation's name: "ops.NAME", "backend.NAME" or "operator.NAME".
+        op: the operation's name: "ops.NAME", "ops.image.NAME" (a jkeras.ops submodule),
+            "backend.NAME" or "operator.NAME".
         args: its positional arguments, the symbolic inputs replaced by `{"tensor": i}`.
         kwargs: its keyword arguments, likewise.
 
@@ -140,7 +146,7 @@ class OpLambda(Layer):
 
     def __init__(self, op, args=(), kwargs=None, **layer_kwargs):
         if layer_kwargs.get("name") is None:
-            layer_kwargs["name"] = naming.uniquify(op.partition(".")[2].rstrip("_") or "op_lambda")
+            layer_kwargs["name"] = naming.uniquify(op.rpartition(".")[2].rstrip("_") or "op_lambda")
         super().__init__(**layer_kwargs)
         self.op = op
         self.function = _resolve(op)
