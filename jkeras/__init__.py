@@ -17,7 +17,7 @@ from jkeras.models import Model, Sequential
 from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras import applications
-from jkeras import config, dtype_policies, tree
+from jkeras import config, dtype_policies, tree, wrappers
 # Keras 3's top-level names for the base classes.
 from jkeras.initializers import Initializer
 from jkeras.layers import InputSpec, Layer
@@ -59,6 +59,6 @@ __all__ = [
     "constraints", "datasets", "distribution",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
     "optimizers", "random", "regularizers", "utils", "functional", "remat",
-    "config", "dtype_policies", "tree", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor",
+    "config", "dtype_policies", "tree", "wrappers", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor",
     "Layer", "Loss", "Metric", "Optimizer", "Regularizer", "device", "version",
 ]
