@@ -276,3 +276,29 @@ def test_seed_generator_survives_config_and_cloning():
     assert np.any(a == 0)
     other = cls.from_config({**layer.get_config(), "seed": 10, "name": "other"})
     assert other.seed_generator.seed == 10 and other.weights == []
+
+
+def _noisy_model():
+    """Adds fresh normal noise in inference too (like a VAE's sampling layer)."""
+    inputs = jkeras.Input((3,))
+    outputs = jkeras.layers.Lambda(lambda x: x + jkeras.random.normal(jkeras.ops.shape(x)))(inputs)
+    model = jkeras.Model(inputs, outputs)
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_evaluate_draws_new_noise_for_each_call_and_each_batch():
+    model = _noisy_model()
+    x = np.zeros((8, 3), "float32")
+    seen = []
+
+    class Batches(jkeras.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            seen.append(float(logs["loss"]))
+
+    first = model.evaluate(x, x, batch_size=4, verbose=0, callbacks=[Batches()])
+    assert seen[0] != seen[1]  # the running mean moved: batch 2 drew other noise than batch 1
+    assert model.evaluate(x, x, batch_size=4, verbose=0) != first
+    assert model.test_on_batch(x, x) != model.test_on_batch(x, x)
+    stream = lambda: ((x[:4], x[:4]) for _ in range(2))  # noqa: E731
+    assert model.evaluate(stream(), steps=2, verbose=0) != model.evaluate(stream(), steps=2, verbose=0)

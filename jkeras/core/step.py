@@ -265,16 +265,17 @@ def make_train_step(spec):
 
 
 def make_eval_step(spec):
-    """Returns `eval_step(variables, metric_state, batch) -> (metric_state, logs, new_state)`.
+    """Returns `eval_step(variables, metric_state, batch, rng=None) -> (metric_state, logs, new_state)`.
 
     `new_state` is what stateful layers (stateful RNNs) carry to the next batch; other layers
-    return their state unchanged in inference.
+    return their state unchanged in inference. `rng` feeds layers that draw in inference too (a
+    VAE's sampling layer, `training=True` dropout), as in `predict`.
     """
 
-    def eval_step(variables, metric_state, batch):
+    def eval_step(variables, metric_state, batch, rng=None):
         x, y, sw = batch
         with collect_losses() as added:
-            y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=None)
+            y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
         loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
         loss = loss + spec.regularization(variables["params"]) + sum(added, jnp.zeros((), jnp.float32))
         metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)

@@ -416,12 +416,12 @@ def evaluate(model, stream, steps, cbs, epoch=None):
     fn = model._jit(("test_step",), lambda: core_step.make_eval_step(model._spec))
     variables = model.get_variables()
     metric_state = core_step.fresh_copy(core_step.init_metrics(model._spec))
-    logs = None
+    logs, rng = None, next_key()
     if cbs is not None:
         cbs.on_test_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps), epoch)) as batches:
         for step, batch in batches:
-            metric_state, logs, state = fn(variables, metric_state, batch.batch())
+            metric_state, logs, state = fn(variables, metric_state, batch.batch(), jax.random.fold_in(rng, step))
             variables = {**variables, "state": state}
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)

@@ -205,10 +205,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         def step(carry, batch, params):
             # The weights are an argument, not carried: a carried weight would be copied to a new
-            # output buffer by every call.
-            state, metric_state = carry
-            metric_state, logs, state = eval_step({"params": params, "state": state}, metric_state, batch)
-            return (state, metric_state), logs
+            # output buffer by every call. Each batch draws from its own key.
+            state, metric_state, rng = carry
+            rng, key = jax.random.split(rng)
+            metric_state, logs, state = eval_step({"params": params, "state": state}, metric_state, batch, key)
+            return (state, metric_state, rng), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
         logs_of = lambda carry: core_step.compute_metrics(self._spec, carry[1])  # noqa: E731
@@ -457,7 +458,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         per_call = not rows_source.on_device
         full = self._eval_fn(spe, batch_size, rows, per_call=per_call)  # a short last group: one more program
         variables, metrics = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
-        carry = (variables["state"], metrics)
+        carry = (variables["state"], metrics, next_key())
         start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
             cbs.on_test_begin()
@@ -598,7 +599,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         metric_state = core_step.init_metrics(self._spec)
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
-        metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch())
+        metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch(), next_key())
         self._keep_states(state)
         self._on_batch_metrics = None if reset_metrics else metric_state
         return self._format_logs(self._host_logs(logs), return_dict)
