@@ -4,6 +4,9 @@
 does (by depth, then traversal order), and its pure `apply` evaluates them in that order.
 """
 import collections
+import copy
+import os
+import tempfile
 import warnings
 
 import jax
@@ -45,6 +48,26 @@ class Model(Trainer, SavingMixin, Layer):
             if inputs is None or outputs is None:
                 raise ValueError(f"Model '{self.name}': give both `inputs` and `outputs`")
             self._init_graph(inputs, outputs)
+
+    # ----------------------------------------------------------------------------------------
+    # Copying and pickling
+
+    def __deepcopy__(self, memo):
+        """A deep copy of every attribute (weights, compiled state, caches), as Python's default."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __reduce__(self):
+        """Pickles the model as its `.keras` file (architecture, weights, compile configuration
+        and optimizer state), as Keras 3 does: custom classes must be registered
+        (`register_keras_serializable`) to unpickle."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.keras")
+            self.save(path)
+            with open(path, "rb") as f:
+                return (_unpickle_model, (f.read(),))
 
     # ----------------------------------------------------------------------------------------
     # Graph
@@ -522,3 +545,14 @@ def _normalize_nodes(inbound_nodes):
         kwargs = node[0][3] if node and len(node[0]) > 3 and node[0][3] else {}
         nodes.append((tensors[0] if len(tensors) == 1 else tensors, kwargs))
     return nodes
+
+
+def _unpickle_model(data):
+    """The model a `Model.__reduce__` pickle holds (its `.keras` file's bytes)."""
+    from jkeras.saving import saving_api
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        return saving_api.load_model(path)
