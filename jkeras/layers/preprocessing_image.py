@@ -61,25 +61,12 @@ def _crop(images, axes, top, left, height, width):
 
 def _resize(images, size, data_format, interpolation="bilinear", antialias=False,
             crop_to_aspect_ratio=False, pad_to_aspect_ratio=False, fill_value=0.0):
-    """Keras 3's `ops.image.resize` (JAX backend) for static shapes."""
-    axes = _spatial_axes(images.ndim, data_format)
-    height, width = images.shape[axes[0]], images.shape[axes[1]]
-    target_height, target_width = size
-    if crop_to_aspect_ratio:
-        images = _crop(images, axes, *_aspect_window(height, width, target_height, target_width))
-    elif pad_to_aspect_ratio:
-        pad_height = max(height, int(float(width * target_height) / target_width))
-        pad_width = max(width, int(float(height * target_width) / target_height))
-        top, left = int(float(pad_height - height) / 2), int(float(pad_width - width) / 2)
-        pads = [(0, 0)] * images.ndim
-        if top > 0:
-            pads[axes[0]] = (top, top)
-        elif left > 0:
-            pads[axes[1]] = (left, left)
-        images = jnp.pad(images, pads, constant_values=jnp.asarray(fill_value, images.dtype))
-    shape = list(images.shape)
-    shape[axes[0]], shape[axes[1]] = target_height, target_width
-    return jax.image.resize(images, shape, method=interpolation, antialias=antialias)
+    """Keras 3's `ops.image.resize` (one implementation: `jkeras.ops.image.resize`)."""
+    from jkeras.ops import image
+
+    return image.resize(images, size, interpolation=interpolation, antialias=antialias,
+                        crop_to_aspect_ratio=crop_to_aspect_ratio, pad_to_aspect_ratio=pad_to_aspect_ratio,
+                        fill_value=fill_value, data_format=data_format)
 
 
 def _affine_transform(images, transforms, interpolation, fill_mode, fill_value, data_format):
