@@ -11,6 +11,7 @@ import numpy as np
 
 from jkeras.core import config, constraints, initializers, regularizers, scope
 from jkeras.models.layer import Layer
+from jkeras.ops.nn import _normalize
 from jkeras.utils.legacy import LegacyInterface
 
 __all__ = [
@@ -90,17 +91,6 @@ def _serialize(module, obj):
 def _compute_dtype(x):
     x = jnp.asarray(x)
     return x.astype(jnp.result_type(x.dtype, jnp.float32))
-
-
-def _normalize(x, mean, variance, epsilon, gamma=None, beta=None):
-    """`gamma * (x - mean) / sqrt(variance + epsilon) + beta`, in Keras's operation order."""
-    inv = jax.lax.rsqrt(variance + epsilon)
-    if gamma is not None:
-        inv = inv * gamma
-    shift = -mean * inv
-    if beta is not None:
-        shift = shift + beta
-    return x * inv + shift
 
 
 class _AffineNormalization(Layer):

@@ -9,6 +9,18 @@ import optax
 
 from jkeras.ops._base import _t, check_data_format, epsilon, op, standardize_dtype
 
+
+def _normalize(x, mean, variance, epsilon, gamma=None, beta=None):
+    """`gamma * (x - mean) / sqrt(variance + epsilon) + beta`, in Keras's operation order
+    (shared with the normalization layers)."""
+    inv = jax.lax.rsqrt(variance + epsilon)
+    if gamma is not None:
+        inv = inv * gamma
+    shift = -mean * inv
+    if beta is not None:
+        shift = shift + beta
+    return x * inv + shift
+
 # Activations of one tensor `x`: jax.nn's function of that name.
 _ACTIVATIONS = (
     "relu", "relu6", "sigmoid", "sparse_sigmoid", "softplus", "sparse_plus", "silu", "log_sigmoid",
@@ -422,16 +434,11 @@ def moments(x, axes, keepdims=False, synchronized=False):
 @op
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """`(x - mean) / sqrt(variance + epsilon) * scale + offset`, the 1-D statistics along `axis`."""
-    x, mean, variance = _t(x), _t(mean), _t(variance)
+    x = _t(x)
     shape = [1] * x.ndim
-    shape[axis] = mean.shape[0]
-    inv = jax.lax.rsqrt(jnp.reshape(variance, shape) + epsilon)
-    if scale is not None:
-        inv = inv * jnp.reshape(_t(scale), shape)
-    res = -jnp.reshape(mean, shape) * inv
-    if offset is not None:
-        res = res + jnp.reshape(_t(offset), shape)
-    return jnp.add(x * inv, res)
+    shape[axis] = _t(mean).shape[0]
+    along = lambda v: None if v is None else jnp.reshape(_t(v), shape)  # noqa: E731
+    return _normalize(x, along(mean), along(variance), epsilon, along(scale), along(offset))
 
 
 def _compute_dtype(dtype):
@@ -466,13 +473,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
             out = out * gamma
         return out.astype(original)
     mean, variance = jnp.mean(x, axis=axes, keepdims=True), jnp.var(x, axis=axes, keepdims=True)
-    inv = jax.lax.rsqrt(variance + eps)
-    if gamma is not None:
-        inv = inv * gamma
-    res = -mean * inv
-    if beta is not None:
-        res = res + beta
-    return (x * inv + res).astype(original)
+    return _normalize(x, mean, variance, eps, gamma, beta).astype(original)
 
 
 @op
