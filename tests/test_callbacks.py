@@ -498,3 +498,41 @@ def test_tensorboard_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         callbacks.TensorBoard(batch_size=32, embeddings_layer_names=["embed"])  # Keras 2 arguments.
+
+
+def test_every_hook_gets_a_logs_dict_and_predict_batches_their_outputs_as_in_keras():
+    seen = {}
+
+    class Keys(jkeras.callbacks.Callback):
+        def _record(self, hook, logs):
+            seen.setdefault(hook, list(logs.keys()))
+
+        def on_train_begin(self, logs=None):
+            self._record("train_begin", logs)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._record("epoch_begin", logs)
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._record("train_batch_begin", logs)
+
+        def on_test_begin(self, logs=None):
+            self._record("test_begin", logs)
+
+        def on_predict_begin(self, logs=None):
+            self._record("predict_begin", logs)
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self._record("predict_batch_end", logs)
+            seen.setdefault("outputs_shape", np.shape(logs["outputs"]))
+
+    model = jkeras.Sequential([jkeras.Input((2,)), jkeras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((8, 2), "float32")
+    model.fit(x, np.ones((8, 1)), batch_size=4, epochs=1, verbose=0, callbacks=[Keys()])
+    model.evaluate(x, np.ones((8, 1)), verbose=0, callbacks=[Keys()])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[Keys()])
+    model.predict((x[:4] for _ in range(2)), steps=2, verbose=0, callbacks=[Keys()])
+    for hook in ("train_begin", "epoch_begin", "train_batch_begin", "test_begin", "predict_begin"):
+        assert seen[hook] == [], hook
+    assert seen["predict_batch_end"] == ["outputs"] and seen["outputs_shape"] == (4, 1)

@@ -58,10 +58,14 @@ class CallbackList:
         return bool(self._batch_callbacks[hook])
 
     def _call(self, hook, *args):
+        # Every hook gets a dict, as in Keras 3 (`on_train_begin` code reads `logs.keys()`).
+        *args, logs = args
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*args, logs)
 
     def _call_batch(self, hook, batch, logs):
+        logs = {} if logs is None else logs
         for cb in self._batch_callbacks[hook]:
             getattr(cb, hook)(batch, logs)
 

@@ -444,7 +444,7 @@ def predict(model, stream, steps, cbs):
         for step, batch in batches:
             outputs, state = fn({"params": params, "state": state}, batch.x, jax.random.fold_in(rng, step))
             chunks.append(outputs)
-            cbs.on_predict_batch_end(step, None)
+            cbs.on_predict_batch_end(step, {"outputs": model._restructure_outputs(outputs)})
     model._keep_states(state)
     cbs.on_predict_end()
     outputs = [np.concatenate([np.asarray(c[i]) for c in chunks], axis=0) for i in range(len(model.outputs))]

@@ -532,7 +532,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             # A short last batch holds the data's last rows: those before `start` were seen already.
             past_end = start + batch_size - data.num_samples
             skips.append(past_end if not per_call and past_end > 0 and data.num_samples >= batch_size else 0)
-            cbs.on_predict_batch_end(b, None)
+            cbs.on_predict_batch_end(b, {"outputs": self._restructure_outputs(outputs)})
         self._keep_states(state)
         cbs.on_predict_end()
         chunks = jax.device_get(chunks)  # one host copy at the end, no concatenate to compile
