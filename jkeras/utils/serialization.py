@@ -3,11 +3,19 @@ import inspect
 
 
 def serialize_layer(layer):
-    """`{"class_name": "Dense", "config": layer.get_config()}`."""
+    """`{"class_name": "Dense", "config": layer.get_config()}`, plus Keras 3's `registered_name`
+    ("package>Name") for a class registered with `register_keras_serializable`, so that two
+    registered classes of the same name load as themselves."""
+    from jkeras.utils.object_registry import get_registered_name
+
     name = type(layer).__name__
     if name == "Model":
         name = "Functional"
-    return {"class_name": name, "config": layer.get_config()}
+    entry = {"class_name": name, "config": layer.get_config()}
+    registered = get_registered_name(type(layer))
+    if ">" in registered:
+        entry["registered_name"] = registered
+    return entry
 
 
 def deserialize_layer(config, custom_objects=None):
