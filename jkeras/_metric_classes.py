@@ -97,10 +97,57 @@ class Metric:
 
     @property
     def variables(self):
-        """The current state arrays, in creation order."""
+        """The state as `jkeras.models.variable.StateVariable` handles (assignable, usable as
+        arrays), in creation order."""
+        from jkeras.models.variable import StateVariable
+
+        return [StateVariable(self, i, name) for i, name in enumerate(self._names())]
+
+    def _names(self):
         if self._state is None:
             self._set_state(self.init())
-        return [self._state[name] for name in self._variable_names]
+        return self._variable_names
+
+    def _state_arrays(self):
+        return [self._state[name] for name in self._names()]
+
+    def _set_state_array(self, index, value):
+        self._state = {**self._state, self._names()[index]: value}
+
+    # -- stateless Keras 3 API (lists of arrays in `variables` order) ---------
+    def _state_from(self, metric_variables, method):
+        names = self._names()
+        metric_variables = list(metric_variables)
+        if len(metric_variables) != len(names):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': {method} expects `metric_variables` with "
+                f"{len(names)} values (one per metric.variables: {names}), got {len(metric_variables)}"
+            )
+        return {name: jnp.asarray(v) for name, v in zip(names, jax.tree_util.tree_leaves(metric_variables))}
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """`update_state` as a pure function of the state.
+
+        Args:
+            metric_variables: the state as a list of arrays (or handles) in `variables` order.
+            *args, **kwargs: as `update_state` takes them (e.g. `y_true, y_pred, sample_weight`).
+
+        Returns:
+            The new state, a list of arrays in `variables` order.
+
+        Raises:
+            ValueError: if `metric_variables` has the wrong length.
+        """
+        state = self.update(self._state_from(metric_variables, "stateless_update_state"), *args, **kwargs)
+        return [state[name] for name in self._names()]
+
+    def stateless_result(self, metric_variables):
+        """`result()` of the state `metric_variables` (a list in `variables` order), pure."""
+        return self.compute(self._state_from(metric_variables, "stateless_result"))
+
+    def stateless_reset_state(self):
+        """The state `reset_state()` gives, as a list of arrays in `variables` order."""
+        return [jnp.zeros_like(v) for v in self._state_arrays()]
 
     def __call__(self, *args, **kwargs):
         """Runs `update_state(*args, **kwargs)` and returns `result()`."""

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from jkeras.core import step as core_step
-from jkeras.models import _sharding, data_adapter
+from jkeras.models import _sharding, data_adapter, stateless
 from jkeras.utils.random import next_key
 
 _END = object()        # the iterator is used up
@@ -413,9 +413,9 @@ class BatchStream:
 
 def evaluate(model, stream, steps, cbs, epoch=None):
     """Loss and metrics over `steps` batches of `stream` (one pass when None), as host floats."""
-    fn = model._jit(("test_step",), lambda: core_step.make_eval_step(model._spec))
+    fn = model._jit(("test_step",), model._eval_step)
     variables = model.get_variables()
-    metric_state = core_step.fresh_copy(core_step.init_metrics(model._spec))
+    metric_state = model._eval_metric_state()
     logs, rng = None, next_key()
     if cbs is not None:
         cbs.on_test_begin()
@@ -426,6 +426,8 @@ def evaluate(model, stream, steps, cbs, epoch=None):
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
     model._keep_states(variables["state"])
+    if model._keras3_test():
+        stateless.assign_metrics(model, metric_state)
     logs = model._host_logs(logs)
     if cbs is not None:
         cbs.on_test_end(logs)

@@ -256,6 +256,10 @@ class Layer(legacy.Converted, NodeAccessors):
             attrs[name] = value
             self.__dict__.pop(name, None)
             return
+        if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and _is_metric(value):
+            tracked = self.__dict__.setdefault("_tracked_metrics", [])
+            if value not in tracked:
+                tracked.append(value)  # Keras 3: listed by `model.metrics`
         if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and self._keras_style:
             for layer in (value if isinstance(value, (list, tuple)) else [value]):
                 if isinstance(layer, Layer) and layer is not self and layer not in self._sublayers:
@@ -406,6 +410,33 @@ class Layer(legacy.Converted, NodeAccessors):
         if training:
             self.set_variables({"params": self.get_variables()["params"], "state": new_state})
         return outputs
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False,
+                       **kwargs):
+        """Calls the layer on weights given as lists, with no side effect (Keras 3, pure).
+
+        Args:
+            trainable_variables: arrays in `self.trainable_variables` order.
+            non_trainable_variables: arrays in `self.non_trainable_variables` order.
+            *args: the inputs (one array, or a list / dict of them).
+            return_losses: also return the losses added during the call (activity regularizers,
+                `add_loss`).
+            **kwargs: `training`, `mask`, `rng` (the key random layers draw from in training; by
+                default one from the global seed, fixed when traced outside `fit`), and call
+                arguments.
+
+        Returns:
+            `(outputs, non_trainable_variables)` (the new non-trainable values, in order), plus
+            the list of losses with `return_losses=True`.
+
+        Raises:
+            ValueError: if the layer is not built, or a list has the wrong length or a value the
+                wrong shape (naming the layer and the weight).
+        """
+        from jkeras.models import stateless
+
+        return stateless.stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                                        return_losses=return_losses, **kwargs)
 
     def _check_input_shape(self, input_shape):
         """Raises a clear error when `input_shape` cannot feed this layer (override per family)."""
@@ -704,6 +735,12 @@ def map_structure_shapes(fn, shape):
     if isinstance(shape, dict):
         return {k: map_structure_shapes(fn, v) for k, v in shape.items()}
     raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")
+
+
+def _is_metric(value):
+    from jkeras._metric_classes import Metric
+
+    return isinstance(value, Metric)
 
 
 def _call_parameters(cls):

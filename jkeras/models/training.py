@@ -13,7 +13,9 @@ import numpy as np
 from jkeras import callbacks as callbacks_module
 from jkeras import config
 from jkeras.core import step as core_step
-from jkeras.models import _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter
+from jkeras.models import (
+    _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter, stateless,
+)
 from jkeras.models.node import flatten
 from jkeras.utils.random import next_key
 
@@ -33,6 +35,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._spec_key = None
         self._jit_cache = {}
         self._on_batch_metrics = None
+        self._keras3_step = None
 
     # ----------------------------------------------------------------------------------------
     # compile
@@ -95,6 +98,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._spec = None
         self._jit_cache = {}
         self._on_batch_metrics = None
+        self._keras3_step = None
+        from jkeras._metric_classes import Mean
+
+        self._loss_tracker = Mean(name="loss")
 
     def _assert_compiled(self, method):
         if not self.compiled:
@@ -109,6 +116,78 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if self._spec is None:
             return ["loss"] if self.compiled else []
         return _log_names(self._spec)
+
+    # ----------------------------------------------------------------------------------------
+    # Keras 3's metrics and losses (see `jkeras.models.stateless`)
+
+    @property
+    def metrics(self):
+        """Keras 3's list of the model's metrics: once compiled, the loss tracker
+        (`Mean(name="loss")`) and the compiled metrics (one `CompileMetrics`, once `fit` /
+        `evaluate` built them), then the `Metric`s set as attributes of the model."""
+        return stateless.model_metrics(self)
+
+    @property
+    def metrics_variables(self):
+        """The variables of `metrics`, one flat list."""
+        return [v for m in self.metrics for v in m.variables]
+
+    def reset_metrics(self):
+        """Resets the state of every metric in `metrics`."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True, params=None):
+        """The total loss of a batch (Keras 3): the compiled losses (zero when none) plus the
+        weight regularization.
+
+        Args:
+            x: the inputs (unused by this implementation).
+            y: the targets: an array, or a list / dict per output.
+            y_pred: the model's outputs, structured like `y`.
+            sample_weight: optional per-sample weights.
+            training: whether the loss is for training (unused by this implementation).
+            params: the weights whose regularization counts (default: the current ones; inside
+                a traced step pass them, or use `stateless_compute_loss`).
+
+        Returns:
+            A scalar.
+        """
+        return stateless.compute_loss(self, x, y, y_pred, sample_weight, training, params)
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables,
+                               x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """`compute_loss` with the weights given as lists (Keras 3, pure).
+
+        Returns:
+            `(loss, (trainable_variables, non_trainable_variables, metrics_variables))`.
+        """
+        return stateless.stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                                                metrics_variables, x, y, y_pred, sample_weight, training)
+
+    def _uses_keras3_step(self, batch, batch_size=None):
+        """Decides (once per compiled spec) which convention a `train_step` override follows."""
+        if type(self).train_step is Trainer.train_step:
+            return False
+        if self._keras3_step is None or self._keras3_step[0] is not self._spec:
+            spec = stateless.batch_spec_of(batch, batch_size)
+            self._keras3_step = (self._spec, stateless.uses_keras3_train_step(self, spec))
+        return self._keras3_step[1]
+
+    def _keras3_active(self):
+        return self._keras3_step is not None and self._keras3_step[0] is self._spec and self._keras3_step[1]
+
+    def _keras3_test(self):
+        return callable(getattr(type(self), "test_step", None))
+
+    def _initial_metric_state(self):
+        """The metric state a train state starts an epoch with (fresh, own buffers)."""
+        if self._keras3_active():
+            return core_step.fresh_copy(stateless.metrics_state(self))
+        return core_step.fresh_copy(core_step.init_metrics(self._spec))
+
+    def _step_function(self):
+        return stateless.keras3_train_step(self) if self._keras3_active() else self.train_step
 
     # ----------------------------------------------------------------------------------------
     # The compiled pieces
@@ -131,7 +210,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return self._spec
         from jkeras.models.compile_utils import resolve_outputs
 
-        outputs = resolve_outputs(self, y_list, **self._compile_args)
+        args = self._compile_args
+        no_loss = args["loss"] is None and (type(self).train_step is not Trainer.train_step or self._keras3_test())
+        if no_loss:  # Keras 3: a custom step computes its own loss; compile only set the optimizer
+            args = {**args, "loss": "mse"}
+        outputs = resolve_outputs(self, y_list, **args)
+        if no_loss:
+            outputs = [out._replace(loss=None) for out in outputs]
         self._spec = core_step.StepSpec(
             apply=self._flat_apply,
             outputs=outputs,
@@ -187,7 +272,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _distributed_train_step(self, batch_size=None, method="fit"):
         """`train_step`, split over the current distribution's devices (ValueError for a batch size
         the batch axis does not divide)."""
-        return _sharding.train_step(_sharding.active(), self.train_step, batch_size, method)
+        return _sharding.train_step(_sharding.active(), self._step_function(), batch_size, method)
 
     def _distributed_batch_step(self, step, batch_arg, batch_size, method, gathered=None):
         """`step` with its argument `batch_arg` split over the batch axis (when distributed)."""
@@ -200,8 +285,18 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return core_step.fresh_copy(ts) if copy else ts
         return _sharding.place(ts, _sharding.train_state_shardings(dist, ts), copy=copy)
 
+    def _eval_step(self):
+        if self._keras3_test():
+            return stateless.keras3_test_step(self)
+        return core_step.make_eval_step(self._spec)
+
+    def _eval_metric_state(self):
+        if self._keras3_test():
+            return core_step.fresh_copy(stateless.metrics_state(self))
+        return core_step.fresh_copy(core_step.init_metrics(self._spec))
+
     def _eval_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
-        eval_step = core_step.make_eval_step(self._spec)
+        eval_step = self._eval_step()
 
         def step(carry, batch, params):
             # The weights are an argument, not carried: a carried weight would be copied to a new
@@ -212,7 +307,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return (state, metric_state, rng), logs
 
         step = self._distributed_batch_step(step, 1, batch_size, "evaluate")
-        logs_of = lambda carry: core_step.compute_metrics(self._spec, carry[1])  # noqa: E731
+        logs_of = None if self._keras3_test() else (
+            lambda carry: core_step.compute_metrics(self._spec, carry[1]))  # noqa: E731
         return self._jit(("eval", num_steps, batch_size, limit, every_step, per_call),
                          lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step, logs_of, per_call))
 
@@ -233,14 +329,17 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _train_state(self, rng):
         variables = self.get_variables()
-        trainable, _ = core_step.partition(variables["params"], self._spec.trainable_mask)
+        if self._keras3_active():  # Keras 3's stateless_apply: the state of the list of weights
+            trainable = [jax.numpy.asarray(v.value) for v in self.trainable_variables]
+        else:
+            trainable, _ = core_step.partition(variables["params"], self._spec.trainable_mask)
         structure = jax.tree_util.tree_structure(trainable)
         if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
             self.optimizer.state = _init_optimizer_state(self.optimizer.transform, trainable)
             self._opt_structure = structure
         return self._placed(core_step.TrainState(
             variables["params"], variables["state"], self.optimizer.state,
-            core_step.init_metrics(self._spec), rng,
+            self._initial_metric_state(), rng,
         ), copy=True)
 
     def _write_back(self, ts, copy):
@@ -250,6 +349,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             params, state, opt_state = fresh((params, state, opt_state))
         self.set_variables({"params": params, "state": state})
         self.optimizer.state = opt_state
+        if self._keras3_active():
+            stateless.assign_metrics(self, ts.metrics)
         self._written_back = jax.tree_util.tree_leaves((params, state))
 
     def _variables_changed_since_write_back(self):
@@ -324,6 +425,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 stream = _generator_adapter.BatchStream(self, x, "fit", class_weight, shuffle, **read)
                 closing.append(stream)
                 self._ensure_spec(stream.first.y)
+                self._uses_keras3_step(stream.first.batch())
                 train = _epochs.StreamEpochs(self, stream, steps_per_epoch, self.steps_per_execution)
                 val_data = None
             else:
@@ -333,6 +435,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if validation_split and validation_data is None:
                     data, val_data = data_adapter.split(data, validation_split)
                 self._ensure_spec(data.y)
+                self._uses_keras3_step(data.batch(), batch_size)
                 train = _epochs.ArrayEpochs(self, data, batch_size, steps_per_epoch, shuffle, self.steps_per_execution)
             validate = None
             if _generator_adapter.is_stream(validation_data):
@@ -375,8 +478,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     variables = self.get_variables()
                     loop.ts = self._placed(loop.ts._replace(params=variables["params"], state=variables["state"]),
                                            copy=True)
-                metrics = core_step.fresh_copy(core_step.init_metrics(self._spec))
-                loop.ts = self._placed(loop.ts._replace(metrics=metrics))
+                loop.ts = self._placed(loop.ts._replace(metrics=self._initial_metric_state()))
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 self._write_back(loop.ts, copy=True)
                 if validate is not None and _should_validate(epoch, validation_freq):
@@ -457,7 +559,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         per_call = not rows_source.on_device
         full = self._eval_fn(spe, batch_size, rows, per_call=per_call)  # a short last group: one more program
-        variables, metrics = _sharding.laid_out((self.get_variables(), core_step.fresh_copy(core_step.init_metrics(self._spec))))
+        variables, metrics = _sharding.laid_out((self.get_variables(), self._eval_metric_state()))
         carry = (variables["state"], metrics, next_key())
         start, step, logs = data_adapter.first_row(), 0, {}
         if cbs is not None:
@@ -469,6 +571,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             if cbs is not None:
                 cbs.on_test_batch_end(step - 1, logs)
         self._keep_states(carry[0])
+        if self._keras3_test():
+            stateless.assign_metrics(self, carry[1])
         logs = self._host_logs(logs)
         if cbs is not None:
             cbs.on_test_end(logs)
@@ -577,10 +681,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._assert_compiled("train_on_batch")
         data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "train_on_batch")
         self._ensure_spec(data.y)
+        self._uses_keras3_step(data.batch())
         ts = self._train_state(next_key())
         if not reset_metrics and self._on_batch_metrics is not None:
             ts = ts._replace(metrics=self._on_batch_metrics)
-        fn = self._jit(("train_step",), lambda: self.train_step, donate=True)
+        fn = self._jit(("train_step",), self._step_function, donate=True)
         ts, logs = fn(ts, data.to_device().batch())
         self._write_back(ts, copy=False)
         self._on_batch_metrics = None if reset_metrics else ts.metrics
@@ -595,8 +700,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._assert_compiled("test_on_batch")
         data = data_adapter.prepare(self, x, y, sample_weight, None, "test_on_batch")
         self._ensure_spec(data.y)
-        fn = self._jit(("test_step",), lambda: core_step.make_eval_step(self._spec))
-        metric_state = core_step.init_metrics(self._spec)
+        fn = self._jit(("test_step",), self._eval_step)
+        metric_state = self._eval_metric_state()
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
         metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch(), next_key())

@@ -1,9 +1,80 @@
-"""`Variable`: a handle on one weight a layer holds (what `layer.weights` lists)."""
+"""`Variable`: a handle on one weight a layer holds (what `layer.weights` lists), and
+`StateVariable`: a handle on one array of a metric's or an optimizer's state.
+
+Both are JAX pytrees whose one leaf is the current value, and both compute like arrays, as
+Keras's variables do: a list of them goes into `jax.jit` / `jax.grad` (a traced function sees
+plain arrays), and `v + 1`, `jnp.sum(v)`, `np.asarray(v)`, `float(v)` read the value.
+"""
+import operator
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 
-class Variable:
+class _ArrayLike:
+    """Array behaviour for a handle whose `value` property is an array."""
+
+    def numpy(self):
+        return np.asarray(self.value)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value, dtype=dtype)
+
+    def __jax_array__(self):
+        return self.value
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __getitem__(self, index):
+        return self.value[index]
+
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    def __neg__(self):
+        return -self.value
+
+    def __abs__(self):
+        return abs(self.value)
+
+    def __format__(self, spec):
+        return format(np.asarray(self.value), spec) if spec else repr(self)
+
+    __hash__ = object.__hash__
+
+
+def _bind(op, reflected=False):
+    if reflected:
+        return lambda self, other: op(other, self.value)
+    return lambda self, other: op(self.value, other)
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+    setattr(_ArrayLike, f"__{_op}__", _bind(getattr(operator, _op)))
+    setattr(_ArrayLike, f"__r{_op}__", _bind(getattr(operator, _op), reflected=True))
+for _op in ("lt", "le", "gt", "ge"):
+    setattr(_ArrayLike, f"__{_op}__", _bind(getattr(operator, _op)))
+
+
+def as_array(value):
+    """The array a `Variable` / `StateVariable` holds; any other value as it is."""
+    return value.value if isinstance(value, _ArrayLike) else value
+
+
+def _register(cls):
+    """Registers `cls` as a pytree of its value; unflattening gives the (traced) array itself."""
+    jax.tree_util.register_pytree_node(cls, lambda v: ((v.value,), None), lambda _, children: children[0])
+    return cls
+
+
+@_register
+class Variable(_ArrayLike):
     """One named weight of a layer, read and written through the layer that owns it.
 
     The layer's weights are plain JAX arrays; a Variable only points at one of them, so it always
@@ -41,9 +112,6 @@ class Variable:
         return (self._collection == "params" and self._layer.trainable
                 and self.name not in self._layer._frozen_weights())
 
-    def numpy(self):
-        return np.asarray(self.value)
-
     def assign(self, value):
         """Sets the weight to `value` (same shape), keeping its dtype.
 
@@ -57,12 +125,56 @@ class Variable:
                 f"got shape {tuple(value.shape)}"
             )
         self._layer._own_variables()[self._collection][self.name] = value
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value, dtype=dtype)
-
-    def __jax_array__(self):
-        return self.value
+        return self
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+@_register
+class StateVariable(_ArrayLike):
+    """One array of an object's state (a metric's `total`, an optimizer state leaf), read and
+    written through that object, as Keras's `metric.variables` / `optimizer.variables` are.
+
+    Args:
+        owner: the object holding the state.
+        index: the array's position in `owner._state_arrays()`.
+        name: the array's name (`path` is `owner.name/name`).
+    """
+
+    def __init__(self, owner, index, name):
+        self._owner, self._index, self.name = owner, index, name
+
+    @property
+    def path(self):
+        return f"{self._owner.name}/{self.name}"
+
+    @property
+    def value(self):
+        return self._owner._state_arrays()[self._index]
+
+    @property
+    def shape(self):
+        return tuple(jnp.shape(self.value))
+
+    @property
+    def dtype(self):
+        return str(jnp.asarray(self.value).dtype)
+
+    def assign(self, value):
+        """Sets the array to `value` (same shape), keeping its dtype.
+
+        Raises:
+            ValueError: if the shape differs.
+        """
+        value = jnp.asarray(value, dtype=self.dtype)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(
+                f"StateVariable '{self.path}': expected a value of shape {self.shape}, "
+                f"got shape {tuple(value.shape)}"
+            )
+        self._owner._set_state_array(self._index, value)
+        return self
+
+    def __repr__(self):
+        return f"<StateVariable path={self.path}, shape={self.shape}, dtype={self.dtype}>"

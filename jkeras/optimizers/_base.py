@@ -231,6 +231,76 @@ class Optimizer(legacy.Converted):
         updates, self.state = self._jitted_update(grads, self.state, params)
         return optax.apply_updates(params, updates)
 
+    # -------------------------------------------------------------- Keras 3's stateless API
+
+    def build(self, var_list):
+        """Creates the optimizer state for the weights `var_list` (Keras 3).
+
+        Args:
+            var_list: a list of weights (`model.trainable_variables`) or arrays.
+        """
+        self.state = self.transform.init(_arrays(var_list))
+
+    @property
+    def variables(self):
+        """The optimizer state as a flat list of assignable `StateVariable` handles (Keras 3).
+
+        Its arrays are the leaves of jkeras's optax state (`optimizer.state`), in optax's order;
+        their number and order are not Keras's `optimizer.variables`. `stateless_apply` takes
+        this list (or its arrays) back.
+
+        Raises:
+            ValueError: before `build` (or training) created the state.
+        """
+        from jkeras.models.variable import StateVariable
+
+        if self.state is None:
+            raise ValueError(f"Optimizer '{self.name}' has no variables yet: call "
+                             "`optimizer.build(model.trainable_variables)` first.")
+        return [StateVariable(self, i, f"state_{i}") for i in range(len(self._state_arrays()))]
+
+    def _state_arrays(self):
+        return jax.tree_util.tree_leaves(self.state)
+
+    def _set_state_array(self, index, value):
+        leaves, treedef = jax.tree_util.tree_flatten(self.state)
+        leaves[index] = value
+        self.state = treedef.unflatten(leaves)
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """One update as a pure function (Keras 3): nothing on the optimizer changes.
+
+        Args:
+            optimizer_variables: the state as `variables` lists it (handles or arrays).
+            grads: the gradients, a list like `trainable_variables`.
+            trainable_variables: the weights the state was built for, a list of arrays.
+
+        Returns:
+            `(trainable_variables, optimizer_variables)`: the updated weights and state, lists.
+
+        Raises:
+            ValueError: if `optimizer_variables` is not the state of `trainable_variables`, or
+                `grads` has another length.
+        """
+        params = _arrays(trainable_variables)
+        grads = [None if g is None else jax.numpy.asarray(g) for g in grads]
+        if len(grads) != len(params):
+            raise ValueError(f"Optimizer '{self.name}': stateless_apply got {len(grads)} gradients "
+                             f"for {len(params)} trainable_variables")
+        # The state's structure for these weights (traced, nothing is computed).
+        expected = jax.eval_shape(self.transform.init, params)
+        leaves = jax.tree_util.tree_leaves(list(optimizer_variables))
+        shapes = [tuple(jax.numpy.shape(a)) for a in leaves]
+        expected_shapes = [tuple(a.shape) for a in jax.tree_util.tree_leaves(expected)]
+        if shapes != expected_shapes:
+            raise ValueError(
+                f"Optimizer '{self.name}': stateless_apply expects `optimizer_variables` as "
+                f"`optimizer.variables` lists them after `build(trainable_variables)`: "
+                f"{len(expected_shapes)} arrays of shapes {expected_shapes}, got {len(shapes)} of shapes {shapes}")
+        state = jax.tree_util.tree_structure(expected).unflatten(leaves)
+        updates, state = self.transform.update(grads, state, params)
+        return list(optax.apply_updates(params, updates)), jax.tree_util.tree_leaves(state)
+
     # -------------------------------------------------------------- learning rate, iterations
 
     def _current_learning_rate(self):
@@ -332,6 +402,13 @@ class Optimizer(legacy.Converted):
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name!r}>"
+
+
+def _arrays(values):
+    """A list of weights, handles or arrays as a list of arrays."""
+    from jkeras.models.variable import as_array
+
+    return [jax.numpy.asarray(as_array(v)) for v in values]
 
 
 legacy.wrap_init(Optimizer)  # also converts subclasses that inherit the constructor

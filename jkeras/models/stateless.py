@@ -1,0 +1,404 @@
+"""Keras 3's JAX "stateless" API on jkeras's pure pair.
+
+Keras 3 code for JAX passes a model's weights as two lists in `model.trainable_variables` /
+`model.non_trainable_variables` order (`stateless_call`), the optimizer state as a flat list
+(`optimizer.stateless_apply`) and the metric states as one flat list in `model.metrics` order;
+a `Model` subclass may override `train_step(self, state, data) -> (logs, state)` with `state`
+the tuple of those lists. Here the lists are mapped onto jkeras's variables dict
+(`{"params": ..., "state": ...}`) and `fit` / `evaluate` run such overrides inside their own
+jitted steps (`keras3_train_step` / `keras3_test_step` adapt them to jkeras's `TrainState`).
+"""
+import contextlib
+import itertools
+
+import jax
+import jax.numpy as jnp
+
+from jkeras._metric_classes import Mean, Metric
+from jkeras.core import step as core_step
+from jkeras.core.optimizers import get_iterations
+from jkeras.core.scope import collect_losses
+from jkeras.models.node import map_structure
+from jkeras.models.variable import as_array
+from jkeras.utils.random import next_key
+
+# --------------------------------------------------------------------------------------------
+# Lists of weights <-> the variables dict
+
+
+def _layer_prefixes(layer, prefix=(), found=None):
+    """Maps id(sublayer) -> its key path inside `layer.get_variables()` (first occurrence)."""
+    found = {} if found is None else found
+    found.setdefault(id(layer), prefix)
+    for sub in layer._sublayers:
+        if id(sub) not in found:
+            _layer_prefixes(sub, prefix + (sub.name,), found)
+    return found
+
+
+def variable_paths(layer, variables):
+    """`(collection, key path)` of each `Variable` of `variables` inside `layer.get_variables()`."""
+    prefixes = _layer_prefixes(layer)
+    return [(v._collection, prefixes[id(v._layer)] + (v.name,)) for v in variables]
+
+
+def _get(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _put(tree, path, value):
+    """A copy of the nested dict `tree` with `value` at `path` (copies along the path only)."""
+    out = dict(tree)
+    out[path[0]] = value if len(path) == 1 else _put(tree.get(path[0], {}), path[1:], value)
+    return out
+
+
+def lists_to_variables(variables, paths, values):
+    """`variables` (`{"params", "state"}`) with `values[i]` put at `paths[i]`."""
+    out = dict(variables)
+    for (collection, path), value in zip(paths, values):
+        out[collection] = _put(out[collection], path, value)
+    return out
+
+
+def _check_lists(layer, trainable_variables, non_trainable_variables):
+    for arg, given, expected in (("trainable_variables", trainable_variables, layer.trainable_variables),
+                                 ("non_trainable_variables", non_trainable_variables,
+                                  layer.non_trainable_variables)):
+        if len(given) != len(expected):
+            raise layer._error(
+                f"stateless_call: argument `{arg}` must be a list corresponding 1:1 to "
+                f"{type(layer).__name__}().{arg}: expected {len(expected)} values, got {len(given)}")
+        for i, (var, value) in enumerate(zip(expected, given)):
+            if tuple(jnp.shape(value)) != var.shape:
+                raise layer._error(
+                    f"stateless_call: `{arg}[{i}]` ('{var.path}') must have shape {var.shape}, "
+                    f"got shape {tuple(jnp.shape(value))}")
+
+
+# Keys for random layers in `stateless_call(training=True)`: inside `fit`, drawn from the train
+# state's key (a fresh one each step); elsewhere from the global seed.
+_step_keys = []
+
+
+@contextlib.contextmanager
+def _step_key(key):
+    _step_keys.append((key, itertools.count()))
+    try:
+        yield
+    finally:
+        _step_keys.pop()
+
+
+def _next_rng():
+    if _step_keys:
+        key, count = _step_keys[-1]
+        return jax.random.fold_in(key, next(count))
+    return next_key()
+
+
+def stateless_call(layer, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+    """`Layer.stateless_call` (see there)."""
+    if not layer.built:
+        raise layer._error("stateless_call needs the layer built (its variables created): call it on "
+                           "some data first")
+    if len(args) != 1:
+        raise TypeError(f"{type(layer).__name__} '{layer.name}': stateless_call takes the inputs as one "
+                        f"positional argument after the two variable lists, got {len(args)}")
+    trainable_variables = [as_array(v) for v in trainable_variables]
+    non_trainable_variables = [as_array(v) for v in non_trainable_variables]
+    _check_lists(layer, trainable_variables, non_trainable_variables)
+    trainable_refs, frozen_refs = layer.trainable_variables, layer.non_trainable_variables
+    paths = variable_paths(layer, trainable_refs + frozen_refs)
+    variables = lists_to_variables(layer.get_variables(), paths,
+                                   [jnp.asarray(v) for v in trainable_variables + non_trainable_variables])
+    training = bool(kwargs.pop("training", False))
+    rng = kwargs.pop("rng", None)
+    if rng is None and training:
+        rng = _next_rng()
+    inputs = map_structure(jnp.asarray, args[0])
+    with collect_losses() as losses:
+        outputs, new_state = layer.forward(variables, inputs, training=training, rng=rng, **kwargs)
+    new_non_trainable = [
+        _get(new_state, path) if collection == "state" else value
+        for (collection, path), value in zip(paths[len(trainable_refs):], non_trainable_variables)
+    ]
+    if return_losses:
+        return outputs, new_non_trainable, list(losses)
+    return outputs, new_non_trainable
+
+
+# --------------------------------------------------------------------------------------------
+# model.metrics, compute_loss
+
+
+def _as_list(value, names):
+    if isinstance(value, dict):
+        return [value.get(name) for name in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        return list(value)
+    return [value]
+
+
+class CompileMetrics(Metric):
+    """The metrics given to `compile`, as one metric (Keras 3's `model.metrics[1]`).
+
+    Its `result()` is a dict log name -> value; `update_state(y_true, y_pred, sample_weight=None)`
+    takes the model's targets and outputs (an array, or a list / dict per output).
+    """
+
+    def __init__(self, spec, output_names):
+        super().__init__(name="compile_metrics")
+        self._spec, self._output_names = spec, list(output_names)
+
+    def _entries(self):
+        for out in self._spec.outputs:
+            for log_name, metric, weighted in out.metrics:
+                yield out, log_name, metric, weighted
+
+    def init(self, y_pred_shape=None):
+        state = {}
+        for out, log_name, metric, _ in self._entries():
+            state.update(_named_leaves(log_name, metric.init(y_pred_shape=out.shape)))
+        return state
+
+    def _split(self, state):
+        """The flat state as each metric's own state pytree."""
+        parts = {}
+        for out, log_name, metric, _ in self._entries():
+            initial = metric.init(y_pred_shape=out.shape)
+            if isinstance(initial, dict):
+                parts[log_name] = {key: state[f"{log_name}/{key}"] for key in initial}
+            else:
+                names = list(_named_leaves(log_name, initial))
+                treedef = jax.tree_util.tree_structure(initial)
+                parts[log_name] = treedef.unflatten([state[name] for name in names])
+        return parts
+
+    def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
+        parts = self._split(state)
+        y_true, y_pred = _as_list(y_true, self._output_names), _as_list(y_pred, self._output_names)
+        weights = _as_list(sample_weight, self._output_names) if sample_weight is not None \
+            else [None] * len(y_pred)
+        new = {}
+        for i, out in enumerate(self._spec.outputs):
+            for log_name, metric, weighted in out.metrics:
+                yp = core_step._as_float32(jnp.asarray(y_pred[i]))
+                updated = metric.update(parts[log_name], jnp.asarray(y_true[i]), yp,
+                                        sample_weight=weights[i] if weighted else None, mask=None)
+                new.update(_named_leaves(log_name, updated))
+        return new
+
+    def compute(self, state):
+        parts = self._split(state)
+        return {log_name: metric.compute(parts[log_name]) for _, log_name, metric, _ in self._entries()}
+
+
+def _named_leaves(prefix, state):
+    """A metric state as `{prefix/name: array}`: a dict's own keys in order, else key paths."""
+    if isinstance(state, dict):
+        return {f"{prefix}/{key}": value for key, value in state.items()}
+    return {f"{prefix}{jax.tree_util.keystr(path)}": leaf
+            for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]}
+
+
+def _tracked_metrics(model):
+    return list(model.__dict__.get("_tracked_metrics", ()))
+
+
+def model_metrics(model):
+    """Keras 3's `model.metrics`: the loss tracker, the compiled metrics, then the model's own."""
+    metrics = []
+    if getattr(model, "compiled", False):
+        tracker = model.__dict__.get("_loss_tracker")
+        if tracker is None:
+            tracker = model.__dict__["_loss_tracker"] = Mean(name="loss")
+        metrics.append(tracker)
+        spec = model._spec
+        if spec is not None and any(out.metrics for out in spec.outputs):
+            cached = model.__dict__.get("_compile_metrics")
+            if cached is None or cached._spec is not spec:
+                cached = model.__dict__["_compile_metrics"] = CompileMetrics(spec, model.output_names)
+            metrics.append(cached)
+    return metrics + _tracked_metrics(model)
+
+
+def compute_loss(model, x=None, y=None, y_pred=None, sample_weight=None, training=True, params=None):
+    """Keras 3's `Model.compute_loss`: the compiled losses plus the weight regularization of
+    `params` (the model's current weights when None); zero when the model has no loss."""
+    del x, training
+    names = model.output_names
+    y_list = _as_list(y, names)
+    if model._spec is None:
+        model._ensure_spec(y_list)
+    spec = model._spec
+    y_pred_list = _as_list(y_pred, names)
+    weights = _as_list(sample_weight, names) if sample_weight is not None else [None] * len(y_pred_list)
+    total, _ = core_step.compute_loss(spec, y_list, y_pred_list, weights, [None] * len(y_pred_list))
+    if params is None:
+        params = model.get_variables()["params"]
+    return total + spec.regularization(params)
+
+
+def stateless_compute_loss(model, trainable_variables, non_trainable_variables, metrics_variables,
+                           x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    """Keras 3's `Model.stateless_compute_loss`: `compute_loss` with the weights given as lists;
+    returns `(loss, (trainable_variables, non_trainable_variables, metrics_variables))`."""
+    refs = model.trainable_variables + model.non_trainable_variables
+    values = [as_array(v) for v in list(trainable_variables) + list(non_trainable_variables)]
+    params = lists_to_variables(model.get_variables(), variable_paths(model, refs), values)["params"]
+    loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training,
+                              **({"params": params} if _takes_params(model) else {}))
+    return loss, (trainable_variables, non_trainable_variables, metrics_variables)
+
+
+def _takes_params(model):
+    import inspect
+
+    return "params" in inspect.signature(model.compute_loss).parameters
+
+
+# --------------------------------------------------------------------------------------------
+# fit / evaluate with Keras 3 `train_step(self, state, data)` / `test_step` overrides
+
+
+def metrics_state(model):
+    """Fresh (reset) metric variables of `model.metrics`, one flat list."""
+    return [a for m in model.metrics for a in m.stateless_reset_state()]
+
+
+def assign_metrics(model, values):
+    """Writes a flat list of metric variables back into `model.metrics`."""
+    values = list(values)
+    for metric in model.metrics:
+        for var in metric.variables:
+            var.assign(values.pop(0))
+
+
+def _keras_data(model, batch):
+    """jkeras's batch `(x_list, y_list, sw_list)` as Keras's `(x, y)` / `(x, y, sample_weight)`."""
+    x, y, sw = batch
+
+    def single(values):
+        if values is None:
+            return None
+        values = list(values)
+        return values[0] if len(values) == 1 else values
+
+    x, y = single(x), single(y)
+    if sw is None or all(w is None for w in sw):
+        return (x, y)
+    return (x, y, single(sw))
+
+
+def _flat_logs(logs):
+    """Logs with dict results (`compile_metrics`) merged into the top level, as Keras's fit does."""
+    out = {}
+    for name, value in dict(logs).items():
+        if isinstance(value, dict):
+            out.update(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _weight_lists(model, params, state):
+    refs_t, refs_n = model.trainable_variables, model.non_trainable_variables
+    paths = variable_paths(model, refs_t + refs_n)
+    variables = {"params": params, "state": state}
+    values = [_get(variables[c], p) for c, p in paths]
+    return values[:len(refs_t)], values[len(refs_t):], paths
+
+
+def keras3_train_step(model):
+    """The Keras 3 override `model.train_step(state, data) -> (logs, state)` as jkeras's step
+    `(TrainState, batch) -> (TrainState, logs)`; the TrainState's `opt_state` is the optax state
+    built on the list of trainable weights and its `metrics` the flat list of metric variables."""
+
+    def step(ts, batch):
+        trainable, non_trainable, paths = _weight_lists(model, ts.params, ts.state)
+        treedef = jax.tree_util.tree_structure(ts.opt_state)
+        state = (trainable, non_trainable, jax.tree_util.tree_leaves(ts.opt_state), list(ts.metrics))
+        with _step_key(jax.random.fold_in(ts.rng, get_iterations(ts.opt_state))):
+            logs, new = model.train_step(state, _keras_data(model, batch))
+        trainable, non_trainable, optimizer_variables, metrics_variables = new
+        variables = lists_to_variables({"params": ts.params, "state": ts.state}, paths,
+                                       [as_array(v) for v in list(trainable) + list(non_trainable)])
+        opt_state = treedef.unflatten(jax.tree_util.tree_leaves(list(optimizer_variables)))
+        metrics = [as_array(v) for v in metrics_variables]
+        return core_step.TrainState(variables["params"], variables["state"], opt_state, metrics,
+                                    ts.rng), _flat_logs(logs)
+
+    return step
+
+
+def keras3_test_step(model):
+    """The Keras 3 override `model.test_step(state, data) -> (logs, state)` as jkeras's eval step
+    `(variables, metric_state, batch, rng) -> (metric_state, logs, new_state)`."""
+
+    def step(variables, metric_state, batch, rng=None):
+        trainable, non_trainable, paths = _weight_lists(model, variables["params"], variables["state"])
+        with _step_key(rng if rng is not None else jax.random.PRNGKey(0)):
+            logs, new = model.test_step((trainable, non_trainable, list(metric_state)),
+                                        _keras_data(model, batch))
+        _, non_trainable, metrics_variables = new
+        refs_n = len(model.non_trainable_variables)
+        new_vars = lists_to_variables(variables, paths[len(paths) - refs_n:],
+                                      [as_array(v) for v in non_trainable])
+        return [as_array(v) for v in metrics_variables], _flat_logs(logs), new_vars["state"]
+
+    return step
+
+
+def _spec_tree(tree):
+    return jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)), tree)
+
+
+def uses_keras3_train_step(model, batch_spec):
+    """Whether `model.train_step` is a Keras 3 override (`(state 4-tuple, data) -> (logs, state)`)
+    rather than jkeras's (`(TrainState, batch) -> (TrainState, logs)`); decided by tracing it
+    (`jax.eval_shape`, nothing runs) with Keras 3's state, then jkeras's.
+
+    Raises:
+        TypeError: if the override fails with both (the message holds both errors).
+    """
+    variables = model.get_variables()
+    transform = model.optimizer.transform
+    ts = core_step.TrainState(variables["params"], variables["state"], None, None, next_key())
+    keras3_ts = ts._replace(
+        opt_state=jax.eval_shape(transform.init, [as_array(v) for v in model.trainable_variables]),
+        metrics=metrics_state(model))
+    try:
+        jax.eval_shape(keras3_train_step(model), _spec_tree(keras3_ts), batch_spec)
+        return True
+    except Exception as keras3_error:  # noqa: BLE001 (any failure means: not this convention)
+        error = keras3_error
+    trainable, _ = core_step.partition(variables["params"], model._spec.trainable_mask)
+    jkeras_ts = ts._replace(opt_state=jax.eval_shape(transform.init, trainable),
+                            metrics=core_step.init_metrics(model._spec))
+    try:
+        jax.eval_shape(model.train_step, _spec_tree(jkeras_ts), batch_spec)
+        return False
+    except Exception as jkeras_error:  # noqa: BLE001
+        raise TypeError(
+            f"{type(model).__name__}.train_step fails with both conventions it may follow. As Keras 3's "
+            f"`train_step(self, state, data) -> (logs, state)`: {type(error).__name__}: {error}. As "
+            f"jkeras's `train_step(self, state, batch) -> (state, logs)` (state a TrainState): "
+            f"{type(jkeras_error).__name__}: {jkeras_error}") from jkeras_error
+
+
+def batch_spec_of(batch, batch_size=None):
+    """Shape specs of a batch `(x_list, y_list, sw_list)`, its batch axis `batch_size` if given."""
+    def spec(a):
+        shape = tuple(a.shape)
+        if batch_size is not None and shape:
+            shape = (batch_size,) + shape[1:]
+        return jax.ShapeDtypeStruct(shape, a.dtype)
+
+    return jax.tree_util.tree_map(spec, batch)
+
+
+__all__ = ["stateless_call", "model_metrics", "compute_loss", "stateless_compute_loss", "CompileMetrics",
+           "keras3_train_step", "keras3_test_step", "uses_keras3_train_step"]
