@@ -200,6 +200,14 @@ class Layer(legacy.Converted, NodeAccessors):
     def _input_dtype(self):
         return getattr(self, "input_dtype", None) or config.floatx()
 
+    def add_loss(self, loss):
+        """Adds `loss` (a scalar computed in `call`, e.g. a VAE's KL term) to the training loss.
+
+        Called inside `call`: `fit`, `evaluate` and `train_on_batch` add it to the compiled
+        loss of that batch; outside training it is dropped (the call stays pure).
+        """
+        add_loss(loss)
+
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
         """Creates a weight of this layer (in `build`); returns a `Variable`.

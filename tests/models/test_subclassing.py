@@ -199,3 +199,38 @@ def test_unbuilt_sequential_inside_a_custom_layer_as_keras():
     ours.compile("adam", "mse")
     history = ours.fit(x, np.ones((3, 5, 1), "float32"), epochs=5, verbose=0).history["loss"]
     assert history[-1] < history[0]
+
+
+def _kl_model(lib):
+    class Penalized(lib.layers.Layer):
+        """Adds the mean square of its outputs to the loss, as the guide's VAE adds its KL term."""
+
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lib.layers.Dense(units)
+
+        def call(self, inputs):
+            outputs = self.dense(inputs)
+            self.add_loss(0.1 * lib.ops.mean(lib.ops.square(outputs)))
+            return outputs
+
+    inputs = lib.Input((4,))
+    return lib.Model(inputs, lib.layers.Dense(1)(Penalized(3)(inputs)))
+
+
+def test_add_loss_in_call_joins_the_training_loss_as_in_keras():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 4)).astype("float32"), rng.standard_normal((32, 1)).astype("float32")
+    ours, ref = _kl_model(jkeras), _kl_model(keras)
+    ref.set_weights(ours.get_weights())
+    for model in (ours, ref):
+        model.compile(keras_optimizer(model), "mse")
+    got = ours.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    expected = ref.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), ref.evaluate(x, y, verbose=0), rtol=1e-5)
+
+
+def keras_optimizer(model):
+    lib = jkeras if isinstance(model, jkeras.Model) else keras
+    return lib.optimizers.SGD(0.05)
