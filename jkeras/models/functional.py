@@ -109,6 +109,13 @@ class Model(Trainer, SavingMixin, Layer):
 
     @property
     def layers(self):
+        """The model's layers in graph order; operations on tensors (`x / 255.0`, `ops.mean(x)`:
+        `OpLambda` nodes) are left out, as in Keras 3, so layer indices match Keras's."""
+        return [layer for layer in self._graph_layers if type(layer).__name__ != "OpLambda"]
+
+    @property
+    def _graph_layers(self):
+        """Every layer of the graph, operations included (what `summary()` lists)."""
         return list(self._layers) if self._nodes or self._layers else list(self._sublayers)
 
     @property

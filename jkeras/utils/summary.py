@@ -27,10 +27,15 @@ def _row(fields, positions):
     return line
 
 
+def _layers(model):
+    """The rows of the table: every layer, and the operations of a functional graph (Keras 3)."""
+    return getattr(model, "_graph_layers", model.layers)
+
+
 def _is_chain(model):
     if type(model).__name__ == "Sequential":
         return True
-    for layer in model.layers:
+    for layer in _layers(model):
         nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
         if len(nodes) > 1 or any(len(n.input_tensors) > 1 for n in nodes):
             return False
@@ -65,7 +70,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     print_fn("_" * line_length)
     print_fn(_row(header, positions))
     print_fn("=" * line_length)
-    layers = model.layers
+    layers = _layers(model)
     for i, layer in enumerate(layers):
         name = f"{layer.name} ({type(layer).__name__})"
         params = _count(layer.weights) if layer.built else 0
@@ -99,7 +104,7 @@ def summary_html(model):
     if not model.built or model._input_struct is None:
         return None
     rows = []
-    for layer in model.layers:
+    for layer in _layers(model):
         params = _count(layer.weights) if layer.built else 0
         rows.append(
             f"<tr><td>{html.escape(layer.name)} ({type(layer).__name__})</td>"

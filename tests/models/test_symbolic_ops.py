@@ -35,7 +35,8 @@ def test_operation_on_a_symbolic_tensor_computes_and_round_trips(name, op, refer
     inputs = jkeras.Input((4,))
     out = op(inputs)
     model = jkeras.Model(inputs, out)
-    assert isinstance(model.layers[-1], layers.OpLambda)
+    # An operation is a node of the graph but not one of `model.layers` (Keras 3).
+    assert isinstance(model._graph_layers[-1], layers.OpLambda) and model.layers == [model.layers[0]]
     got = model.predict(X, verbose=0)
     np.testing.assert_allclose(got, reference(X), rtol=1e-5, atol=1e-6)
     assert tuple(out.shape) == (None,) + got.shape[1:]
@@ -89,3 +90,21 @@ def test_unsavable_arguments_and_iteration_fail_clearly():
     weird = layers.OpLambda("ops.add", ({"tensor": 0}, lambda v: v))
     with pytest.raises(TypeError, match="cannot save the argument"):
         weird.get_config()
+
+
+def test_model_layers_leave_operations_out_as_keras_3_but_summary_lists_them(capsys):
+    import keras
+
+    def build(lib):
+        inputs = lib.Input((3,))
+        x = lib.layers.Dense(2)(inputs / 255.0)
+        return lib.Model(inputs, lib.layers.Dense(1)(x - lib.ops.mean(x)))
+
+    ours, ref = build(jkeras), build(keras)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in ref.layers]
+    assert ours.get_layer(index=1).name == "dense" or isinstance(ours.get_layer(index=1), layers.Dense)
+    ours.summary()
+    assert "OpLambda" in capsys.readouterr().out
+    restored = jkeras.Model.from_config(ours.get_config())
+    restored.set_weights(ours.get_weights())
+    np.testing.assert_allclose(restored.predict(X[:, :3], verbose=0), ours.predict(X[:, :3], verbose=0), rtol=1e-6)
