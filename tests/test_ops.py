@@ -307,7 +307,7 @@ def test_a_functional_model_with_new_ops_saves_and_reloads(tmp_path):
     x = ops.divide_no_nan(x, ops.clip(x, x_min=0.0, x_max=0.5))
     outputs = layers.Dense(2)(ops.layer_normalization(x, epsilon=1e-3))
     model = jkeras.Model(inputs, outputs)
-    assert [l.op for l in model.layers if isinstance(l, layers.OpLambda)][:2] == ["ops.image.resize",
+    assert [l.op for l in model._graph_layers if isinstance(l, layers.OpLambda)][:2] == ["ops.image.resize",
                                                                                   "ops.image.rgb_to_grayscale"]
     expected = model.predict(IMG, verbose=0)
     model.save(tmp_path / "ops.keras")

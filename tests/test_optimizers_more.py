@@ -220,7 +220,10 @@ def test_saved_state_round_trips(tmp_path):
 # ----------------------------------------------------------------------------- legacy
 
 
-def test_legacy_module_reexports_optimizers():
+def test_legacy_module_reexports_optimizers(monkeypatch):
+    from jkeras.utils import legacy
+
+    monkeypatch.setattr(legacy, "_warned", set())  # each spelling warns once per process
     from jkeras.optimizers.legacy import SGD, Adadelta, Adagrad, Adam, Adamax, Ftrl, Nadam, \
         Optimizer, RMSprop
 

@@ -62,7 +62,7 @@ class Model(Trainer, SavingMixin, Layer):
     def __reduce__(self):
         """Pickles the model as its `.keras` file (architecture, weights, compile configuration
         and optimizer state), as Keras 3 does: custom classes must be registered
-        (`register_keras_serializable`) to unpickle."""
+        (`register_keras_serializable`) to be restored."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.keras")
             self.save(path)
@@ -555,7 +555,7 @@ def _normalize_nodes(inbound_nodes):
 
 
 def _unpickle_model(data):
-    """The model a `Model.__reduce__` pickle holds (its `.keras` file's bytes)."""
+    """The model that `Model.__reduce__` stored as its `.keras` file's bytes."""
     from jkeras.saving import saving_api
 
     with tempfile.TemporaryDirectory() as tmp:
