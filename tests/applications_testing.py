@@ -1,5 +1,7 @@
 """Helpers the application tests share: build the Keras 3 and the jkeras model with the same
 arguments, compare their structure, randomize their statistics, compare their outputs."""
+import contextlib
+
 import keras
 import numpy as np
 
@@ -69,3 +71,36 @@ def assert_close(actual, expected):
     expected = np.asarray(expected)
     assert np.abs(expected).max() > 1e-2  # a meaningful comparison, not of zeros
     np.testing.assert_allclose(np.asarray(actual), expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@contextlib.contextmanager
+def cheap_random_initializers():
+    """Draws the initial weights of both libraries with NumPy: JAX compiles its random functions
+    for every new weight shape, which makes building the big models take minutes. The tests
+    overwrite the initial values (or compare only shapes), so the draws do not matter."""
+    import jax.numpy as jnp
+    import pytest
+    from keras.src import backend as k_backend
+
+    import jkeras.core._initializer_classes as j_init
+
+    rng = np.random.default_rng(0)
+
+    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        return jnp.asarray(rng.standard_normal(tuple(shape)) * stddev + mean, dtype or "float32")
+
+    def truncated(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        return jnp.asarray(np.clip(rng.standard_normal(tuple(shape)), -2, 2) * stddev + mean, dtype or "float32")
+
+    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        return jnp.asarray(rng.uniform(minval, maxval, tuple(shape)), dtype or "float32")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(k_backend.random, "normal", normal)
+        mp.setattr(k_backend.random, "truncated_normal", truncated)
+        mp.setattr(k_backend.random, "uniform", uniform)
+        mp.setattr(j_init, "_normal", lambda key, shape, dtype, mean, stddev: normal(shape, mean, stddev, dtype))
+        mp.setattr(j_init, "_truncated_normal",
+                   lambda key, shape, dtype, mean, stddev: truncated(shape, mean, stddev, dtype))
+        mp.setattr(j_init, "_uniform", lambda key, shape, dtype, lo, hi: uniform(shape, lo, hi, dtype))
+        yield

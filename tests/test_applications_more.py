@@ -9,42 +9,20 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
-from keras.src import backend as k_backend
 from keras.src.legacy.saving import legacy_h5_format
 
 import jkeras
-import jkeras.core._initializer_classes as j_init
 from jkeras import applications as ja
 from jkeras.applications import imagenet_utils as j_utils
 
 from applications_testing import RNG, assert_close as _assert_close, assert_same_structure as _assert_same_structure
+from applications_testing import cheap_random_initializers
 from applications_testing import batch as _batch, build as _build, randomize as _randomize
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _cheap_random_initializers():
-    """Draws the initial weights of both libraries with NumPy: JAX compiles its random functions
-    for every new weight shape, which makes building these models take minutes. The tests
-    overwrite the initial values (or compare only shapes), so the draws do not matter."""
-    rng = np.random.default_rng(0)
-
-    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return jnp.asarray(rng.standard_normal(tuple(shape)) * stddev + mean, dtype or "float32")
-
-    def truncated(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return jnp.asarray(np.clip(rng.standard_normal(tuple(shape)), -2, 2) * stddev + mean, dtype or "float32")
-
-    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return jnp.asarray(rng.uniform(minval, maxval, tuple(shape)), dtype or "float32")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(k_backend.random, "normal", normal)
-        mp.setattr(k_backend.random, "truncated_normal", truncated)
-        mp.setattr(k_backend.random, "uniform", uniform)
-        mp.setattr(j_init, "_normal", lambda key, shape, dtype, mean, stddev: normal(shape, mean, stddev, dtype))
-        mp.setattr(j_init, "_truncated_normal",
-                   lambda key, shape, dtype, mean, stddev: truncated(shape, mean, stddev, dtype))
-        mp.setattr(j_init, "_uniform", lambda key, shape, dtype, lo, hi: uniform(shape, lo, hi, dtype))
+    with cheap_random_initializers():
         yield
 
 

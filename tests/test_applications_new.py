@@ -10,50 +10,21 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
-from keras.src import backend as k_backend
 from keras.src.applications import convnext as k_convnext
 from keras.src.applications import efficientnet_v2 as k_efficientnet_v2
 from keras.src.applications import mobilenet_v3 as k_mobilenet_v3
 
 import jkeras
-import jkeras.core._initializer_classes as j_init
 from jkeras import applications as ja
 from jkeras.applications import imagenet_utils as j_utils
 
-from applications_testing import RNG, _hyperparameters, assert_close, batch, build, randomize
+from applications_testing import RNG, _hyperparameters, assert_close, batch, build, cheap_random_initializers, randomize
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _cheap_random_initializers():
-    """Draws the initial weights of both libraries with NumPy (as tests/test_applications_more.py
-    does): JAX compiles its random functions for every new weight shape. The tests overwrite the
-    initial values (or compare only shapes), so the draws do not matter."""
-    rng = np.random.default_rng(0)
-
-    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return jnp.asarray(rng.standard_normal(tuple(shape)) * stddev + mean, dtype or "float32")
-
-    def truncated(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return jnp.asarray(np.clip(rng.standard_normal(tuple(shape)), -2, 2) * stddev + mean, dtype or "float32")
-
-    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return jnp.asarray(rng.uniform(minval, maxval, tuple(shape)), dtype or "float32")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(k_backend.random, "normal", normal)
-        mp.setattr(k_backend.random, "truncated_normal", truncated)
-        mp.setattr(k_backend.random, "uniform", uniform)
-        mp.setattr(j_init, "_normal", lambda key, shape, dtype, mean, stddev: normal(shape, mean, stddev, dtype))
-        mp.setattr(j_init, "_truncated_normal",
-                   lambda key, shape, dtype, mean, stddev: truncated(shape, mean, stddev, dtype))
-        mp.setattr(j_init, "_uniform", lambda key, shape, dtype, lo, hi: uniform(shape, lo, hi, dtype))
+    with cheap_random_initializers():
         yield
-
-
-def _layers(model):
-    """The model's layers but the `OpLambda`s: jkeras records `x + 3.0` or `inputs + x` as a layer
-    (tf.keras 2's TFOpLambda); Keras 3 keeps such operations out of `model.layers`."""
-    return [layer for layer in model.layers if type(layer).__name__ != "OpLambda"]
 
 
 def _weight_path(path):
@@ -74,7 +45,7 @@ def _hp(layer):
 def assert_same_structure(k_model, j_model):
     """`applications_testing.assert_same_structure`, up to the two differences above."""
     assert j_model.name == k_model.name
-    k_layers, j_layers = k_model.layers, _layers(j_model)
+    k_layers, j_layers = k_model.layers, j_model.layers
     assert [layer.name for layer in j_layers] == [layer.name for layer in k_layers]
     assert [type(layer).__name__ for layer in j_layers] == [type(layer).__name__ for layer in k_layers]
     assert [_weight_path(w.path) for w in j_model.weights] == [_weight_path(w.path) for w in k_model.weights]

@@ -4,8 +4,8 @@ layer for layer as in Keras, so Keras's weight files load.
 The models take pixels in [0, 255]: with `include_preprocessing=True` (the default) and 3 input
 channels they start with a `Normalization` by the ImageNet means and variances, so
 `preprocess_input` is a pass-through. The stem and the downsampling blocks are nested
-`Sequential` models; each block's residual sum `inputs + x` records an `OpLambda` layer (Keras 3
-keeps such operations out of `model.layers`); it has no weights, so weight order and files are
+`Sequential` models; each block's residual sum `inputs + x` is an operation node of the graph
+(kept out of `model.layers`, as in Keras 3), so layer indices, weight order and files are
 Keras's. `LayerScale` and `StochasticDepth` are this module's layers (registered for saving as
 `"jkeras.applications.convnext>LayerScale"` / `"...>StochasticDepth"`).
 """

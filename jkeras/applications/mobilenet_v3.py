@@ -3,9 +3,9 @@ layer for layer as in Keras, so Keras's weight files load.
 
 The models take pixels in [0, 255]: with `include_preprocessing=True` (the default) they start
 with `Rescaling(1 / 127.5, offset=-1)`, so `preprocess_input` is a pass-through. The hard sigmoid
-of the squeeze-and-excitation blocks, `ReLU(6)(x + 3) / 6`, records its two arithmetic
-operations as `OpLambda` layers (Keras 3 keeps them out of `model.layers`; tf.keras 2 listed them
-as `TFOpLambda` layers); they have no weights, so weight order and files are Keras's.
+of the squeeze-and-excitation blocks, `ReLU(6)(x + 3) / 6`, adds two operation nodes to the
+graph (kept out of `model.layers`, as in Keras 3), so layer indices, weight order and files are
+Keras's.
 """
 import warnings
 
