@@ -6,6 +6,9 @@ is replicated, so every device takes batches locally; each batch is then constra
 to be split over the batch axis, and XLA inserts the collectives. With no distribution every
 function here returns its input unchanged.
 """
+import collections
+import functools
+
 import jax
 from jax.tree_util import DictKey
 
@@ -33,6 +36,36 @@ def lay_out_outputs(layer_name, outputs):
     if layout is None:
         return outputs
     return jax.tree_util.tree_map(lambda out: distribution_lib.distribute_tensor(out, layout), outputs)
+
+
+# XLA:CPU (jaxlib 0.10) can deadlock when dozens of programs with collectives over several CPU
+# devices (`--xla_force_host_platform_device_count`) are queued at once: an all-reduce waits
+# forever for a device that never arrives. `paced` keeps at most this many calls in flight there.
+_MAX_IN_FLIGHT = 8
+_in_flight = collections.deque()
+
+
+def paced(dist, fn):
+    """`fn`, which, when `dist` spans several CPU devices, waits for the call `_MAX_IN_FLIGHT`
+    calls back before returning (shared by every paced program). Elsewhere `fn` itself: on one
+    device or an accelerator, calls queue freely."""
+    if dist is None or len(dist.device_mesh.backend_mesh.devices.flat) < 2 or any(
+            d.platform != "cpu" for d in dist.device_mesh.backend_mesh.devices.flat):
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args):
+        outputs = fn(*args)
+        leaves = jax.tree_util.tree_leaves(outputs)
+        if leaves:
+            _in_flight.append(leaves[-1])  # the last output (logs, a row index): never donated
+        while len(_in_flight) > _MAX_IN_FLIGHT:
+            oldest = _in_flight.popleft()
+            if isinstance(oldest, jax.Array) and not oldest.is_deleted():
+                oldest.block_until_ready()
+        return outputs
+
+    return call
 
 
 def check_batch_size(dist, batch_size, method, name="batch_size"):

@@ -241,7 +241,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 fn = core_step.flat_carry(fn, carry)
             if not self.run_eagerly:
                 fn = jax.jit(fn, donate_argnums=(0,) if donate else ())
-            self._jit_cache[key] = fn
+            self._jit_cache[key] = fn = _sharding.paced(_sharding.active(), fn)
         return fn
 
     def train_step(self, state, batch):

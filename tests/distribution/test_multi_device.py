@@ -41,12 +41,12 @@ def fit(model, epochs=2, **kwargs):
 """
 
 
-def run(devices, script, tmp_path):
+def run(devices, script, tmp_path, timeout=300):
     env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices} {_PATIENT_COLLECTIVES}",
                JAX_PLATFORMS="cpu", PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = COMMON + textwrap.dedent(script)
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -116,6 +116,29 @@ def test_data_parallel_matches_one_device(tmp_path):
         else:
             raise AssertionError("no error in evaluate")
     """, tmp_path)
+
+
+def test_hundreds_of_queued_steps_on_simulated_devices_finish(tmp_path):
+    # XLA:CPU deadlocks in an all-reduce once dozens of multi-device programs are queued (here
+    # without pacing: fit and evaluate hang every time); fit, evaluate and predict pace their calls
+    # there (`jkeras.models._sharding.paced`).
+    out = run(4, """
+        data = rng.normal(size=(2048, 40)).astype("float32")
+        inputs, targets = data[:, :32], data[:, 32:]
+        D.set_distribution(D.DataParallel())
+        model = jkeras.Sequential([jkeras.Input((32,)), layers.Dense(256, activation="relu"),
+                                   layers.Dense(256, activation="relu"), layers.Dense(8)])
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(inputs, targets, batch_size=32, epochs=5, verbose=0).history  # 320 steps
+        assert history["loss"][-1] < history["loss"][0], history["loss"]
+        for _ in range(5):
+            model.evaluate(inputs, targets, batch_size=32, verbose=0)
+        assert model.predict(np.concatenate([inputs] * 5), batch_size=32, verbose=0).shape == (10240, 8)
+        from jkeras.models import _sharding
+        assert 0 < len(_sharding._in_flight) <= _sharding._MAX_IN_FLIGHT
+        print("ok")
+    """, tmp_path, timeout=180)
+    assert out.strip().endswith("ok")
 
 
 def test_model_parallel_shards_weights_and_checkpoints_restore_on_fewer_devices(tmp_path):
