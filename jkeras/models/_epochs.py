@@ -88,12 +88,15 @@ class ArrayEpochs:
         else:
             self.steps = int(steps_per_epoch)
             self.limit = self.steps * batch_size  # rows cycle: every one is real
+        self.last = model._exact_last_batch(self.num_samples, batch_size, steps_per_epoch, "fit")
+        limit = self.limit if self.last is None else self.num_samples - self.last
         self.seed = None
-        # The train programs (`FitLoop.call`): full groups of steps_per_execution steps, and a
-        # short last group in a program of its own.
-        self._full = functools.partial(model._train_fn, steps_per_execution, batch_size, self.limit,
-                                       per_call=not self.rows.on_device)
-        self._short = functools.partial(self._full, every_step=False)
+        # The train programs (`FitLoop.call`): full groups of steps_per_execution steps, a short
+        # last group in a program of its own, and (`last`) the short last batch alone.
+        full = functools.partial(model._train_fn, steps_per_execution, batch_size, limit,
+                                 per_call=not self.rows.on_device)
+        self._programs = {"full": full, "short": functools.partial(full, every_step=False),
+                          "last": functools.partial(model._train_fn, 1, self.last, None)}
 
     def set_key(self, key):
         self.seed = data_adapter.seed_of(key)
@@ -103,15 +106,39 @@ class ArrayEpochs:
         order = data_adapter.epoch_order(self.num_samples, self.shuffle, self.batch_size,
                                          self.seed + [epoch])
         feed = self.rows.feed(order, self.spe * self.batch_size)
-        start, step, logs = data_adapter.first_row(), 0, {}
-        while step < self.steps:
+        start, logs = data_adapter.first_row(), {}
+        for step, stop, calls in call_groups(self.steps, self.spe, self.batch_size, self.last,
+                                             not self.rows.on_device):
             loop.before(step)
-            program = self._full if self.steps - step >= self.spe else self._short
-            logs, start = loop.call(program, next(feed), start)
-            step = min(step + self.spe, self.steps)
-            if loop.after(step - 1, logs):
+            data = next(feed)
+            for kind, row in calls:
+                if kind == "last":
+                    logs, _ = loop.call(self._programs[kind], data, row)
+                else:
+                    logs, start = loop.call(self._programs[kind], data, start)
+            if loop.after(stop - 1, logs):
                 break
         return logs
+
+
+def call_groups(steps, spe, batch_size, last, per_call):
+    """The jitted calls of one pass of `steps` batches over array data, `spe` steps per call.
+
+    Yields `(step, stop, calls)` for each group of calls that takes the same fed rows (the feed's
+    next item): steps `step .. stop - 1`, run by `calls`, a list of `(kind, row)`: "full" (`spe`
+    steps), "short" (the steps left, fewer) or, given the size `last` of a short last batch that
+    runs alone, "last": that batch, read at row `row` of the data the call is handed (the epoch's
+    rows, or with `per_call` just the group's). The other calls start where the last one ended.
+    """
+    step = 0
+    while step < steps:
+        left = steps - step
+        if last is not None and left <= spe:  # its full steps, then the short last batch alone
+            calls = [("short", None)] if left > 1 else []
+            yield step, steps, calls + [("last", (left - 1 if per_call else steps - 1) * batch_size)]
+            return
+        yield step, min(step + spe, steps), [("full" if left >= spe else "short", None)]
+        step += spe
 
 
 _NO_LIMIT = None  # every row of a stream's batch is real

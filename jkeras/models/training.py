@@ -285,6 +285,17 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return core_step.fresh_copy(ts) if copy else ts
         return _sharding.place(ts, _sharding.train_state_shardings(dist, ts), copy=copy)
 
+    def _exact_last_batch(self, num_samples, batch_size, steps, method):
+        """The size of a pass's short last batch when it runs in a program of its own, with just
+        its rows, as Keras runs it: for an overridden `train_step` ("fit") or Keras 3 `test_step`
+        ("evaluate"), whose own losses and metrics may count padding rows. None: the batch is
+        padded and its padding masked (the built-in steps: one program), there is none (`steps`
+        given: rows cycle), or a distribution splits every batch evenly over its devices."""
+        custom = type(self).train_step is not Trainer.train_step if method == "fit" else self._keras3_test()
+        if not custom or steps is not None or _sharding.active() is not None:
+            return None
+        return num_samples % batch_size or None
+
     def _eval_step(self):
         if self._keras3_test():
             return stateless.keras3_test_step(self)
@@ -550,6 +561,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _evaluate_rows(self, rows_source, batch_size, steps, cbs):
         num_samples = rows_source.num_samples
+        last = self._exact_last_batch(num_samples, batch_size, steps, "evaluate")
         if steps is None:
             steps, rows = -(-num_samples // batch_size), num_samples
         else:
@@ -558,18 +570,29 @@ class Trainer(_legacy_generators.GeneratorMethods):
         spe = self.steps_per_execution
         feed = rows_source.feed(np.arange(num_samples), spe * batch_size)
         per_call = not rows_source.on_device
-        full = self._eval_fn(spe, batch_size, rows, per_call=per_call)  # a short last group: one more program
+        if last is not None:
+            rows = num_samples - last
+        full = self._eval_fn(spe, batch_size, rows, per_call=per_call)
+
+        def program(kind):  # a short last group, or the short last batch alone: one more program
+            if kind == "full":
+                return full
+            return self._eval_fn(spe, batch_size, rows, False, per_call) if kind == "short" else \
+                self._eval_fn(1, last, None)
+
         variables, metrics = _sharding.laid_out((self.get_variables(), self._eval_metric_state()))
         carry = (variables["state"], metrics, next_key())
-        start, step, logs = data_adapter.first_row(), 0, {}
+        start, logs = data_adapter.first_row(), {}
         if cbs is not None:
             cbs.on_test_begin()
-        while step < steps:
-            fn = full if steps - step >= spe else self._eval_fn(spe, batch_size, rows, False, per_call)
-            carry, logs, start = fn(carry, next(feed), start, variables["params"])
-            step = min(step + spe, steps)
+        for _, stop, calls in _epochs.call_groups(steps, spe, batch_size, last, per_call):
+            data = next(feed)
+            for kind, row in calls:
+                at = row if kind == "last" else start
+                carry, logs, after = program(kind)(carry, data, at, variables["params"])
+                start = start if kind == "last" else after
             if cbs is not None:
-                cbs.on_test_batch_end(step - 1, logs)
+                cbs.on_test_batch_end(stop - 1, logs)
         self._keep_states(carry[0])
         if self._keras3_test():
             stateless.assign_metrics(self, carry[1])

@@ -333,6 +333,35 @@ def test_custom_train_step_fit_history_matches_keras(kind):
     np.testing.assert_allclose(float(ours.metrics[0].result()), expected["loss"][-1], rtol=RTOL)
 
 
+@pytest.mark.parametrize("on_device", [True, False])
+@pytest.mark.parametrize("spe", [1, 3])
+@pytest.mark.parametrize("kind", ["custom", "lower_level", "test_step"])
+def test_custom_steps_see_exactly_the_short_last_batch_as_in_keras(monkeypatch, kind, spe, on_device):
+    """90 rows in batches of 32: an override's own metrics and losses see the last batch's 26 rows
+    only (Keras runs it as a program of its own), whether the data is on the device or fed from
+    the host, one step or several per call."""
+    from jkeras.models import data_adapter
+
+    monkeypatch.setattr(data_adapter, "DEVICE_DATA_BYTES", None if on_device else 0)
+    x, y = FIT_X[:90], FIT_Y[:90]
+    ref, ours = _build(keras, kind), _build(jkeras, kind)
+    ours.set_weights(ref.get_weights())
+    for model in (ref, ours):
+        model.compile(optimizer="adam", loss=None if kind == "lower_level" else "mse",
+                      metrics=None if kind == "lower_level" else ["mae"], steps_per_execution=spe)
+    if kind == "test_step":
+        expected = ref.evaluate(x, y, batch_size=32, return_dict=True, verbose=0)
+        got = ours.evaluate(x, y, batch_size=32, return_dict=True, verbose=0)
+    else:
+        expected = ref.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0).history
+        got = ours.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0).history
+        for a, b in zip(ours.get_weights(), ref.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert set(got) == set(expected)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=RTOL, err_msg=key)
+
+
 def test_custom_test_step_evaluate_matches_keras():
     ref, ours = _build(keras, "test_step"), _build(jkeras, "test_step")
     ours.set_weights(ref.get_weights())
