@@ -20,7 +20,7 @@ from jkeras.models import _sharding, build_guard, call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
-from jkeras.models.variable import Variable
+from jkeras.models.variable import Variable, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.utils.random import next_key
 
@@ -361,7 +361,7 @@ class Layer(legacy.Converted, NodeAccessors):
         if self.built:
             return
         build_guard.check_build(self, input_shape)
-        with jax.named_scope(self.name):
+        with jax.named_scope(self.name), creation_scope(self):
             if self._keras_style:
                 self._set_variables(self.init(next_key(), input_shape), creating=True)
             else:
@@ -530,6 +530,8 @@ class Layer(legacy.Converted, NodeAccessors):
 
     def _set_variables(self, variables, creating):
         sub_names = {sub.name for sub in self._sublayers}
+        if creating:
+            record_path(self)
         for collection in ("params", "state"):
             given = variables.get(collection, {})
             own = getattr(self, "_" + collection)
@@ -551,7 +553,8 @@ class Layer(legacy.Converted, NodeAccessors):
         for sub in self._sublayers:
             part = {c: variables.get(c, {}).get(sub.name, {}) for c in ("params", "state")}
             if creating and not sub.built:
-                sub._set_variables(part, creating=True)
+                with creation_scope(sub):
+                    sub._set_variables(part, creating=True)
                 sub.built = True
             else:
                 sub._set_variables(part, creating=False)

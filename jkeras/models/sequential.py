@@ -11,6 +11,7 @@ from jkeras.models.functional import Model
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor
+from jkeras.models.variable import creation_scope
 
 
 class Sequential(Model):
@@ -155,7 +156,8 @@ class Sequential(Model):
 
     def _call_owned(self, layer, x):
         before = len(layer._inbound_nodes)
-        out = layer(x)
+        with creation_scope(self):  # the layer's weights are "<this model>/<layer>/<name>"
+            out = layer(x)
         self._owned_nodes += [(layer, n) for n in layer._inbound_nodes[before:]]
         return out
 

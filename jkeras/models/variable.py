@@ -5,7 +5,9 @@ Both are JAX pytrees whose one leaf is the current value, and both compute like 
 Keras's variables do: a list of them goes into `jax.jit` / `jax.grad` (a traced function sees
 plain arrays), and `v + 1`, `jnp.sum(v)`, `np.asarray(v)`, `float(v)` read the value.
 """
+import contextlib
 import operator
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -62,6 +64,31 @@ for _op in ("lt", "le", "gt", "ge"):
     setattr(_ArrayLike, f"__{_op}__", _bind(getattr(operator, _op)))
 
 
+_building = threading.local()
+
+
+@contextlib.contextmanager
+def creation_scope(layer):
+    """Marks `layer` as building while the block runs: weights created inside take its path as
+    their prefix, as Keras's name scopes do (a Sequential's layers: "sequential/dense/kernel"; a
+    subclassed model's: "my_model/block/dense/kernel"; a functional model's own layers, built
+    as they are called on its inputs: "dense/kernel")."""
+    stack = _building.__dict__.setdefault("stack", [])
+    stack.append(layer)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def record_path(layer):
+    """Records the path prefix of `layer`'s weights being created now: the layers building it."""
+    stack = list(getattr(_building, "stack", ()))
+    if not stack or stack[-1] is not layer:
+        stack.append(layer)
+    layer._weights_path = "/".join(owner.name for owner in stack)
+
+
 def as_array(value):
     """The array a `Variable` / `StateVariable` holds; any other value as it is."""
     return value.value if isinstance(value, _ArrayLike) else value
@@ -93,7 +120,8 @@ class Variable(_ArrayLike):
 
     @property
     def path(self):
-        return f"{self._layer.name}/{self.name}"
+        """"<layers building the owner when it was built>/<owner>/<name>" (`creation_scope`)."""
+        return f"{getattr(self._layer, '_weights_path', None) or self._layer.name}/{self.name}"
 
     @property
     def value(self):

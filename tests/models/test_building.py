@@ -186,6 +186,57 @@ def test_nested_model_shares_weights():
     np.testing.assert_allclose(outer.predict(data, verbose=0), h @ kernel + bias, rtol=1e-5, atol=1e-5)
 
 
+def _path_structures(lib):
+    """Models whose weight paths depend on which layers were building when each was built."""
+    L = lib.layers
+
+    class Block(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(3, name="inner_dense")
+
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1], 2), name="w")
+
+        def call(self, x):
+            return self.dense(x) + lib.ops.sum(x @ self.w)
+
+    class Sub(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.block = Block(name="block")
+            self.seq = lib.Sequential([L.Dense(2, name="late")], name="late_seq")  # built in call
+            i = lib.Input((3,))
+            self.fn = lib.Model(i, L.Dense(3, name="early")(i))  # built here, outside any model
+
+        def call(self, x):
+            return self.seq(self.block(self.fn(x)))
+
+    sub = Sub(name="sub_model")
+    sub(np.zeros((1, 3), "float32"))
+    deferred = lib.Sequential([L.Dense(2, name="d0"), L.Dense(1, name="d1")], name="deferred")
+    deferred(np.zeros((1, 3), "float32"))
+    added = lib.Sequential(name="added")
+    added.add(lib.Input((3,)))
+    added.add(L.Dense(2, name="a0"))
+    added.add(L.BatchNormalization(name="a1"))
+    inner = lib.Sequential([lib.Input((5, 3)), L.Bidirectional(L.LSTM(2, name="lstm")), L.Dense(1, name="i1")],
+                           name="inner")
+    i = lib.Input((5, 3))
+    x = L.MultiHeadAttention(2, 4, name="mha")(i, i)
+    functional = lib.Model(i, L.Dense(1, name="head")(inner(x)), name="outer")
+    return [sub, deferred, added, inner, functional]
+
+
+def test_weight_paths_are_keras_name_scopes():
+    """`weight.path` is the chain of layers building the weight's layer, as Keras's name scopes
+    give it: a Sequential's and a subclassed model's name prefix their layers' weights, a
+    functional model's layers (built as they are called on its inputs) keep their own."""
+    for ours, ref in zip(_path_structures(jkeras), _path_structures(keras)):
+        assert [w.path for w in ours.weights] == [w.path for w in ref.weights], ref.name
+        assert [w.name for w in ours.weights] == [w.name for w in ref.weights], ref.name
+
+
 # ------------------------------------------------------------------------------------------
 # Weights API
 
