@@ -456,4 +456,6 @@ def test_transformer_block_trains_with_fit():
     assert len(losses) == 5 and np.all(np.isfinite(losses))
     assert losses[-1] < losses[0]
     names = [w.path for w in model.weights]
-    assert "query/kernel" in names and "attention_output/bias" in names
+    # Keras's name-scope paths: the block, then its attention layer, then the projection.
+    assert "transformer_block/multi_head_attention/query/kernel" in names
+    assert "transformer_block/multi_head_attention/attention_output/bias" in names
