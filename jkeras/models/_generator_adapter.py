@@ -158,7 +158,8 @@ class BatchStream:
         self._pool = None
         self._signature = None
         self.key = None
-        self._shuffle = bool(shuffle)
+        # A dataset standing in for a tf.data.Dataset keeps its own order, as Keras's fit does.
+        self._shuffle = bool(shuffle) and not getattr(data, "ignores_fit_shuffle", False)
         self._order, self._position, self._passes = None, 0, 0
         self._cache = {}
         self._cycle = False

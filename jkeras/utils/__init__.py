@@ -18,6 +18,12 @@ from jkeras.utils.dtype_utils import pack_x_y_sample_weight, standardize_dtype, 
 from jkeras.utils.vis_utils import model_to_svg, plot_history, plot_model
 # Keras 3's keras.utils image file helpers (Pillow, imported when first used).
 from jkeras.preprocessing.image import array_to_img, img_to_array, load_img, save_img
+# Keras 3's dataset loaders, as PyDatasets with the tf.data methods tutorials call (no TensorFlow).
+from jkeras.utils.audio_dataset_utils import audio_dataset_from_directory
+from jkeras.utils.dataset_utils import split_dataset
+from jkeras.utils.image_dataset_utils import image_dataset_from_directory
+from jkeras.utils.text_dataset_utils import text_dataset_from_directory
+from jkeras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 
 __all__ = [
     "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
@@ -25,6 +31,8 @@ __all__ = [
     "Progbar", "PyDataset", "Sequence", "check_numerics", "get_file", "model_to_svg", "normalize",
     "pad_sequences",
     "array_to_img", "img_to_array", "load_img", "save_img",
+    "audio_dataset_from_directory", "image_dataset_from_directory", "split_dataset",
+    "text_dataset_from_directory", "timeseries_dataset_from_array",
     "plot_history", "plot_model", "set_random_seed", "to_categorical",
     "clear_session", "deserialize_keras_object", "serialize_keras_object", "get_source_inputs",
     "is_keras_tensor", "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "standardize_dtype",
