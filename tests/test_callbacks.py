@@ -536,3 +536,51 @@ def test_every_hook_gets_a_logs_dict_and_predict_batches_their_outputs_as_in_ker
     for hook in ("train_begin", "epoch_begin", "train_batch_begin", "test_begin", "predict_begin"):
         assert seen[hook] == [], hook
     assert seen["predict_batch_end"] == ["outputs"] and seen["outputs_shape"] == (4, 1)
+
+
+_TEST_AND_PREDICT_HOOKS = ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                           "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                           "on_predict_batch_end")
+
+
+def _hook_calls(lib, data):
+    """Every test / predict hook call (phase, hook, batch) of fit with validation, evaluate and
+    predict, on arrays (`data="arrays"`) or on generators."""
+    calls, phase = [], ["fit"]
+
+    class Recorder(lib.callbacks.Callback):
+        pass
+
+    for hook in _TEST_AND_PREDICT_HOOKS:
+        def record(self, *args, _hook=hook, **kwargs):
+            calls.append((phase[0], _hook) + tuple(a for a in args[:1] if isinstance(a, int)))
+        setattr(Recorder, hook, record)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 4)).astype("float32"), rng.random((40, 1)).astype("float32")
+    model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    if data == "arrays":
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_data=(x[:12], y[:12]), callbacks=[Recorder()])
+        phase[0] = "evaluate"
+        model.evaluate(x, y, batch_size=16, verbose=0, callbacks=[Recorder()])
+        phase[0] = "predict"
+        model.predict(x, batch_size=16, verbose=0, callbacks=[Recorder()])
+    else:
+        def batches(n, with_y=True):
+            while True:
+                for i in range(0, n, 8):
+                    yield (x[i:i + 8], y[i:i + 8]) if with_y else (x[i:i + 8],)
+        model.fit(batches(40), steps_per_epoch=5, epochs=2, verbose=0, validation_data=batches(16),
+                  validation_steps=2, callbacks=[Recorder()])
+        phase[0] = "evaluate"
+        model.evaluate(batches(40), steps=3, verbose=0, callbacks=[Recorder()])
+        phase[0] = "predict"
+        model.predict(batches(40, with_y=False), steps=3, verbose=0, callbacks=[Recorder()])
+    return calls
+
+
+@pytest.mark.parametrize("data", ["arrays", "generators"])
+def test_validation_evaluate_and_predict_call_every_hook_as_keras_does(data):
+    """fit's validation runs the callbacks' test hooks; evaluate and predict call the batch-begin
+    hooks too: the same calls, in the same order, with the same batch indices as Keras 3."""
+    assert _hook_calls(jkeras, data) == _hook_calls(keras, data)

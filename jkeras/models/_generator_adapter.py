@@ -422,6 +422,8 @@ def evaluate(model, stream, steps, cbs, epoch=None):
         cbs.on_test_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps), epoch)) as batches:
         for step, batch in batches:
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
             metric_state, logs, state = fn(variables, metric_state, batch.batch(), jax.random.fold_in(rng, step))
             variables = {**variables, "state": state}
             if cbs is not None:
@@ -445,6 +447,7 @@ def predict(model, stream, steps, cbs):
     cbs.on_predict_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps))) as batches:
         for step, batch in batches:
+            cbs.on_predict_batch_begin(step)
             outputs, state = fn({"params": params, "state": state}, batch.x, jax.random.fold_in(rng, step))
             chunks.append(outputs)
             cbs.on_predict_batch_end(step, {"outputs": model._restructure_outputs(outputs)})

@@ -452,7 +452,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             if _generator_adapter.is_stream(validation_data):
                 val_stream = _generator_adapter.BatchStream(self, validation_data, "fit (validation_data)", **read)
                 closing.append(val_stream)
-                validate = functools.partial(_generator_adapter.evaluate, self, val_stream, validation_steps, None)
+                validate = lambda epoch, cbs: _generator_adapter.evaluate(  # noqa: E731
+                    self, val_stream, validation_steps, cbs, epoch)
             else:
                 if validation_data is not None:
                     val_data = data_adapter.unpack_validation(self, validation_data)
@@ -460,14 +461,15 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)
-                    validate = lambda epoch: self._evaluate_rows(val_rows, val_batch, val_steps, None)  # noqa: E731
+                    validate = lambda epoch, cbs: self._evaluate_rows(val_rows, val_batch, val_steps, cbs)  # noqa: E731
             return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq)
         finally:
             for stream in closing:
                 stream.close()
 
     def _fit_loop(self, train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq):
-        """The epochs: `train.run` trains one, `validate(epoch)` returns validation logs."""
+        """The epochs: `train.run` trains one, `validate(epoch, cbs)` returns validation logs (the
+        callbacks' test hooks run, as in Keras)."""
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.steps,
@@ -493,7 +495,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 self._write_back(loop.ts, copy=True)
                 if validate is not None and _should_validate(epoch, validation_freq):
-                    epoch_logs.update({"val_" + k: v for k, v in validate(epoch).items()})
+                    epoch_logs.update({"val_" + k: v for k, v in validate(epoch, cbs).items()})
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_end, epoch, epoch_logs)
                 logs = epoch_logs
                 if self.stop_training:
@@ -585,7 +587,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         start, logs = data_adapter.first_row(), {}
         if cbs is not None:
             cbs.on_test_begin()
-        for _, stop, calls in _epochs.call_groups(steps, spe, batch_size, last, per_call):
+        for step, stop, calls in _epochs.call_groups(steps, spe, batch_size, last, per_call):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
             data = next(feed)
             for kind, row in calls:
                 at = row if kind == "last" else start
@@ -653,6 +657,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         cbs.on_predict_begin()
         chunks, skips = [], []
         for b in range(num_batches):
+            cbs.on_predict_batch_begin(b)
             start = b * batch_size
             outputs, state = fn({"params": params, "state": state}, next(feed).x, start, rng)
             chunks.append(outputs)
