@@ -202,6 +202,21 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     return total, per_output
 
 
+def total_loss(spec, y_true, y_pred, sample_weights, masks, params, added):
+    """The loss a step minimises: the outputs' compiled losses, the weight regularizers of
+    `params` and the losses `added` during the call (`add_loss`); and the per-output losses.
+
+    Raises:
+        ValueError: (while tracing) when there is none of them, as Keras does.
+    """
+    loss, per_output = compute_loss(spec, y_true, y_pred, sample_weights, masks)
+    regularization = spec.regularization(params)
+    if not per_output and not added and isinstance(regularization, (int, float)):
+        raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` "
+                         "(or add losses in the model with `add_loss`).")
+    return loss + regularization + sum(added, jnp.zeros((), jnp.float32)), per_output
+
+
 def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights, masks):
     """Accumulates one batch into the metric state (loss means are weighted by the batch's real rows)."""
     rows = valid_rows()
@@ -245,8 +260,7 @@ def make_train_step(spec):
                 y_pred, new_state, masks = spec.apply(
                     {"params": params, "state": ts.state}, x, training=True, rng=step_rng
                 )
-            loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
-            loss = loss + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
+            loss, per_output = total_loss(spec, y, y_pred, sw, masks, params, added)
             scaled = loss if scale is None else loss * scale
             return scaled, (loss, y_pred, new_state, per_output, masks)
 
@@ -276,8 +290,7 @@ def make_eval_step(spec):
         x, y, sw = batch
         with collect_losses() as added:
             y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
-        loss, per_output = compute_loss(spec, y, y_pred, sw, masks)
-        loss = loss + spec.regularization(variables["params"]) + sum(added, jnp.zeros((), jnp.float32))
+        loss, per_output = total_loss(spec, y, y_pred, sw, masks, variables["params"], added)
         metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
         return metric_state, compute_metrics(spec, metric_state), new_state
 

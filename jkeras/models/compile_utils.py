@@ -115,12 +115,10 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
     """One `OutputSpec` per model output.
 
     Raises:
-        ValueError: when no loss is given, or lists / dicts do not fit the outputs.
+        ValueError: when lists / dicts do not fit the outputs.
     """
     names = model.output_names
-    if loss is None:
-        raise ValueError("compile: no loss to compute; provide a `loss` argument in `compile()`")
-    losses = _per_output(loss, names, "loss")
+    losses = _per_output(loss, names, "loss")  # None: the model's own losses only (`add_loss`)
     weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights", default=1.0)
     plain = _metric_lists(metrics, names, "metrics")
     weighted = _metric_lists(weighted_metrics, names, "weighted_metrics")
@@ -130,7 +128,9 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
         y_pred_shape = model.outputs[i].shape
         y_true = y_list[i] if y_list is not None and i < len(y_list) else None
         y_true_shape = _shape(y_true) if y_true is not None else y_pred_shape
-        loss_obj = _resolve_loss(losses[i], y_true_shape, y_pred_shape) if y_true is not None else None
+        loss_obj = None
+        if y_true is not None and losses[i] is not None:
+            loss_obj = _resolve_loss(losses[i], y_true_shape, y_pred_shape)
         prefix = f"{name}_" if len(names) > 1 else ""
         entries = []
         for ids, is_weighted in ((plain[i], False), (weighted[i], True)):

@@ -300,7 +300,9 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             if arr is not None and arr.ndim == 0:
                 raise ValueError(f"{method}: target for output '{name}' must have a batch axis, got a scalar")
     elif method not in ("predict", "predict_on_batch"):
-        raise ValueError(f"{method}: targets `y` are required to compute the loss, got None")
+        if (getattr(model, "_compile_args", None) or {}).get("loss") is not None:
+            raise ValueError(f"{method}: targets `y` are required to compute the loss, got None")
+        ys = [None] * len(model.output_names)  # compiled without a loss: the model's own (add_loss)
     sizes = {f"'x' ({n})": int(a.shape[0]) for a, n in zip(xs, model.input_names)}
     if ys is not None:
         sizes.update({f"'y' ({n})": int(a.shape[0]) for a, n in zip(ys, model.output_names) if a is not None})

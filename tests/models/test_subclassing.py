@@ -234,3 +234,54 @@ def test_add_loss_in_call_joins_the_training_loss_as_in_keras():
 def keras_optimizer(model):
     lib = jkeras if isinstance(model, jkeras.Model) else keras
     return lib.optimizers.SGD(0.05)
+
+
+@pytest.mark.parametrize("with_targets", [True, False])
+def test_compile_without_a_loss_trains_on_the_added_losses_as_in_keras(with_targets):
+    """`compile(optimizer)` with no loss: the model's `add_loss` terms are the whole loss (the
+    guides' VAE and activity-regularization examples), with or without targets `y`."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((32, 4)).astype("float32"), rng.standard_normal((32, 1)).astype("float32")
+    ours, ref = _kl_model(jkeras), _kl_model(keras)
+    ref.set_weights(ours.get_weights())
+    data = (x, y) if with_targets else (x,)
+    for model in (ours, ref):
+        model.compile(keras_optimizer(model))
+    got = ours.fit(*data, epochs=3, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    expected = ref.fit(*data, epochs=3, batch_size=8, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert got[-1] < got[0]
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.evaluate(*data, verbose=0), ref.evaluate(*data, verbose=0), rtol=1e-5)
+
+
+def test_compile_without_any_loss_says_so_when_fitting():
+    model = jkeras.Sequential([jkeras.Input((4,)), layers.Dense(1)])
+    model.compile("sgd")
+    x = np.zeros((8, 4), "float32")
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.fit(x, np.zeros((8, 1), "float32"), verbose=0)
+    model.compile("sgd", "mse")  # the model stays usable
+    assert np.isfinite(model.fit(x, np.zeros((8, 1), "float32"), verbose=0).history["loss"][0])
+
+
+def test_generator_of_inputs_only_trains_on_the_added_losses_as_in_keras():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 4)).astype("float32")
+    ours, ref = _kl_model(jkeras), _kl_model(keras)
+    ref.set_weights(ours.get_weights())
+
+    def batches():
+        while True:
+            for i in range(0, 32, 8):
+                yield (x[i:i + 8],)
+
+    for model in (ours, ref):
+        model.compile(keras_optimizer(model))
+    got = ours.fit(batches(), steps_per_epoch=4, epochs=2, verbose=0).history["loss"]
+    expected = ref.fit(batches(), steps_per_epoch=4, epochs=2, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    ours.compile(keras_optimizer(ours), "mse")
+    with pytest.raises(ValueError, match="targets `y` are required"):
+        ours.fit(batches(), steps_per_epoch=4, verbose=0)
