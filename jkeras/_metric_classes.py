@@ -10,11 +10,15 @@ Every metric is config plus three pure methods that run inside `jax.jit`:
     value = metric.compute(state)
 
 and the stateful Keras API on top of them (`update_state`, `result`,
-`reset_state`, `__call__`), which alone keeps a state on the object.
+`reset_state`, `__call__`), which alone keeps a state on the object. A metric
+written Keras 3's way (`add_variable` in `__init__`, `update_state` / `result`
+/ `reset_state` overridden) gets the pure methods from its stateful ones (see
+`jkeras/_metric_variables.py`).
 """
 import jax
 import jax.numpy as jnp
 
+from jkeras import _metric_variables
 from jkeras.core import losses as core_losses
 from jkeras.core import metrics as core_metrics
 from jkeras.core._loss_classes import _function_name, _snake_case, _standardize_dtype
@@ -25,7 +29,10 @@ class Metric:
 
     Subclasses implement `init(y_pred_shape=None) -> state`,
     `update(state, y_true, y_pred, sample_weight=None, mask=None) -> state`
-    and `compute(state) -> value`, all pure.
+    and `compute(state) -> value`, all pure; or, as in Keras 3, create their
+    state with `add_variable` in `__init__` and override `update_state`,
+    `result` (and optionally `reset_state`), whose pure counterparts then run
+    them against a state bound to the variables.
 
     Args:
         name: name of the metric; defaults to the snake-cased class name.
@@ -34,11 +41,45 @@ class Metric:
 
     _direction = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _metric_variables.install_adapters(cls)
+
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake_case(type(self).__name__)
         self._dtype = _standardize_dtype(dtype)
         self._state = None
         self._variable_names = None
+        self._added = {}  # state key -> MetricVariable, for the variables add_variable made
+        if (_metric_variables.uses_adapter(self, "update")
+                and _metric_variables.pure_method(self, "init").__func__ is Metric.init):
+            self._set_state({})  # a metric whose state is only the variables it adds
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Adds a state variable to the metric (call it in `__init__`).
+
+        Args:
+            shape: the variable's shape, e.g. `()` or `(num_classes,)`.
+            initializer: its initial value: an initializer name (`"zeros"`), instance or
+                callable `fn(shape, dtype)`.
+            dtype: its dtype (default `jkeras.backend.floatx()`).
+            aggregation: Keras's cross-replica aggregation: "sum", "mean", "none" or
+                "only_first_replica" (a single-process step needs none).
+            name: its name (default "variable"); `variable.path` is `"{metric}/{name}"`.
+
+        Returns:
+            The variable: usable as an array, changed with `assign` / `assign_add` /
+            `assign_sub` (in `update_state`, `reset_state`).
+
+        Raises:
+            RuntimeError: if `super().__init__()` has not run yet.
+            ValueError: for an unknown `aggregation` or no `initializer`.
+        """
+        return _metric_variables.add_variable(self, shape, initializer, dtype, aggregation, name)
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras's older name of `add_variable` (same arguments, `aggregation` "sum")."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
 
     @property
     def dtype(self):
@@ -46,13 +87,16 @@ class Metric:
 
     # -- pure protocol --------------------------------------------------------
     def init(self, y_pred_shape=None):
-        """Returns the initial state, a dict of zero arrays.
+        """Returns the initial state, a dict of zero arrays (for a metric made of added
+        variables: the state `reset_state()` leaves).
 
         Args:
             y_pred_shape: the prediction shape, needed only by metrics whose
                 state size depends on the number of classes.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement init().")
+        if self._state is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement init().")
+        return _metric_variables.bound(self, self._state, self.reset_state)[0]
 
     def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
         """Returns the state with one batch added (pure)."""
@@ -74,16 +118,17 @@ class Metric:
         """Accumulates a batch into the metric's own state."""
         if self._state is None:
             self._set_state(self._initial_state(*args, **kwargs))
-        self._state = self.update(self._state, *args, **kwargs)
+        self._state = _metric_variables.pure_method(self, "update")(self._state, *args, **kwargs)
 
     def result(self):
         """Returns the metric value over everything accumulated so far."""
         if self._state is None:
             self._set_state(self.init())
-        return self.compute(self._state)
+        return _metric_variables.pure_method(self, "compute")(self._state)
 
     def reset_state(self):
-        """Zeroes the accumulated state (keeping its shapes once known)."""
+        """Zeroes the accumulated state (keeping its shapes once known), as Keras 3 zeroes
+        every variable."""
         if self._state is not None:
             self._state = jax.tree_util.tree_map(jnp.zeros_like, self._state)
 
@@ -101,7 +146,8 @@ class Metric:
         arrays), in creation order."""
         from jkeras.models.variable import StateVariable
 
-        return [StateVariable(self, i, name) for i, name in enumerate(self._names())]
+        return [self._added.get(name) or StateVariable(self, i, name)
+                for i, name in enumerate(self._names())]
 
     def _names(self):
         if self._state is None:
@@ -147,7 +193,9 @@ class Metric:
 
     def stateless_reset_state(self):
         """The state `reset_state()` gives, as a list of arrays in `variables` order."""
-        return [jnp.zeros_like(v) for v in self._state_arrays()]
+        state = _metric_variables.bound(self, dict(zip(self._names(), self._state_arrays())),
+                                        self.reset_state)[0]
+        return [state[name] for name in self._names()]
 
     def __call__(self, *args, **kwargs):
         """Runs `update_state(*args, **kwargs)` and returns `result()`."""

@@ -36,7 +36,7 @@ def add_loss(value):
 
 
 @contextlib.contextmanager
-def batch_rows(valid):
+def batch_rows(valid, short=None):
     """Marks which rows of the batch being traced are real samples.
 
     `fit`, `evaluate` and `predict` pad a short last batch to the full batch size (so one compiled
@@ -45,15 +45,23 @@ def batch_rows(valid):
 
     Args:
         valid: boolean array `(batch,)`, True for real rows; None means every row is real.
+        short: the number of real rows of a padded batch (an int known when tracing: the epoch's
+            short last batch), for code that must see only them (a custom metric's
+            `update_state`); a batch has all its rows real, none, or `short`.
     """
-    previous = getattr(_local, "rows", None)
-    _local.rows = valid
+    previous = getattr(_local, "rows", None), getattr(_local, "short", None)
+    _local.rows, _local.short = valid, short
     try:
         yield
     finally:
-        _local.rows = previous
+        _local.rows, _local.short = previous
 
 
 def valid_rows():
     """The boolean `(batch,)` array of real rows set by the innermost `batch_rows` block, or None."""
     return getattr(_local, "rows", None)
+
+
+def short_batch_size():
+    """The real rows of a padded batch (an int) set by the innermost `batch_rows` block, or None."""
+    return getattr(_local, "short", None)

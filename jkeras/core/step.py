@@ -232,9 +232,10 @@ def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, 
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         yp = _as_float32(yp)
         for log_name, metric, weighted in out.metrics:
-            new[log_name] = metric.update(
-                new[log_name], yt, yp, sample_weight=_rows_weight(sw if weighted else None, rows), mask=mask
-            )
+            weight = sw if weighted else None
+            if not getattr(metric.update, "selects_real_rows", False):  # else it leaves padding out itself
+                weight = _rows_weight(weight, rows)
+            new[log_name] = metric.update(new[log_name], yt, yp, sample_weight=weight, mask=mask)
     return new
 
 
@@ -368,7 +369,7 @@ def indexed(step, num_steps, batch_size, limit, every_step=True, logs_of=None, p
             rows = start + jnp.arange(batch_size) < limit if padded else None
         else:
             batch, rows = batch_at(data, start, batch_size, limit)
-        with batch_rows(rows):
+        with batch_rows(rows, limit % batch_size if padded else None):
             return step(carry, batch, *args)
 
     def run(carry, data, start, *args):
