@@ -753,9 +753,12 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return ordered
 
     def _format_logs(self, logs, return_dict):
+        """`evaluate`'s result, as Keras orders it: the values of `metrics_names` the logs hold,
+        then any other logs (a `test_step` override's own) by name; one value alone as a scalar."""
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
 

@@ -404,3 +404,38 @@ def test_jkeras_train_step_convention_still_works_after_a_probe():
     model.compile("sgd", "mse")
     history = model.fit(FIT_X, FIT_Y, epochs=2, batch_size=32, verbose=0).history
     np.testing.assert_allclose(history["twice"], 2 * np.asarray(history["loss"]), rtol=1e-6)
+
+
+def test_evaluate_orders_a_test_step_overrides_own_logs_as_keras():
+    """The JAX guide's test_step returns only its last metric's result (`compile_metrics`, a
+    dict of mae): evaluate gives what Keras gives (that value alone), in list and dict form."""
+    def build(lib):
+        class LastMetricOnly(lib.Model):
+            def test_step(self, state, data):
+                x, y = data
+                trainable, non_trainable, metrics_variables = state
+                y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=False)
+                loss = self.compute_loss(x, y, y_pred)
+                new, logs = [], None
+                for metric in self.metrics:
+                    v = metrics_variables[len(new):len(new) + len(metric.variables)]
+                    v = (metric.stateless_update_state(v, loss) if metric.name == "loss"
+                         else metric.stateless_update_state(v, y, y_pred))
+                    logs = metric.stateless_result(v)
+                    new += v
+                return logs, (trainable, non_trainable, new)
+
+        inputs = lib.Input((32,))
+        return LastMetricOnly(inputs, lib.layers.Dense(1)(inputs))
+
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    for model in (ref, ours):
+        model.compile(loss="mse", metrics=["mae", "mse"])
+    for return_dict in (False, True):
+        expected = ref.evaluate(FIT_X, FIT_Y, batch_size=32, verbose=0, return_dict=return_dict)
+        got = ours.evaluate(FIT_X, FIT_Y, batch_size=32, verbose=0, return_dict=return_dict)
+        if return_dict:
+            assert set(got) == set(expected)
+            got, expected = [got[k] for k in sorted(got)], [expected[k] for k in sorted(expected)]
+        np.testing.assert_allclose(got, expected, rtol=RTOL)
