@@ -429,10 +429,11 @@ def test_tensorboard_writes_epoch_scalars_batch_scalars_and_histograms(tmp_path)
     assert [step for step, _ in _scalars(train, "batch_loss")] == [2, 4, 6, 8]
     assert "batch_loss" not in validation.Tags()["scalars"]
 
-    histograms = train.Tags()["histograms"]
-    assert sorted(histograms) == ["hidden/bias/histogram", "hidden/kernel/histogram",
-                                  "out/bias/histogram", "out/kernel/histogram"]
-    kernel_events = train.Histograms("hidden/kernel/histogram")
+    histograms = train.Tags()["histograms"]  # named by weight.path, as in Keras
+    prefix = model.name + "/"
+    assert sorted(histograms) == [prefix + name for name in ("hidden/bias/histogram", "hidden/kernel/histogram",
+                                                             "out/bias/histogram", "out/kernel/histogram")]
+    kernel_events = train.Histograms(prefix + "hidden/kernel/histogram")
     assert [event.step for event in kernel_events] == [0, 2]
     for event in kernel_events:
         kernel = seen[event.step][0]
@@ -446,7 +447,10 @@ def test_tensorboard_writes_epoch_scalars_batch_scalars_and_histograms(tmp_path)
 
     model.evaluate(x, y, verbose=0, callbacks=[board])
     evaluation = _read_events(tmp_path / "validation")
-    (step, value), = _scalars(evaluation, "evaluation_loss_vs_iterations")
+    # fit's validation runs the test hooks too (as in Keras): one point per epoch, then evaluate's.
+    *during_fit, (step, value) = _scalars(evaluation, "evaluation_loss_vs_iterations")
+    assert [s for s, _ in during_fit] == [3, 6, 9]
+    np.testing.assert_allclose([v for _, v in during_fit], history["val_loss"], rtol=1e-6)
     assert step == model.optimizer.iterations == 9
     np.testing.assert_allclose(value, model.evaluate(x, y, verbose=0)[0], rtol=1e-6)
 
@@ -474,7 +478,7 @@ def test_tensorboard_batch_updates_images_embeddings_and_profile(tmp_path):
     # The (8, 1) Dense kernel squeezes to a vector, drawn (as Keras does) as an 8 x 1 grey image,
     # min..max scaled to 0..255.
     image = pytest.importorskip("PIL.Image")
-    event = train.Images("out/kernel/image")[-1]
+    event = train.Images(model.name + "/out/kernel/image")[-1]
     assert (event.step, event.height, event.width) == (1, 8, 1)
     pixels = np.asarray(image.open(io.BytesIO(event.encoded_image_string)))
     kernel = seen[1][1][:, 0]
@@ -584,3 +588,25 @@ def test_validation_evaluate_and_predict_call_every_hook_as_keras_does(data):
     """fit's validation runs the callbacks' test hooks; evaluate and predict call the batch-begin
     hooks too: the same calls, in the same order, with the same batch indices as Keras 3."""
     assert _hook_calls(jkeras, data) == _hook_calls(keras, data)
+
+
+def test_batch_logs_are_python_floats_as_in_keras():
+    """Keras hands batch hooks Python floats (the training guide's LossHistory appends them)."""
+    def seen(lib):
+        got = []
+
+        class Types(lib.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                got.append(("train", sorted((k, type(v).__name__) for k, v in logs.items())))
+
+            def on_test_batch_end(self, batch, logs=None):
+                got.append(("test", sorted((k, type(v).__name__) for k, v in logs.items())))
+
+        x = np.random.default_rng(0).random((16, 3)).astype("float32")
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1)])
+        model.compile("sgd", "mse", metrics=["mae"])
+        model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0, validation_data=(x, x[:, :1]),
+                  callbacks=[Types()])
+        return got
+
+    assert seen(jkeras) == seen(keras)

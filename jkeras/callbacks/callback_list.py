@@ -65,9 +65,18 @@ class CallbackList:
             getattr(cb, hook)(*args, logs)
 
     def _call_batch(self, hook, batch, logs):
+        # Train / test batch logs reach callbacks as Python floats, as in Keras (one host copy,
+        # made only when a callback other than the progress bar, which reads them at its own
+        # pace, takes them); predict batch logs hold the batch's outputs.
         logs = {} if logs is None else logs
+        host = logs if hook.startswith("on_predict") else None
         for cb in self._batch_callbacks[hook]:
-            getattr(cb, hook)(batch, logs)
+            if isinstance(cb, ProgbarLogger):
+                getattr(cb, hook)(batch, logs)
+                continue
+            if host is None:
+                host = pythonify_logs(logs)
+            getattr(cb, hook)(batch, host)
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs)
@@ -115,6 +124,21 @@ class CallbackList:
 def _overrides_alias(cb, hook):
     aliases = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
     return hook in aliases and cb._overrides(aliases[hook])
+
+
+def pythonify_logs(logs):
+    """Logs with each one-element value as a Python float (one host sync), dicts merged in."""
+    out = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+            continue
+        try:
+            value = float(np.asarray(value)) if np.size(value) == 1 else value
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out
 
 
 def to_host(logs):
