@@ -28,8 +28,15 @@ def _row(fields, positions):
 
 
 def _layers(model):
-    """The rows of the table: every layer, and the operations of a functional graph (Keras 3)."""
-    return getattr(model, "_graph_layers", model.layers)
+    """The rows of the table: every layer, and the operations of a functional graph (Keras 3); a
+    Sequential's input layer is no row (Keras 2 and 3 leave it out)."""
+    from jkeras.models.input_layer import InputLayer
+    from jkeras.models.sequential import Sequential
+
+    layers = getattr(model, "_graph_layers", model.layers)
+    if isinstance(model, Sequential):
+        layers = [layer for layer in layers if not isinstance(layer, InputLayer)]
+    return layers
 
 
 def _is_chain(model):

@@ -305,6 +305,11 @@ def test_summary_sequential_table():
     assert f"Trainable params: {total:,}" in text
     assert "Non-trainable params: 0" in text
     assert all(len(l) <= 65 for l in lines)
+    # The rows are Keras's: no input-layer row for a Sequential, in either spelling of its input.
+    ref = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, name="hidden")])
+    ours = jkeras.Sequential([jkeras.Input((8,)), layers.Dense(16, name="hidden")])
+    ref_rows = [l.split()[1] for l in _summary(ref).splitlines() if "(None, 16)" in l]
+    assert [l.split()[0] for l in _summary(ours).splitlines() if "(None, " in l] == ref_rows == ["hidden"]
 
 
 def test_summary_counts_frozen_as_non_trainable_and_shows_connections():
