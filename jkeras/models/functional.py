@@ -371,7 +371,7 @@ class Model(Trainer, SavingMixin, Layer):
 
         layer_configs = []
         for layer in self._layers:
-            entry = serialize_layer(layer)
+            entry = serialize_layer(layer, build_config=True)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
                 {"args": [map_structure(tensor_config, n.call_args)], "kwargs": dict(n.call_kwargs)}
@@ -397,14 +397,18 @@ class Model(Trainer, SavingMixin, Layer):
 
         if "layers" not in config:
             return Layer.from_config.__func__(cls, config)
+        # Everything is keyed by the config entry's name (as Keras 3 does): a layer whose
+        # `get_config()` leaves out `name` gets an automatic name, but the graph's references
+        # still use the entry's name.
         created = {}
         pending = []
         for entry in config["layers"]:
             layer = deserialize_layer(entry, custom_objects=custom_objects)
-            created[entry.get("name", layer.name)] = layer
-            pending += [(layer, node) for node in _normalize_nodes(entry.get("inbound_nodes", []))]
-        outputs_of = {name: [n.outputs for n in layer._inbound_nodes if n.is_input]
-                      for name, layer in created.items()}
+            key = entry.get("name", layer.name)
+            created[key] = layer
+            pending += [(key, layer, node) for node in _normalize_nodes(entry.get("inbound_nodes", []))]
+        outputs_of = {key: [n.outputs for n in layer._inbound_nodes if n.is_input]
+                      for key, layer in created.items()}
 
         def resolve(item):
             if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
@@ -417,21 +421,26 @@ class Model(Trainer, SavingMixin, Layer):
 
         while pending:
             progressed, waiting = False, []
-            for layer, (args, kwargs) in pending:
+            for key, layer, (args, kwargs) in pending:
                 try:
                     inputs = _map_config(resolve, args)
                 except KeyError:
-                    waiting.append((layer, (args, kwargs)))
+                    waiting.append((key, layer, (args, kwargs)))
                     continue
-                outputs_of[layer.name].append(layer(inputs, **kwargs))
+                outputs_of[key].append(layer(inputs, **kwargs))
                 progressed = True
             if not progressed:
-                missing = sorted({layer.name for layer, _ in waiting})
+                missing = sorted({key for key, _, _ in waiting})
                 raise ValueError(f"Model config: the inputs of layer(s) {missing} can never be computed")
             pending = waiting
 
         def tensor_of(ref):
             name, node_index, tensor_index = ref[:3]
+            if name not in outputs_of or node_index >= len(outputs_of[name]):
+                raise ValueError(
+                    f"Model config: input/output reference {list(ref[:3])} names no layer output; "
+                    f"layers: {sorted(outputs_of)}"
+                )
             return flatten(outputs_of[name][node_index])[tensor_index]
 
         inputs = _map_refs(tensor_of, config["input_layers"])

@@ -94,8 +94,11 @@ def clone_model(model, input_tensors=None, clone_function=None):
     if input_tensors is not None:
         raise ValueError("clone_model: input_tensors is not supported by jkeras; clone, then call the clone")
     if clone_function is None:
+        # The model's own layer classes rebuild its layers, registered or not (as Keras 3's
+        # `clone_model`, which calls each layer's class).
+        objects = {**_layer_classes(model), **_lambda_functions(model)}
         return model_config.model_from_config(model_config.model_to_config(model), safe_mode=False,
-                                              custom_objects=_lambda_functions(model))
+                                              custom_objects=objects)
     if not isinstance(model, Sequential):
         raise ValueError("clone_model: clone_function is supported for Sequential models only")
     clone = Sequential(name=model.name)
@@ -104,6 +107,22 @@ def clone_model(model, input_tensors=None, clone_function=None):
     for layer in model.layers:
         clone.add(clone_function(layer))
     return clone
+
+
+def _layer_classes(model):
+    """The classes of the model's custom layers (nested ones too), by the names their configs
+    carry: the class name and the registered name."""
+    from jkeras.utils.object_registry import get_registered_name
+
+    found, stack = {}, [model]
+    while stack:
+        layer = stack.pop()
+        cls = type(layer)
+        if not cls.__module__.startswith("jkeras."):
+            found.setdefault(cls.__name__, cls)
+            found.setdefault(get_registered_name(cls), cls)
+        stack.extend(layer._sublayers)
+    return found
 
 
 def _lambda_functions(model):

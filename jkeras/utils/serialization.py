@@ -2,46 +2,141 @@
 import inspect
 
 
-def serialize_layer(layer):
-    """`{"class_name": "Dense", "config": layer.get_config()}`, plus Keras 3's `registered_name`
-    ("package>Name") for a class registered with `register_keras_serializable`, so that two
-    registered classes of the same name load as themselves."""
+# jkeras namespaces and the Keras 3 module that exports the same public classes.
+_PUBLIC_MODULES = (("layers", "keras.layers"), ("models", "keras"), ("optimizers", "keras.optimizers"),
+                   ("optimizers.schedules", "keras.optimizers.schedules"), ("losses", "keras.losses"),
+                   ("metrics", "keras.metrics"), ("initializers", "keras.initializers"),
+                   ("regularizers", "keras.regularizers"), ("constraints", "keras.constraints"),
+                   ("dtype_policies", "keras"))
+
+
+def _public_module(cls):
+    """The Keras module of the public class `cls` of jkeras ("keras.layers", ...), else None."""
+    import importlib
+
+    if not cls.__module__.startswith("jkeras."):
+        return None
+    for namespace, keras_module in _PUBLIC_MODULES:
+        try:
+            found = getattr(importlib.import_module("jkeras." + namespace), cls.__name__, None)
+        except ImportError:
+            continue
+        if found is cls:
+            return keras_module
+    return None
+
+
+def _class_entry(cls, config):
+    """`{"module", "class_name", "config", "registered_name"}` as Keras 3 writes it for `cls`: a public
+    class gives its Keras module and no registered name; any other class its own module (None for
+    `__main__`) and its registered name ("Package>Name", else the class name)."""
+    from jkeras.models.functional import Model
     from jkeras.utils.object_registry import get_registered_name
 
-    name = type(layer).__name__
-    if name == "Model":
-        name = "Functional"
-    entry = {"class_name": name, "config": layer.get_config()}
-    registered = get_registered_name(type(layer))
-    if ">" in registered:
-        entry["registered_name"] = registered
+    if cls is Model:  # Keras 3 writes the functional model's private class
+        return {"module": "keras.src.models.functional", "class_name": "Functional", "config": config,
+                "registered_name": "Functional"}
+    registered = get_registered_name(cls)
+    module = _public_module(cls)
+    if module is not None and ">" not in registered:
+        return {"module": module, "class_name": cls.__name__, "config": config, "registered_name": None}
+    module = cls.__module__ if cls.__module__ != "__main__" else None
+    return {"module": module, "class_name": cls.__name__, "config": config, "registered_name": registered}
+
+
+def _build_config(layer):
+    """Keras 3's `build_config` of a built layer (`{"input_shape": ...}`), else None."""
+    shape = getattr(layer, "_build_input_shape", None)
+    if not getattr(layer, "built", False) or shape is None:
+        return None
+    return {"input_shape": shape}
+
+
+def serialize_layer(layer, build_config=False):
+    """A layer's entry as Keras 3 writes it: `{"module", "class_name", "config", "registered_name"}`.
+
+    `registered_name` is the "package>Name" of a class registered with
+    `register_keras_serializable` (so that two registered classes of the same name load as
+    themselves), the class name for other custom classes, None for built-in ones.
+
+    Args:
+        layer: the layer.
+        build_config: also write Keras 3's `build_config` (`{"input_shape": ...}`) of a built
+            layer (functional model configs and `serialize_keras_object` do; configs nested in a
+            layer's own config, which rebuild unbuilt layers, do not).
+    """
+    entry = _class_entry(type(layer), layer.get_config())
+    build = _build_config(layer) if build_config else None
+    if build is not None:
+        entry["build_config"] = build
     return entry
 
 
+def _layer_class(config, custom_objects=None):
+    """The class a layer entry names: its `registered_name` or `class_name` among the custom objects
+    (open scopes, registered classes, `custom_objects`), else a built-in layer or model; None if none."""
+    from jkeras import layers, models
+    from jkeras.utils.object_registry import merged_custom_objects
+
+    name = config["class_name"]
+    objects = merged_custom_objects(custom_objects)
+    registered = config.get("registered_name")
+    if isinstance(registered, str) and registered in objects:
+        return objects[registered]
+    if name in (custom_objects or {}):
+        return custom_objects[name]
+    # An entry Keras 3 marks built in (`registered_name: None`) is not shadowed by a registered
+    # class that happens to have the same bare name.
+    if not ("registered_name" in config and registered is None) and name in objects:
+        return objects[name]
+    if name == "Functional":
+        name = "Model"
+    cls = getattr(layers, name, None) or getattr(models, name, None)
+    return cls if inspect.isclass(cls) or hasattr(cls, "from_config") else None
+
+
 def deserialize_layer(config, custom_objects=None):
-    """Creates a layer from `serialize_layer`'s output; classes come from `jkeras.layers`,
-    `jkeras.models` or `custom_objects`. Never runs code carried by the config.
+    """Creates a layer from `serialize_layer`'s output (or Keras 2 / 3's). The class is found by the
+    entry's `registered_name` or `class_name` among `custom_objects`, the open `CustomObjectScope`s
+    and the classes registered with `register_keras_serializable`, else in `jkeras.layers` /
+    `jkeras.models`. Never runs code carried by the config.
 
     Raises:
         ValueError: for an unknown class name.
     """
-    from jkeras import layers, models
-
-    name = config["class_name"]
-    if name == "Functional":
-        name = "Model"
-    cls = (custom_objects or {}).get(name) or getattr(layers, name, None) or getattr(models, name, None)
+    cls = _layer_class(config, custom_objects)
     if cls is None:
+        name = config["class_name"]
         raise ValueError(
-            f"Unknown layer class '{name}': pass it in `custom_objects` (e.g. custom_objects={{'{name}': {name}}})"
+            f"Unknown layer class '{name}': register it with "
+            "`@keras.saving.register_keras_serializable()` or pass it in `custom_objects` "
+            f"(e.g. custom_objects={{'{name}': {name}}})"
         )
     if "custom_objects" in inspect.signature(cls.from_config).parameters:
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])
 
 
+def _build_from_config(layer, build_config):
+    """Builds a layer that its config left unbuilt from Keras 3's `{"input_shape": ...}` (as Keras's
+    deserialization does), so that its weights exist and its `build_config` round-trips."""
+    from jkeras.saving import model_config
+
+    if not isinstance(build_config, dict) or getattr(layer, "built", True):
+        return
+    shape = build_config.get("input_shape")
+    if shape is None:
+        return
+    shape = model_config._as_shape(shape)
+    if hasattr(layer, "_init_graph"):  # a model: its own `build` (Sequential, subclassed)
+        layer.build(shape)
+    else:
+        layer._maybe_build(shape)
+
+
 def serialize_keras_object(instance):
-    """`{"class_name": ..., "config": instance.get_config()}` (Keras 2's generic form).
+    """The object as Keras 3 serializes it: `{"module", "class_name", "config", "registered_name"}`;
+    a layer adds its `build_config`, a model its `compile_config` too.
 
     Args:
         instance: an object with `get_config()`, or None.
@@ -49,10 +144,19 @@ def serialize_keras_object(instance):
     Returns:
         A dict, or None for None (a plain function gives its `__name__`).
     """
+    from jkeras.models.layer import Layer
+
     if instance is None:
         return None
+    if isinstance(instance, Layer):
+        entry = serialize_layer(instance, build_config=True)
+        if hasattr(instance, "compile") and hasattr(instance, "optimizer"):
+            from jkeras.saving.model_config import compile_to_config
+
+            entry["compile_config"] = compile_to_config(instance) or {}
+        return entry
     if hasattr(instance, "get_config"):
-        return {"class_name": type(instance).__name__, "config": instance.get_config()}
+        return _class_entry(type(instance), instance.get_config())
     return getattr(instance, "__name__", instance)
 
 
@@ -115,6 +219,10 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
     else:
         name, config = identifier, None
     obj = lookup.get(name) or _builtin(name, module)
+    if isinstance(identifier, dict) and (obj is None or _is_layer_class(obj)):
+        layer_class = _layer_class(identifier, lookup)
+        if _is_layer_class(layer_class):
+            return _deserialize_layer_object(identifier, layer_class, lookup, custom_objects)
     if obj is None:
         raise ValueError(f"Unknown {printable_module_name}: {name!r}; pass it in `custom_objects`")
     if config is None or not isinstance(obj, type):
@@ -122,6 +230,28 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
     if "custom_objects" in inspect.signature(obj.from_config).parameters:
         return obj.from_config(config, custom_objects=custom_objects)
     return obj.from_config(config)
+
+
+def _is_layer_class(obj):
+    from jkeras.models.layer import Layer
+
+    return inspect.isclass(obj) and issubclass(obj, Layer)
+
+
+def _deserialize_layer_object(identifier, cls, lookup, custom_objects):
+    """A layer or model from its Keras 3 entry: built from `build_config` when its config does not
+    build it, and compiled from a non-empty `compile_config` (as Keras 3's deserialization does)."""
+    from jkeras.saving import model_config
+
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        instance = cls.from_config(identifier.get("config", {}), custom_objects=lookup)
+    else:
+        instance = cls.from_config(identifier.get("config", {}))
+    _build_from_config(instance, identifier.get("build_config"))
+    compile_config = identifier.get("compile_config")
+    if compile_config and hasattr(instance, "compile"):
+        model_config.compile_from_config(instance, compile_config, custom_objects)
+    return instance
 
 
 # Keras 3 config keys for features jkeras does not have, dropped when they hold Keras's "off" value
