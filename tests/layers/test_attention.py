@@ -457,5 +457,6 @@ def test_transformer_block_trains_with_fit():
     assert losses[-1] < losses[0]
     names = [w.path for w in model.weights]
     # Keras's name-scope paths: the block, then its attention layer, then the projection.
-    assert "transformer_block/multi_head_attention/query/kernel" in names
-    assert "transformer_block/multi_head_attention/attention_output/bias" in names
+    block = next(layer for layer in model.layers if isinstance(layer, TransformerBlock))
+    assert f"{block.name}/{block.att.name}/query/kernel" in names
+    assert f"{block.name}/{block.att.name}/attention_output/bias" in names

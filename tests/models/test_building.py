@@ -220,8 +220,8 @@ def _path_structures(lib):
     added.add(lib.Input((3,)))
     added.add(L.Dense(2, name="a0"))
     added.add(L.BatchNormalization(name="a1"))
-    inner = lib.Sequential([lib.Input((5, 3)), L.Bidirectional(L.LSTM(2, name="lstm")), L.Dense(1, name="i1")],
-                           name="inner")
+    inner = lib.Sequential([lib.Input((5, 3)), L.Bidirectional(L.LSTM(2, name="lstm"), name="bidir"),
+                            L.Dense(1, name="i1")], name="inner")  # every weighted layer named: no counters
     i = lib.Input((5, 3))
     x = L.MultiHeadAttention(2, 4, name="mha")(i, i)
     functional = lib.Model(i, L.Dense(1, name="head")(inner(x)), name="outer")

@@ -345,7 +345,7 @@ def test_generator_that_raises_or_ends_early():
         model().fit(batches(), epochs=2, verbose=0)
     with pytest.raises(ValueError, match="yielded no batch"):
         model().fit(iter([]), verbose=0)
-    with pytest.raises(ValueError, match=r"batch index 0.*tuple \(x, y\)"):
+    with pytest.raises(ValueError, match=r"batch index 0.*\(x, y\)"):
         model().fit(iter([X[:4]]), verbose=0)
 
 
