@@ -11,6 +11,13 @@ attributes. jkeras derives the pure pair from those two methods:
   attribute reads the scope's array, a sublayer call runs the sublayer's pure `forward` on its part
   of the variables and records its new state in the scope.
 
+Weights a layer created in `__init__` (before any build) are part of its variables: `init` returns
+their current values next to the ones `build` creates.
+
+Inside `call`, a non-trainable weight attribute reads as a `ScopedWeight`, an array-like handle
+whose `assign` / `assign_add` / `assign_sub` record the new value as the scope's new state (the
+state `apply` returns); during `init` they change nothing.
+
 Nothing is written to the layer objects while a scope is open, so both functions can be traced by
 `jax.jit`, `jax.grad` and `jax.vmap`.
 """
@@ -20,7 +27,15 @@ import threading
 import jax
 import jax.numpy as jnp
 
+from jkeras.models.variable import _ArrayLike, _register
+
 _local = threading.local()
+
+
+def assign_count():
+    """How many weight assignments `call`s have recorded so far in this thread (eager calls
+    compare it before and after to know whether a non-trainable weight changed)."""
+    return getattr(_local, "assigns", 0)
 
 
 def _stack():
@@ -85,6 +100,8 @@ class ApplyScope:
         self.training = training
         self.rng = rng
         self._count = 0
+        self.unnamed = 0  # unnamed weights created in this scope (`add_weight` names them)
+        self.handed_out = False  # whether `call` read a `ScopedWeight`
 
     def next_rng(self):
         """A fresh key derived from the scope's key (None when it has none)."""
@@ -103,14 +120,35 @@ class ApplyScope:
             )
         return table[name]
 
-    def assign(self, collection, name, value):
-        """Records a new value of a non-trainable weight (returned as new state)."""
+    def handle(self, collection, name):
+        """What reading the weight attribute `name` inside `call` gives: the array of a trainable
+        weight, a `ScopedWeight` (assignable) of a non-trainable one."""
+        value = self.value(collection, name)
         if collection != "state":
-            raise ValueError(
-                f"{type(self.layer).__name__} '{self.layer.name}': only non-trainable weights can be assigned "
-                f"inside call(); '{name}' is trainable"
-            )
-        self.state[name] = jnp.asarray(value, self.state[name].dtype)
+            return value
+        self.handed_out = True
+        return ScopedWeight(self, collection, name)
+
+    def assign(self, collection, name, value):
+        """Records a new value of a non-trainable weight (returned as new state).
+
+        Raises:
+            ValueError: for a trainable weight, or a value of another shape.
+        """
+        label = f"{type(self.layer).__name__} '{self.layer.name}'"
+        if collection != "state":
+            raise ValueError(f"{label}: only non-trainable weights can be assigned inside call(); "
+                             f"'{name}' is trainable")
+        current = self.value(collection, name)
+        value = jnp.asarray(value, current.dtype)
+        if value.shape != current.shape:
+            raise ValueError(f"{label}: weight '{name}' has shape {tuple(current.shape)}, "
+                             f"got a value of shape {tuple(value.shape)}")
+        self._store(name, value)
+
+    def _store(self, name, value):
+        self.state[name] = value
+        _local.assigns = assign_count() + 1
 
     def sublayer_variables(self, sub, inputs):
         """The part of the variables that belongs to sublayer `sub`."""
@@ -147,16 +185,26 @@ class InitScope(ApplyScope):
 
     creating = True
 
-    def __init__(self, layer, rng):
-        super().__init__(layer, {"params": {}, "state": {}}, training=False, rng=rng)
+    def __init__(self, layer, rng, variables=None):
+        super().__init__(layer, variables or {"params": {}, "state": {}}, training=False, rng=rng)
 
     def create(self, collection, name, value):
         (self.params if collection == "params" else self.state)[name] = value
 
+    def _store(self, name, value):
+        """`call` runs once on zeros to create sublayer weights: its assignments change nothing."""
+
     def sublayer_variables(self, sub, inputs):
         if sub.name in self.params or sub.name in self.state:
             return super().sublayer_variables(sub, inputs)
-        variables = sub.init(self.next_rng(), _shape_structure(inputs))
+        return self.create_sublayer(sub, _shape_structure(inputs))
+
+    def create_sublayer(self, sub, input_shape):
+        """Creates the weights of sublayer `sub` for `input_shape` (its `build(input_shape)` called
+        in the layer's `build` or `call`); returns them."""
+        if sub.name in self.params or sub.name in self.state:
+            return super().sublayer_variables(sub, None)
+        variables = sub.init(self.next_rng(), input_shape)
         if variables["params"]:
             self.params[sub.name] = variables["params"]
         if variables["state"]:
@@ -165,6 +213,66 @@ class InitScope(ApplyScope):
 
     def variables(self):
         return {"params": self.params, "state": self.state}
+
+
+@_register
+class ScopedWeight(_ArrayLike):
+    """A non-trainable weight read inside `call`: computes like its current array and records
+    assignments in the scope running the call, as a Keras variable's `assign_add` would.
+
+    Args:
+        scope: the `ApplyScope` running the owner's `call`.
+        collection: "state".
+        name: the weight's name.
+    """
+
+    def __init__(self, scope, collection, name):
+        self._scope, self._collection, self.name = scope, collection, name
+
+    @property
+    def value(self):
+        return self._scope.value(self._collection, self.name)
+
+    @property
+    def shape(self):
+        return tuple(self.value.shape)
+
+    @property
+    def dtype(self):
+        return self.value.dtype
+
+    @property
+    def trainable(self):
+        return False
+
+    def assign(self, value):
+        """Sets the weight to `value` (same shape), keeping its dtype."""
+        self._scope.assign(self._collection, self.name, value)
+        return self
+
+    def assign_add(self, value):
+        """Adds `value` to the weight."""
+        return self.assign(self.value + jnp.asarray(value, self.value.dtype))
+
+    def assign_sub(self, value):
+        """Subtracts `value` from the weight."""
+        return self.assign(self.value - jnp.asarray(value, self.value.dtype))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.value, name)  # `.T`, `.reshape`, `.astype`, ... of the current array
+
+    def __repr__(self):
+        return f"<ScopedWeight {self._scope.layer.name}/{self.name}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def materialize(outputs):
+    """`outputs` with every `ScopedWeight` replaced by its current array."""
+    return jax.tree_util.tree_map(
+        lambda x: x.value if isinstance(x, ScopedWeight) else x, outputs,
+        is_leaf=lambda x: isinstance(x, ScopedWeight),
+    )
 
 
 def _shape_structure(inputs):

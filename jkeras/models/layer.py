@@ -7,7 +7,9 @@ pair `init(rng, input_shape) -> variables` and
 `get_weights`, ...) are built on that pair.
 """
 import difflib
+import functools
 import inspect
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -15,12 +17,12 @@ import numpy as np
 
 from jkeras import mixed_precision
 from jkeras.core import config
-from jkeras.core.scope import add_loss, valid_rows
+from jkeras.core.scope import add_loss, collect_losses, valid_rows
 from jkeras.models import _sharding, build_guard, call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
-from jkeras.models.variable import Variable, creation_scope, record_path
+from jkeras.models.variable import Variable, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.utils.random import next_key
 
@@ -62,8 +64,15 @@ class Layer(legacy.Converted, NodeAccessors):
         TypeError: for an unknown keyword argument (the message suggests the nearest valid one).
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_jkeras_base", False) and not hasattr(build, "_direct"):
+            cls.build = _routed_build(build)
+
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
-        self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[])
+        self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[],
+                             _init_weights=[], _auto_weight_names=[], _init_auto_count=0, _losses=[])
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
         if unknown:
             raise TypeError(self._unknown_kwarg_message(unknown[0], name))
@@ -155,10 +164,18 @@ class Layer(legacy.Converted, NodeAccessors):
         """
         if not self._keras_style:
             return _empty()
-        with call_scope.opened(call_scope.InitScope(self, rng)) as scope:
-            if not getattr(type(self).build, "_jkeras_base", False):
-                self.build(input_shape)
-            self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False, None)
+        made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
+                        for c in ("params", "state")}
+        active, _eager_losses.active = _eager_losses.active, False
+        try:
+            # The call on zeros only creates weights: the losses it adds go nowhere.
+            with call_scope.opened(call_scope.InitScope(self, rng, made_in_init)) as scope, collect_losses():
+                if not getattr(type(self).build, "_jkeras_base", False):
+                    self.build(input_shape)
+                self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
+                                       None)
+        finally:
+            _eager_losses.active = active
         return scope.variables()
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
@@ -178,6 +195,8 @@ class Layer(legacy.Converted, NodeAccessors):
             raise NotImplementedError(f"{type(self).__name__} implements neither apply() nor call()")
         with call_scope.opened(call_scope.ApplyScope(self, variables, training, rng)) as scope:
             outputs = self._call_keras_style(inputs, kwargs, training, mask)
+        if scope.handed_out:
+            outputs = call_scope.materialize(outputs)
         return outputs, scope.state
 
     def call(self, inputs, *args, **kwargs):
@@ -204,13 +223,28 @@ class Layer(legacy.Converted, NodeAccessors):
         """Adds `loss` (a scalar computed in `call`, e.g. a VAE's KL term) to the training loss.
 
         Called inside `call`: `fit`, `evaluate` and `train_on_batch` add it to the compiled
-        loss of that batch; outside training it is dropped (the call stays pure).
+        loss of that batch. After a call on data (not inside `fit`), `layer.losses` lists the
+        losses added during that call, as in Keras; `apply` itself stays pure.
+
+        Args:
+            loss: a scalar array, or a list of them.
         """
-        add_loss(loss)
+        for value in (loss if isinstance(loss, (list, tuple)) else [loss]):
+            self._add_own_loss(jnp.asarray(value))
+
+    def _add_own_loss(self, value):
+        """Adds `value` to the enclosing `collect_losses()` block and, during an eager call,
+        notes this layer as its owner (for `layer.losses`)."""
+        add_loss(value)
+        if _eager_losses.active:
+            _eager_losses.owners[id(value)] = self
 
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
-        """Creates a weight of this layer (in `build`); returns a `Variable`.
+        """Creates a weight of this layer (in `build`, or in `__init__`); returns a `Variable`.
+
+        A weight made in `__init__` is one of the layer's variables from then on: `init` returns
+        its current value and the layer's first call uses it.
 
         Keras 3 order `add_weight(shape, initializer, ...)` and Keras 2 order
         `add_weight(name, shape, dtype, initializer, regularizer, trainable, constraint)` both work.
@@ -222,7 +256,8 @@ class Layer(legacy.Converted, NodeAccessors):
             trainable: False puts the weight in the non-trainable `state`.
             regularizer: optional regularizer (adds to the loss).
             constraint: optional constraint (applied after each update).
-            name: the weight's name (default `variable`, `variable_1`, ...).
+            name: the weight's name (default `variable`, `variable_1`, ..., unique in the session as
+                Keras names them).
 
         Returns:
             A `Variable`; reading the attribute it is stored in inside `call` gives the array.
@@ -244,19 +279,55 @@ class Layer(legacy.Converted, NodeAccessors):
         scope = call_scope.scope_of(self)
         if scope is not None:
             taken |= set(scope.params) | set(scope.state)
+        creating = scope is not None and scope.creating
         if name is None:
-            name = "variable" if "variable" not in taken else next(
-                f"variable_{i}" for i in range(1, 1 << 20) if f"variable_{i}" not in taken
-            )
-        key = scope.next_rng() if scope is not None and scope.creating else next_key()
+            name = self._auto_weight_name(scope if creating else None, taken)
+        key = scope.next_rng() if creating else next_key()
         value = jnp.asarray(initializers.get(initializer)(shape, dtype, key=key), dtype)
         self._added_regularizers[name] = regularizers.get(given.get("regularizer", regularizer))
         self._added_constraints[name] = constraints.get(given.get("constraint", constraint))
-        if scope is not None and scope.creating:
+        if creating:
             scope.create(collection, name, value)
         else:
             getattr(self, "_" + collection)[name] = value
-        return Variable(self, collection, name)
+            if not self.built and (collection, name) not in self._init_weights:
+                # Made in `__init__`: part of the layer's variables from now on (`init` returns it),
+                # its path fixed now, as Keras names it when it is created.
+                self._init_weights.append((collection, name))
+                if not hasattr(self, "_init_weights_path"):
+                    record_path(self)
+                    self._init_weights_path = self._weights_path
+        return self._variable(collection, name)
+
+    def _variable(self, collection, name):
+        """The `Variable` of own weight `name`, the same object each time (`weights == [w, b]`)."""
+        handles = self.__dict__.setdefault("_variable_handles", {})
+        var = handles.get((collection, name))
+        if var is None:
+            cls = _InitVariable if (collection, name) in self._init_weights else Variable
+            var = handles[(collection, name)] = cls(self, collection, name)
+        return var
+
+    def _auto_weight_name(self, scope, taken):
+        """The name of an unnamed weight: `variable`, `variable_1`, ... unique in the session, as
+        Keras names them; the k-th unnamed weight `build` creates keeps its name at every `init`."""
+        names = self._auto_weight_names
+        index = None
+        if scope is not None:
+            index = self._init_auto_count + scope.unnamed
+            scope.unnamed += 1
+        if index is not None and index < len(names) and names[index] not in taken:
+            return names[index]
+        name = naming.uniquify("variable")
+        while name in taken:
+            name = naming.uniquify("variable")
+        if index is not None and index < len(names):
+            names[index] = name
+        else:
+            names.append(name)
+        if scope is None and not self.built:
+            self._init_auto_count = len(names)
+        return name
 
     def __setattr__(self, name, value):
         attrs = self.__dict__.get("_weight_attrs")
@@ -279,7 +350,7 @@ class Layer(legacy.Converted, NodeAccessors):
         if attrs and name in attrs:
             var = attrs[name]
             scope = call_scope.scope_of(self)
-            return scope.value(var._collection, var.name) if scope is not None else var
+            return scope.handle(var._collection, var.name) if scope is not None else var
         prop = getattr(type(self), name, None)
         if isinstance(prop, property):
             return prop.fget(self)  # re-raises the property's own, more helpful AttributeError
@@ -312,7 +383,7 @@ class Layer(legacy.Converted, NodeAccessors):
                         loss = self.activity_regularizer(out)
                         if out.ndim > 0 and out.shape[0]:
                             loss = loss / out.shape[0]
-                    add_loss(loss)
+                    self._add_own_loss(loss)
         return outputs, new_state
 
     # Mixed precision: floating inputs and weights are cast to the compute dtype in `forward`.
@@ -348,9 +419,11 @@ class Layer(legacy.Converted, NodeAccessors):
     def build(self, input_shape):
         """Creates the weights for `input_shape` (from `init`, with a key from the global seed).
 
-        A Keras-style layer overrides this with `add_weight` calls; jkeras then runs it from `init`.
+        A Keras-style layer overrides this with `add_weight` calls; jkeras then runs it from `init`
+        (a direct `layer.build(input_shape)` call builds the layer that way, as Keras builds it).
         """
         if self._keras_style:
+            _build_directly(self, input_shape)
             return
         self._set_variables(self.init(next_key(), input_shape), creating=True)
         self.built, self._build_input_shape = True, input_shape
@@ -383,7 +456,41 @@ class Layer(legacy.Converted, NodeAccessors):
             return scope.call_sublayer(self, inputs, kwargs)
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, kwargs)
-        return self._eager_call(inputs, **kwargs)
+        if _eager_losses.active:  # an eager call inside another one: the outer one records
+            return self._eager_call(inputs, **kwargs)
+        return self._recorded_eager_call(inputs, kwargs)
+
+    def _recorded_eager_call(self, inputs, kwargs):
+        """An eager call that leaves the losses added during it in `losses` (Keras 3: cleared at
+        the start of each top-level call, kept by the layer that added them)."""
+        self._clear_losses()
+        _eager_losses.active, _eager_losses.owners = True, {}
+        try:
+            with collect_losses() as collected:
+                outputs = self._eager_call(inputs, **kwargs)
+        finally:
+            owners = _eager_losses.owners
+            _eager_losses.active, _eager_losses.owners = False, {}
+        for loss in collected:
+            add_loss(loss)  # to an enclosing `collect_losses()` block, if any
+            if not isinstance(loss, jax.core.Tracer):
+                owners.get(id(loss), self)._losses.append(loss)
+        return outputs
+
+    def _clear_losses(self):
+        for layer in self._flatten_layers():
+            layer._losses.clear()
+
+    def _flatten_layers(self):
+        """This layer and all layers nested in it, each once."""
+        found, stack, seen = [], [self], set()
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+                stack[:0] = layer._sublayers
+        return found
 
     def _symbolic_call(self, inputs, kwargs):
         kwargs = {k: v for k, v in kwargs.items() if k != "mask" and not (k == "training" and v is None)}
@@ -411,11 +518,14 @@ class Layer(legacy.Converted, NodeAccessors):
         self._check_input_shape(shapes)
         self._maybe_build(shapes)
         training = bool(training)
+        assigns = call_scope.assign_count()
         outputs, new_state = self.forward(
             self.get_variables(), inputs, training=training,
             rng=next_key() if training else None, mask=mask, **kwargs,
         )
-        if training:
+        assigned = call_scope.assign_count() != assigns and not any(
+            isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(new_state))
+        if training or assigned:  # `assigned`: a call() set a non-trainable weight (`assign_add`)
             self.set_variables({"params": self.get_variables()["params"], "state": new_state})
         return outputs
 
@@ -634,8 +744,8 @@ class Layer(legacy.Converted, NodeAccessors):
     @property
     def weights(self):
         """All weights: own trainable-kind, own non-trainable-kind, then each sublayer's."""
-        out = [Variable(self, "params", k) for k in self._params]
-        out += [Variable(self, "state", k) for k in self._state]
+        out = [self._variable("params", k) for k in self._params]
+        out += [self._variable("state", k) for k in self._state]
         seen = {id(self)}
         for sub in self._sublayers:
             if id(sub) not in seen:
@@ -708,9 +818,15 @@ class Layer(legacy.Converted, NodeAccessors):
 
     @property
     def losses(self):
-        """The weight-regularization losses of the current weights (a list of scalars)."""
-        loss = self.regularization_loss(self.get_variables()["params"])
-        return [] if isinstance(loss, float) and loss == 0.0 else [loss]
+        """The losses of the last call on data (`add_loss`, activity regularizers) of this layer
+        and the layers in it, then one weight-regularization loss per regularized trainable
+        weight, as Keras lists them (a list of scalars)."""
+        out = [loss for layer in self._flatten_layers() for loss in layer._losses]
+        for var in self.trainable_weights:
+            regularizer = var._layer._weight_regularizers().get(var.name)
+            if regularizer is not None:
+                out.append(regularizer(var.value))
+        return out
 
     # ----------------------------------------------------------------------------------------
     # Config
@@ -735,6 +851,59 @@ class Layer(legacy.Converted, NodeAccessors):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+@_register
+class _InitVariable(Variable):
+    """A weight made in its layer's `__init__`: its path is fixed then, as Keras names it at
+    creation (`linear/variable` also when a `Sequential` builds the layer later)."""
+
+    @property
+    def path(self):
+        return f"{self._layer._init_weights_path}/{self.name}"
+
+
+def _build_directly(layer, input_shape):
+    """Builds the Keras-style `layer` through `init` when user code calls its `build` (not `init`
+    itself): at top level, the layer is built as by its first call; inside the `build` or `call`
+    of a layer that holds it, while that one's `init` runs, its weights join that `init`'s
+    variables. Returns whether it did (else the caller runs `build` as it is)."""
+    if (input_shape is None or not layer._keras_style or layer.built or call_scope.scope_of(layer) is not None
+            or getattr(layer, "_is_subclassed", None) is not None):  # models build their own way
+        return False
+    shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
+    outer = call_scope.current()
+    if outer is None:
+        layer._maybe_build(shape)
+        return True
+    if outer.creating and layer in outer.layer._sublayers:
+        outer.create_sublayer(layer, shape)
+        return True
+    return False
+
+
+def _routed_build(build):
+    """Wraps a layer class's own `build`: called directly on a Keras-style layer that is not built,
+    it builds the layer through `init` (so the weights it creates are the layer's variables)."""
+
+    @functools.wraps(build)
+    def wrapper(self, input_shape=None, *args, **kwargs):
+        if not args and not kwargs and _build_directly(self, input_shape):
+            return None
+        return build(self, input_shape, *args, **kwargs)
+
+    wrapper._direct = build
+    return wrapper
+
+
+class _EagerLosses(threading.local):
+    """While an eager top-level call runs: which layer added each loss (by `id`)."""
+
+    active = False
+    owners = {}
+
+
+_eager_losses = _EagerLosses()
 
 
 def map_structure_shapes(fn, shape):

@@ -155,6 +155,14 @@ class Variable(_ArrayLike):
         self._layer._own_variables()[self._collection][self.name] = value
         return self
 
+    def assign_add(self, value):
+        """Adds `value` to the weight (Keras's `assign_add`)."""
+        return self.assign(self.value + jnp.asarray(value, self.value.dtype))
+
+    def assign_sub(self, value):
+        """Subtracts `value` from the weight (Keras's `assign_sub`)."""
+        return self.assign(self.value - jnp.asarray(value, self.value.dtype))
+
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
