@@ -24,6 +24,7 @@ from jkeras.layers import InputSpec, Layer
 from jkeras.losses import Loss
 from jkeras.metrics import Metric
 from jkeras.models.node import KerasTensor
+from jkeras.models.variable import KerasVariable as Variable
 from jkeras.optimizers import Optimizer
 from jkeras.regularizers import Regularizer
 
@@ -60,5 +61,5 @@ __all__ = [
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
     "optimizers", "random", "regularizers", "utils", "functional", "remat",
     "config", "dtype_policies", "tree", "wrappers", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor",
-    "Layer", "Loss", "Metric", "Optimizer", "Regularizer", "device", "version",
+    "Layer", "Loss", "Metric", "Optimizer", "Regularizer", "Variable", "device", "version",
 ]

@@ -22,7 +22,7 @@ from jkeras.models import _sharding, build_guard, call_scope, remat
 from jkeras.models.node import (
     KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
-from jkeras.models.variable import Variable, _register, creation_scope, record_path
+from jkeras.models.variable import KerasVariable, Variable, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.utils.random import next_key
 
@@ -331,6 +331,10 @@ class Layer(legacy.Converted, NodeAccessors):
 
     def __setattr__(self, name, value):
         attrs = self.__dict__.get("_weight_attrs")
+        if attrs is not None and type(value) is KerasVariable and not name.startswith("_"):
+            # A `jkeras.Variable` set on a layer is one of its weights, as Keras tracks it.
+            value = self.add_weight(shape=value.shape, initializer=value.value, dtype=value.dtype,
+                                    trainable=value.trainable, name=value.name)
         if attrs is not None and isinstance(value, Variable) and value._layer is self:
             attrs[name] = value
             self.__dict__.pop(name, None)

@@ -214,3 +214,93 @@ class StateVariable(_ArrayLike):
 
     def __repr__(self):
         return f"<StateVariable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+class _KerasVariableType(type):
+    """Layer weights (`Variable` handles) count as `jkeras.Variable`s too, as Keras's are."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or isinstance(obj, Variable)
+
+
+@_register
+class KerasVariable(_ArrayLike, metaclass=_KerasVariableType):
+    """A variable holding its own value: Keras 3's `keras.Variable` (`jkeras.Variable`).
+
+    Set as an attribute of a layer, it becomes one of the layer's weights (as `add_weight`
+    makes them). It is a JAX pytree of its value, like a layer weight.
+
+    Args:
+        initializer: the initial value (array-like), or an initializer (name or callable), which
+            then needs `shape`.
+        shape: the shape, for an initializer.
+        dtype: the dtype (default: the initial value's, or `jkeras.config.floatx()` for an
+            initializer).
+        trainable: whether training updates it (a layer weight's kind).
+        autocast, aggregation, synchronization: accepted for Keras compatibility.
+        name: the name (default `variable`, `variable_1`, ...).
+
+    Raises:
+        ValueError: for an initializer without `shape`, or a value of another shape.
+    """
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True,
+                 aggregation="none", synchronization="auto", name=None):
+        from jkeras.core import config
+        from jkeras.core import initializers
+        from jkeras.utils import naming
+        from jkeras.utils.random import next_key
+
+        del autocast, aggregation, synchronization
+        if isinstance(initializer, str) or (callable(initializer) and not hasattr(initializer, "__array__")):
+            if shape is None:
+                raise ValueError(f"Variable: an initializer ({initializer!r}) needs a `shape`, got shape=None")
+            dtype = jnp.dtype(dtype or config.floatx())
+            value = initializers.get(initializer)(tuple(shape), dtype, key=next_key())
+        else:  # a value: its own dtype unless one is given (Python / NumPy 64-bit types as JAX's)
+            value = jnp.asarray(initializer, dtype)
+            dtype = value.dtype
+            if shape is not None and tuple(shape) != tuple(value.shape):
+                raise ValueError(f"Variable: the initial value has shape {tuple(value.shape)}, "
+                                 f"expected shape={tuple(shape)}")
+        self._value = jnp.asarray(value, dtype)
+        self.trainable = bool(trainable)
+        self.name = name or naming.uniquify("variable")
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def path(self):
+        return self.name
+
+    @property
+    def shape(self):
+        return tuple(self._value.shape)
+
+    @property
+    def dtype(self):
+        return str(self._value.dtype)
+
+    def assign(self, value):
+        """Sets the value (same shape), keeping the dtype.
+
+        Raises:
+            ValueError: if the shape differs.
+        """
+        value = jnp.asarray(value, self._value.dtype)
+        if tuple(value.shape) != self.shape:
+            raise ValueError(f"Variable '{self.name}': expected a value of shape {self.shape}, "
+                             f"got shape {tuple(value.shape)}")
+        self._value = value
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self._value + jnp.asarray(value, self._value.dtype))
+
+    def assign_sub(self, value):
+        return self.assign(self._value - jnp.asarray(value, self._value.dtype))
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={np.asarray(self._value)}>"
