@@ -67,15 +67,9 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
                           "does not use: resample the files beforehand and pass sampling_rate=None.")
     if labels is None or label_mode is None:
         labels = label_mode = None
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dataset_utils.index_directory(
-        directory, labels, formats=ALLOWED_FORMATS, class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, class_names, seed = dataset_utils.index_files(
+        directory, labels, label_mode, class_names, ALLOWED_FORMATS, shuffle, seed, validation_split, subset,
+        follow_links, verbose)
     load = functools.partial(read_wav, output_sequence_length=output_sequence_length)
 
     def make(part_paths, part_labels, training):

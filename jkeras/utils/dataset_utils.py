@@ -652,6 +652,27 @@ def _index_subdirectory(directory, class_index, follow_links, formats):
     return filenames, [class_index] * len(filenames)
 
 
+def index_files(directory, labels, label_mode, class_names, formats, shuffle, seed, validation_split, subset,
+                follow_links, verbose):
+    """The first steps of every `*_dataset_from_directory`, as Keras takes them: checks the
+    split arguments, draws a seed when none is given, lists the files (`index_directory`) and
+    checks a binary label mode.
+
+    Returns:
+        `(paths, labels, class_names, seed)`.
+    """
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, labels, class_names = index_directory(directory, labels, formats=formats, class_names=class_names,
+                                                 shuffle=shuffle, seed=seed, follow_links=follow_links,
+                                                 verbose=verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+                         f"Received: class_names={class_names}")
+    return paths, labels, class_names, seed
+
+
 def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None, follow_links=False,
                     verbose=True):
     """Lists the files of `directory` with their labels, in Keras's order.

@@ -84,15 +84,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
     dataset_utils.check_format_arg(format)
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dataset_utils.index_directory(
-        directory, labels, formats=ALLOWLIST_FORMATS, class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, class_names, seed = dataset_utils.index_files(
+        directory, labels, label_mode, class_names, ALLOWLIST_FORMATS, shuffle, seed, validation_split, subset,
+        follow_links, verbose)
     data_format = config.standardize_data_format(data_format, "image_dataset_from_directory: data_format")
     load = functools.partial(load_image, image_size=image_size, num_channels=channels,
                              interpolation=interpolation, data_format=data_format,

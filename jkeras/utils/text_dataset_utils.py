@@ -46,15 +46,9 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     dataset_utils.check_format_arg(format)
     if labels is None or label_mode is None:
         labels = label_mode = None
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dataset_utils.index_directory(
-        directory, labels, formats=(".txt",), class_names=class_names, shuffle=shuffle, seed=seed,
-        follow_links=follow_links, verbose=verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, class_names, seed = dataset_utils.index_files(
+        directory, labels, label_mode, class_names, (".txt",), shuffle, seed, validation_split, subset,
+        follow_links, verbose)
     load = functools.partial(read_text, max_length=max_length)
 
     def make(part_paths, part_labels, training):
