@@ -419,6 +419,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 out early (the message names the batch; the weights of the last completed step are kept).
             ValueError: for inconsistent or misshaped data and out-of-range arguments.
         """
+        self._clear_losses()  # as in Keras, an eager call's losses do not outlive fit / evaluate / predict
         self._assert_compiled("fit")
         steps_per_epoch = data_adapter.whole_steps(steps_per_epoch)
         validation_steps = data_adapter.whole_steps(validation_steps)
@@ -535,6 +536,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             The loss (a float) when there are no metrics, else a list in `metrics_names` order,
             or a dict when `return_dict=True`.
         """
+        self._clear_losses()
         self._assert_compiled("evaluate")
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = data_adapter.whole_steps(steps)
@@ -622,6 +624,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         Returns:
             NumPy array(s) shaped like the model's outputs (a list / dict for several outputs).
         """
+        self._clear_losses()
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = data_adapter.whole_steps(steps)
         if _generator_adapter.is_stream(x):
@@ -706,6 +709,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         Returns:
             The loss, or a list `[loss, *metrics]` (a dict with `return_dict=True`).
         """
+        self._clear_losses()
         self._assert_compiled("train_on_batch")
         data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "train_on_batch")
         self._ensure_spec(data.y)
@@ -725,6 +729,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         Returns:
             The loss, or a list `[loss, *metrics]` (a dict with `return_dict=True`).
         """
+        self._clear_losses()
         self._assert_compiled("test_on_batch")
         data = data_adapter.prepare(self, x, y, sample_weight, None, "test_on_batch")
         self._ensure_spec(data.y)
@@ -739,6 +744,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch `x` as NumPy array(s)."""
+        self._clear_losses()
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())

@@ -295,3 +295,28 @@ def test_assigning_a_trainable_weight_in_call_is_refused():
 
     with pytest.raises(ValueError, match="shape"):
         Bad()(np.ones((1, 2), "float32"))
+
+
+def test_model_losses_after_fit_evaluate_predict_as_in_keras():
+    """An eager call's add_loss terms stay in `model.losses` until fit / evaluate / predict /
+    *_on_batch run, which leave only the weight-regularization losses, as Keras does."""
+    def counts(lib):
+        class Act(lib.layers.Layer):
+            def call(self, x):
+                self.add_loss(lib.ops.sum(x))
+                return x
+
+        i = lib.Input((2,))
+        model = lib.Model(i, lib.layers.Dense(1, kernel_regularizer="l2")(Act()(i)))
+        model.compile("sgd", "mse")
+        x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+        seen = []
+        for run in (lambda: None, lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                    lambda: model.predict(x, verbose=0), lambda: model.train_on_batch(x, y),
+                    lambda: model.test_on_batch(x, y), lambda: model.predict_on_batch(x)):
+            model(x)
+            run()
+            seen.append(len(model.losses))
+        return seen
+
+    assert counts(jkeras) == counts(keras)
