@@ -67,14 +67,6 @@ class MetricVariable(StateVariable):
         self._owner._state = {**self._owner._state, self._key: value}
         return self
 
-    def assign_add(self, value):
-        """Adds `value` to the variable (`assign(variable + value)`)."""
-        return self.assign(self.value + as_array(value))
-
-    def assign_sub(self, value):
-        """Subtracts `value` from the variable (`assign(variable - value)`)."""
-        return self.assign(self.value - as_array(value))
-
     def __repr__(self):
         return f"<MetricVariable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 

@@ -250,14 +250,6 @@ class ScopedWeight(_ArrayLike):
         self._scope.assign(self._collection, self.name, value)
         return self
 
-    def assign_add(self, value):
-        """Adds `value` to the weight."""
-        return self.assign(self.value + jnp.asarray(value, self.value.dtype))
-
-    def assign_sub(self, value):
-        """Subtracts `value` from the weight."""
-        return self.assign(self.value - jnp.asarray(value, self.value.dtype))
-
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)

@@ -17,6 +17,14 @@ import numpy as np
 class _ArrayLike:
     """Array behaviour for a handle whose `value` property is an array."""
 
+    def assign_add(self, value):
+        """Adds `value` (`assign(value + v)`, in the handle's dtype)."""
+        return self.assign(self.value + jnp.asarray(as_array(value), jnp.asarray(self.value).dtype))
+
+    def assign_sub(self, value):
+        """Subtracts `value` (`assign(v - value)`, in the handle's dtype)."""
+        return self.assign(self.value - jnp.asarray(as_array(value), jnp.asarray(self.value).dtype))
+
     def numpy(self):
         return np.asarray(self.value)
 
@@ -155,14 +163,6 @@ class Variable(_ArrayLike):
         self._layer._own_variables()[self._collection][self.name] = value
         return self
 
-    def assign_add(self, value):
-        """Adds `value` to the weight (Keras's `assign_add`)."""
-        return self.assign(self.value + jnp.asarray(value, self.value.dtype))
-
-    def assign_sub(self, value):
-        """Subtracts `value` from the weight (Keras's `assign_sub`)."""
-        return self.assign(self.value - jnp.asarray(value, self.value.dtype))
-
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
@@ -295,12 +295,6 @@ class KerasVariable(_ArrayLike, metaclass=_KerasVariableType):
                              f"got shape {tuple(value.shape)}")
         self._value = value
         return self
-
-    def assign_add(self, value):
-        return self.assign(self._value + jnp.asarray(value, self._value.dtype))
-
-    def assign_sub(self, value):
-        return self.assign(self._value - jnp.asarray(value, self._value.dtype))
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={np.asarray(self._value)}>"
