@@ -28,6 +28,7 @@ import threading
 
 import numpy as np
 
+from jkeras import tree
 from jkeras.utils.data_utils import PyDataset
 from jkeras.utils.io_utils import print_msg
 
@@ -67,45 +68,20 @@ class Tensor(np.ndarray):
 
 
 def _plain(x):
-    if isinstance(x, Tensor):
-        return x.view(np.ndarray)
-    if isinstance(x, (list, tuple)):
-        return type(x)(_plain(v) for v in x)
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    return x
+    return tree.map_structure(lambda v: v.view(np.ndarray) if isinstance(v, Tensor) else v, x)
 
 
 # --------------------------------------------------------------------------------------------
 # Structures of arrays (tuples, lists, dicts of NumPy arrays)
 
 
-def _map(fn, item):
-    if isinstance(item, tuple):
-        return tuple(_map(fn, v) for v in item)
-    if isinstance(item, list):
-        return [_map(fn, v) for v in item]
-    if isinstance(item, dict):
-        return {k: _map(fn, v) for k, v in item.items()}
-    return fn(item)
-
-
-def _leaves(item):
-    if isinstance(item, (tuple, list)):
-        return [leaf for v in item for leaf in _leaves(v)]
-    if isinstance(item, dict):
-        return [leaf for v in item.values() for leaf in _leaves(v)]
-    return [item]
+_map = tree.map_structure
+_leaves = tree.flatten
 
 
 def _zip_map(fn, items):
     """`fn(list of leaves)` at every position of the common structure of `items`."""
-    first = items[0]
-    if isinstance(first, (tuple, list)):
-        return type(first)(_zip_map(fn, [it[i] for it in items]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _zip_map(fn, [it[k] for it in items]) for k in first}
-    return fn(items)
+    return tree.map_structure(lambda *leaves: fn(list(leaves)), *items)
 
 
 def _to_numpy(x):
