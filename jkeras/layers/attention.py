@@ -322,8 +322,8 @@ def _get_output_shape(output_rank, known_last_dims):
 _MHA_INPUTS = ("query", "value", "key", "query_mask", "value_mask", "key_mask", "attention_mask")
 
 
-def _is_tensor_config(value):
-    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+def _is_tensor(value):
+    return isinstance(value, (KerasTensor, jax.Array, np.ndarray))
 
 
 class MultiHeadAttention(Layer):
@@ -455,10 +455,10 @@ class MultiHeadAttention(Layer):
                          key_mask=key_mask, attention_mask=attention_mask)
             packed = {k: v for k, v in given.items() if v is not None}
         for k, v in kwargs.items():
-            if _is_tensor_config(v):
+            if _is_tensor(v):
                 raise self._error(
-                    f"the model config passes a tensor as the keyword argument `{k}`; jkeras reads tensors "
-                    "only from a node's positional arguments"
+                    f"got a tensor as the keyword argument `{k}`; the call's tensor arguments are "
+                    f"{list(_MHA_INPUTS)}"
                 )
         return super().__call__(packed, **kwargs)
 

@@ -27,6 +27,7 @@ import threading
 import jax
 import jax.numpy as jnp
 
+from jkeras.models.node import CallArgs
 from jkeras.models.variable import _ArrayLike, _register
 
 _local = threading.local()
@@ -268,6 +269,8 @@ def materialize(outputs):
 
 
 def _shape_structure(inputs):
+    if isinstance(inputs, CallArgs):
+        return inputs.map(_shape_structure)
     if isinstance(inputs, (list, tuple)):
         return [_shape_structure(x) for x in inputs]
     if isinstance(inputs, dict):
@@ -277,6 +280,8 @@ def _shape_structure(inputs):
 
 def zeros_like_shape(input_shape, dtype="float32"):
     """Zeros of `input_shape` (unknown sizes become 1), or a list / dict of them."""
+    if isinstance(input_shape, CallArgs):
+        return input_shape.map(lambda s: zeros_like_shape(s, dtype))
     if isinstance(input_shape, dict):
         return {k: zeros_like_shape(v, dtype) for k, v in input_shape.items()}
     if isinstance(input_shape, list) or (

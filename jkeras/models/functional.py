@@ -14,7 +14,7 @@ import jax
 from jkeras.models import call_scope
 from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer, _is_shape
-from jkeras.models.node import KerasTensor, flatten, map_structure
+from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
 from jkeras.utils import legacy
@@ -373,10 +373,7 @@ class Model(Trainer, SavingMixin, Layer):
         for layer in self._layers:
             entry = serialize_layer(layer, build_config=True)
             entry["name"] = layer.name
-            entry["inbound_nodes"] = [
-                {"args": [map_structure(tensor_config, n.call_args)], "kwargs": dict(n.call_kwargs)}
-                for n in layer._inbound_nodes if n in self._nodes
-            ]
+            entry["inbound_nodes"] = [_node_config(n, tensor_config) for n in layer._inbound_nodes if n in self._nodes]
             layer_configs.append(entry)
         return {
             "name": self.name,
@@ -423,11 +420,13 @@ class Model(Trainer, SavingMixin, Layer):
             progressed, waiting = False, []
             for key, layer, (args, kwargs) in pending:
                 try:
-                    inputs = _map_config(resolve, args)
+                    inputs, call_kwargs = _map_config(resolve, args), _map_config(resolve, kwargs)
                 except KeyError:
                     waiting.append((key, layer, (args, kwargs)))
                     continue
-                outputs_of[key].append(layer(inputs, **kwargs))
+                if len(inputs) != 1 and not _takes_several_arguments(layer):
+                    inputs = [inputs]  # a Keras 3 node of a layer called on a list
+                outputs_of[key].append(layer(*inputs, **call_kwargs))
                 progressed = True
             if not progressed:
                 missing = sorted({key for key, _, _ in waiting})
@@ -547,19 +546,37 @@ def _map_config(fn, structure):
     return fn(structure)
 
 
+def _node_config(node, tensor_config):
+    """A node as Keras 3 writes it: the call's positional arguments and its keyword arguments."""
+    if isinstance(node.call_args, CallArgs):
+        items = [(k, map_structure(tensor_config, v)) for k, v in node.call_args.values.items()]
+        positional = node.call_args.positional
+        return {"args": [v for _, v in items[:positional]],
+                "kwargs": {**node.call_kwargs, **dict(items[positional:])}}
+    return {"args": [map_structure(tensor_config, node.call_args)], "kwargs": dict(node.call_kwargs)}
+
+
+def _takes_several_arguments(layer):
+    """Whether `layer(a, b, ...)` is a call with several tensors (a Keras-style `call` or a
+    layer's own `__call__`), rather than one that must get them as a list."""
+    from jkeras.models.layer import _computes_in_call
+
+    return _computes_in_call(type(layer)) or type(layer).__call__ is not Layer.__call__
+
+
 def _normalize_nodes(inbound_nodes):
-    """(args, kwargs) per node, from Keras 3 dicts or Keras 2 `[[name, node, tensor, kwargs], ...]`."""
+    """(positional args, kwargs) per node, from Keras 3 dicts or Keras 2
+    `[[name, node, tensor, kwargs], ...]`."""
     nodes = []
     for node in inbound_nodes:
         if isinstance(node, dict):
-            args = node.get("args", [])
-            nodes.append((args[0] if len(args) == 1 else args, node.get("kwargs", {})))
+            nodes.append((list(node.get("args", [])), node.get("kwargs", {})))
             continue
         tensors = [
             {"class_name": "__keras_tensor__", "config": {"keras_history": list(item[:3])}} for item in node
         ]
         kwargs = node[0][3] if node and len(node[0]) > 3 and node[0][3] else {}
-        nodes.append((tensors[0] if len(tensors) == 1 else tensors, kwargs))
+        nodes.append(([tensors[0] if len(tensors) == 1 else tensors], kwargs))
     return nodes
 
 

@@ -20,7 +20,7 @@ from jkeras.core import config
 from jkeras.core.scope import add_loss, collect_losses, valid_rows
 from jkeras.models import _sharding, build_guard, call_scope, remat
 from jkeras.models.node import (
-    KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
+    CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
 from jkeras.models.variable import KerasVariable, Variable, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
@@ -171,7 +171,7 @@ class Layer(legacy.Converted, NodeAccessors):
             # The call on zeros only creates weights: the losses it adds go nowhere.
             with call_scope.opened(call_scope.InitScope(self, rng, made_in_init)) as scope, collect_losses():
                 if not getattr(type(self).build, "_jkeras_base", False):
-                    self.build(input_shape)
+                    _call_with_shapes(self.build, input_shape)
                 self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
                                        None)
         finally:
@@ -212,6 +212,14 @@ class Layer(legacy.Converted, NodeAccessors):
         kwargs = dict(kwargs)
         if "training" in params:
             kwargs["training"] = training
+        if isinstance(inputs, CallArgs):
+            if "mask" in params and isinstance(mask, CallArgs):
+                mask = mask.first()  # Keras passes the mask of the first argument
+            if "mask" in params and mask is not None:
+                kwargs["mask"] = mask
+            values = list(inputs.values.values())
+            leading = values[:inputs.positional]
+            return self.call(*leading, **dict(list(inputs.values.items())[inputs.positional:]), **kwargs)
         if "mask" in params and mask is not None:
             kwargs["mask"] = mask
         return self.call(inputs, **kwargs)
@@ -408,6 +416,8 @@ class Layer(legacy.Converted, NodeAccessors):
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: the input mask when the layer supports masking, else None."""
+        if isinstance(mask, CallArgs):
+            mask = mask.first()
         return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
@@ -450,11 +460,9 @@ class Layer(legacy.Converted, NodeAccessors):
             self.set_weights(weights)
 
     def __call__(self, inputs, *args, **kwargs):
-        if args:
-            raise TypeError(
-                f"{type(self).__name__} '{self.name}': call takes the inputs as one argument "
-                f"(a tensor or a list of tensors), got {1 + len(args)} positional arguments"
-            )
+        if args or (_computes_in_call(type(self)) and any(_holds_tensor(v) for k, v in kwargs.items()
+                                                          if k not in ("training", "mask"))):
+            inputs, kwargs = self._pack_call_args(inputs, args, kwargs)
         scope = call_scope.current()
         if scope is not None and scope.layer is not self:
             return scope.call_sublayer(self, inputs, kwargs)
@@ -463,6 +471,39 @@ class Layer(legacy.Converted, NodeAccessors):
         if _eager_losses.active:  # an eager call inside another one: the outer one records
             return self._eager_call(inputs, **kwargs)
         return self._recorded_eager_call(inputs, kwargs)
+
+    def _pack_call_args(self, inputs, args, kwargs):
+        """`(inputs, kwargs)` for a call with several tensor arguments (`layer(a, b)`,
+        `layer(x, context=c)`): the tensors become one `CallArgs` structure (graph edges, shapes,
+        values), the other arguments stay keyword arguments. Unchanged when only `inputs` holds
+        tensors.
+
+        Raises:
+            TypeError: if the layer's `call` takes no such arguments.
+        """
+        names = _call_argument_names(type(self)) if _computes_in_call(type(self)) else []
+        if len(names) < 1 + len(args):
+            raise TypeError(
+                f"{type(self).__name__} '{self.name}': call takes the inputs as one argument "
+                f"(a tensor or a list of tensors) plus {list(names[1:])}, got {1 + len(args)} "
+                "positional arguments"
+            )
+        kwargs = dict(kwargs)
+        for name, value in zip(names[1:], args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__} '{self.name}': call got multiple values for "
+                                f"argument '{name}'")
+            kwargs[name] = value
+        tensors = {names[0]: inputs}
+        for name in names[1:]:
+            if name in kwargs and name not in ("training", "mask") and _holds_tensor(kwargs[name]):
+                tensors[name] = kwargs.pop(name)
+        if len(tensors) == 1:
+            return inputs, kwargs
+        positional = 1
+        while positional <= len(args) and names[positional] in tensors:
+            positional += 1
+        return CallArgs(tensors, positional), kwargs
 
     def _recorded_eager_call(self, inputs, kwargs):
         """An eager call that leaves the losses added during it in `losses` (Keras 3: cleared at
@@ -579,7 +620,7 @@ class Layer(legacy.Converted, NodeAccessors):
                 raise
             first = None
         if has_formula:
-            shapes = self.compute_output_shape(map_structure(lambda t: t.shape, inputs))
+            shapes = _call_with_shapes(self.compute_output_shape, map_structure(lambda t: t.shape, inputs))
             dtypes = [a.dtype for a in jax.tree_util.tree_leaves(first)] if first is not None else []
             count = iter(range(1 << 30))
 
@@ -891,10 +932,10 @@ def _routed_build(build):
     it builds the layer through `init` (so the weights it creates are the layer's variables)."""
 
     @functools.wraps(build)
-    def wrapper(self, input_shape=None, *args, **kwargs):
-        if not args and not kwargs and _build_directly(self, input_shape):
+    def wrapper(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and _build_directly(self, args[0]):
             return None
-        return build(self, input_shape, *args, **kwargs)
+        return build(self, *args, **kwargs)
 
     wrapper._direct = build
     return wrapper
@@ -918,6 +959,8 @@ def map_structure_shapes(fn, shape):
         return [map_structure_shapes(fn, s) for s in shape]
     if isinstance(shape, dict):
         return {k: map_structure_shapes(fn, v) for k, v in shape.items()}
+    if isinstance(shape, CallArgs):
+        return shape.map(lambda s: map_structure_shapes(fn, s))
     raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")
 
 
@@ -925,6 +968,53 @@ def _is_metric(value):
     from jkeras._metric_classes import Metric
 
     return isinstance(value, Metric)
+
+
+def _holds_tensor(value):
+    """Whether `value` is a tensor (symbolic, JAX or NumPy) or a list / dict holding one."""
+    return any(isinstance(leaf, (KerasTensor, jax.Array, np.ndarray)) for leaf in flatten(value))
+
+
+def _computes_in_call(cls):
+    """Whether `cls` computes in a Keras-style `call` that `Layer.apply` runs (its `call` is defined
+    in a class below the one defining `apply`), rather than in its own `apply`."""
+    cached = cls.__dict__.get("_computes_in_call_cache")
+    if cached is None:
+        mro = cls.__mro__
+        where = {name: next(i for i, c in enumerate(mro) if name in c.__dict__) for name in ("call", "apply")}
+        cached = where["call"] < where["apply"]
+        setattr(cls, "_computes_in_call_cache", cached)
+    return cached
+
+
+def _call_argument_names(cls):
+    """The names of the parameters `cls.call` takes positionally, in order (cached per class)."""
+    cached = cls.__dict__.get("_call_args_cache")
+    if cached is None:
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        cached = [p.name for p in list(inspect.signature(cls.call).parameters.values())[1:] if p.kind in kinds]
+        setattr(cls, "_call_args_cache", cached)
+    return cached
+
+
+def _call_with_shapes(fn, shapes):
+    """Calls `build` / `compute_output_shape` with the shapes of a call's tensors, as Keras 3 does:
+    a one-parameter method gets the first argument's shape; one with several gets each as
+    `<argument>_shape`."""
+    if not isinstance(shapes, CallArgs):
+        return fn(shapes)
+    params = [p for p in inspect.signature(fn).parameters.values()
+              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if len(params) <= 1:
+        return fn(shapes.first())
+    given = {f"{k}_shape": v for k, v in shapes.values.items()}
+    unknown = [p.name for p in params if p.name not in given and p.default is inspect.Parameter.empty]
+    if unknown:
+        raise ValueError(
+            f"{fn.__qualname__}: with several arguments, each must be named `<call argument>_shape`; "
+            f"no call argument matches {unknown} (the call's tensors: {list(shapes.values)})"
+        )
+    return fn(**{p.name: given[p.name] for p in params if p.name in given})
 
 
 def _call_parameters(cls):

@@ -2,6 +2,7 @@
 import collections
 import functools
 
+import jax
 import numpy as np
 
 KerasHistory = collections.namedtuple("KerasHistory", ["layer", "node_index", "tensor_index"])
@@ -89,8 +90,46 @@ def symbolic(namespace, name, fn):
     return op
 
 
+class CallArgs:
+    """The tensor arguments of one call of a layer whose `call` takes several of them
+    (`endpoint(targets, logits)`, `layer(x, context=c)`), by `call` parameter name in signature
+    order. A layer's `inputs` structure when it is called so: graph nodes hold it, shapes and
+    values are mapped through it, and the call gets the tensors back as arguments.
+
+    Args:
+        values: dict of parameter name to tensor (or list / dict of tensors).
+        positional: how many of them (the first ones) were given positionally.
+    """
+
+    __slots__ = ("values", "positional")
+
+    def __init__(self, values, positional=1):
+        self.values = dict(values)
+        self.positional = positional
+
+    def first(self):
+        """The value of the first argument (the one Keras's `build(input_shape)` gets)."""
+        return next(iter(self.values.values()))
+
+    def map(self, fn):
+        return CallArgs({k: fn(v) for k, v in self.values.items()}, self.positional)
+
+    def __repr__(self):
+        return f"CallArgs({self.values!r})"
+
+
+jax.tree_util.register_pytree_with_keys(
+    CallArgs,
+    lambda c: ([(jax.tree_util.DictKey(k), v) for k, v in c.values.items()], (tuple(c.values), c.positional)),
+    lambda aux, children: CallArgs(dict(zip(aux[0], children)), aux[1]),
+    lambda c: (list(c.values.values()), (tuple(c.values), c.positional)),
+)
+
+
 def flatten(structure):
     """Leaves of nested lists / tuples / dicts (dicts in key-insertion order)."""
+    if isinstance(structure, CallArgs):
+        return flatten(list(structure.values.values()))
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
     if isinstance(structure, dict):
@@ -106,6 +145,8 @@ def map_structure(fn, structure):
         return tuple(map_structure(fn, s) for s in structure)
     if isinstance(structure, dict):
         return {k: map_structure(fn, v) for k, v in structure.items()}
+    if isinstance(structure, CallArgs):
+        return structure.map(lambda v: map_structure(fn, v))
     return fn(structure)
 
 
@@ -181,6 +222,8 @@ class NodeAccessors:
         if attr == "input":
             if node.is_input:
                 return node.outputs
+            if isinstance(node.call_args, CallArgs):  # Keras: the list of the call's tensors
+                return list(node.input_tensors)
             return node.call_args
         return node.outputs
 

@@ -46,9 +46,13 @@ def _class_entry(cls, config):
 
 def _build_config(layer):
     """Keras 3's `build_config` of a built layer (`{"input_shape": ...}`), else None."""
+    from jkeras.models.node import CallArgs
+
     shape = getattr(layer, "_build_input_shape", None)
     if not getattr(layer, "built", False) or shape is None:
         return None
+    if isinstance(shape, CallArgs):  # a call with several tensors: Keras's shapes by argument
+        return {"shapes_dict": {f"{k}_shape": v for k, v in shape.values.items()}}
     return {"input_shape": shape}
 
 
@@ -122,12 +126,19 @@ def _build_from_config(layer, build_config):
     deserialization does), so that its weights exist and its `build_config` round-trips."""
     from jkeras.saving import model_config
 
+    from jkeras.models.node import CallArgs
+
     if not isinstance(build_config, dict) or getattr(layer, "built", True):
         return
     shape = build_config.get("input_shape")
-    if shape is None:
+    shapes = build_config.get("shapes_dict")
+    if shape is None and isinstance(shapes, dict) and shapes:
+        shape = CallArgs({k[:-len("_shape")] if k.endswith("_shape") else k: model_config._as_shape(v)
+                          for k, v in shapes.items()}, positional=len(shapes))
+    elif shape is None:
         return
-    shape = model_config._as_shape(shape)
+    else:
+        shape = model_config._as_shape(shape)
     if hasattr(layer, "_init_graph"):  # a model: its own `build` (Sequential, subclassed)
         layer.build(shape)
     else:
