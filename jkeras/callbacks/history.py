@@ -45,7 +45,8 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints progress: a live bar (`verbose=1`) or one line per epoch (`verbose=2`).
+    """Prints progress: a live bar (`verbose=1`) or one line per epoch (`verbose=2`), after an
+    "Epoch i/n" line when `fit` runs more than one epoch (Keras 3).
 
     Args:
         count_mode: "steps" (the only mode; "samples" is accepted for Keras 2 code).
@@ -69,7 +70,7 @@ class ProgbarLogger(Callback):
         self._mode = "train"
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self.verbose:
+        if self.verbose and self.epochs > 1:  # Keras 3: no "Epoch 1/1" line
             print_msg(f"Epoch {epoch + 1}/{self.epochs}")
         self._bar = Progbar(self.target, verbose=self.verbose)
 

@@ -165,6 +165,8 @@ class BatchStream:
         self._order, self._position, self._passes = None, 0, 0
         self._cache = {}
         self._cycle = False
+        self._exhausted = False  # an `AtMost` epoch ended because the iterator ran out
+        self._restart_if_empty = False
         if not self._is_sequence:
             self._iterator = iter(data)
             self._reiterable = self._iterator is not data
@@ -270,12 +272,16 @@ class BatchStream:
         if self._pushback:
             return self._pushback.pop()
         try:
-            return next(self._iterator)
+            raw = next(self._iterator)
         except StopIteration:
-            if not (self._cycle and self._reiterable):
+            # Cycling (`steps`), or an `AtMost` epoch whose first read finds the previous epoch
+            # ended exactly at the data's end: an object that can be iterated again starts over.
+            if not ((self._cycle or self._restart_if_empty) and self._reiterable):
                 raise
             self._iterator = iter(self._data)
-            return next(self._iterator)
+            raw = next(self._iterator)
+        self._restart_if_empty = False
+        return raw
 
     def _load(self, index, where):
         """Reads, checks and places one batch on the device; `_END` when the iterator is used up."""
@@ -332,9 +338,13 @@ class BatchStream:
                     return
 
     def _iterator_plan(self, steps):
-        self._cycle = steps is not None
-        if steps is None and not self._fresh and self._reiterable:
+        bound = isinstance(steps, data_adapter.AtMost)
+        self._cycle = steps is not None and not bound
+        restart = steps is None or (bound and self._exhausted)
+        if restart and not self._fresh and self._reiterable:
             self._iterator = iter(self._data)
+        self._restart_if_empty = bound and not restart
+        self._exhausted = False
         self._fresh = False
         count = 0
         while steps is None or count < steps:
@@ -348,13 +358,14 @@ class BatchStream:
         return where if epoch is None else f"{where} of epoch {epoch + 1}"
 
     def epoch(self, steps=None, epoch=None):
-        """Yields `(step, Data on the device)` for `steps` batches, or for one pass when None.
+        """Yields `(step, Data on the device)` for `steps` batches, or for one pass when None (for
+        `steps` an `AtMost` bound: until the data runs out, at most that many).
 
         Use it inside `contextlib.closing` so that the read-ahead is stopped when the loop ends early.
 
         Raises:
             RuntimeError: when the generator / `Sequence.__getitem__` raises (chained), when it runs out
-                before `steps` batches, or when an epoch gets no batch at all.
+                before `steps` batches (an int, not an `AtMost`), or when an epoch gets no batch at all.
             ValueError: for a batch the model can't take or shaped unlike the first batch.
         """
         if self._pool is None:
@@ -382,7 +393,8 @@ class BatchStream:
                     break
                 batch = pending.popleft().result()
                 if batch is _END:
-                    if steps is not None:
+                    self._exhausted = True
+                    if steps is not None and not isinstance(steps, data_adapter.AtMost):
                         raise RuntimeError(
                             f"{self._method}: the generator ran out of data at {self._where(step, None, epoch)}: "
                             f"{steps} batches were expected (steps). Make it endless (`while True:`), ask for "

@@ -164,15 +164,26 @@ def whole_steps(steps):
     return steps
 
 
+class AtMost(int):
+    """A number of steps that is an upper bound only: the epoch also ends, without error, when
+    a generator of unknown length runs out first (what `max_steps_per_epoch` makes of one pass)."""
+
+    def __repr__(self):
+        return f"AtMost({int(self)})"
+
+
 def limited_steps(steps, num_batches=None):
     """`steps` under `jkeras.config.max_steps_per_epoch()` (a limit for quick test runs).
+
+    The limit is an upper bound only, as in Keras 3: one pass of data of unknown length
+    (`steps=None`, `num_batches=None`) becomes `AtMost(limit)`, which a short generator ends early.
 
     Args:
         steps: the steps asked for, or None (one pass).
         num_batches: the batches in one pass, None when unknown (an iterator).
 
     Returns:
-        The steps to run, or None for one whole pass.
+        The steps to run, an `AtMost` bound, or None for one whole pass.
     """
     from jkeras import config
 
@@ -180,7 +191,7 @@ def limited_steps(steps, num_batches=None):
     if cap is None or not (steps is None or _is_int(steps)) or cap >= (steps or num_batches or cap + 1):
         return steps
     warnings.warn(f"Limiting steps_per_epoch to {cap}", UserWarning, stacklevel=3)
-    return cap
+    return AtMost(cap) if steps is None and num_batches is None else cap
 
 
 def check_fit_arguments(epochs, initial_epoch, validation_split, steps_per_epoch, validation_steps,

@@ -339,7 +339,8 @@ class Model(Trainer, SavingMixin, Layer):
         """Prints a table of the layers: name (type), output shape, parameter count, and totals."""
         from jkeras.utils.summary import print_summary
 
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
 
     def _repr_html_(self):
         from jkeras.utils.summary import summary_html

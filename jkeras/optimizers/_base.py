@@ -12,7 +12,7 @@ import numpy as np
 import optax
 
 from jkeras.core import optimizers as core
-from jkeras.optimizers import schedules
+from jkeras.optimizers import _variables, schedules
 from jkeras.utils import legacy, naming
 
 _KERAS2_IGNORED = ("jit_compile", "is_legacy_optimizer")
@@ -176,6 +176,8 @@ class Optimizer(legacy.Converted):
         self.state = None
         self._transform = None
         self._jitted_update = None
+        self._trainable_variables = None  # the variables `build` / `apply` built the state for
+        self._checked_state = None  # the state last checked against (or made for) them
 
     # -------------------------------------------------------------- the optax transformation
 
@@ -214,16 +216,37 @@ class Optimizer(legacy.Converted):
             self._transform = optax.GradientTransformationExtraArgs(init, inner.update)
         return self._transform
 
-    def apply(self, grads, params):
-        """Applies one update to `params` (initializing `state` if needed).
+    def apply(self, grads, trainable_variables=None):
+        """Applies one update.
+
+        To variables (Keras 3): a list of weights (`model.trainable_variables`) is updated in
+        place (`variable.assign`, then the weight's constraint if any). The first call builds
+        the optimizer for them; later calls take these variables, any of them in any order, or
+        none (`apply(grads)`: all of them, in build order). A None gradient leaves its weight
+        and its optimizer state unchanged.
+
+        To a pytree of arrays (pure weights): returns the updated pytree.
+
+        Either way `state` is advanced and `iterations` grows by 1.
 
         Args:
-            grads: Gradients, a pytree like `params` (None leaves allowed).
-            params: The current weights pytree.
+            grads: Gradients, a list like the variables, or a pytree like the arrays (None
+                entries allowed).
+            trainable_variables: A list of variables, a pytree of arrays, or None (the
+                variables the optimizer was built with).
 
         Returns:
-            The updated weights pytree; `state` is advanced.
+            The updated pytree for arrays; None for variables.
+
+        Raises:
+            ValueError: for variables the optimizer was not built with, a gradient count other
+                than the variable count, all gradients None, or `trainable_variables=None`
+                before the optimizer was built on variables.
         """
+        if trainable_variables is None or _variables.holds_variables(trainable_variables):
+            _variables.apply_to_variables(self, grads, trainable_variables)
+            return None
+        params = trainable_variables
         if self.state is None:
             self.state = self.transform.init(params)
         if self._jitted_update is None:
@@ -231,15 +254,48 @@ class Optimizer(legacy.Converted):
         updates, self.state = self._jitted_update(grads, self.state, params)
         return optax.apply_updates(params, updates)
 
+    def apply_gradients(self, grads_and_vars):
+        """Applies `(gradient, variable)` pairs to the variables in place (Keras 2 / 3).
+
+        Args:
+            grads_and_vars: An iterable of `(gradient, variable)` pairs; see `apply`.
+
+        Returns:
+            `iterations` after the update.
+        """
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"Optimizer '{self.name}': apply_gradients expects (gradient, "
+                                 f"variable) pairs; item {i} is {pair!r}")
+        grads, variables = zip(*pairs)
+        if not _variables.holds_variables(variables):
+            raise ValueError(f"Optimizer '{self.name}': apply_gradients updates variables (such "
+                             f"as `model.trainable_variables`); got {variables[0]!r}. For arrays, "
+                             "use `new_params = optimizer.apply(grads, params)`.")
+        _variables.apply_to_variables(self, list(grads), list(variables))
+        return self.iterations
+
     # -------------------------------------------------------------- Keras 3's stateless API
 
     def build(self, var_list):
         """Creates the optimizer state for the weights `var_list` (Keras 3).
 
         Args:
-            var_list: a list of weights (`model.trainable_variables`) or arrays.
+            var_list: a list of weights (`model.trainable_variables`) or arrays. Variables
+                become the ones `apply(grads)` updates.
         """
-        self.state = self.transform.init(_arrays(var_list))
+        var_list = list(var_list)
+        self.state = self.transform.init(_variables.arrays(var_list))
+        self._trainable_variables = var_list if _variables.holds_variables(var_list) else None
+        self._checked_state = self.state
+
+    @property
+    def built(self):
+        """Whether the optimizer state exists (`build`, `apply` or training made it)."""
+        return self.state is not None
 
     @property
     def variables(self):
@@ -282,7 +338,7 @@ class Optimizer(legacy.Converted):
             ValueError: if `optimizer_variables` is not the state of `trainable_variables`, or
                 `grads` has another length.
         """
-        params = _arrays(trainable_variables)
+        params = _variables.arrays(trainable_variables)
         grads = [None if g is None else jax.numpy.asarray(g) for g in grads]
         if len(grads) != len(params):
             raise ValueError(f"Optimizer '{self.name}': stateless_apply got {len(grads)} gradients "
@@ -402,13 +458,6 @@ class Optimizer(legacy.Converted):
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.name!r}>"
-
-
-def _arrays(values):
-    """A list of weights, handles or arrays as a list of arrays."""
-    from jkeras.models.variable import as_array
-
-    return [jax.numpy.asarray(as_array(v)) for v in values]
 
 
 legacy.wrap_init(Optimizer)  # also converts subclasses that inherit the constructor

@@ -322,9 +322,11 @@ def test_summary_counts_frozen_as_non_trainable_and_shows_connections():
     assert "Trainable params: 0" in text and "Non-trainable params: 10" in text
 
 
-def test_summary_unbuilt_model_raises():
-    with pytest.raises(ValueError, match="not been built"):
-        jkeras.Sequential([layers.Dense(2)]).summary()
+def test_summary_unbuilt_model_lists_layers():
+    # Keras 3 prints an unbuilt model's layers with "?" shapes and "0 (unbuilt)" parameters.
+    text = _summary(jkeras.Sequential([layers.Dense(2, name="d")]))
+    row = next(l for l in text.splitlines() if l.startswith("d (Dense)"))
+    assert row.split()[2:] == ["?", "0", "(unbuilt)"]
 
 
 # ------------------------------------------------------------------------------------------
