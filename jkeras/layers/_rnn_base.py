@@ -14,6 +14,13 @@ The cell protocol (what `RNN` needs from a cell; a user cell subclasses `jkeras.
   from it is the same at every step, as Keras's recurrent dropout.
 - `get_initial_state(batch_size)` (optional): the list of initial states; zeros by default.
 
+A cell may instead be written the Keras way: a `Layer` with `state_size` (and optionally
+`output_size` and `get_initial_state(batch_size=...)`) that creates its weights in
+`build(input_shape)` with `add_weight` and computes one step in `call(inputs, states)` (optionally
+with `training`), returning `(output, new_states)`. `cell_init` and `bind_cell` run such a cell
+through `Layer.init` / `Layer.apply`, the tensors of a step passed as `CallArgs`; its non-trainable
+weights are read, not updated, over the sequence.
+
 The built-in cells also implement `_bind`, which splits a step into the input projection and the
 recurrent update; `run_rnn` runs the projection on all time steps at once before the scan (an
 accelerator training), or inside it (`PROJECT_IN_LOOP`).
@@ -24,7 +31,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jkeras.models.layer import Layer
+from jkeras.models.layer import Layer, _call_argument_names, _computes_in_call
+from jkeras.models.node import CallArgs
 from jkeras.utils.serialization import serialize_layer
 
 
@@ -46,10 +54,76 @@ def as_list(states):
 # Duck-typed access to any cell (built-in or user-written)
 
 
-def bind_cell(cell, params, input_shape, training, rng):
+def is_keras_style_cell(cell):
+    """Whether `cell` is written the Keras way (`build` / `add_weight` and `call(inputs, states)`)
+    rather than with the pure `init` / `step` methods."""
+    if not isinstance(cell, Layer) or not _computes_in_call(type(cell)):
+        return False
+    step = getattr(type(cell), "step", None)
+    return step is None or step is AbstractRNNCell.step
+
+
+def _keras_cell_args(cell, inputs, states):
+    """The `CallArgs` of one call `cell.call(inputs, states)` (values or shapes)."""
+    names = _call_argument_names(type(cell))
+    return CallArgs({names[0]: inputs, names[1]: states}, 2)
+
+
+def cell_init(cell, rng, input_shape):
+    """The variables of `cell` for step inputs of `input_shape`: its `init`; for a Keras-style cell,
+    its `build(input_shape)` then its `call` on zero inputs and initial states (`Layer.init`)."""
+    if is_keras_style_cell(cell):
+        shapes = cell_state_shapes(cell, tuple(input_shape))
+        return Layer.init(cell, rng, _keras_cell_args(cell, tuple(input_shape), shapes))
+    return cell.init(rng, input_shape)
+
+
+def _like_states(cell, new_states, states):
+    """A cell's `new_states` in the structure of its `states` (a single array becomes a list; lists
+    and tuples are interchangeable).
+
+    Raises:
+        ValueError: if the number of state tensors changed.
+    """
+    new_states = as_list(new_states)
+    treedef = jax.tree_util.tree_structure(states)
+    if jax.tree_util.tree_structure(new_states) == treedef:
+        return new_states
+    leaves = jax.tree_util.tree_leaves(new_states)
+    if len(leaves) != treedef.num_leaves:
+        raise ValueError(
+            f"{type(cell).__name__} '{cell.name}': call() must return (output, new_states) with "
+            f"{treedef.num_leaves} state tensor(s), as its states; got {len(leaves)}"
+        )
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+def _bind_keras_style(cell, params, state, training, rng):
+    variables = {"params": params, "state": state or {}}
+
+    def recur(x, states):
+        args = _keras_cell_args(cell, x, states)
+        result, _ = Layer.apply(cell, variables, args, training=training, rng=rng)
+        if not isinstance(result, (list, tuple)) or len(result) != 2:
+            raise ValueError(
+                f"{type(cell).__name__} '{cell.name}': call(inputs, states) must return a pair "
+                f"(output, new_states), got {type(result).__name__}"
+            )
+        output, new_states = result
+        return output, _like_states(cell, new_states, states)
+
+    return (lambda x: x), recur
+
+
+def bind_cell(cell, params, input_shape, training, rng, state=None):
     """`(project, recur)` for one sequence: `project(x_t) -> p_t` (vectorized over time by the
-    caller) and `recur(p_t, states) -> (output, new_states_list)`."""
+    caller) and `recur(p_t, states) -> (output, new_states_list)`. `state`: the cell's
+    non-trainable weights (read only)."""
+    if is_keras_style_cell(cell):
+        return _bind_keras_style(cell, params, state, training, rng)
     if hasattr(cell, "_bind"):
+        if state:
+            return cell._bind(params, input_shape, training, rng, state=state)
         return cell._bind(params, input_shape, training, rng)
 
     def recur(x, states):
@@ -63,10 +137,22 @@ def _size_shape(batch, size):
     return (batch,) + (tuple(size) if isinstance(size, (list, tuple)) else (int(size),))
 
 
+def _own_initial_state(cell):
+    """Whether `cell` defines its own `get_initial_state(batch_size=...)` (as Keras calls it)."""
+    custom = getattr(type(cell), "get_initial_state", None)
+    return callable(custom) and custom is not AbstractRNNCell.get_initial_state
+
+
 def cell_state_shapes(cell, input_shape):
-    """The shapes of the states of `cell` for step inputs of `input_shape` (a list)."""
+    """The shapes of the states of `cell` for step inputs of `input_shape` (a list; nested as the
+    cell's own `get_initial_state` returns them)."""
     if hasattr(cell, "_state_shapes"):
         return cell._state_shapes(input_shape)
+    if _own_initial_state(cell):
+        batch = input_shape[0]
+        size = 1 if batch is None else batch
+        spec = jax.eval_shape(lambda: as_list(cell.get_initial_state(batch_size=size)))
+        return jax.tree_util.tree_map(lambda s: (batch,) + tuple(s.shape[1:]), spec)
     sizes = cell.state_size
     sizes = [sizes] if isinstance(sizes, int) else list(sizes)
     return [_size_shape(input_shape[0], s) for s in sizes]
@@ -85,12 +171,11 @@ def cell_output_shape(cell, input_shape):
 def cell_initial_states(cell, batch_size, input_shape):
     """The initial states of `cell` (a list; nested lists for stacked cells): the cell's own
     `get_initial_state` when it defines one, else zeros."""
-    custom = getattr(type(cell), "get_initial_state", None)
-    if hasattr(cell, "_initial_state") and custom is AbstractRNNCell.get_initial_state:
-        return cell._initial_state(batch_size, input_shape)
-    if callable(custom):
+    if _own_initial_state(cell):
         return as_list(cell.get_initial_state(batch_size=batch_size))
-    dtype = getattr(cell, "dtype", "float32")
+    if hasattr(cell, "_initial_state"):
+        return cell._initial_state(batch_size, input_shape)
+    dtype = getattr(cell, "compute_dtype", None) or getattr(cell, "dtype", "float32")
     return [jnp.zeros(s, dtype) for s in cell_state_shapes(cell, (batch_size,) + tuple(input_shape[1:]))]
 
 
@@ -178,6 +263,9 @@ class AbstractRNNCell(Layer):
 
     def apply(self, variables, inputs, *, states=None, training=False, rng=None, mask=None):
         """One step through the Layer API: `((output, new_states), variables["state"])`."""
+        if is_keras_style_cell(self):  # a subclass written the Keras way: its `call` computes
+            extra = {} if states is None else {"states": states}
+            return Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask, **extra)
         if states is None:
             states = self._initial_state(inputs.shape[0], inputs.shape)
         output, new_states = self.step(variables["params"], inputs, as_list(states), training=training,
@@ -212,7 +300,7 @@ class StackedRNNCells(AbstractRNNCell):
         each cell's, in order, nested under the cell names.
 
     Raises:
-        ValueError: if a cell lacks `state_size` or `step`, or two cells share a name.
+        ValueError: if a cell lacks `state_size` or the cell methods, or two cells share a name.
     """
 
     def __init__(self, cells, **kwargs):
@@ -254,25 +342,29 @@ class StackedRNNCells(AbstractRNNCell):
         params, state = {}, {}
         keys = jax.random.split(rng, len(self.cells))
         for cell, key, shape in zip(self.cells, keys, self._input_shapes(input_shape)):
-            v = cell.init(key, shape)
+            v = cell_init(cell, key, shape)
             if v["params"]:
                 params[cell.name] = v["params"]
             if v["state"]:
                 state[cell.name] = v["state"]
         return {"params": params, "state": state}
 
-    def _bind(self, params, input_shape, training, rng):
+    def _bind(self, params, input_shape, training, rng, state=None):
         bound = []
+        state = state or {}
         for k, (cell, shape) in enumerate(zip(self.cells, self._input_shapes(input_shape))):
             key = None if rng is None else jax.random.fold_in(rng, k)
-            bound.append(bind_cell(cell, params.get(cell.name, {}), shape, training, key))
+            bound.append(bind_cell(cell, params.get(cell.name, {}), shape, training, key,
+                                   state=state.get(cell.name)))
 
         def recur(projected, states):
             new_states = []
             x = projected
             for k, (project, cell_recur) in enumerate(bound):
                 x, cell_states = cell_recur(x if k == 0 else project(x), as_list(states[k]))
-                new_states.append(as_list(cell_states))
+                cell_states = as_list(cell_states)
+                bare = not isinstance(states[k], (list, tuple)) and len(cell_states) == 1
+                new_states.append(cell_states[0] if bare else cell_states)
             return x, new_states
 
         return bound[0][0], recur
@@ -282,14 +374,22 @@ class StackedRNNCells(AbstractRNNCell):
         return recur(project(inputs), states)
 
     def _state_shapes(self, input_shape):
-        return [cell_state_shapes(c, s) for c, s in zip(self.cells, self._input_shapes(input_shape))]
+        return [self._one_state(c, cell_state_shapes(c, s))
+                for c, s in zip(self.cells, self._input_shapes(input_shape))]
 
     def _output_shape(self, input_shape):
         shapes = self._input_shapes(input_shape)
         return cell_output_shape(self.cells[-1], shapes[-1])
 
+    @staticmethod
+    def _one_state(cell, states):
+        """A cell's states as this stack holds them: one array for a cell with one int `state_size`
+        and no `get_initial_state` of its own (as Keras's stack holds them), else the list."""
+        custom = callable(getattr(cell, "get_initial_state", None))
+        return states[0] if isinstance(cell.state_size, int) and not custom else states
+
     def _initial_state(self, batch_size, input_shape):
-        return [cell_initial_states(c, batch_size, s)
+        return [self._one_state(c, cell_initial_states(c, batch_size, s))
                 for c, s in zip(self.cells, self._input_shapes(input_shape))]
 
     def get_config(self):
@@ -303,14 +403,24 @@ class StackedRNNCells(AbstractRNNCell):
 
 
 def check_cell(cell, error):
-    """Raises `error(message)` unless `cell` has the cell protocol."""
+    """Raises `error(message)` unless `cell` has the cell protocol (pure or Keras-style)."""
     if not hasattr(cell, "state_size"):
         raise error(
             f"the cell {cell!r} has no `state_size` attribute (an int, or a list of ints, one per state)"
         )
+    if is_keras_style_cell(cell):
+        names = _call_argument_names(type(cell))
+        if len(names) < 2:
+            raise error(
+                f"the cell {cell!r} must take the states as the second argument of its call: "
+                f"`call(inputs, states) -> (output, new_states)`, got call({', '.join(names)})"
+            )
+        return
     if not callable(getattr(cell, "step", None)) or not callable(getattr(cell, "init", None)):
         raise error(
-            f"the cell {cell!r} must implement the pure methods `init(rng, input_shape)` and "
+            f"the cell {cell!r} must implement Keras's `call(inputs, states) -> (output, new_states)` "
+            "(with `build(input_shape)` creating its weights), or the pure methods "
+            "`init(rng, input_shape)` and "
             "`step(params, inputs, states, *, training=False, rng=None) -> (output, new_states)` "
             "(see jkeras.layers.AbstractRNNCell)"
         )
@@ -413,7 +523,12 @@ def run_rnn(project, recur, sequences, states, mask=None, *, go_backwards=False,
     if in_loop:
         step_spec = jax.eval_shape(project, step_spec)
     out_spec = jax.eval_shape(lambda p, s: recur(p, s)[0], step_spec, states)
-    first_state = (lambda states: states[-1][0]) if stacked else (lambda states: states[0])
+
+    def first_state(states):
+        # The previous output of a masked step, as Keras: the first state (the last cell's, nested).
+        first = states[-1] if stacked or isinstance(states[0], (list, tuple)) else states[0]
+        return first[0] if isinstance(first, (list, tuple)) else first
+
     # A masked step outputs zeros with zero_output_for_mask but keeps its states: carry the output.
     carry_last = not output_is_state or (masks is not None and zero_output_for_mask)
 
@@ -426,7 +541,7 @@ def run_rnn(project, recur, sequences, states, mask=None, *, go_backwards=False,
             previous = first_state(states)
             if zero_output_for_mask:
                 previous = jnp.zeros_like(output)
-            elif previous.shape != output.shape:
+            elif isinstance(previous, (list, tuple)) or previous.shape != output.shape:
                 previous = last
             output = jnp.where(_keep(mask_t, output), output, previous.astype(output.dtype))
             new_states = jax.tree_util.tree_map(

@@ -29,6 +29,7 @@ from jkeras.layers._rnn_base import (
     StackedRNNCells,
     bind_cell,
     call_arguments,
+    cell_init,
     cell_initial_states,
     cell_output_shape,
     cell_state_shapes,
@@ -102,8 +103,12 @@ class RNN(Layer):
     """Runs a recurrent cell over the time axis of its inputs.
 
     Args:
-        cell: a cell (see `AbstractRNNCell` for the protocol a user cell implements), or a list of
-            cells (stacked with `StackedRNNCells`).
+        cell: a cell, or a list of cells (stacked with `StackedRNNCells`). A user cell is written
+            as in Keras: a `Layer` with a `state_size` attribute (an int or a list of ints, one per
+            state; optionally `output_size` and `get_initial_state(batch_size=None)`), weights made
+            in `build(input_shape)` with `add_weight`, and `call(inputs, states)` (optionally with
+            `training`) returning `(output, new_states)` for one step; or with the pure cell
+            protocol of `AbstractRNNCell`.
         return_sequences: return the outputs of every step `(batch, timesteps, output_size)` instead
             of the last one `(batch, output_size)`.
         return_state: also return the final states: `[output, *states]`.
@@ -213,7 +218,7 @@ class RNN(Layer):
     def init(self, rng, input_shape):
         shape = self._sequence_shape(input_shape)
         step = self._step_shape(shape)
-        v = self.cell.init(rng, step)
+        v = cell_init(self.cell, rng, step)
         params = {self.cell.name: v["params"]} if v["params"] else {}
         state = {self.cell.name: v["state"]} if v["state"] else {}
         if self.stateful:
@@ -272,7 +277,8 @@ class RNN(Layer):
                 )
             states = self._standardize_states(carried, states)
         params = variables["params"].get(self.cell.name, {})
-        project, recur = bind_cell(self.cell, params, step, training, rng)
+        project, recur = bind_cell(self.cell, params, step, training, rng,
+                                   state=state.get(self.cell.name))
         last, outputs, final = run_rnn(
             project, recur, sequences, states, mask, go_backwards=self.go_backwards, unroll=self.unroll,
             zero_output_for_mask=self.zero_output_for_mask, return_sequences=self.return_sequences,
