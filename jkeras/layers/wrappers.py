@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jkeras.models.layer import Layer, map_structure_shapes
 from jkeras.models.node import KerasTensor, flatten, map_structure
 from jkeras.utils.random import next_key
+from jkeras.models.variable import creation_scope
 from jkeras.utils.serialization import deserialize_layer, serialize_layer, standardize_layer_config
 
 __all__ = ["Bidirectional", "TimeDistributed", "Wrapper"]
@@ -55,8 +56,9 @@ class Wrapper(Layer):
 
     def build(self, input_shape):
         """Builds each inner layer that is not built yet; a built one keeps its (shared) weights."""
-        for layer, shape in self._child_input_shapes(input_shape):
-            layer._maybe_build(shape)
+        with creation_scope(self):  # the inner weights' paths start with this wrapper's name
+            for layer, shape in self._child_input_shapes(input_shape):
+                layer._maybe_build(shape)
         self.built = True
         self._build_input_shape = input_shape
         if self._initial_weights is not None:

@@ -27,6 +27,7 @@ import threading
 import jax
 import jax.numpy as jnp
 
+from jkeras.models import masks
 from jkeras.models.node import CallArgs
 from jkeras.models.variable import _ArrayLike, _register
 
@@ -172,12 +173,15 @@ class ApplyScope:
         training = kwargs.pop("training", None)
         training = self.training if training is None else bool(training)
         mask = kwargs.pop("mask", None)
+        if mask is None:
+            mask = masks.input_mask(inputs)  # the mask a previous layer attached (Keras's `_keras_mask`)
         variables = self.sublayer_variables(sub, inputs)
         outputs, new_state = sub.forward(
             variables, inputs, training=training, rng=self.next_rng(), mask=mask, **kwargs
         )
         if new_state:
             self.state[sub.name] = new_state
+        masks.mark_outputs(sub, inputs, mask, outputs)
         return outputs
 
 

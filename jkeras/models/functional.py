@@ -11,7 +11,7 @@ import warnings
 
 import jax
 
-from jkeras.models import call_scope
+from jkeras.models import call_scope, masks
 from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
@@ -241,9 +241,12 @@ class Model(Trainer, SavingMixin, Layer):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Runs the model (pure): `(outputs, new_state)`; see `Layer.apply`."""
-        outputs, new_state, _ = self.apply_with_masks(
+        outputs, new_state, out_masks = self.apply_with_masks(
             variables, inputs, training=training, rng=rng, mask=mask
         )
+        for tensor, m in zip(flatten(outputs), out_masks):
+            if m is not None:  # for a model called inside another one, or directly (Keras's `_keras_mask`)
+                masks.set_keras_mask(tensor, m)
         return outputs, new_state
 
     def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
@@ -253,22 +256,25 @@ class Model(Trainer, SavingMixin, Layer):
                 flat = self._flatten_inputs(inputs)
                 inputs = flat if isinstance(self._input_struct, list) else flat[0]
             outputs, state = Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask)
-            return outputs, state, [None] * len(flatten(outputs))
+            return outputs, state, [masks.get_keras_mask(t) for t in flatten(outputs)]
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
         flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
         values = {id(t): x for t, x in zip(self.inputs, flat_inputs)}
-        masks = {id(t): m for t, m in zip(self.inputs, flat_masks)}
+        mask_of = {id(t): m for t, m in zip(self.inputs, flat_masks)}
         params, state = variables["params"], dict(variables["state"])
         for position, node in enumerate(self._nodes):
             layer = node.layer
             args = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.call_args)
-            arg_mask = map_structure(lambda t: masks.get(id(t)) if isinstance(t, KerasTensor) else None,
+            arg_mask = map_structure(lambda t: mask_of.get(id(t)) if isinstance(t, KerasTensor) else None,
                                      node.call_args)
             if all(m is None for m in flatten(arg_mask)):
                 arg_mask = None
             layer_vars = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
             kwargs = dict(node.call_kwargs)
+            if "mask" in kwargs:  # an explicit `mask=` tensor of the graph
+                arg_mask = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t,
+                                         kwargs.pop("mask"))
             node_training = bool(kwargs.pop("training", training))
             layer_rng = None if rng is None else jax.random.fold_in(rng, position)
             if node_training and layer_rng is None:
@@ -283,11 +289,11 @@ class Model(Trainer, SavingMixin, Layer):
             flat_mask = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(flat_out)
             for t, value, m in zip(node.output_tensors, flat_out, flat_mask):
                 values[id(t)] = value
-                masks[id(t)] = m
+                mask_of[id(t)] = masks.get_keras_mask(value) if m is None else m  # a nested model's
         outputs = map_structure(lambda t: values[id(t)], self._output_struct)
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]  # `Model(x, [y])` returns `y`, as in Keras 2 and 3
-        return outputs, state, [masks.get(id(t)) for t in self.outputs]
+        return outputs, state, [mask_of.get(id(t)) for t in self.outputs]
 
     def _flatten_inputs(self, inputs):
         """Aligns a single array, a list, or a dict keyed by input names with `self.inputs`."""
@@ -553,8 +559,15 @@ def _node_config(node, tensor_config):
         items = [(k, map_structure(tensor_config, v)) for k, v in node.call_args.values.items()]
         positional = node.call_args.positional
         return {"args": [v for _, v in items[:positional]],
-                "kwargs": {**node.call_kwargs, **dict(items[positional:])}}
-    return {"args": [map_structure(tensor_config, node.call_args)], "kwargs": dict(node.call_kwargs)}
+                "kwargs": {**_kwargs_config(node, tensor_config), **dict(items[positional:])}}
+    return {"args": [map_structure(tensor_config, node.call_args)], "kwargs": _kwargs_config(node, tensor_config)}
+
+
+def _kwargs_config(node, tensor_config):
+    kwargs = dict(node.call_kwargs)
+    if "mask" in kwargs:
+        kwargs["mask"] = map_structure(tensor_config, kwargs["mask"])
+    return kwargs
 
 
 def _takes_several_arguments(layer):

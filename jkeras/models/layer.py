@@ -18,7 +18,7 @@ import numpy as np
 from jkeras import mixed_precision
 from jkeras.core import config
 from jkeras.core.scope import add_loss, collect_losses, valid_rows
-from jkeras.models import _sharding, build_guard, call_scope, remat
+from jkeras.models import _sharding, build_guard, call_scope, masks, remat
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -86,7 +86,7 @@ class Layer(legacy.Converted, NodeAccessors):
             raise TypeError(f"{type(self).__name__} '{self.name}': dtype must be a dtype name such as "
                             f"'float32' or a policy name such as 'mixed_bfloat16', got {dtype!r}") from None
         self.built = False
-        self.supports_masking = False
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask  # as Keras 3
         self._params = {}
         self._state = {}
         self._inbound_nodes = []
@@ -173,7 +173,7 @@ class Layer(legacy.Converted, NodeAccessors):
                 if not getattr(type(self).build, "_jkeras_base", False):
                     _call_with_shapes(self.build, input_shape)
                 self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
-                                       None)
+                                       masks.build_mask(self))
         finally:
             _eager_losses.active = active
         return scope.variables()
@@ -363,6 +363,11 @@ class Layer(legacy.Converted, NodeAccessors):
             var = attrs[name]
             scope = call_scope.scope_of(self)
             return scope.handle(var._collection, var.name) if scope is not None else var
+        for collection in ("params", "state"):  # a built-in layer's weights by name: `dense.kernel`
+            own = self.__dict__.get("_" + collection)
+            if own and not name.startswith("_") and name in own and not isinstance(own[name], dict):
+                scope = call_scope.scope_of(self)
+                return scope.handle(collection, name) if scope is not None else self._variable(collection, name)
         prop = getattr(type(self), name, None)
         if isinstance(prop, property):
             return prop.fget(self)  # re-raises the property's own, more helpful AttributeError
@@ -439,7 +444,8 @@ class Layer(legacy.Converted, NodeAccessors):
         if self._keras_style:
             _build_directly(self, input_shape)
             return
-        self._set_variables(self.init(next_key(), input_shape), creating=True)
+        with creation_scope(self):  # weight paths under this layer's name, as a call builds them
+            self._set_variables(self.init(next_key(), input_shape), creating=True)
         self.built, self._build_input_shape = True, input_shape
 
     build._jkeras_base = True
@@ -468,9 +474,16 @@ class Layer(legacy.Converted, NodeAccessors):
             return scope.call_sublayer(self, inputs, kwargs)
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, kwargs)
+        if kwargs.get("mask") is None:
+            mask = masks.input_mask(inputs)
+            if mask is not None:
+                kwargs["mask"] = mask
         if _eager_losses.active:  # an eager call inside another one: the outer one records
-            return self._eager_call(inputs, **kwargs)
-        return self._recorded_eager_call(inputs, kwargs)
+            outputs = self._eager_call(inputs, **kwargs)
+        else:
+            outputs = self._recorded_eager_call(inputs, kwargs)
+        masks.mark_outputs(self, inputs, kwargs.get("mask"), outputs)
+        return outputs
 
     def _pack_call_args(self, inputs, args, kwargs):
         """`(inputs, kwargs)` for a call with several tensor arguments (`layer(a, b)`,
@@ -538,12 +551,22 @@ class Layer(legacy.Converted, NodeAccessors):
         return found
 
     def _symbolic_call(self, inputs, kwargs):
+        explicit_mask = kwargs.get("mask") if is_symbolic(kwargs.get("mask")) else None
+        if explicit_mask is not None and any(getattr(t, "_keras_history", None) is None
+                                             for t in flatten(explicit_mask) if isinstance(t, KerasTensor)):
+            raise self._error("the `mask` argument is a symbolic tensor computed by no layer call (a "
+                              "tensor's `_keras_mask` only describes its mask); compute the mask with "
+                              "`jkeras.ops`, e.g. `ops.not_equal(token_ids, 0)`")
         kwargs = {k: v for k, v in kwargs.items() if k != "mask" and not (k == "training" and v is None)}
         shapes = map_structure(lambda t: t.shape, inputs)
         self._check_input_shape(shapes)
-        self._maybe_build(shapes)
-        specs = self._infer_output_spec(inputs, kwargs)
-        node = Node(self, inputs, kwargs)
+        in_mask = None
+        if _computes_in_call(type(self)) and "mask" in _call_parameters(type(self)):
+            in_mask = masks.symbolic_input_mask(inputs, explicit_mask)
+        with masks.symbolic_call_masks(self, in_mask):
+            self._maybe_build(shapes)
+            specs = self._infer_output_spec(inputs, kwargs)
+        node = Node(self, inputs, kwargs if explicit_mask is None else {**kwargs, "mask": explicit_mask})
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
         count = iter(range(len(flatten(specs))))
@@ -656,7 +679,9 @@ class Layer(legacy.Converted, NodeAccessors):
             inputs,
         )
         static = {k: v for k, v in kwargs.items() if k != "training"}
-        return jax.eval_shape(lambda v, x: self.apply(v, x, training=False, **static)[0], var_spec, arg_spec)
+        mask = masks.trace_mask(self, size)
+        return jax.eval_shape(lambda v, x, m: self.apply(v, x, training=False, mask=m, **static)[0],
+                              var_spec, arg_spec, mask)
 
     # ----------------------------------------------------------------------------------------
     # Variables: this layer's own weights plus its sublayers', nested by sublayer name

@@ -32,6 +32,16 @@ class KerasTensor:
         layer, node_index, _ = self._keras_history
         return layer._inbound_nodes[node_index]
 
+    @property
+    def _keras_mask(self):
+        """The mask this tensor will carry (a boolean KerasTensor), or None (Keras 3's attribute;
+        informational: pass a mask computed with `ops` as `mask=`)."""
+        if "_mask_spec" not in self.__dict__:
+            from jkeras.models import masks
+
+            self._mask_spec = masks.symbolic_mask(self)
+        return self._mask_spec
+
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
@@ -163,8 +173,8 @@ class Node:
         self.layer = layer
         self.call_args = call_args
         self.call_kwargs = dict(call_kwargs or {})
-        self.input_tensors = [] if call_args is None else [
-            t for t in flatten(call_args) if isinstance(t, KerasTensor)
+        self.input_tensors = [] if call_args is None else [  # an explicit `mask=` tensor too
+            t for t in flatten([call_args, self.call_kwargs.get("mask")]) if isinstance(t, KerasTensor)
         ]
         self.outputs = None
         self.output_tensors = []

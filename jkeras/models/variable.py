@@ -82,6 +82,9 @@ def creation_scope(layer):
     subclassed model's: "my_model/block/dense/kernel"; a functional model's own layers, built
     as they are called on its inputs: "dense/kernel")."""
     stack = _building.__dict__.setdefault("stack", [])
+    if stack and stack[-1] is layer:  # already building it (a `build` run by `_maybe_build`)
+        yield
+        return
     stack.append(layer)
     try:
         yield
