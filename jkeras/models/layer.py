@@ -24,6 +24,7 @@ from jkeras.models.node import (
 )
 from jkeras.models.variable import KerasVariable, Variable, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
+from jkeras.saving.layer_hooks import LayerSavingHooks
 from jkeras.utils.random import next_key
 
 _BASE_KWARGS = (
@@ -44,7 +45,7 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
-class Layer(legacy.Converted, NodeAccessors):
+class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     """Base class of all layers.
 
     Args:

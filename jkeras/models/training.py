@@ -103,6 +103,39 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         self._loss_tracker = Mean(name="loss")
 
+    def get_compile_config(self):
+        """The compile arguments `model.save` writes (Keras 3's keys: `optimizer`, `loss`, `metrics`,
+        `loss_weights`, `weighted_metrics`, `run_eagerly`, `steps_per_execution`); override it,
+        with `compile_from_config`, for a custom `compile`.
+
+        Returns:
+            A dict; empty when the model is not compiled.
+        """
+        from jkeras.saving import model_config
+
+        return model_config.compile_to_config(self) or {}
+
+    def compile_from_config(self, config):
+        """Compiles the model from `get_compile_config()`'s output (`load_model` calls it).
+
+        A model whose class overrides `compile` is left uncompiled, with a warning (as in Keras 3):
+        override this method too to compile it on load.
+
+        Args:
+            config: the dict `get_compile_config()` returned.
+        """
+        from jkeras.saving import model_config
+
+        if type(self).compile is not Trainer.compile:
+            warnings.warn(
+                f"`compile()` was not called as part of loading model '{self.name}' because its class "
+                "overrides `compile()`. Override `compile_from_config(config)` (and "
+                "`get_compile_config()`) to compile it on load, or call `compile()` after loading.",
+                stacklevel=2,
+            )
+            return
+        model_config.compile_from_config(self, config)
+
     def _assert_compiled(self, method):
         if not self.compiled:
             raise RuntimeError(

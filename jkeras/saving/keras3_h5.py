@@ -11,7 +11,9 @@ Keras 3 walks the model as an object tree and writes each object's own weights t
 Inside a layer, children are visited by attribute name, sorted, private ones last (so
 `backward_layer` comes before `forward_layer`); a layer reached twice is written once. Each
 `vars` group has the attribute `name` (the layer's name), which `by_name=True` matches on.
-`vars/i` is the i-th weight: trainable weights first, then non-trainable ones.
+`vars/i` is the i-th weight: trainable weights first, then non-trainable ones. A layer whose class
+overrides `save_own_variables` / `load_own_variables` (`layer_hooks`) fills / reads its `vars`
+group itself, as in Keras 3 (its store may hold other keys than "0", "1", ...).
 
 jkeras writes the same tree, so Keras 3's `load_weights` reads it, and reads Keras 3's files.
 The optimizer state goes to a `jkeras_optimizer_state` group, which Keras ignores.
@@ -22,7 +24,7 @@ import warnings
 import numpy as np
 
 from jkeras.layers._lora import LoRAMixin
-from jkeras.saving import variables
+from jkeras.saving import layer_hooks, variables
 
 # Keras 3 recurrent layers hold their weights in a `cell` sublayer.
 _CELL_LAYERS = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
@@ -122,7 +124,14 @@ def walk(model):
 
 def save_weights(model, h5):
     """Writes `model`'s weights into an open h5py File in Keras 3's layout."""
+    hooked = dict(layer_hooks.collect_own_variables(model))
     for path, layer in walk(model):
+        if path in hooked:
+            group = h5.require_group(_join(path, "vars"))
+            group.attrs["name"] = layer.name
+            for key, value in hooked[path].items():
+                group.create_dataset(key, data=value)
+            continue
         for rel, name, weights in _own_groups(layer):
             group = h5.require_group(_join(path, rel))
             group.attrs["name"] = name
@@ -157,11 +166,15 @@ def load_weights(model, h5, skip_mismatch=False, by_name=False):
             `skip_mismatch`, which warns and skips); messages name the layer.
     """
     names = _name_index(h5) if by_name else None
+    hooked = {id(layer) for _, layer in layer_hooks.hooked_layers(model, ("load_own_variables",))}
     for path, layer in walk(model):
         if names is not None:
             if layer.name not in names:
                 continue
             path = names[layer.name]
+        if id(layer) in hooked:
+            _load_hooked(layer, h5, _join(path, "vars"), skip_mismatch)
+            continue
         for rel, _, weights in _own_groups(layer):
             weights = [var for var, _ in _stored(layer, weights)]
             if not weights:
@@ -179,3 +192,15 @@ def load_weights(model, h5, skip_mismatch=False, by_name=False):
                 variables.assign(var, value, f"layer '{layer.name}'", skip_mismatch)
             if isinstance(layer, LoRAMixin):
                 layer.after_stored_load()
+
+
+def _load_hooked(layer, h5, location, skip_mismatch):
+    """Calls the layer's own `load_own_variables` with its `vars` group read into a dict."""
+    group = h5[location] if location in h5 else None
+    store = {key: np.asarray(group[key]) for key in group.keys()} if group is not None else {}
+    try:
+        layer.load_own_variables(store)
+    except (ValueError, KeyError) as error:
+        if not skip_mismatch:
+            raise
+        warnings.warn(f"Skipping loading of layer '{layer.name}': {error!r}", stacklevel=3)

@@ -78,9 +78,17 @@ def model_to_config(model):
     if ">" in registered:  # registered as "Package>Name"
         entry["registered_name"] = registered
     if entry["class_name"] not in _BUILTIN_MODELS:
-        shape = _built_input_shape(model)
-        if shape is not None:
-            entry["build_config"] = {"input_shape": json.loads(dumps(shape))}
+        from jkeras.saving import layer_hooks
+
+        if layer_hooks.overrides(model, "get_build_config"):
+            build = get_build_config(model)
+            entry["build_config"] = json.loads(dumps(build)) if build is not None else None
+        else:
+            shape = _built_input_shape(model)
+            if shape is not None:
+                entry["build_config"] = {"input_shape": json.loads(dumps(shape))}
+        if entry.get("build_config") is None:
+            entry.pop("build_config", None)
     return entry
 
 
@@ -126,9 +134,14 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
             "model_from_config expects a dict {'class_name': ..., 'config': ...} as `model.to_json()` "
             f"writes; got {type(config).__name__}"
         )
+    from jkeras.saving import layer_hooks
+
     objects = object_registry.merged_custom_objects(custom_objects)
     try:
-        with build_guard.limit_weight_memory():
+        # As Keras 3, the custom objects are in scope while configs are read, so that the
+        # `from_config` / `build_from_config` of custom classes find them by name (the merged
+        # dict keeps the lookup order of `merged_custom_objects`).
+        with build_guard.limit_weight_memory(), object_registry.CustomObjectScope(objects):
             resolved = _resolve_value(config, objects)
             loaders = dict(objects)
             loaders.setdefault("Lambda", _LambdaLoader(objects, safe_mode))
@@ -136,7 +149,11 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
                 loaders.setdefault(name, _UnsupportedLoader(name))
             model = deserialize_layer(resolved, custom_objects=loaders)
             build_config = config.get("build_config") or {}
-            if not model.built and build_config.get("input_shape") is not None:
+            if model.built or not build_config:
+                pass
+            elif layer_hooks.overrides(model, "build_from_config"):
+                model.build_from_config(build_config)
+            elif build_config.get("input_shape") is not None:
                 model.build(_as_shape(build_config["input_shape"]))
     except RecursionError:
         raise ValueError(
@@ -267,6 +284,45 @@ def _function_name(spec, layer_name):
 
 # ------------------------------------------------------------------------------------------------
 # Compile config
+
+
+def get_build_config(model):
+    """`model.get_build_config()` with its values serialized as Keras 3 does, or None."""
+    from jkeras.utils.serialization import get_build_config as serialized_build_config
+
+    return serialized_build_config(model)
+
+
+def get_compile_config(model):
+    """What a save writes as `compile_config`: `model.get_compile_config()` (Keras 3's hook; by
+    default `compile_to_config(model)`) with its values serialized as Keras 3 does (a Keras object
+    becomes its `serialize_keras_object` dict, a function its registered name), JSON-friendly;
+    None when it is empty (the model is not compiled)."""
+    from jkeras.utils.serialization import serialize_dict
+
+    hook = getattr(model, "get_compile_config", None)
+    config = hook() if hook is not None else compile_to_config(model)
+    if not config:
+        return None
+    if not isinstance(config, dict):
+        raise TypeError(f"get_compile_config() of model '{model.name}' must return a dict or None, "
+                        f"got {type(config).__name__}")
+    return json.loads(dumps(serialize_dict(config)))
+
+
+def compile_model(model, config, custom_objects=None):
+    """Compiles a loaded model from its saved `compile_config` through `model.compile_from_config`
+    (Keras 3's hook; by default `compile_from_config` below), the custom objects in scope.
+
+    Returns:
+        Whether the model is now compiled with an optimizer (so its saved state can be restored).
+    """
+    hook = getattr(model, "compile_from_config", None)
+    with object_registry.CustomObjectScope(object_registry.merged_custom_objects(custom_objects)):
+        if hook is None:
+            return compile_from_config(model, config, custom_objects)
+        hook(config)
+    return bool(getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None)
 
 
 def compile_to_config(model):

@@ -3,9 +3,12 @@
 A checkpoint directory written by `save_checkpoint` holds
     state/       an orbax `StandardCheckpointer` save of
                      {"variables": model.get_variables(),      # {"params": {...}, "state": {...}}
-                      "optimizer": {"0": leaf, "1": leaf, ...}}  # the optax state leaves ({} if none)
+                      "optimizer": {"0": leaf, "1": leaf, ...},  # the optax state leaves ({} if none)
+                      "own_variables": {"0": {"0": array, ...}}}  # only with layers overriding
+                                                                 # save/load_own_variables
     index.json   {"weights": [weight paths in model.weights order],
-                  "optimizer": [key path of each optimizer leaf]}
+                  "optimizer": [key path of each optimizer leaf],
+                  "own_variables": [{"path": object path, "keys": [store keys]}]}  # see layer_hooks
 Arrays on one device are written as NumPy arrays; arrays spread over several devices (a
 `jkeras.distribution`) as `jax.Array`s, each host writing its own shards. Every checkpoint is read
 back as NumPy arrays, so it loads on any number of devices.
@@ -20,7 +23,7 @@ import threading
 import jax
 import numpy as np
 
-from jkeras.saving import variables
+from jkeras.saving import layer_hooks, variables
 
 INDEX_FILE = "index.json"
 
@@ -46,6 +49,11 @@ def checkpoint_tree(model, include_optimizer=True):
     }
     index = {"weights": variables.variables_manifest(model),
              "optimizer": [list(path) for path, _ in entries]}
+    stores = layer_hooks.collect_own_variables(model)
+    if stores:
+        tree["own_variables"] = {str(i): {str(j): value for j, value in enumerate(store.values())}
+                                 for i, (_, store) in enumerate(stores)}
+        index["own_variables"] = [{"path": path, "keys": list(store)} for path, store in stores]
     return tree, index
 
 
@@ -104,11 +112,24 @@ def apply_checkpoint(model, tree, index, skip_mismatch=False, by_name=False, opt
     """
     renames = variables.load_variables(model, tree["variables"], manifest=index.get("weights"),
                                        skip_mismatch=skip_mismatch, by_name=by_name)
+    _restore_own_variables(model, tree, index, skip_mismatch)
     if not optimizer or by_name:
         return False
     leaves = tree.get("optimizer") or {}
     entries = [(tuple(path), np.asarray(leaves[str(i)])) for i, path in enumerate(index.get("optimizer", []))]
     return variables.restore_optimizer(model, entries, renames)
+
+
+def _restore_own_variables(model, tree, index, skip_mismatch):
+    """Gives the layers that override `load_own_variables` the stores their saves wrote."""
+    if not layer_hooks.hooked_layers(model, ("load_own_variables",)):
+        return
+    stored = tree.get("own_variables") or {}
+    saved = []
+    for i, entry in enumerate(index.get("own_variables") or []):
+        values = stored.get(str(i), {})
+        saved.append((entry["path"], {key: np.asarray(values[str(j)]) for j, key in enumerate(entry["keys"])}))
+    layer_hooks.restore_own_variables(model, saved, skip_mismatch=skip_mismatch)
 
 
 def load_checkpoint(model, directory, skip_mismatch=False, by_name=False):
@@ -174,7 +195,8 @@ class TrainingCheckpointer:
         restored = self._manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target),
                                                                        meta=ocp.args.JsonRestore()))
         tree = restored["state"]
-        tree = {"variables": tree["variables"], "optimizer": tree.get("optimizer", {})}
+        tree = {"variables": tree["variables"], "optimizer": tree.get("optimizer", {}),
+                "own_variables": tree.get("own_variables", {})}
         apply_checkpoint(model, tree, restored["meta"]["index"])
         return restored["meta"]["metadata"]
 

@@ -17,6 +17,8 @@ The format follows the path's extension:
         checkpoint/state/      orbax-checkpoint (StandardCheckpointer) save of the pytree
                                {"variables": {"params": {...}, "state": {...}},     # model.get_variables()
                                 "optimizer": {"0": leaf, "1": leaf, ...}}           # optax state leaves
+                               (+ the stores of layers overriding save_own_variables: `layer_hooks`)
+        assets/<object path>/  files written by the `save_assets(dir)` of layers overriding it
     model.h5       one HDF5 file in Keras 2's layout: root attributes `model_config` (the JSON
                    {"class_name", "config"} above), `training_config` (the compile config, with the
                    optimizer under Keras 2's key `optimizer_config`), `keras_version`, `backend`;
@@ -24,6 +26,11 @@ The format follows the path's extension:
                    `jkeras_optimizer_state` (datasets "0", "1", ... with attributes `paths` and
                    `weight_paths`, the same index as checkpoint/index.json)
     any other path a directory with the same entries as the `.keras` archive, unzipped
+
+The hooks of Keras 3 are honoured: `compile_config` is `model.get_compile_config()` and loading
+calls `model.compile_from_config(config)`; a layer's `get_build_config()` / `build_from_config()`,
+`save_own_variables()` / `load_own_variables()` and `save_assets()` / `load_assets()` are called
+when its class overrides them (`jkeras.saving.layer_hooks`).
 
 `load_model` rebuilds the model from config.json, compiles it from `compile_config` and restores
 every variable (trainable `params` and non-trainable `state`, e.g. BatchNormalization statistics)
@@ -60,9 +67,10 @@ import tempfile
 import zipfile
 import zlib
 
-from jkeras.saving import atomic, keras3_h5, legacy_h5, model_config, orbax_io
+from jkeras.saving import atomic, keras3_h5, layer_hooks, legacy_h5, model_config, orbax_io
 
 _CONFIG = "config.json"
+_ASSETS = "assets"
 _METADATA = "metadata.json"
 _CHECKPOINT = "checkpoint"
 _KERAS3_WEIGHTS = "model.weights.h5"
@@ -177,12 +185,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
 
 def _write_model_dir(model, directory, include_optimizer):
     config = model_config.model_to_config(model)
-    config["compile_config"] = model_config.compile_to_config(model)
+    config["compile_config"] = model_config.get_compile_config(model)
     with open(os.path.join(directory, _METADATA), "w") as f:
         json.dump(model_config.metadata(), f)
     with open(os.path.join(directory, _CONFIG), "w") as f:
         f.write(model_config.dumps(config))
     orbax_io.save_checkpoint(model, os.path.join(directory, _CHECKPOINT), include_optimizer=include_optimizer)
+    layer_hooks.save_assets(model, os.path.join(directory, _ASSETS))
 
 
 def _zip_directory(directory, zip_path):
@@ -255,7 +264,7 @@ def _build(config_text, custom_objects, compile, safe_mode, source="the model fi
     model = model_config.model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     compiled = False
     if compile and config.get("compile_config"):
-        compiled = model_config.compile_from_config(model, config["compile_config"], custom_objects)
+        compiled = model_config.compile_model(model, config["compile_config"], custom_objects)
     return model, compiled
 
 
@@ -277,6 +286,7 @@ def _load_model_dir(path, custom_objects, compile, safe_mode, source=None):
     else:
         raise ValueError(f"{source or repr(path)} holds no weights ({_CHECKPOINT}/index.json and "
                          f"{_CHECKPOINT}/state/, or {_KERAS3_WEIGHTS}); it may be incomplete")
+    layer_hooks.load_assets(model, os.path.join(path, _ASSETS))
     return model
 
 
@@ -291,12 +301,17 @@ def _load_model_zip(archive, path, custom_objects, compile, safe_mode):
         with tempfile.TemporaryDirectory() as staging:
             _safe_extract(archive, _CHECKPOINT + "/", staging)
             _safe_extract(archive, _CONFIG, staging)
+            _safe_extract(archive, _ASSETS + "/", staging)
             return _load_model_dir(staging, custom_objects, compile, safe_mode, source=repr(path))
     if _KERAS3_WEIGHTS not in names:
         raise ValueError(f"{path!r} holds no weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS}); it may be incomplete")
     model, _ = _build(config_text, custom_objects, compile, safe_mode, source=repr(path))
     with _open_h5(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), what=f"{path}/{_KERAS3_WEIGHTS}") as h5:
         keras3_h5.load_weights(model, h5)
+    if layer_hooks.hooked_layers(model, ("load_assets",)):
+        with tempfile.TemporaryDirectory() as staging:
+            _safe_extract(archive, _ASSETS + "/", staging)
+            layer_hooks.load_assets(model, os.path.join(staging, _ASSETS))
     return model
 
 

@@ -56,6 +56,49 @@ def _build_config(layer):
     return {"input_shape": shape}
 
 
+def _hooks():
+    from jkeras.saving import layer_hooks
+
+    return layer_hooks
+
+
+def _is_plain(value):
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def serialize_value(value):
+    """A config value as Keras 3 writes it: every Keras object in it (a layer, regularizer,
+    initializer, constraint, loss, metric, optimizer, any object with `get_config()`) becomes its
+    `serialize_keras_object` dict, inside lists, tuples and dicts too; other values are kept."""
+    if _is_plain(value) or inspect.isclass(value):
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(serialize_value(v) for v in value) if not hasattr(value, "_fields") else value
+    if isinstance(value, dict):
+        return serialize_dict(value)
+    if hasattr(value, "get_config") and callable(value.get_config):
+        return serialize_keras_object(value)
+    return value
+
+
+def serialize_dict(config):
+    """`{key: serialize_value(value)}` (Keras 3's `serialize_dict`)."""
+    return {key: serialize_value(value) for key, value in config.items()}
+
+
+def _get_config(obj):
+    config = obj.get_config()
+    if not isinstance(config, dict):
+        raise TypeError(f"The `get_config()` method of {obj!r} should return a dict. It returned: {config!r}")
+    return serialize_dict(config)
+
+
+def get_build_config(layer):
+    """The layer's `get_build_config()` (Keras 3's hook), JSON-friendly, or None."""
+    build = _hooks().call_hook(layer, "get_build_config")
+    return serialize_dict(build) if isinstance(build, dict) else build
+
+
 def serialize_layer(layer, build_config=False):
     """A layer's entry as Keras 3 writes it: `{"module", "class_name", "config", "registered_name"}`.
 
@@ -69,10 +112,13 @@ def serialize_layer(layer, build_config=False):
             layer (functional model configs and `serialize_keras_object` do; configs nested in a
             layer's own config, which rebuild unbuilt layers, do not).
     """
-    entry = _class_entry(type(layer), layer.get_config())
-    build = _build_config(layer) if build_config else None
-    if build is not None:
-        entry["build_config"] = build
+    entry = _class_entry(type(layer), _get_config(layer))
+    hooks = _hooks()
+    # A class with its own build hooks always gets its build config (as Keras writes it everywhere).
+    if build_config or hooks.overrides(layer, "get_build_config") or hooks.overrides(layer, "build_from_config"):
+        build = get_build_config(layer)
+        if build is not None:
+            entry["build_config"] = build
     return entry
 
 
@@ -117,32 +163,20 @@ def deserialize_layer(config, custom_objects=None):
             f"(e.g. custom_objects={{'{name}': {name}}})"
         )
     if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(config["config"], custom_objects=custom_objects)
-    return cls.from_config(config["config"])
+        layer = cls.from_config(config["config"], custom_objects=custom_objects)
+    else:
+        layer = cls.from_config(config["config"])
+    if _hooks().overrides(layer, "build_from_config"):
+        _build_from_config(layer, config.get("build_config"))
+    return layer
 
 
 def _build_from_config(layer, build_config):
-    """Builds a layer that its config left unbuilt from Keras 3's `{"input_shape": ...}` (as Keras's
-    deserialization does), so that its weights exist and its `build_config` round-trips."""
-    from jkeras.saving import model_config
-
-    from jkeras.models.node import CallArgs
-
-    if not isinstance(build_config, dict) or getattr(layer, "built", True):
+    """Builds a layer that its config left unbuilt from its `build_config` through its
+    `build_from_config` (as Keras's deserialization does), so that its weights exist."""
+    if not build_config or getattr(layer, "built", True):
         return
-    shape = build_config.get("input_shape")
-    shapes = build_config.get("shapes_dict")
-    if shape is None and isinstance(shapes, dict) and shapes:
-        shape = CallArgs({k[:-len("_shape")] if k.endswith("_shape") else k: model_config._as_shape(v)
-                          for k, v in shapes.items()}, positional=len(shapes))
-    elif shape is None:
-        return
-    else:
-        shape = model_config._as_shape(shape)
-    if hasattr(layer, "_init_graph"):  # a model: its own `build` (Sequential, subclassed)
-        layer.build(shape)
-    else:
-        layer._maybe_build(shape)
+    _hooks().call_hook(layer, "build_from_config", build_config)
 
 
 def serialize_keras_object(instance):
@@ -153,7 +187,8 @@ def serialize_keras_object(instance):
         instance: an object with `get_config()`, or None.
 
     Returns:
-        A dict, or None for None (a plain function gives its `__name__`).
+        A dict (the object's config values serialized the same way), or None for None; a plain
+        function gives its `__name__`, lists / dicts / plain values are serialized item by item.
     """
     from jkeras.models.layer import Layer
 
@@ -162,12 +197,14 @@ def serialize_keras_object(instance):
     if isinstance(instance, Layer):
         entry = serialize_layer(instance, build_config=True)
         if hasattr(instance, "compile") and hasattr(instance, "optimizer"):
-            from jkeras.saving.model_config import compile_to_config
+            from jkeras.saving.model_config import get_compile_config
 
-            entry["compile_config"] = compile_to_config(instance) or {}
+            entry["compile_config"] = get_compile_config(instance) or {}
         return entry
-    if hasattr(instance, "get_config"):
-        return _class_entry(type(instance), instance.get_config())
+    if _is_plain(instance) or isinstance(instance, (list, tuple, dict)):
+        return serialize_value(instance)
+    if hasattr(instance, "get_config") and not inspect.isclass(instance):
+        return _class_entry(type(instance), _get_config(instance))
     return getattr(instance, "__name__", instance)
 
 
@@ -201,7 +238,7 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
 
     Args:
         identifier: a dict `{"class_name", "config"}` (Keras 3's `module` / `registered_name` keys
-            are read too) or a name.
+            are read too), a name, or a list / dict of them (deserialized item by item).
         module_objects: dict name -> class or function to look names up in (Keras 3 code passes
             its `custom_objects` in this position; both are lookups).
         custom_objects: dict name -> class or function, consulted first.
@@ -209,12 +246,18 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
         safe_mode: accepted for Keras 3 code; no stored code is ever run.
 
     Returns:
-        The object (a class is instantiated with `from_config`). Names not in the lookups are
-        looked up among jkeras's built-in layers, losses, metrics, optimizers, initializers,
-        regularizers, constraints and activations.
+        The object (a class is instantiated with `from_config`; a layer is then built from its
+        `build_config` and a model compiled from its `compile_config`, through their
+        `build_from_config` / `compile_from_config`). A name is looked up among the custom objects
+        (the lookups, the open `CustomObjectScope`s, the registered objects); without
+        `module_objects`, a name found there is returned as it is (Keras 3), with it, jkeras's
+        built-in layers, losses, metrics, optimizers, initializers, regularizers, constraints and
+        activations are searched too (Keras 2). Plain values and already-built objects are
+        returned as they are.
 
     Raises:
-        ValueError: for an unknown name, naming `printable_module_name`.
+        ValueError: for an unknown class name (or an unknown name given with `module_objects`),
+            naming `printable_module_name`.
     """
     from jkeras.utils.object_registry import merged_custom_objects
 
@@ -222,10 +265,27 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
     if identifier is None:
         return None
     lookup = {**(module_objects or {}), **merged_custom_objects(custom_objects)}
+    if isinstance(identifier, (list, tuple)):
+        return [deserialize_keras_object(item, module_objects, custom_objects, printable_module_name)
+                for item in identifier]
+    if isinstance(identifier, dict) and not ("class_name" in identifier and "config" in identifier):
+        if "class_name" not in identifier:
+            return {key: deserialize_keras_object(value, module_objects, custom_objects, printable_module_name)
+                    for key, value in identifier.items()}
+    if isinstance(identifier, str) and module_objects is None:
+        return lookup.get(identifier, identifier)  # Keras 3: a name that is no custom object stays a name
+    if not isinstance(identifier, (str, dict)):
+        return identifier  # a plain value, or an object already built
     module = None
     if isinstance(identifier, dict):
+        special = _special_value(identifier)
+        if special is not _NOT_SPECIAL:
+            return special
         name, config = identifier["class_name"], identifier.get("config", {})
         module = identifier.get("module")
+        if name == "function" and isinstance(config, str):
+            registered = identifier.get("registered_name")
+            name, config = (registered if registered in lookup else config), None
         name = identifier.get("registered_name") if identifier.get("registered_name") in lookup else name
     else:
         name, config = identifier, None
@@ -243,6 +303,23 @@ def deserialize_keras_object(identifier, module_objects=None, custom_objects=Non
     return obj.from_config(config)
 
 
+_NOT_SPECIAL = object()
+
+
+def _special_value(identifier):
+    """The value of Keras 3's `__numpy__` / `__bytes__` / `__ellipsis__` entries, else `_NOT_SPECIAL`."""
+    import numpy as np
+
+    name, config = identifier.get("class_name"), identifier.get("config")
+    if name == "__numpy__" and isinstance(config, dict):
+        return np.array(config["value"], dtype=config.get("dtype"))
+    if name == "__bytes__" and isinstance(config, dict):
+        return config["value"].encode("utf-8")
+    if name == "__ellipsis__":
+        return Ellipsis
+    return _NOT_SPECIAL
+
+
 def _is_layer_class(obj):
     from jkeras.models.layer import Layer
 
@@ -250,8 +327,9 @@ def _is_layer_class(obj):
 
 
 def _deserialize_layer_object(identifier, cls, lookup, custom_objects):
-    """A layer or model from its Keras 3 entry: built from `build_config` when its config does not
-    build it, and compiled from a non-empty `compile_config` (as Keras 3's deserialization does)."""
+    """A layer or model from its Keras 3 entry: built from `build_config` (`build_from_config`)
+    when its config does not build it, and compiled from a non-empty `compile_config`
+    (`compile_from_config`), as Keras 3's deserialization does."""
     from jkeras.saving import model_config
 
     if "custom_objects" in inspect.signature(cls.from_config).parameters:
@@ -261,7 +339,7 @@ def _deserialize_layer_object(identifier, cls, lookup, custom_objects):
     _build_from_config(instance, identifier.get("build_config"))
     compile_config = identifier.get("compile_config")
     if compile_config and hasattr(instance, "compile"):
-        model_config.compile_from_config(instance, compile_config, custom_objects)
+        model_config.compile_model(instance, compile_config, custom_objects)
     return instance
 
 

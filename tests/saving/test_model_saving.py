@@ -183,8 +183,8 @@ def test_weights_only_h5_is_not_a_model(tmp_path, trained_sequential):
 
 def test_unknown_class_names_custom_objects(tmp_path, trained_sequential):
     config = trained_sequential.get_config()
-    config["layers"][1]["class_name"] = "MyDense"
-    with pytest.raises(ValueError, match="MyDense"):
+    config["layers"][1]["class_name"] = "UnregisteredDense"  # (other tests register a MyDense)
+    with pytest.raises(ValueError, match="UnregisteredDense"):
         jkeras.models.model_from_config({"class_name": "Sequential", "config": config})
 
 
