@@ -227,6 +227,8 @@ class AbstractRNNCell(Layer):
     Pass the class in `custom_objects` to rebuild the RNN from its config.
     """
 
+    _runs_subclass_call = True  # its own apply runs a subclass's `call` (see Layer._pure_ancestor)
+
     def step(self, params, inputs, states, *, training=False, rng=None):
         """One time step (pure): `(output, new_states)`."""
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")

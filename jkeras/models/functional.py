@@ -34,6 +34,8 @@ class Model(Trainer, SavingMixin, Layer):
             share a name.
     """
 
+    _runs_subclass_call = True  # its own apply runs a subclass's `call` (see Layer._pure_ancestor)
+
     _legacy = legacy.LegacyInterface(renames={"input": "inputs", "output": "outputs"})
 
     _autocast = False  # each layer casts for itself

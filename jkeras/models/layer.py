@@ -70,6 +70,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_jkeras_base", False) and not hasattr(build, "_direct"):
             cls.build = _routed_build(build)
+        if _pure_ancestor(cls) is not None and _computes_in_call(cls):
+            # A built-in layer subclassed the Keras way (`call` / `build` overridden): it computes
+            # in its `call`, `super().call()` and `super().build()` reaching the built-in's
+            # pure pair (`Layer.call` / `Layer.build`).
+            for name in ("init", "apply"):
+                if name not in cls.__dict__:
+                    setattr(cls, name, getattr(Layer, name))
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[],
@@ -165,19 +172,25 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """
         if not self._keras_style:
             return _empty()
-        made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
-                        for c in ("params", "state")}
         active, _eager_losses.active = _eager_losses.active, False
         try:
             # The call on zeros only creates weights: the losses it adds go nowhere.
-            with call_scope.opened(call_scope.InitScope(self, rng, made_in_init)) as scope, collect_losses():
+            with call_scope.opened(self._init_scope(rng)) as scope, collect_losses():
                 if not getattr(type(self).build, "_jkeras_base", False):
                     _call_with_shapes(self.build, input_shape)
+                elif _pure_ancestor(type(self)) is not None:
+                    self._create_pure_weights(scope, input_shape)
                 self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
                                        masks.build_mask(self))
         finally:
             _eager_losses.active = active
         return scope.variables()
+
+    def _init_scope(self, rng):
+        """The `InitScope` of a Keras-style build, holding the weights made in `__init__`."""
+        made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
+                        for c in ("params", "state")}
+        return call_scope.InitScope(self, rng, made_in_init)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
         """Computes the layer's outputs (pure).
@@ -201,8 +214,30 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         return outputs, scope.state
 
     def call(self, inputs, *args, **kwargs):
-        """Keras-style computation: override it (with `build` and `add_weight`) instead of `apply`."""
-        raise NotImplementedError
+        """Keras-style computation: override it (with `build` and `add_weight`) instead of `apply`.
+
+        In a subclass of a built-in layer, `super().call(inputs)` runs the built-in computation
+        on the layer's current weights."""
+        pure = _pure_ancestor(type(self))
+        scope = call_scope.scope_of(self)
+        if pure is None or scope is None:
+            raise NotImplementedError(f"{type(self).__name__} defines no call()")
+        training = bool(kwargs.pop("training", scope.training))
+        mask = kwargs.pop("mask", None)
+        variables = {"params": scope.params, "state": scope.state}
+        outputs, new_state = pure.apply(self, variables, inputs, *args, training=training, rng=scope.next_rng(),
+                                        mask=mask, **kwargs)
+        for name, value in new_state.items():
+            if value is not scope.state.get(name):
+                scope.assign("state", name, value)  # e.g. BatchNormalization's moving statistics
+        return outputs
+
+    def _create_pure_weights(self, scope, input_shape):
+        """In an `init` of a subclassed built-in layer: the built-in's own weights, in its order."""
+        made = _pure_ancestor(type(self)).init(self, scope.next_rng(), input_shape)
+        for collection in ("params", "state"):
+            for name, value in made[collection].items():
+                scope.create(collection, name, value)
 
     @property
     def _keras_style(self):
@@ -348,6 +383,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             attrs[name] = value
             self.__dict__.pop(name, None)
             return
+        if (self.__dict__.get("built") and not name.startswith("_") and name not in self.__dict__
+                and any(name in self.__dict__.get(t, {}) for t in ("_params", "_state"))):
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}': `{name}` is one of the layer's weights and cannot "
+                f"be replaced; set its value with `layer.{name}.assign(value)`"
+            )
         if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and _is_metric(value):
             tracked = self.__dict__.setdefault("_tracked_metrics", [])
             if value not in tracked:
@@ -364,10 +405,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             var = attrs[name]
             scope = call_scope.scope_of(self)
             return scope.handle(var._collection, var.name) if scope is not None else var
+        scope = call_scope.scope_of(self) if not name.startswith("_") else None
         for collection in ("params", "state"):  # a built-in layer's weights by name: `dense.kernel`
-            own = self.__dict__.get("_" + collection)
+            if scope is not None:
+                own = scope.params if collection == "params" else scope.state
+            else:
+                own = self.__dict__.get("_" + collection)
             if own and not name.startswith("_") and name in own and not isinstance(own[name], dict):
-                scope = call_scope.scope_of(self)
                 return scope.handle(collection, name) if scope is not None else self._variable(collection, name)
         prop = getattr(type(self), name, None)
         if isinstance(prop, property):
@@ -443,6 +487,10 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         (a direct `layer.build(input_shape)` call builds the layer that way, as Keras builds it).
         """
         if self._keras_style:
+            scope = call_scope.scope_of(self)
+            if scope is not None and scope.creating and _pure_ancestor(type(self)) is not None:
+                self._create_pure_weights(scope, input_shape)  # `super().build()` of a built-in
+                return
             _build_directly(self, input_shape)
             return
         with creation_scope(self):  # weight paths under this layer's name, as a call builds them
@@ -953,6 +1001,22 @@ def _build_directly(layer, input_shape):
     return False
 
 
+def _build_with_arguments(layer, build, args, kwargs):
+    """Builds the Keras-style `layer` by its own `build` called with arguments `init` cannot repeat
+    (`build(input_shape, layer_init)`): the weights `add_weight` makes become the layer's, no call
+    runs (as in Keras). Returns whether it did."""
+    if (not layer._keras_style or layer.built or call_scope.current() is not None
+            or getattr(layer, "_is_subclassed", None) is not None):
+        return False
+    with jax.named_scope(layer.name), creation_scope(layer), call_scope.opened(layer._init_scope(next_key())) as scope:
+        build(layer, *args, **kwargs)
+    layer._set_variables(scope.variables(), creating=True)
+    layer.built = True
+    shape = args[0] if args else kwargs.get("input_shape")
+    layer._build_input_shape = tuple(shape) if _is_shape(shape) else shape
+    return True
+
+
 def _routed_build(build):
     """Wraps a layer class's own `build`: called directly on a Keras-style layer that is not built,
     it builds the layer through `init` (so the weights it creates are the layer's variables)."""
@@ -960,6 +1024,8 @@ def _routed_build(build):
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
         if len(args) == 1 and not kwargs and _build_directly(self, args[0]):
+            return None
+        if (args or kwargs) and _build_with_arguments(self, build, args, kwargs):
             return None
         return build(self, *args, **kwargs)
 
@@ -1001,14 +1067,27 @@ def _holds_tensor(value):
     return any(isinstance(leaf, (KerasTensor, jax.Array, np.ndarray)) for leaf in flatten(value))
 
 
+def _pure_ancestor(cls):
+    """The nearest class of `cls`'s MRO with a pure `apply` of its own (a built-in layer such as
+    `Dense`), or None for a layer that only ever computes in `call`."""
+    for c in cls.__mro__:
+        if c is Layer or c.__dict__.get("_runs_subclass_call"):  # models and cells dispatch themselves
+            return None
+        apply = c.__dict__.get("apply")
+        if apply is not None and apply is not Layer.__dict__["apply"]:
+            return c
+    return None
+
+
 def _computes_in_call(cls):
     """Whether `cls` computes in a Keras-style `call` that `Layer.apply` runs (its `call` is defined
-    in a class below the one defining `apply`), rather than in its own `apply`."""
+    in a class below the one with a pure `apply`), rather than in its own `apply`."""
     cached = cls.__dict__.get("_computes_in_call_cache")
     if cached is None:
         mro = cls.__mro__
-        where = {name: next(i for i, c in enumerate(mro) if name in c.__dict__) for name in ("call", "apply")}
-        cached = where["call"] < where["apply"]
+        pure = _pure_ancestor(cls)
+        call_at = next(i for i, c in enumerate(mro) if "call" in c.__dict__)
+        cached = call_at < mro.index(pure if pure is not None else Layer)
         setattr(cls, "_computes_in_call_cache", cached)
     return cached
 
