@@ -42,3 +42,6 @@ __all__ = [
     # utilities
     "get", "serialize", "deserialize",
 ]
+
+# The per-sample loss functions (what a saved graph operation `losses.NAME` may name).
+FUNCTIONS = frozenset(__all__[__all__.index("mean_squared_error"):__all__.index("reduce_weighted_values")])

@@ -11,6 +11,7 @@ import warnings
 
 import jax
 
+from jkeras.core.scope import add_loss
 from jkeras.models import call_scope, masks
 from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer, _is_shape
@@ -45,6 +46,9 @@ class Model(Trainer, SavingMixin, Layer):
         Trainer.__init__(self)
         self._layers = []
         self._nodes = []
+        # `add_loss` on graph tensors (Keras 2): the loss tensors, the nodes only they need, and
+        # where the weights of those nodes' layers sit (nested models' layers under their names).
+        self._symbolic_losses, self._loss_nodes, self._loss_paths = [], [], {}
         self._input_struct = self._output_struct = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -265,14 +269,15 @@ class Model(Trainer, SavingMixin, Layer):
         values = {id(t): x for t, x in zip(self.inputs, flat_inputs)}
         mask_of = {id(t): m for t, m in zip(self.inputs, flat_masks)}
         params, state = variables["params"], dict(variables["state"])
-        for position, node in enumerate(self._nodes):
+        for position, node in enumerate(self._nodes + self._loss_nodes):
             layer = node.layer
             args = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.call_args)
             arg_mask = map_structure(lambda t: mask_of.get(id(t)) if isinstance(t, KerasTensor) else None,
                                      node.call_args)
             if all(m is None for m in flatten(arg_mask)):
                 arg_mask = None
-            layer_vars = {"params": params.get(layer.name, {}), "state": state.get(layer.name, {})}
+            path = self._loss_paths.get(id(layer), (layer.name,)) if position >= len(self._nodes) else (layer.name,)
+            layer_vars = {"params": _at_path(params, path), "state": _at_path(state, path)}
             kwargs = dict(node.call_kwargs)
             if "mask" in kwargs:  # an explicit `mask=` tensor of the graph
                 arg_mask = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t,
@@ -284,7 +289,7 @@ class Model(Trainer, SavingMixin, Layer):
             out, new_state = layer.forward(
                 layer_vars, args, training=node_training, rng=layer_rng, mask=arg_mask, **kwargs
             )
-            if new_state:
+            if new_state and len(path) == 1:
                 state[layer.name] = new_state
             out_mask = layer.compute_mask(args, arg_mask)
             flat_out = flatten(out)
@@ -292,10 +297,49 @@ class Model(Trainer, SavingMixin, Layer):
             for t, value, m in zip(node.output_tensors, flat_out, flat_mask):
                 values[id(t)] = value
                 mask_of[id(t)] = masks.get_keras_mask(value) if m is None else m  # a nested model's
+        for t in self._symbolic_losses:
+            add_loss(values[id(t)])
         outputs = map_structure(lambda t: values[id(t)], self._output_struct)
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]  # `Model(x, [y])` returns `y`, as in Keras 2 and 3
         return outputs, state, [mask_of.get(id(t)) for t in self.outputs]
+
+    def add_loss(self, loss):
+        """Adds a loss to the model's training loss.
+
+        A scalar computed from the model's tensors (Keras 2: `vae.add_loss(K.mean(kl))` after
+        `vae = Model(inputs, outputs)`) is computed on each batch from the graph; an array (inside
+        a subclassed model's `call`) is added as `Layer.add_loss` adds it.
+
+        Args:
+            loss: a symbolic scalar of this model's graph, an array, or a list of them.
+
+        Raises:
+            ValueError: if a symbolic loss is not computed from this model's inputs.
+        """
+        losses = loss if isinstance(loss, (list, tuple)) else [loss]
+        symbolic = [t for t in losses if isinstance(t, KerasTensor)]
+        if not symbolic:
+            return super().add_loss(loss)
+        self._require_graph("add_loss")
+        if len(symbolic) != len(losses):
+            super().add_loss([t for t in losses if not isinstance(t, KerasTensor)])
+        try:
+            nodes, _ = _map_graph(self.inputs, self._symbolic_losses + symbolic)
+        except ValueError as e:
+            raise ValueError(f"Model '{self.name}': add_loss got a tensor not computed from the model's "
+                             f"inputs: {e}") from None
+        self._symbolic_losses = self._symbolic_losses + symbolic
+        main = set(map(id, self._nodes))
+        self._loss_nodes = [n for n in nodes if id(n) not in main]
+        # A loss may read tensors inside a nested model (Keras 2's VAE: the encoder's z_mean): those
+        # layers' weights sit under the nested model's name.
+        self._loss_paths = {}
+        stack = [((layer.name,), layer) for layer in self._layers]
+        while stack:
+            path, layer = stack.pop()
+            self._loss_paths.setdefault(id(layer), path)
+            stack.extend((path + (sub.name,), sub) for sub in getattr(layer, "_layers", ()) or ())
 
     def _flatten_inputs(self, inputs):
         """Aligns a single array, a list, or a dict keyed by input names with `self.inputs`."""
@@ -528,6 +572,12 @@ def _map_graph(inputs, outputs):
         layers.extend(sorted(by_depth[d], key=lambda layer: first_seen[id(layer)]))
     nodes = [node for node in ordered if not node.is_input]
     return nodes, layers
+
+
+def _at_path(tree, path):
+    for name in path:
+        tree = tree.get(name, {})
+    return tree
 
 
 def _is_ref(value):

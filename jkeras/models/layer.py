@@ -1067,11 +1067,12 @@ def _holds_tensor(value):
     return any(isinstance(leaf, (KerasTensor, jax.Array, np.ndarray)) for leaf in flatten(value))
 
 
-def _pure_ancestor(cls):
+def _pure_ancestor(cls, dispatching=True):
     """The nearest class of `cls`'s MRO with a pure `apply` of its own (a built-in layer such as
-    `Dense`), or None for a layer that only ever computes in `call`."""
+    `Dense`), or None for a layer that only ever computes in `call`. With `dispatching`, a class
+    whose own `apply` runs a subclass's `call` (models, RNN cells) counts as none."""
     for c in cls.__mro__:
-        if c is Layer or c.__dict__.get("_runs_subclass_call"):  # models and cells dispatch themselves
+        if c is Layer or (dispatching and c.__dict__.get("_runs_subclass_call")):
             return None
         apply = c.__dict__.get("apply")
         if apply is not None and apply is not Layer.__dict__["apply"]:
@@ -1085,7 +1086,7 @@ def _computes_in_call(cls):
     cached = cls.__dict__.get("_computes_in_call_cache")
     if cached is None:
         mro = cls.__mro__
-        pure = _pure_ancestor(cls)
+        pure = _pure_ancestor(cls, dispatching=False)
         call_at = next(i for i, c in enumerate(mro) if "call" in c.__dict__)
         cached = call_at < mro.index(pure if pure is not None else Layer)
         setattr(cls, "_computes_in_call_cache", cached)

@@ -711,19 +711,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._restructure_outputs(outputs)
 
     def _keep_states(self, state):
-        """After evaluate / predict / *_on_batch: a stateful layer keeps the states it reached (Keras 2)."""
-        if self._has_stateful_layers():
+        """After evaluate / predict / *_on_batch: the non-trainable weights keep the values the
+        calls left (a stateful RNN's states, a counter a `call` assigns), as in Keras."""
+        if state:
             self.set_variables({"params": self.get_variables()["params"], "state": state})
-
-    def _has_stateful_layers(self):
-        """Whether some layer keeps state across batches (Keras 2: carried through predict)."""
-        stack = list(self._sublayers)
-        while stack:
-            layer = stack.pop()
-            if getattr(layer, "stateful", False):
-                return True
-            stack.extend(layer._sublayers)
-        return False
 
     def _restructure_outputs(self, flat):
         if isinstance(self._output_struct, dict):
