@@ -15,9 +15,15 @@ Every function takes `seed`, which picks the key it draws from (`jkeras.backend.
   jitted `fit`); outside any call, the global stream seeded by `jkeras.utils.set_random_seed`.
 - an int: a fixed key, Keras 3's (`(seed, 0)`), so the values equal Keras 3's JAX backend and are
   the same on every call.
-- a `SeedGenerator`: inside a call, the call's key folded with the generator's seed; outside,
-  the generator's own stream, whose keys and values equal Keras 3's.
+- a `SeedGenerator`: inside a call that has a key (`fit`, `predict`, a training call), the call's
+  key folded with the generator's seed; else the generator's state `(seed, counter)`, which then
+  advances, as in Keras 3 (so the values equal Keras 3's for the same seed).
 - a `jax.random` key: used as it is.
+
+A generator set as a layer attribute is tracked by the layer, as in Keras 3: its state is one of
+the layer's non-trainable `variables` (not of its `weights`, so not in weight files). Dropout and
+the noise layers hold one too. `stateless_call` takes and returns these states, so a jitted
+custom loop that feeds the returned non-trainable variables back draws new values at every step.
 """
 import jax
 import jax.numpy as jnp
@@ -25,26 +31,32 @@ import numpy as np
 
 from jkeras.backend import _key, _v
 from jkeras.core.config import floatx
+from jkeras.models import call_scope
+from jkeras.models.variable import _ArrayLike, _register
 from jkeras.utils import naming
 
 __all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal", "randint",
            "shuffle", "truncated_normal", "uniform"]
 
+_STEP = np.array([0, 1], np.uint32)  # one draw: the counter advances by one
+
 
 class SeedGenerator:
     """A seed for random ops that gives different values on each draw.
 
-    Pass it as `seed=` to the functions of `jkeras.random`. Held by a layer
-    (`self.seed_generator = SeedGenerator(1337)` in `__init__`) it is no weight: the layer's
-    `weights` stay as in Keras.
+    Pass it as `seed=` to the functions of `jkeras.random`. Its state is the uint32 pair
+    `(seed, counter)`: a draw without a call key (see the module docstring) uses the state as its
+    key and increments the counter, as Keras 3's does, so the values equal Keras 3's for the same
+    seed.
 
-    Unlike Keras 3, whose generator is a stateful `(seed, counter)` variable updated by every draw,
-    this one keeps no array state, so a layer's `apply` stays pure under `jax.jit`:
-    - inside a layer's `call`, a draw uses the call's key (from the `rng` given to `apply`, a fresh
-      one per training step in `fit`) folded with `seed`: different noise on every step,
-      reproducible for a given seed and rng;
-    - outside any call (eager code), a draw uses the key `(seed, counter)` and then increments the
-      counter, as Keras 3's does, so the values equal Keras 3's for the same seed.
+    Held by a layer (`self.seed_generator = SeedGenerator(1337)`, in `__init__` or `build`), its
+    state (`state`, named `seed_generator_state`) is one of the layer's `variables` /
+    `non_trainable_variables` but not of its `weights`: `get_weights()` and weight files stay as in
+    Keras. For a layer with `call`, the state lives in the layer's `state` collection, so `apply`
+    returns it advanced. `stateless_call` threads it through jitted loops: called with
+    `training=True` and no `rng`, it draws from a key made from the states it is given and
+    returns them advanced. Inside `fit` / `predict` a draw uses the step's key folded with `seed`
+    instead: fresh noise on every step, with no state to carry.
 
     Args:
         seed: int, or None for a seed drawn from Python's `random` (seeded by
@@ -64,17 +76,44 @@ class SeedGenerator:
         self.name = name or naming.uniquify("seed_generator")
         self._initial_seed = None if seed is None else int(seed)
         self.seed = int(seed) if seed is not None else _make_default_seed()
-        self._counter = 0
+        self._value = np.array([self.seed & 0xFFFFFFFF, 0], np.uint32)  # the state, unless a layer keeps it
+        self._owner = None  # the layer holding the generator (listing its state in `variables`)
+        self._key = None  # the state's key in the owner's `state` collection, if it keeps it there
+        self._handle = SeedState(self)
 
     @property
     def state(self):
-        """`(seed, counter)` as uint32: the key of the next draw outside a layer call."""
-        return jnp.array([self.seed & 0xFFFFFFFF, self._counter & 0xFFFFFFFF], jnp.uint32)
+        """The state `(seed, counter)` (uint32, shape (2,)): a variable-like handle, as in Keras 3."""
+        return self._handle
+
+    def _current(self):
+        if self._key is not None:
+            stored = self._owner.__dict__["_state"].get(self._key)
+            if stored is not None:
+                return stored
+        return self._value
+
+    def _assign(self, value):
+        if self._key is not None and self._key in self._owner.__dict__["_state"]:
+            self._owner.__dict__["_state"][self._key] = value
+        else:
+            self._value = value
 
     def _next_own_key(self):
-        key = self.state
-        self._counter += 1
-        return key
+        """The key of a draw without a call key: the state, which then advances (Keras 3's `next`).
+
+        Inside a call of the layer holding it, the state is the one passed to `apply` (traced under
+        `jax.jit`) and the advanced one is returned as new state; elsewhere it is the stored state.
+        """
+        if self._key is not None:
+            scope = call_scope.scope_of(self._owner)
+            if scope is not None and self._key in scope.state:
+                state = jnp.asarray(scope.state[self._key], jnp.uint32)
+                scope.assign("state", self._key, state + _STEP)
+                return state
+        current = np.asarray(self._current(), np.uint32)
+        self._assign(current + _STEP)  # uint32: wraps as Keras's does
+        return jnp.asarray(current)
 
     def next(self, ordered=True):
         """Returns the key of the next draw (see the class docstring) and advances.
@@ -85,6 +124,57 @@ class SeedGenerator:
         del ordered
         return _key(self)
 
+    # -- tracking by a layer (`Layer.__setattr__`) ----------------------------------------------
+
+    def _attach(self, layer):
+        """Makes the state one of `layer`'s variables.
+
+        A Keras-style layer (one with `call`) draws from it inside `call`: the state goes into the
+        layer's `state` collection (key unique there), so `apply` takes and returns it. A built-in
+        layer draws from the `rng` given to `apply` only: its generator (Dropout's, as in Keras 3)
+        is listed in `variables`, and keeps the state itself, out of `get_variables()`.
+        """
+        if self._owner is not None:
+            return  # already held (by this layer or another one)
+        state = layer.__dict__.get("_state")
+        if state is None:
+            return  # `Layer.__init__` has not run yet
+        scope = call_scope.scope_of(layer)
+        if scope is not None and not scope.creating:
+            return  # made inside `call`: a fresh generator on every call, nothing to track
+        if not layer._keras_style:
+            self._owner = layer
+            layer.__dict__.setdefault("_seed_generators", []).append(self)
+            return
+        taken = set(state) | set(layer.__dict__.get("_params", ())) | {s.name for s in layer._sublayers}
+        if scope is not None:
+            taken |= set(scope.state) | set(scope.params)
+        key, i = self.name, 0
+        while key in taken:
+            i += 1
+            key = f"{self.name}_{i}"
+        self._owner, self._key = layer, key
+        layer.__dict__.setdefault("_seed_generators", []).append(self)
+        if scope is not None:  # made in `build`, run by `init`: part of the variables it returns
+            scope.create("state", key, jnp.asarray(self._value))
+            return
+        state[key] = jnp.asarray(self._value)
+        if ("state", key) not in layer._init_weights:
+            layer._init_weights.append(("state", key))  # a Keras-style layer's `init` returns it
+
+    def _detach(self):
+        """Stops tracking by the layer holding the state (the attribute was set to something else)."""
+        layer = self._owner
+        if layer is None:
+            return
+        self._value = np.asarray(self._current(), np.uint32)
+        if self._key is not None:
+            layer.__dict__["_state"].pop(self._key, None)
+            if ("state", self._key) in layer._init_weights:
+                layer._init_weights.remove(("state", self._key))
+        layer.__dict__["_seed_generators"].remove(self)
+        self._owner, self._key = None, None
+
     def get_config(self):
         return {"seed": self._initial_seed, "name": self.name}
 
@@ -94,6 +184,105 @@ class SeedGenerator:
 
     def __repr__(self):
         return f"<SeedGenerator name={self.name!r} seed={self.seed}>"
+
+
+@_register
+class SeedState(_ArrayLike):
+    """`SeedGenerator.state`: the uint32 pair `(seed, counter)`, variable-like as Keras 3's
+    `seed_generator_state` (`value`, `assign`, `path`, `trainable=False`); a pytree of its value.
+
+    Args:
+        generator: the `SeedGenerator`.
+    """
+
+    name = "seed_generator_state"
+    trainable = False
+    _collection = "state"
+
+    def __init__(self, generator):
+        self._generator = generator
+
+    @property
+    def _layer(self):
+        """The layer holding the state (None when no layer holds the generator)."""
+        return self._generator._owner
+
+    @property
+    def _key(self):
+        """The state's key in the holding layer's `state` collection (None when the generator
+        keeps it: no layer, or a built-in layer)."""
+        return self._generator._key
+
+    @property
+    def path(self):
+        return f"{self._generator.name}/{self.name}"
+
+    @property
+    def value(self):
+        return self._generator._current()
+
+    @property
+    def shape(self):
+        return (2,)
+
+    @property
+    def dtype(self):
+        return "uint32"
+
+    def assign(self, value):
+        """Sets the state to `value`, a pair of uint32 `(seed, counter)`.
+
+        Raises:
+            ValueError: if `value` does not have shape (2,).
+        """
+        value = np.asarray(_as_uint32(value))
+        if value.shape != (2,):
+            raise ValueError(f"Variable '{self.path}': expected a value of shape (2,), got shape {value.shape}")
+        self._generator._assign(jnp.asarray(value, jnp.uint32))
+        return self
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape=(2,), dtype=uint32, value={np.asarray(self.value).tolist()}>"
+
+
+def _as_uint32(value):
+    value = _v(value)
+    return value.astype(np.uint32) if hasattr(value, "astype") else np.asarray(value, np.uint32)
+
+
+def track_seed_generators(layer, name, value):
+    """`Layer.__setattr__`'s hook: a `SeedGenerator` (or a list / tuple of them) set as an
+    attribute becomes tracked by `layer`; one replaced by another value stops being tracked."""
+    old = layer.__dict__.get(name)
+    if not (_holds_generator(value) or _holds_generator(old)):
+        return
+    new = _generators(value)
+    for generator in _generators(old):
+        if generator._owner is layer and all(generator is not g for g in new):
+            generator._detach()
+    for generator in new:
+        generator._attach(layer)
+
+
+def _holds_generator(value):
+    return isinstance(value, SeedGenerator) or isinstance(value, (list, tuple)) and any(
+        isinstance(item, SeedGenerator) for item in value)
+
+
+def _generators(value):
+    if isinstance(value, SeedGenerator):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, SeedGenerator)]
+    return []
+
+
+def seed_variables(layer):
+    """The `SeedState`s of the generators `layer` itself holds (Keras 3 lists them after the
+    layer's weights in `variables`); one whose key has left the layer's `state` (a `build` that
+    made another generator) is not listed."""
+    state = layer.__dict__.get("_state") or {}
+    return [g.state for g in layer.__dict__.get("_seed_generators", ()) if g._key is None or g._key in state]
 
 
 def _make_default_seed():

@@ -154,6 +154,12 @@ class Dropout(Layer):
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self.supports_masking = True
+        if self.rate > 0:
+            from jkeras.random import SeedGenerator
+
+            # As in Keras 3: its state is one of the layer's non-trainable variables, threaded by
+            # `stateless_call` (the masks themselves come from the `rng` given to `apply`).
+            self.seed_generator = SeedGenerator(seed)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not training or self.rate == 0.0:

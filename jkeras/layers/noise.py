@@ -1,7 +1,9 @@
 """Noise layers: GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D/2D/3D.
 
 Each is the identity at inference and draws its noise, in training, only from the `rng` argument
-of `apply` (folded with the layer's `seed` when one is given).
+of `apply` (folded with the layer's `seed` when one is given). As in Keras 3, one that draws holds a
+`jkeras.random.SeedGenerator`, whose state is one of its non-trainable `variables`: `stateless_call`
+makes the call's key from it and returns it advanced.
 """
 import jax
 import jax.numpy as jnp
@@ -38,6 +40,14 @@ class _NoiseLayer(Layer):
             raise self._error(f"seed must be an int or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         self.supports_masking = True
+
+    def _add_seed_generator(self, active):
+        """As in Keras 3, a layer that draws noise (`active`) holds a `SeedGenerator`: its state is
+        one of the layer's non-trainable variables, threaded by `stateless_call`."""
+        if active:
+            from jkeras.random import SeedGenerator
+
+            self.seed_generator = SeedGenerator(self.seed)
 
     def _rate(self, arg, value):
         if not _is_number(value) or not 0 <= value < 1:
@@ -76,6 +86,7 @@ class GaussianNoise(_NoiseLayer):
         if not _is_number(stddev) or stddev < 0:
             raise self._error(f"stddev must be a float >= 0, got {stddev!r}")
         self.stddev = float(stddev)
+        self._add_seed_generator(self.stddev > 0)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not training or self.stddev == 0:
@@ -105,6 +116,7 @@ class GaussianDropout(_NoiseLayer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = self._rate("rate", rate)
+        self._add_seed_generator(self.rate > 0)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not training or self.rate == 0:
@@ -141,6 +153,7 @@ class AlphaDropout(_NoiseLayer):
         super().__init__(seed=seed, **kwargs)
         self.rate = self._rate("rate", rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self._add_seed_generator(self.rate > 0)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not training or self.rate == 0:
@@ -174,6 +187,7 @@ class _SpatialDropout(_NoiseLayer):
         if data_format not in (None, "channels_last", "channels_first"):
             raise self._error(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
         self.data_format = data_format or config.image_data_format()
+        self._add_seed_generator(self.rate > 0)
 
     def _check_input_shape(self, input_shape):
         if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 2:

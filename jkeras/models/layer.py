@@ -397,6 +397,10 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             for layer in (value if isinstance(value, (list, tuple)) else [value]):
                 if isinstance(layer, Layer) and layer is not self and layer not in self._sublayers:
                     self._sublayers.append(layer)
+        if self.__dict__.get("_sublayers") is not None:
+            from jkeras.random import track_seed_generators  # late: jkeras.random imports the backend
+
+            track_seed_generators(self, name, value)  # Keras 3: a SeedGenerator's state is layer state
         object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
@@ -657,8 +661,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             return_losses: also return the losses added during the call (activity regularizers,
                 `add_loss`).
             **kwargs: `training`, `mask`, `rng` (the key random layers draw from in training; by
-                default one from the global seed, fixed when traced outside `fit`), and call
-                arguments.
+                default one made from the `SeedGenerator` states in `non_trainable_variables`,
+                which come back advanced), and call arguments.
 
         Returns:
             `(outputs, non_trainable_variables)` (the new non-trainable values, in order), plus
@@ -770,8 +774,11 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     if key not in sub_names:
                         own[key] = _sharding.lay_out_weight(f"{self.name}/{key}", jnp.asarray(value))
                 continue
+            seeds = {g._key for g in self.__dict__.get("_seed_generators", ())}
             for key in own:
                 if key not in given:
+                    if key in seeds:
+                        continue  # a SeedGenerator state left out (`"state": {}`): kept as it is
                     raise self._error(f"set_variables: missing {collection} weight '{key}'")
                 value = jnp.asarray(given[key], dtype=own[key].dtype)
                 if value.shape != own[key].shape:
@@ -862,9 +869,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     @property
     def weights(self):
-        """All weights: own trainable-kind, own non-trainable-kind, then each sublayer's."""
+        """All weights: own trainable-kind, own non-trainable-kind, then each sublayer's.
+
+        The states of the `SeedGenerator`s layers hold are no weights (they are in `variables`).
+        """
         out = [self._variable("params", k) for k in self._params]
-        out += [self._variable("state", k) for k in self._state]
+        seeds = {g._key for g in self.__dict__.get("_seed_generators", ())}  # `jkeras.random`
+        out += [self._variable("state", k) for k in self._state if k not in seeds]
         seen = {id(self)}
         for sub in self._sublayers:
             if id(sub) not in seen:
@@ -882,7 +893,18 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     @property
     def variables(self):
-        return self.weights
+        """All the layer's state, as Keras 3 lists it: each layer's own weights followed by the
+        states of the `SeedGenerator`s it holds (not weights), then each sublayer's variables."""
+        from jkeras.random import seed_variables
+
+        weights = self.weights  # the listing a subclass may narrow (stateful RNN carries)
+        out = [w for w in weights if w._layer is self] + seed_variables(self)
+        seen = {id(v) for v in out}
+        for v in [v for sub in self._sublayers for v in sub.variables] + weights:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
 
     @property
     def trainable_variables(self):
@@ -890,7 +912,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     @property
     def non_trainable_variables(self):
-        return self.non_trainable_weights
+        """The variables not trained: non-trainable weights and `SeedGenerator` states."""
+        variables = self.variables
+        return variables if not self.trainable else [v for v in variables if not v.trainable]
 
     def get_weights(self):
         """The weights as a list of NumPy arrays, in Keras's order."""

@@ -37,9 +37,24 @@ def _layer_prefixes(layer, prefix=(), found=None):
 
 
 def variable_paths(layer, variables):
-    """`(collection, key path)` of each `Variable` of `variables` inside `layer.get_variables()`."""
+    """`(collection, key path)` of each `Variable` of `variables` inside `layer.get_variables()`;
+    `(collection, None)` for the state of a `SeedGenerator` that keeps it outside the variables
+    (a built-in layer's, such as Dropout's)."""
     prefixes = _layer_prefixes(layer)
-    return [(v._collection, prefixes[id(v._layer)] + (v.name,)) for v in variables]
+    return [(v._collection, _path_of(v, prefixes)) for v in variables]
+
+
+def _path_of(variable, prefixes):
+    if _is_seed_state(variable):
+        key = variable._key  # the generator's key in its layer's state (not its Keras name)
+        return None if key is None else prefixes[id(variable._layer)] + (key,)
+    return prefixes[id(variable._layer)] + (variable.name,)
+
+
+def _is_seed_state(variable):
+    from jkeras.random import SeedState  # late: jkeras.random imports the backend, which imports this
+
+    return isinstance(variable, SeedState)
 
 
 def _get(tree, path):
@@ -59,7 +74,8 @@ def lists_to_variables(variables, paths, values):
     """`variables` (`{"params", "state"}`) with `values[i]` put at `paths[i]`."""
     out = dict(variables)
     for (collection, path), value in zip(paths, values):
-        out[collection] = _put(out[collection], path, value)
+        if path is not None:
+            out[collection] = _put(out[collection], path, value)
     return out
 
 
@@ -78,8 +94,9 @@ def _check_lists(layer, trainable_variables, non_trainable_variables):
                     f"got shape {tuple(jnp.shape(value))}")
 
 
-# Keys for random layers in `stateless_call(training=True)`: inside `fit`, drawn from the train
-# state's key (a fresh one each step); elsewhere from the global seed.
+# Keys for random layers in `stateless_call(training=True)` without `rng`: inside `fit`, drawn from
+# the train state's key (a fresh one each step); elsewhere made from the `SeedGenerator` states
+# among the non-trainable variables given (`_key_from_seed_states`), else from the global seed.
 _step_keys = []
 
 
@@ -99,6 +116,16 @@ def _next_rng():
     return next_key()
 
 
+def _key_from_seed_states(states):
+    """The call's key made from `SeedGenerator` states (uint32 pairs): the one state itself, as
+    Keras 3 draws from a generator's state; several are folded together."""
+    key = jnp.asarray(states[0], jnp.uint32)
+    for state in states[1:]:
+        state = jnp.asarray(state, jnp.uint32)
+        key = jax.random.fold_in(jax.random.fold_in(key, state[0]), state[1])
+    return key
+
+
 def stateless_call(layer, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
     """`Layer.stateless_call` (see there)."""
     if not layer.built:
@@ -116,15 +143,24 @@ def stateless_call(layer, trainable_variables, non_trainable_variables, *args, r
                                    [jnp.asarray(v) for v in trainable_variables + non_trainable_variables])
     training = bool(kwargs.pop("training", False))
     rng = kwargs.pop("rng", None)
+    # `SeedGenerator` states: without `rng`, a training call draws from a key made from them and
+    # returns them advanced by one draw, so a loop feeding them back draws anew at every step.
+    seeds = [i for i, ref in enumerate(frozen_refs) if _is_seed_state(ref)]
+    advance = rng is None and training and bool(seeds)
     if rng is None and training:
-        rng = _next_rng()
+        rng = _next_rng() if _step_keys or not seeds else _key_from_seed_states(
+            [non_trainable_variables[i] for i in seeds])
     inputs = map_structure(jnp.asarray, args[0])
     with collect_losses() as losses:
         outputs, new_state = layer.forward(variables, inputs, training=training, rng=rng, **kwargs)
     new_non_trainable = [
-        _get(new_state, path) if collection == "state" else value
+        _get(new_state, path) if collection == "state" and path is not None else value
         for (collection, path), value in zip(paths[len(trainable_refs):], non_trainable_variables)
     ]
+    if advance:
+        for i in seeds:
+            new_non_trainable[i] = jnp.asarray(non_trainable_variables[i], jnp.uint32) + jnp.array(
+                [0, 1], jnp.uint32)
     if return_losses:
         return outputs, new_non_trainable, list(losses)
     return outputs, new_non_trainable
@@ -308,7 +344,8 @@ def _weight_lists(model, params, state):
     refs_t, refs_n = model.trainable_variables, model.non_trainable_variables
     paths = variable_paths(model, refs_t + refs_n)
     variables = {"params": params, "state": state}
-    values = [_get(variables[c], p) for c, p in paths]
+    values = [_get(variables[c], p) if p is not None else jnp.asarray(ref.value)
+              for (c, p), ref in zip(paths, refs_t + refs_n)]
     return values[:len(refs_t)], values[len(refs_t):], paths
 
 
