@@ -22,6 +22,8 @@ from jkeras import _metric_variables
 from jkeras.core import losses as core_losses
 from jkeras.core import metrics as core_metrics
 from jkeras.core._loss_classes import _function_name, _snake_case, _standardize_dtype
+from jkeras.core.scope import valid_rows
+from jkeras.core.step import _rows_weight
 
 
 class Metric:
@@ -33,6 +35,10 @@ class Metric:
     state with `add_variable` in `__init__` and override `update_state`,
     `result` (and optionally `reset_state`), whose pure counterparts then run
     them against a state bound to the variables.
+
+    A `Metric` set as an attribute of a metric (`self.inner = Mean()` in `__init__`, as in
+    Keras 3) is tracked: its variables follow the metric's own in `variables`, and its state is
+    part of the metric's state, so an `update_state` that delegates to it runs in `fit`.
 
     Args:
         name: name of the metric; defaults to the snake-cased class name.
@@ -54,6 +60,52 @@ class Metric:
         if (_metric_variables.uses_adapter(self, "update")
                 and _metric_variables.pure_method(self, "init").__func__ is Metric.init):
             self._set_state({})  # a metric whose state is only the variables it adds
+
+    def __setattr__(self, name, value):
+        subs = self.__dict__.get("_sub_metrics")
+        if isinstance(value, Metric) and not name.startswith("__"):
+            if subs is None:
+                subs = self.__dict__["_sub_metrics"] = {}
+            if value._state is None:
+                try:  # a sub-metric's state is part of this one's from the start
+                    value._set_state(value.init())
+                except Exception:  # noqa: BLE001 (a state shaped by the data: made at first use)
+                    pass
+            subs[name] = value
+        elif subs and name in subs:
+            del subs[name]
+        object.__setattr__(self, name, value)
+
+    @property
+    def _state(self):
+        """The state: a dict of arrays, this metric's own entries, then each tracked
+        sub-metric's as `"{attribute}/{key}"` (None before a pure `init` ran)."""
+        own = self.__dict__.get("_own_state")
+        subs = self.__dict__.get("_sub_metrics")
+        if not subs or own is None:
+            return own
+        state = dict(own)
+        for attr, sub in subs.items():
+            state.update({f"{attr}/{key}": v for key, v in (sub._state or {}).items()})
+        return state
+
+    @_state.setter
+    def _state(self, state):
+        subs = self.__dict__.get("_sub_metrics")
+        if not subs or state is None:
+            self.__dict__["_own_state"] = state
+            return
+        own, parts = {}, {attr: {} for attr in subs}
+        for key, value in state.items():
+            attr, _, rest = key.partition("/")
+            if rest and attr in parts:
+                parts[attr][rest] = value
+            else:
+                own[key] = value
+        self.__dict__["_own_state"] = own
+        for attr, sub in subs.items():
+            if parts[attr]:  # a state of this metric's own entries alone leaves the sub-metrics'
+                sub._state = parts[attr]
 
     def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
         """Adds a state variable to the metric (call it in `__init__`).
@@ -138,20 +190,25 @@ class Metric:
 
     def _set_state(self, state):
         self._state = state
-        self._variable_names = list(state)
+        self._variable_names = list(self._state)
 
     @property
     def variables(self):
         """The state as `jkeras.models.variable.StateVariable` handles (assignable, usable as
-        arrays), in creation order."""
+        arrays), in creation order; then the tracked sub-metrics' `variables`."""
         from jkeras.models.variable import StateVariable
 
-        return [self._added.get(name) or StateVariable(self, i, name)
+        handles = {}
+        for attr, sub in (self.__dict__.get("_sub_metrics") or {}).items():
+            handles.update({f"{attr}/{key}": h for key, h in zip(sub._names(), sub.variables)})
+        return [handles.get(name) or self._added.get(name) or StateVariable(self, i, name)
                 for i, name in enumerate(self._names())]
 
     def _names(self):
         if self._state is None:
             self._set_state(self.init())
+        if self.__dict__.get("_sub_metrics"):
+            return list(self._state)  # a sub-metric's keys may come after this one's were set
         return self._variable_names
 
     def _state_arrays(self):
@@ -264,8 +321,13 @@ _MASKED_VARIANTS = {
 class MeanMetricWrapper(Mean):
     """The mean over samples and batches of `fn(y_true, y_pred, **kwargs)`.
 
+    A function of one value per sample is averaged over the samples. A function returning a
+    scalar (e.g. `ops.mean(y_pred)`) is averaged over the batches, each batch counting once, as
+    in Keras 3: in `fit` / `evaluate` the short last batch of an epoch, which they pad, gets it
+    computed on its real rows alone.
+
     Args:
-        fn: per-sample metric function `fn(y_true, y_pred, **kwargs)`.
+        fn: metric function `fn(y_true, y_pred, **kwargs)`.
         name: name of the metric; defaults to `fn.__name__`.
         dtype: as in `Metric`.
         **kwargs: keyword arguments passed on to `fn`.
@@ -279,14 +341,38 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
-        """Adds a batch; `mask` (e.g. a sequence output mask) zeroes weights."""
+        """Adds a batch; `mask` (e.g. a sequence output mask) zeroes weights.
+
+        Raises:
+            ValueError: when `fn` returns a scalar and `sample_weight` or `mask` is given (a
+                batch value cannot be weighted per sample; Keras 3 fails too).
+        """
         masked_fn = _MASKED_VARIANTS.get(self._fn)
         if masked_fn is not None:
             values, values_mask = masked_fn(y_true, y_pred, **self._fn_kwargs)
         else:
             values, values_mask = self._fn(y_true, y_pred, **self._fn_kwargs), None
+        rows = valid_rows()
+        if rows is not None:  # a padded batch (see `jkeras.core.scope.batch_rows`)
+            if jnp.ndim(values) == 0:  # a batch value: recompute it on the real rows alone
+                def run(state, args, kwargs):
+                    return self.update(state, *args, **kwargs)
+
+                return _metric_variables.on_real_rows(
+                    run, state, (y_true, y_pred), {"sample_weight": sample_weight, "mask": mask},
+                    weigh_padding=False)
+            sample_weight = _rows_weight(sample_weight, rows)
+        if jnp.ndim(values) == 0 and (sample_weight is not None or mask is not None):
+            raise ValueError(
+                f"MeanMetricWrapper '{self.name}': `fn` returned a scalar (one value per batch), "
+                "which cannot be weighted per sample, but got "
+                f"{'a sample_weight' if sample_weight is not None else 'an output mask'}. Return "
+                "one value per sample (e.g. ops.mean(y_pred, axis=-1)), or pass the metric in "
+                "`metrics` rather than `weighted_metrics`.")
         sample_weight = core_losses.apply_mask(sample_weight, mask, self.dtype, reduction="sum")
         return core_metrics.mean_update(state, values, sample_weight, values_mask, self.dtype)
+
+    update.selects_real_rows = True  # `update_metrics` leaves the padded rows to it
 
     def get_config(self):
         from jkeras.metrics import serialize

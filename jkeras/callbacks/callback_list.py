@@ -129,7 +129,7 @@ def _overrides_alias(cb, hook):
 def pythonify_logs(logs):
     """Logs with each one-element value as a Python float (one host sync), dicts merged in."""
     out = {}
-    for key, value in logs.items():
+    for key, value in sorted(logs.items()):  # Keras 3 hands callbacks sorted logs
         if isinstance(value, dict):
             out.update(pythonify_logs(value))
             continue

@@ -46,7 +46,8 @@ class History(Callback):
 
 class ProgbarLogger(Callback):
     """Prints progress: a live bar (`verbose=1`) or one line per epoch (`verbose=2`), after an
-    "Epoch i/n" line when `fit` runs more than one epoch (Keras 3).
+    "Epoch i/n" line when `fit` runs more than one epoch (Keras 3). The logs show sorted by
+    name, names first seen at the epoch's end (`val_*`) after the batches' (Keras 3's order).
 
     Args:
         count_mode: "steps" (the only mode; "samples" is accepted for Keras 2 code).
@@ -56,6 +57,7 @@ class ProgbarLogger(Callback):
     def __init__(self, count_mode="steps", stateful_metrics=None):
         super().__init__()
         self._bar = None
+        self._order = []
         self.verbose = 1
         self.epochs = 1
         self._mode = "train"
@@ -72,35 +74,35 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose and self.epochs > 1:  # Keras 3: no "Epoch 1/1" line
             print_msg(f"Epoch {epoch + 1}/{self.epochs}")
-        self._bar = Progbar(self.target, verbose=self.verbose)
+        self._new_bar(self.target)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:
-            self._bar.update(batch + 1, logs, finalize=False)
+            self._bar.update(batch + 1, self._batch_values(logs), finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is not None:
-            self._bar.update(self.target or self._bar._seen, logs, finalize=True)
+            self._bar.update(self.target or self._bar._seen, self._ordered(logs), finalize=True)
             self._bar = None
 
     def on_test_begin(self, logs=None):
         if self._bar is None and self.verbose:
             self._mode = "test"
-            self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+            self._new_bar(self.params.get("steps"))
 
     def on_test_batch_end(self, batch, logs=None):
         if self._mode == "test" and self._bar is not None:
-            self._bar.update(batch + 1, logs, finalize=False)
+            self._bar.update(batch + 1, self._batch_values(logs), finalize=False)
 
     def on_test_end(self, logs=None):
         if self._mode == "test" and self._bar is not None:
-            self._bar.update(self._bar.target or self._bar._seen, logs, finalize=True)
+            self._bar.update(self._bar.target or self._bar._seen, self._ordered(logs), finalize=True)
             self._bar = None
 
     def on_predict_begin(self, logs=None):
         if self.verbose:
             self._mode = "predict"
-            self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+            self._new_bar(self.params.get("steps"))
 
     def on_predict_batch_end(self, batch, logs=None):
         if self._mode == "predict" and self._bar is not None:
@@ -110,6 +112,23 @@ class ProgbarLogger(Callback):
         if self._mode == "predict" and self._bar is not None:
             self._bar.update(self._bar.target or self._bar._seen, finalize=True)
             self._bar = None
+
+    def _new_bar(self, target):
+        self._bar = Progbar(target, verbose=self.verbose)
+        self._order = []
+
+    def _batch_values(self, logs):
+        # Keras 3's bar takes batch logs (and their order) only when it draws each batch.
+        return self._ordered(logs) if self.verbose == 1 else logs
+
+    def _ordered(self, logs):
+        """`(name, value)` pairs in Keras 3's bar order: each logs dict sorted by name (batch
+        logs as the step made them included), a name first seen later (`val_*`) after those."""
+        logs = logs or {}
+        for key in sorted(logs):
+            if key not in self._order:
+                self._order.append(key)
+        return [(key, logs[key]) for key in self._order if key in logs]
 
 
 class BaseLogger(Callback):

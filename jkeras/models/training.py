@@ -145,7 +145,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     @property
     def metrics_names(self):
-        """Names of the values `evaluate` returns: "loss" first, then the metrics."""
+        """Names of the values `evaluate` returns, in its list's order: "loss" first, then the
+        metrics (one output), or the per-output losses then the metrics by name (several)."""
         if self._spec is None:
             return ["loss"] if self.compiled else []
         return _log_names(self._spec)
@@ -529,7 +530,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 self._write_back(loop.ts, copy=True)
                 if validate is not None and _should_validate(epoch, validation_freq):
-                    epoch_logs.update({"val_" + k: v for k, v in validate(epoch, cbs).items()})
+                    epoch_logs = _sorted_logs({**epoch_logs, **{"val_" + k: v for k, v in
+                                                               validate(epoch, cbs).items()}})
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_end, epoch, epoch_logs)
                 logs = epoch_logs
                 if self.stop_training:
@@ -776,18 +778,18 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._restructure_outputs([np.asarray(o) for o in outputs])
 
     def _host_logs(self, logs):
-        """Device logs -> floats in `metrics_names` order (one host sync)."""
-        host = callbacks_module.to_host(logs)
-        ordered = {name: host[name] for name in self.metrics_names if name in host}
-        ordered.update((k, v) for k, v in host.items() if k not in ordered)
-        return ordered
+        """Device logs -> floats, sorted by name as Keras 3 hands logs to callbacks and `History`
+        (one host sync)."""
+        return _sorted_logs(callbacks_module.to_host(logs))
 
     def _format_logs(self, logs, return_dict):
-        """`evaluate`'s result, as Keras orders it: the values of `metrics_names` the logs hold,
-        then any other logs (a `test_step` override's own) by name; one value alone as a scalar."""
+        """`evaluate`'s (and `*_on_batch`'s) result, as Keras 3 orders it: "loss", the compiled
+        metrics (one output), the per-output losses (several outputs), then any other logs by
+        name; one value alone as a scalar."""
         if return_dict:
             return logs
-        names = [name for name in self.metrics_names if name in logs]
+        order = _keras_flat_order(self._spec) if self._spec is not None else ["loss"]
+        names = [name for name in order if name in logs]
         values = [logs[name] for name in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
@@ -802,13 +804,34 @@ def _init_optimizer_state(transform, params):
         return transform.init(params)
 
 
-def _log_names(spec):
+def _sorted_logs(logs):
+    """Logs sorted by name: the order Keras 3 gives every logs dict (`pythonify_logs`)."""
+    return {key: logs[key] for key in sorted(logs)}
+
+
+def _keras_flat_order(spec):
+    """The names Keras 3's `_flatten_metrics_in_order` lists first: "loss", the compiled metrics'
+    own names (plain, then weighted), the per-output loss trackers. With several outputs the
+    metrics' logs carry an output prefix their names lack, so they come with the other logs, by
+    name."""
     names = ["loss"]
-    if len(spec.outputs) > 1:
+    single = len(spec.outputs) == 1
+    for weighted_pass in (False, True):
+        for out in spec.outputs:
+            names += [log_name if single else metric.name
+                      for log_name, metric, weighted in out.metrics if weighted == weighted_pass]
+    if not single:
         names += [f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
-    for out in spec.outputs:
-        names += [log_name for log_name, _, _ in out.metrics]
     return names
+
+
+def _log_names(spec):
+    """`metrics_names`: the built-in step's log names in `evaluate`'s list order."""
+    logs = ["loss"] + ([f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
+                       if len(spec.outputs) > 1 else [])
+    logs += [log_name for out in spec.outputs for log_name, _, _ in out.metrics]
+    first = [name for name in _keras_flat_order(spec) if name in logs]
+    return first + sorted(name for name in logs if name not in first)
 
 
 def _should_validate(epoch, freq):
