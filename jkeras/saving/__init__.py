@@ -2,13 +2,16 @@
 
 Formats (see `jkeras.saving.saving_api` for the full description):
 
-- `model.save("m.keras")`: a zip of `config.json` (architecture and compile configuration, Keras
-  3's keys), `metadata.json` and `checkpoint/` (an orbax-checkpoint save of all variables and the
-  optimizer state); `model.save("m.h5")`: one HDF5 file in Keras 2's layout; any other path: the
-  `.keras` contents as a directory. Saves are atomic.
+- `model.save("m.keras")`: a Keras 3 `.keras` file, which Keras 3's `load_model` reads: a zip of
+  `config.json` (architecture and compile configuration as Keras 3 serializes them),
+  `metadata.json` and `model.weights.h5` (all variables and the optimizer state in Keras 3's
+  layout); `model.save("m.h5")`: one HDF5 file in Keras 2's layout; any other path: a directory
+  with `config.json` and an orbax checkpoint of all variables and the optimizer state (orbax also
+  backs `BackupAndRestore` and `orbax_io.TrainingCheckpointer`). Saves are atomic.
 - `model.save_weights("w.weights.h5")`: Keras 3's layout; `"w.h5"`: Keras 2's layout; any other
   path: an orbax checkpoint directory.
-- `load_model` / `load_weights` also read Keras 3 `.keras` / `.weights.h5` and Keras 2 `.h5` files.
+- `load_model` / `load_weights` also read Keras 3 `.keras` / `.weights.h5`, Keras 2 `.h5` files and
+  the `.keras` archives of earlier jkeras versions (`config.json` + an orbax `checkpoint/`).
 
 The submodules are imported on first use: `import jkeras` stays light (no orbax, h5py).
 """

@@ -16,7 +16,13 @@ overrides `save_own_variables` / `load_own_variables` (`layer_hooks`) fills / re
 group itself, as in Keras 3 (its store may hold other keys than "0", "1", ...).
 
 jkeras writes the same tree, so Keras 3's `load_weights` reads it, and reads Keras 3's files.
-The optimizer state goes to a `jkeras_optimizer_state` group, which Keras ignores.
+
+The optimizer state (`save_optimizer` / `load_optimizer`, used by `model.weights.h5` inside
+`.keras` archives) goes where Keras 3 puts it: `/optimizer/vars/0, /1, ...` (attr name = the
+optimizer's name), Keras's `optimizer.variables` in order (`keras3_optimizer`): iterations, the
+learning rate, then the slots of each trainable weight. A state without a Keras layout (an optax
+transformation, a loss-scale optimizer) goes to a `jkeras_optimizer_state` group instead, which
+Keras ignores; a `.weights.h5` written by `save_weights` keeps that group too.
 """
 import re
 import warnings
@@ -24,8 +30,9 @@ import warnings
 import numpy as np
 
 from jkeras.layers._lora import LoRAMixin
-from jkeras.saving import layer_hooks, variables
+from jkeras.saving import keras3_optimizer, layer_hooks, legacy_h5, variables
 
+OPTIMIZER_VARS = "optimizer/vars"
 # Keras 3 recurrent layers hold their weights in a `cell` sublayer.
 _CELL_LAYERS = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 # jkeras bookkeeping attributes that reference sublayers Keras tracks otherwise.
@@ -204,3 +211,32 @@ def _load_hooked(layer, h5, location, skip_mismatch):
         if not skip_mismatch:
             raise
         warnings.warn(f"Skipping loading of layer '{layer.name}': {error!r}", stacklevel=3)
+
+
+def save_optimizer(model, h5):
+    """Writes `model`'s optimizer state into an open h5py File: Keras 3's `/optimizer/vars`, or a
+    `jkeras_optimizer_state` group for a state that has no Keras layout (nothing without optimizer)."""
+    values = keras3_optimizer.keras_variables(model)
+    if values is None:
+        legacy_h5.write_optimizer_group(h5, model)
+        return
+    group = h5.require_group(OPTIMIZER_VARS)
+    group.attrs["name"] = model.optimizer.name
+    for index, value in enumerate(values):
+        group.create_dataset(str(index), data=value)
+
+
+def load_optimizer(model, h5, source="the file"):
+    """Restores the optimizer state `save_optimizer` (or Keras 3) wrote, into a compiled model.
+
+    Returns:
+        True when restored; False when the file holds none or (with a warning) when it does not
+        fit the model's optimizer.
+    """
+    if getattr(model, "optimizer", None) is None:
+        return False
+    if legacy_h5.OPTIMIZER_GROUP in h5:
+        return legacy_h5.read_optimizer_group(h5, model)
+    if OPTIMIZER_VARS not in h5:
+        return False
+    return keras3_optimizer.restore(model, _read_group(h5[OPTIMIZER_VARS]), source=source)

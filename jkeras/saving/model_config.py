@@ -50,8 +50,18 @@ def jkeras_version():
     return __version__
 
 
+def keras_metadata():
+    """The `metadata.json` of a `.keras` archive: Keras 3's keys (`keras_version` names the writer,
+    as the `keras_version` of jkeras's `.h5` files does) and `jkeras_version`."""
+    return {
+        "keras_version": f"jkeras-{jkeras_version()}",
+        "jkeras_version": jkeras_version(),
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
+
+
 def metadata():
-    """The `metadata.json` of a saved model."""
+    """The `metadata.json` of a saved-model directory (jkeras's orbax layout)."""
     return {
         "format": "jkeras",
         "format_version": 1,
@@ -326,8 +336,17 @@ def compile_model(model, config, custom_objects=None):
 
 
 def compile_to_config(model):
-    """The compile arguments of `model` as a JSON-friendly dict, or None when it is not compiled."""
-    from jkeras import losses, metrics, optimizers
+    """The compile arguments of `model` as Keras 3 writes them (`Trainer.get_compile_config()`), JSON-
+    friendly, or None when it is not compiled.
+
+    The optimizer, loss and metric objects become their `serialize_keras_object` entries
+    (`{"module": "keras.optimizers", "class_name": "Adam", "config": {...}, "registered_name": None}`),
+    functions Keras's `{"module": "builtins", "class_name": "function", "config": <registered name>,
+    "registered_name": "function"}`, names stay names; an optax transformation is written as
+    `{"class_name": "OptaxOptimizer", ...}`, which only tells the loader that it cannot rebuild it.
+    """
+    from jkeras import optimizers
+    from jkeras.utils.serialization import serialize_keras_object
 
     if not getattr(model, "compiled", False) or model.optimizer is None:
         return None
@@ -335,27 +354,36 @@ def compile_to_config(model):
     if isinstance(model.optimizer, optimizers.OptaxOptimizer):
         optimizer = {"class_name": "OptaxOptimizer", "config": model.optimizer.get_config()}
     else:
-        optimizer = optimizers.serialize(model.optimizer)
+        optimizer = serialize_keras_object(model.optimizer)
+    run_eagerly = bool(getattr(model, "run_eagerly", False))
     config = {
         "optimizer": optimizer,
-        "loss": _serialize_structure(args.get("loss"), losses.serialize),
+        "loss": _serialize_compile_value(args.get("loss")),
         "loss_weights": args.get("loss_weights"),
-        "metrics": _serialize_structure(args.get("metrics"), metrics.serialize),
-        "weighted_metrics": _serialize_structure(args.get("weighted_metrics"), metrics.serialize),
-        "run_eagerly": bool(getattr(model, "run_eagerly", False)),
+        "metrics": _serialize_compile_value(args.get("metrics")),
+        "weighted_metrics": _serialize_compile_value(args.get("weighted_metrics")),
+        "run_eagerly": run_eagerly,
         "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
+        "jit_compile": not run_eagerly,
     }
     return json.loads(dumps(config))
 
 
-def _serialize_structure(value, serialize):
-    if value is None or isinstance(value, str):
+def _serialize_compile_value(value):
+    """A loss / metric argument of `compile` as Keras 3's `serialize_keras_object` writes it."""
+    from jkeras.utils.serialization import serialize_keras_object
+
+    if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_serialize_structure(v, serialize) for v in value]
+        return [_serialize_compile_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _serialize_structure(v, serialize) for k, v in value.items()}
-    return serialize(value)
+        return {k: _serialize_compile_value(v) for k, v in value.items()}
+    if inspect.isfunction(value) or (callable(value) and not hasattr(value, "get_config")
+                                     and hasattr(value, "__name__")):
+        return {"module": "builtins", "class_name": "function",
+                "config": object_registry.get_registered_name(value), "registered_name": "function"}
+    return serialize_keras_object(value)
 
 
 def compile_from_config(model, config, custom_objects=None):

@@ -4,20 +4,20 @@ Whole model: `model.save(path)`, read back by `jkeras.models.load_model(path)`
 ------------------------------------------------------------------------------
 The format follows the path's extension:
 
-    model.keras    a zip archive holding
-        metadata.json          {"format": "jkeras", "format_version": 1, "jkeras_version", "date_saved"}
-        config.json            {"class_name": "Sequential" | "Functional" | <registered class>,
+    model.keras    a zip archive in Keras 3's format (Keras 3's `load_model` reads it), holding
+        metadata.json          {"keras_version": "jkeras-<version>", "jkeras_version", "date_saved"}
+        config.json            {"module", "class_name": "Sequential" | "Functional" | <registered class>,
                                 "config": model.get_config(),          # Keras 3's graph format
-                                "compile_config": {"optimizer": {"class_name", "config"}, "loss",
+                                "registered_name", "build_config": {"input_shape"},
+                                "compile_config": {"optimizer": {"module": "keras.optimizers",
+                                    "class_name", "config", "registered_name"}, "loss",
                                     "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
-                                    "steps_per_execution"} or null,
-                                "build_config": {"input_shape"}}       # models of custom classes
-        checkpoint/index.json  {"weights": [["params", "dense", "kernel"], ...],   # model.weights order
-                                "optimizer": [["0", "mu", "dense", "kernel"], ...]} # optax leaf paths
-        checkpoint/state/      orbax-checkpoint (StandardCheckpointer) save of the pytree
-                               {"variables": {"params": {...}, "state": {...}},     # model.get_variables()
-                                "optimizer": {"0": leaf, "1": leaf, ...}}           # optax state leaves
-                               (+ the stores of layers overriding save_own_variables: `layer_hooks`)
+                                    "steps_per_execution", "jit_compile"} ({} when not compiled)}
+        model.weights.h5       Keras 3's layout (`keras3_h5`): `/layers/dense/vars/0`, ... (every
+                               variable, BatchNormalization statistics too), and the optimizer state
+                               as Keras's `/optimizer/vars/0..n` (iterations, learning rate, the
+                               slots of each trainable weight: `keras3_optimizer`); a state without a
+                               Keras layout (optax transformations) goes to `jkeras_optimizer_state`
         assets/<object path>/  files written by the `save_assets(dir)` of layers overriding it
     model.h5       one HDF5 file in Keras 2's layout: root attributes `model_config` (the JSON
                    {"class_name", "config"} above), `training_config` (the compile config, with the
@@ -25,7 +25,17 @@ The format follows the path's extension:
                    group `model_weights` (the `.h5` weights layout below); group
                    `jkeras_optimizer_state` (datasets "0", "1", ... with attributes `paths` and
                    `weight_paths`, the same index as checkpoint/index.json)
-    any other path a directory with the same entries as the `.keras` archive, unzipped
+    any other path a directory in jkeras's orbax layout (what `.keras` archives held before they
+                   became Keras 3 files, and still read):
+        metadata.json          {"format": "jkeras", "format_version": 1, "jkeras_version", "date_saved"}
+        config.json            as above
+        checkpoint/index.json  {"weights": [["params", "dense", "kernel"], ...],   # model.weights order
+                                "optimizer": [["0", "mu", "dense", "kernel"], ...]} # optax leaf paths
+        checkpoint/state/      orbax-checkpoint (StandardCheckpointer) save of the pytree
+                               {"variables": {"params": {...}, "state": {...}},     # model.get_variables()
+                                "optimizer": {"0": leaf, "1": leaf, ...}}           # optax state leaves
+                               (+ the stores of layers overriding save_own_variables: `layer_hooks`)
+        assets/<object path>/  as above
 
 The hooks of Keras 3 are honoured: `compile_config` is `model.get_compile_config()` and loading
 calls `model.compile_from_config(config)`; a layer's `get_build_config()` / `build_from_config()`,
@@ -35,13 +45,16 @@ when its class overrides them (`jkeras.saving.layer_hooks`).
 `load_model` rebuilds the model from config.json, compiles it from `compile_config` and restores
 every variable (trainable `params` and non-trainable `state`, e.g. BatchNormalization statistics)
 and the optimizer state, so `fit` continues exactly as the saved model would have. Weights are
-matched by their path in `get_variables()`, or by their order in `model.weights` when layer names
-differ (a subclassed model built afresh gets new default names). Arrays are stored as NumPy
-arrays, so a save loads on any device layout. `load_model` also reads Keras 3 `.keras` files
-(config.json + model.weights.h5; the optimizer state starts afresh) and Keras 2 `.h5` model files.
+matched by their Keras 3 object path (`.keras`), or by their path in `get_variables()` or their
+order in `model.weights` when layer names differ (orbax directories: a subclassed model built
+afresh gets new default names). Arrays are stored as NumPy arrays, so a save loads on any device
+layout. `load_model` reads Keras 3 `.keras` files (their optimizer state too, where it fits the
+optimizer), the `.keras` archives of earlier jkeras versions (config.json + checkpoint/, the
+orbax layout above) and Keras 2 `.h5` model files.
 
-Saving is atomic: the file or directory is written beside the target (`.<name>.tmp-<id>`) and
-renamed over it at the end, so an interrupted save leaves the previous save loadable.
+Saving is atomic: the file or directory is written beside the target (`.<name>.tmp-<id>`; a
+`.keras` archive is staged in a temporary directory, then zipped there) and renamed over it at
+the end, so an interrupted save leaves the previous save loadable.
 Loading runs no code from the file: no pickle, YAML through `yaml.safe_load`, and a `Lambda` layer
 is rebuilt only with `safe_mode=False` and its function given by name in `custom_objects`
 (stored bytecode is never loaded).
@@ -175,7 +188,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
             legacy_h5.save_model(model, h5, include_optimizer=include_optimizer)
     elif fmt == "keras":
         with tempfile.TemporaryDirectory() as staging:
-            _write_model_dir(model, staging, include_optimizer)
+            _write_keras_dir(model, staging, include_optimizer)
             with atomic.atomic_path(path) as tmp:
                 _zip_directory(staging, tmp)
     else:
@@ -183,7 +196,35 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, save_for
             _write_model_dir(model, tmp, include_optimizer)
 
 
+def _keras_config(model):
+    """config.json of a `.keras` archive, with the entries Keras 3 writes beside the model config."""
+    config = model_config.model_to_config(model)
+    if "build_config" not in config:  # Keras 3: a Sequential's input shape, None for a functional model
+        build = model_config.get_build_config(model)
+        if build is None:
+            functional = config["class_name"] == "Functional"
+            build = {"input_shape": None if functional else model_config._built_input_shape(model)}
+        config["build_config"] = json.loads(model_config.dumps(build))
+    config["compile_config"] = model_config.get_compile_config(model) or {}
+    return config
+
+
+def _write_keras_dir(model, directory, include_optimizer):
+    """Writes the entries of a Keras 3 `.keras` archive into `directory`."""
+    with open(os.path.join(directory, _METADATA), "w") as f:
+        json.dump(model_config.keras_metadata(), f)
+    with open(os.path.join(directory, _CONFIG), "w") as f:
+        f.write(model_config.dumps(_keras_config(model)))
+    with _h5py().File(os.path.join(directory, _KERAS3_WEIGHTS), "w") as h5:
+        keras3_h5.save_weights(model, h5)
+        if include_optimizer:
+            keras3_h5.save_optimizer(model, h5)
+    layer_hooks.save_assets(model, os.path.join(directory, _ASSETS))
+
+
 def _write_model_dir(model, directory, include_optimizer):
+    """Writes a saved-model directory in jkeras's orbax layout (also the contents of the `.keras`
+    archives of earlier jkeras versions)."""
     config = model_config.model_to_config(model)
     config["compile_config"] = model_config.get_compile_config(model)
     with open(os.path.join(directory, _METADATA), "w") as f:
@@ -282,12 +323,19 @@ def _load_model_dir(path, custom_objects, compile, safe_mode, source=None):
         orbax_io.apply_checkpoint(model, tree, index, optimizer=compiled)
     elif os.path.isfile(os.path.join(path, _KERAS3_WEIGHTS)):
         with _open_h5(os.path.join(path, _KERAS3_WEIGHTS)) as h5:
-            keras3_h5.load_weights(model, h5)
+            _load_keras3_weights(model, h5, compiled, source or repr(path))
     else:
         raise ValueError(f"{source or repr(path)} holds no weights ({_CHECKPOINT}/index.json and "
                          f"{_CHECKPOINT}/state/, or {_KERAS3_WEIGHTS}); it may be incomplete")
     layer_hooks.load_assets(model, os.path.join(path, _ASSETS))
     return model
+
+
+def _load_keras3_weights(model, h5, compiled, source):
+    """The weights of a `model.weights.h5`, and its optimizer state into a compiled model."""
+    keras3_h5.load_weights(model, h5)
+    if compiled:
+        keras3_h5.load_optimizer(model, h5, source=source)
 
 
 def _load_model_zip(archive, path, custom_objects, compile, safe_mode):
@@ -305,9 +353,9 @@ def _load_model_zip(archive, path, custom_objects, compile, safe_mode):
             return _load_model_dir(staging, custom_objects, compile, safe_mode, source=repr(path))
     if _KERAS3_WEIGHTS not in names:
         raise ValueError(f"{path!r} holds no weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS}); it may be incomplete")
-    model, _ = _build(config_text, custom_objects, compile, safe_mode, source=repr(path))
+    model, compiled = _build(config_text, custom_objects, compile, safe_mode, source=repr(path))
     with _open_h5(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), what=f"{path}/{_KERAS3_WEIGHTS}") as h5:
-        keras3_h5.load_weights(model, h5)
+        _load_keras3_weights(model, h5, compiled, repr(path))
     if layer_hooks.hooked_layers(model, ("load_assets",)):
         with tempfile.TemporaryDirectory() as staging:
             _safe_extract(archive, _ASSETS + "/", staging)
@@ -405,7 +453,7 @@ def _load_weights_h5(model, h5, by_name, skip_mismatch):
     else:
         keras3_h5.load_weights(model, h5, skip_mismatch=skip_mismatch, by_name=by_name)
     if not by_name:
-        legacy_h5.read_optimizer_group(h5, model)
+        keras3_h5.load_optimizer(model, h5)
 
 
 def _load_weights_zip(model, archive, path, by_name, skip_mismatch):
@@ -420,6 +468,8 @@ def _load_weights_zip(model, archive, path, by_name, skip_mismatch):
         raise ValueError(f"{path!r} is a zip archive without weights ({_CHECKPOINT}/ or {_KERAS3_WEIGHTS})")
     with _open_h5(io.BytesIO(archive.read(_KERAS3_WEIGHTS)), what=f"{path}/{_KERAS3_WEIGHTS}") as h5:
         keras3_h5.load_weights(model, h5, skip_mismatch=skip_mismatch, by_name=by_name)
+        if not by_name:
+            keras3_h5.load_optimizer(model, h5, source=repr(path))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -204,8 +204,25 @@ def serialize_keras_object(instance):
     if _is_plain(instance) or isinstance(instance, (list, tuple, dict)):
         return serialize_value(instance)
     if hasattr(instance, "get_config") and not inspect.isclass(instance):
-        return _class_entry(type(instance), _get_config(instance))
+        return _class_entry(type(instance), _with_schedule_entry(instance, _get_config(instance)))
     return getattr(instance, "__name__", instance)
+
+
+def _with_schedule_entry(instance, config):
+    """An optimizer's config with its learning-rate schedule (and a loss-scale optimizer's inner
+    optimizer) as Keras 3 writes them (their `serialize_keras_object` entries, with `module`),
+    where `get_config` gave the bare `{"class_name", "config"}`."""
+    from jkeras.optimizers import Optimizer, schedules
+
+    if not isinstance(instance, Optimizer):
+        return config
+    schedule = getattr(instance, "_learning_rate", None)
+    if isinstance(schedule, schedules.LearningRateSchedule) and isinstance(config.get("learning_rate"), dict):
+        config = dict(config, learning_rate=serialize_keras_object(schedule))
+    inner = getattr(instance, "inner_optimizer", None)
+    if isinstance(inner, Optimizer) and isinstance(config.get("inner_optimizer"), dict):
+        config = dict(config, inner_optimizer=serialize_keras_object(inner))
+    return config
 
 
 # Where a built-in object's class or function is found when no lookup dict names it.

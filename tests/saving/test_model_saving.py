@@ -9,7 +9,7 @@ import pytest
 
 import jkeras
 from jkeras import layers
-from jkeras.saving import legacy_h5, orbax_io
+from jkeras.saving import keras3_h5, legacy_h5, orbax_io
 
 FORMATS = ["m.keras", "m.h5", "m_dir"]
 
@@ -106,11 +106,10 @@ def test_keras_archive_layout(tmp_path, trained_sequential):
         names = archive.namelist()
         config = json.loads(archive.read("config.json"))
         meta = json.loads(archive.read("metadata.json"))
-    assert {"config.json", "metadata.json", "checkpoint/index.json"} <= set(names)
-    assert any(n.startswith("checkpoint/state/") for n in names)
+    assert set(names) == {"config.json", "metadata.json", "model.weights.h5"}  # a Keras 3 file
     assert config["class_name"] == "Sequential" and config["compile_config"]["loss"] == "sparse_categorical_crossentropy"
     assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
-    assert meta["format"] == "jkeras"
+    assert meta["jkeras_version"] == jkeras.__version__
 
 
 # ------------------------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ def _interrupt(monkeypatch, module, name):
 
 
 @pytest.mark.parametrize("name,module,function", [
-    ("m.keras", orbax_io, "save_checkpoint"),
+    ("m.keras", keras3_h5, "save_weights"),
     ("m_dir", orbax_io, "save_checkpoint"),
     ("m.h5", legacy_h5, "save_weights_to_group"),
 ])
