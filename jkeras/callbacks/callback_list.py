@@ -19,7 +19,7 @@ class CallbackList:
     Args:
         callbacks: list of `Callback`s.
         add_history: append a `History` (and keep it as `model.history`) unless one is given.
-        add_progbar: append a `ProgbarLogger` unless one is given.
+        add_progbar: append a `ProgbarLogger` (after the others) unless one is given.
         model: the model, set on every callback.
         **params: `verbose`, `epochs`, `steps`, set on every callback.
     """
@@ -29,8 +29,6 @@ class CallbackList:
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks: expected Callback instances, got {cb!r}")
-        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
-            self.callbacks.insert(0, ProgbarLogger())
         if add_history:
             history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
             if history is None:
@@ -39,6 +37,10 @@ class CallbackList:
             if model is not None:
                 model.history = history
             history.warn_on_nan = not any(isinstance(cb, TerminateOnNaN) for cb in self.callbacks)
+        if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
+            # Last, as Keras 3 adds it: the epoch line shows what callbacks added to the logs
+            # (ReduceLROnPlateau's `learning_rate`).
+            self.callbacks.append(ProgbarLogger())
         self.model = model
         self.params = params
         for cb in self.callbacks:

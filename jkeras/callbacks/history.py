@@ -46,8 +46,9 @@ class History(Callback):
 
 class ProgbarLogger(Callback):
     """Prints progress: a live bar (`verbose=1`) or one line per epoch (`verbose=2`), after an
-    "Epoch i/n" line when `fit` runs more than one epoch (Keras 3). The logs show sorted by
-    name, names first seen at the epoch's end (`val_*`) after the batches' (Keras 3's order).
+    "Epoch i/n" line when `fit` runs more than one epoch (Keras 3). The logs show in the
+    trainer's order (sorted by name), names first seen at the epoch's end (`val_*`, keys callbacks
+    add) after the batches' (Keras 3's order).
 
     Args:
         count_mode: "steps" (the only mode; "samples" is accepted for Keras 2 code).
@@ -122,10 +123,11 @@ class ProgbarLogger(Callback):
         return self._ordered(logs) if self.verbose == 1 else logs
 
     def _ordered(self, logs):
-        """`(name, value)` pairs in Keras 3's bar order: each logs dict sorted by name (batch
-        logs as the step made them included), a name first seen later (`val_*`) after those."""
+        """`(name, value)` pairs in Keras 3's bar order: each logs dict in its own order (the
+        trainer sorts its logs; keys callbacks add come after), a name first seen later
+        (`val_*`) after those."""
         logs = logs or {}
-        for key in sorted(logs):
+        for key in logs:
             if key not in self._order:
                 self._order.append(key)
         return [(key, logs[key]) for key in self._order if key in logs]

@@ -161,7 +161,10 @@ class _SizedImageLayer(_ImageLayer):
 
 class _RandomImageLayer(_ImageLayer):
     """An augmentation: `_inference(x)` when not training, else `_augment(batch, key)` on a rank-4
-    batch (an unbatched image gets a batch axis of 1 for it)."""
+    batch (an unbatched image gets a batch axis of 1 for it). Called directly without `training`,
+    it augments (Keras 3's `call(data, training=True)`)."""
+
+    _training_default = True
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)

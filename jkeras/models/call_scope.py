@@ -209,7 +209,9 @@ class InitScope(ApplyScope):
         in the layer's `build` or `call`); returns them."""
         if sub.name in self.params or sub.name in self.state:
             return super().sublayer_variables(sub, None)
-        variables = sub.init(self.next_rng(), input_shape)
+        # A sublayer built already (a trained model wrapped by a new one) keeps its weights, as in
+        # Keras; only unbuilt ones get fresh weights.
+        variables = sub.get_variables() if sub.built and sub.weights else sub.init(self.next_rng(), input_shape)
         if variables["params"]:
             self.params[sub.name] = variables["params"]
         if variables["state"]:

@@ -36,6 +36,7 @@ class Model(Trainer, SavingMixin, Layer):
     """
 
     _runs_subclass_call = True  # its own apply runs a subclass's `call` (see Layer._pure_ancestor)
+    _training_default = None  # a direct call without `training`: each layer takes its own default
 
     _legacy = legacy.LegacyInterface(renames={"input": "inputs", "output": "outputs"})
 
@@ -282,7 +283,8 @@ class Model(Trainer, SavingMixin, Layer):
             if "mask" in kwargs:  # an explicit `mask=` tensor of the graph
                 arg_mask = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t,
                                          kwargs.pop("mask"))
-            node_training = bool(kwargs.pop("training", training))
+            node_training = kwargs.pop("training", training)
+            node_training = None if node_training is None else bool(node_training)  # None: the layer's default
             layer_rng = None if rng is None else jax.random.fold_in(rng, position)
             if node_training and layer_rng is None:
                 layer_rng = jax.random.PRNGKey(position)

@@ -422,6 +422,11 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             return prop.fget(self)  # re-raises the property's own, more helpful AttributeError
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
+    # What `training=None` (a direct call that does not say) means for this layer: inference for
+    # most layers, training for augmentations (Keras 3's `call(data, training=True)`); None for
+    # models, whose layers each take their own default.
+    _training_default = False
+
     def forward(self, variables, inputs, *, training=False, rng=None, mask=None, **kwargs):
         """`apply` inside a named scope, plus the activity-regularization loss (pure).
 
@@ -429,6 +434,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         `jkeras.core.scope.collect_losses()` block, if any. A layer created in a
         `jkeras.RematScope` runs `apply` under `jax.checkpoint` here.
         """
+
+        if training is None:
+            training = self._training_default
 
         def run(variables, inputs, rng, mask):
             return self.apply(variables, inputs, training=training, rng=rng, mask=mask, **kwargs)
@@ -638,11 +646,11 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         shapes = map_structure(lambda a: tuple(a.shape), inputs)
         self._check_input_shape(shapes)
         self._maybe_build(shapes)
-        training = bool(training)
+        training = self._training_default if training is None else bool(training)
         assigns = call_scope.assign_count()
         outputs, new_state = self.forward(
             self.get_variables(), inputs, training=training,
-            rng=next_key() if training else None, mask=mask, **kwargs,
+            rng=next_key() if training or training is None else None, mask=mask, **kwargs,
         )
         assigned = call_scope.assign_count() != assigns and not any(
             isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(new_state))

@@ -324,7 +324,10 @@ def _keras_data(model, batch):
         return values[0] if len(values) == 1 else values
 
     x, y = single(x), single(y)
-    if sw is None or all(w is None for w in sw):
+    no_weights = sw is None or all(w is None for w in sw)
+    if y is None and no_weights:  # Keras's pack_x_y_sample_weight: `x` alone (an autoencoder's fit(x))
+        return (x,) if isinstance(x, tuple) else x
+    if no_weights:
         return (x, y)
     return (x, y, single(sw))
 
