@@ -18,6 +18,7 @@ class InputLayer(Layer):
 
     Raises:
         ValueError: if neither or both of `shape` and `batch_shape` are given.
+        TypeError: for a string dtype (text is vectorized before the model).
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
@@ -33,6 +34,12 @@ class InputLayer(Layer):
             if isinstance(shape, (int, np.integer)):
                 shape = (shape,)
             batch_shape = (batch_size,) + tuple(shape)
+        if dtype in ("string", "str", str, np.str_, object):
+            raise TypeError(
+                f"InputLayer: dtype={dtype!r}: a jkeras model takes numbers only (JAX has no strings); "
+                "vectorize text before the model (`ids = text_vectorization(texts)`) and declare "
+                "`Input(..., dtype='int32')`"
+            )
         super().__init__(name=name, dtype=dtype, **kwargs)
         self._batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self._batch_input_shape = self._batch_shape

@@ -4,6 +4,7 @@ from `fit(x)`."""
 import jax
 import keras
 import numpy as np
+import pytest
 
 import jkeras
 
@@ -92,3 +93,11 @@ def test_keras3_train_step_gets_x_alone_from_fit_without_targets():
         losses[k.__name__] = model.fit(X, epochs=2, batch_size=8, shuffle=False, verbose=0).history["loss"]
         assert seen and "tuple" not in seen, (k.__name__, seen)
     np.testing.assert_allclose(losses["jkeras"], losses["keras"], rtol=1e-5)
+
+
+
+@pytest.mark.parametrize("dtype", ["string", str])
+def test_string_input_names_the_host_side_text_rule(dtype):
+    assert keras.Input(shape=(1,), dtype="string").dtype == "string"  # Keras 3 (TF strings) takes it
+    with pytest.raises(TypeError, match=r"takes numbers only.*dtype='int32'"):
+        jkeras.Input(shape=(1,), dtype=dtype)
