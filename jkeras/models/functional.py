@@ -293,9 +293,8 @@ class Model(Trainer, SavingMixin, Layer):
             )
             if new_state and len(path) == 1:
                 state[layer.name] = new_state
-            out_mask = layer.compute_mask(args, arg_mask)
             flat_out = flatten(out)
-            flat_mask = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(flat_out)
+            flat_mask = masks.per_output(layer.compute_mask(args, arg_mask), len(flat_out))
             for t, value, m in zip(node.output_tensors, flat_out, flat_mask):
                 values[id(t)] = value
                 mask_of[id(t)] = masks.get_keras_mask(value) if m is None else m  # a nested model's

@@ -48,6 +48,12 @@ def input_mask(inputs):
     return None if all(m is None for m in flatten(masks)) else masks
 
 
+def per_output(out_mask, count):
+    """One mask per output of a call that returns `count` tensors: a list or tuple from
+    `compute_mask` gives each output its own, a single mask (or None) goes to every output."""
+    return flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * count
+
+
 def mark_outputs(layer, inputs, mask, outputs):
     """Attaches `layer.compute_mask(inputs, mask)` to `outputs` (unless they all carry one)."""
     flat = flatten(outputs)
@@ -56,8 +62,7 @@ def mark_outputs(layer, inputs, mask, outputs):
     out_mask = layer.compute_mask(inputs, mask)
     if out_mask is None:
         return
-    flat_masks = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(flat)
-    for tensor, m in zip(flat, flat_masks):
+    for tensor, m in zip(flat, per_output(out_mask, len(flat))):
         if m is not None and get_keras_mask(tensor) is None:
             set_keras_mask(tensor, m)
 
@@ -98,9 +103,7 @@ def symbolic_mask(tensor):
     def traced(size):
         def run(args, mask):
             out = layer.compute_mask(args, mask)
-            if out is None:
-                return None
-            flat = flatten(out) if isinstance(out, (list, tuple)) else [out] * len(node.output_tensors)
+            flat = per_output(out, len(node.output_tensors))
             return flat[index] if index < len(flat) else None
 
         as_spec = lambda t: _spec(t, size) if isinstance(t, KerasTensor) else t  # noqa: E731
