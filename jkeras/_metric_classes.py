@@ -23,7 +23,7 @@ from jkeras.core import losses as core_losses
 from jkeras.core import metrics as core_metrics
 from jkeras.core._loss_classes import _function_name, _snake_case, _standardize_dtype
 from jkeras.core.scope import valid_rows
-from jkeras.core.step import _rows_weight
+from jkeras.core.step import _rows_weight, on_real_rows
 
 
 class Metric:
@@ -358,7 +358,7 @@ class MeanMetricWrapper(Mean):
                 def run(state, args, kwargs):
                     return self.update(state, *args, **kwargs)
 
-                return _metric_variables.on_real_rows(
+                return on_real_rows(
                     run, state, (y_true, y_pred), {"sample_weight": sample_weight, "mask": mask},
                     weigh_padding=False)
             sample_weight = _rows_weight(sample_weight, rows)

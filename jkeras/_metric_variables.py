@@ -15,12 +15,10 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from jkeras.core import initializers
 from jkeras.core._loss_classes import _standardize_dtype
-from jkeras.core.scope import batch_rows, short_batch_size, valid_rows
-from jkeras.core.step import _rows_weight
+from jkeras.core.step import on_real_rows
 from jkeras.models.variable import StateVariable, _register, as_array
 
 _AGGREGATIONS = ("none", "mean", "sum", "only_first_replica")
@@ -146,43 +144,6 @@ def _update_via_update_state(self, state, *args, mask=None, **kwargs):
         return bound(self, state, self.update_state, *args, **kwargs)[0]
 
     return on_real_rows(run, state, args, kwargs)
-
-
-def on_real_rows(run, state, args, kwargs, weigh_padding=True):
-    """`run(state, args, kwargs) -> state` (a metric update) on the real rows of the batch.
-
-    Outside a padded batch (see `jkeras.core.scope.batch_rows`) it is `run(state, args, kwargs)`.
-    In one, the arrays of `args` / `kwargs` whose first axis is the batch are cut to the real
-    rows (their number is known while tracing: the epoch's short last batch); a batch of
-    padding alone leaves `state` as it is. `run` sees no padded batch: a metric it updates in
-    turn takes all the rows it is given. When the number of real rows is unknown, the padding
-    is weighted 0 in `kwargs["sample_weight"]` (`weigh_padding`) or, for an update that takes no
-    weights, the whole batch counts, unless it holds no real row.
-    """
-    rows = valid_rows()
-    if rows is None:
-        return run(state, args, kwargs)
-    size = rows.shape[0]
-    short = short_batch_size()
-    with batch_rows(None):
-        if not short:  # a padded batch of unknown size
-            if weigh_padding:
-                kwargs = {**kwargs, "sample_weight": _rows_weight(kwargs.get("sample_weight"), rows)}
-                return run(state, args, kwargs)
-            return lax.cond(jnp.any(rows), lambda s: run(s, args, kwargs), lambda s: s, state)
-
-        def take(positions):
-            def rows_of(a):
-                if getattr(a, "ndim", 0) and a.shape[0] == size:
-                    return jnp.take(a, positions, axis=0)
-                return a
-            return jax.tree_util.tree_map(rows_of, (args, kwargs))
-
-        branches = [lambda state: run(state, args, kwargs), lambda state: state]
-        real = jnp.argsort(~rows, stable=True)[:short]  # the real rows, in order
-        branches.append(lambda state: run(state, *take(real)))
-        index = jnp.where(jnp.all(rows), 0, jnp.where(jnp.sum(rows) == short, 2, 1))
-        return lax.switch(index, branches, state)
 
 
 _update_via_update_state.selects_real_rows = True  # `update_metrics` leaves the rows to it

@@ -14,7 +14,7 @@ import optax
 from jax import lax
 
 from jkeras.core.optimizers import get_iterations, loss_scale_of
-from jkeras.core.scope import batch_rows, collect_losses, valid_rows
+from jkeras.core.scope import batch_rows, collect_losses, short_batch_size, valid_rows
 
 
 class TrainState(NamedTuple):
@@ -177,6 +177,43 @@ def _rows_weight(sample_weight, rows):
     return sample_weight * jnp.reshape(weight, weight.shape + (1,) * (sample_weight.ndim - 1))
 
 
+def on_real_rows(run, state, args, kwargs, weigh_padding=True):
+    """`run(state, args, kwargs) -> state` (a metric update, a loss) on the real rows of the batch.
+
+    Outside a padded batch (see `jkeras.core.scope.batch_rows`) it is `run(state, args, kwargs)`.
+    In one, the arrays of `args` / `kwargs` whose first axis is the batch are cut to the real
+    rows (their number is known while tracing: the epoch's short last batch); a batch of
+    padding alone leaves `state` as it is. `run` sees no padded batch: a metric it updates in
+    turn takes all the rows it is given. When the number of real rows is unknown, the padding
+    is weighted 0 in `kwargs["sample_weight"]` (`weigh_padding`) or, for an update that takes no
+    weights, the whole batch counts, unless it holds no real row.
+    """
+    rows = valid_rows()
+    if rows is None:
+        return run(state, args, kwargs)
+    size = rows.shape[0]
+    short = short_batch_size()
+    with batch_rows(None):
+        if not short:  # a padded batch of unknown size
+            if weigh_padding:
+                kwargs = {**kwargs, "sample_weight": _rows_weight(kwargs.get("sample_weight"), rows)}
+                return run(state, args, kwargs)
+            return lax.cond(jnp.any(rows), lambda s: run(s, args, kwargs), lambda s: s, state)
+
+        def take(positions):
+            def rows_of(a):
+                if getattr(a, "ndim", 0) and a.shape[0] == size:
+                    return jnp.take(a, positions, axis=0)
+                return a
+            return jax.tree_util.tree_map(rows_of, (args, kwargs))
+
+        branches = [lambda state: run(state, args, kwargs), lambda state: state]
+        real = jnp.argsort(~rows, stable=True)[:short]  # the real rows, in order
+        branches.append(lambda state: run(state, *take(real)))
+        index = jnp.where(jnp.all(rows), 0, jnp.where(jnp.sum(rows) == short, 2, 1))
+        return lax.switch(index, branches, state)
+
+
 def _as_float32(y):
     """Low-precision (mixed precision) outputs are scored in float32, as Keras does."""
     if jnp.issubdtype(y.dtype, jnp.floating) and jnp.finfo(y.dtype).bits < 32:
@@ -184,11 +221,25 @@ def _as_float32(y):
     return y
 
 
+def _batch_valued(loss, y_true, y_pred):
+    """Whether `loss` computes one value for the whole batch (a user function such as
+    `mean(square(y_pred - y_true))`) rather than one per sample."""
+    values = getattr(loss, "_call_with_mask", None)
+    if values is None:
+        return False
+    try:
+        shape = jax.eval_shape(lambda t, p: values(t, p)[0], y_true, y_pred)
+    except Exception:  # noqa: BLE001 - the real call reports it
+        return False
+    return all(jnp.ndim(leaf) == 0 for leaf in jax.tree_util.tree_leaves(shape))
+
+
 def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     """Total weighted loss and the per-output losses (a dict keyed `{output}_loss`).
 
     Padded rows (`jkeras.core.scope.batch_rows`) are masked out, so a padded batch gives the
-    loss of its real rows.
+    loss of its real rows; a loss that computes one value per batch is computed on the real
+    rows alone.
     """
     rows = valid_rows()
     total = jnp.zeros((), jnp.float32)
@@ -196,7 +247,11 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         if out.loss is None:
             continue
-        value = out.loss(yt, yp, sample_weight=sw, mask=_rows_mask(mask, rows))  # a Loss casts to float32
+        if rows is not None and _batch_valued(out.loss, yt, yp):  # padding cannot be masked out of it
+            value = on_real_rows(lambda _, args, kwargs: jnp.float32(out.loss(*args, **kwargs)), jnp.zeros((), jnp.float32),
+                                 (yt, yp), {"sample_weight": sw, "mask": mask}, weigh_padding=False)
+        else:
+            value = out.loss(yt, yp, sample_weight=sw, mask=_rows_mask(mask, rows))  # a Loss casts to float32
         per_output[f"{out.name}_loss"] = value
         total = total + out.loss_weight * value
     return total, per_output

@@ -1,0 +1,69 @@
+"""A loss that computes one value for the whole batch (a user function such as
+`mean(square(y_pred - y_true))`, or a `Loss` subclass whose `call` reduces) sees only the real
+rows of a short last batch, as in Keras 3, which runs that batch at its own size; checked
+against Keras 3 running the same code."""
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+
+
+def _data(n):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 5)).astype("float32"), rng.normal(size=(n, 1)).astype("float32")
+
+
+def _scalar_function(lib):
+    def scalar_mse(y_true, y_pred):
+        return lib.ops.mean(lib.ops.square(y_pred - y_true)) + 0.1 * lib.ops.max(lib.ops.abs(y_pred))
+    return scalar_mse
+
+
+def _scalar_class(lib):
+    class MaxError(lib.losses.Loss):
+        def call(self, y_true, y_pred):
+            return lib.ops.max(lib.ops.abs(y_pred - y_true))
+    return MaxError()
+
+
+def _run(lib, make_loss, n, steps_per_execution=1):
+    x, y = _data(n)
+    model = lib.Sequential([lib.Input((5,)), lib.layers.Dense(1)])
+    model.compile(optimizer=lib.optimizers.SGD(0.05), loss=make_loss(lib),
+                  steps_per_execution=steps_per_execution)
+    weights = [np.linspace(-0.5, 0.5, 5, dtype="float32").reshape(5, 1), np.zeros(1, "float32")]
+    model.set_weights(weights)
+    evaluated = model.evaluate(x, y, batch_size=8, verbose=0)
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history["loss"]
+    return evaluated, history, model.get_weights()
+
+
+@pytest.mark.parametrize("make_loss", [_scalar_function, _scalar_class], ids=["function", "Loss"])
+@pytest.mark.parametrize("n", [30, 11], ids=["short_last_batch", "short_second_batch"])
+def test_batch_valued_loss_leaves_the_padding_out_as_keras(make_loss, n):
+    k_eval, k_hist, k_weights = _run(keras, make_loss, n)
+    j_eval, j_hist, j_weights = _run(jkeras, make_loss, n)
+    np.testing.assert_allclose(j_eval, k_eval, rtol=1e-5)
+    np.testing.assert_allclose(j_hist, k_hist, rtol=1e-5)
+    for got, expected in zip(j_weights, k_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_valued_loss_with_steps_per_execution_as_keras():
+    k_eval, k_hist, k_weights = _run(keras, _scalar_function, 30, steps_per_execution=3)
+    j_eval, j_hist, j_weights = _run(jkeras, _scalar_function, 30, steps_per_execution=3)
+    np.testing.assert_allclose(j_eval, k_eval, rtol=1e-5)
+    np.testing.assert_allclose(j_hist, k_hist, rtol=1e-5)
+    for got, expected in zip(j_weights, k_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_valued_loss_keeps_one_program_per_kind():
+    x, y = _data(30)  # batches of 8, 8, 8 and 6
+    model = jkeras.Sequential([jkeras.Input((5,)), jkeras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=_scalar_function(jkeras))
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_data=(x, y))
+    for kind in ("train", "eval"):
+        fns = [fn for key, fn in model._jit_cache.items() if key[0] == kind]
+        assert sum(fn._cache_size() for fn in fns) == 1, kind
