@@ -18,7 +18,7 @@ from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
-from jkeras.utils import legacy
+from jkeras.utils import legacy, naming
 
 
 class Model(Trainer, SavingMixin, Layer):
@@ -43,6 +43,8 @@ class Model(Trainer, SavingMixin, Layer):
     _autocast = False  # each layer casts for itself
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if name is None and type(self) is Model and inputs is not None:
+            name = naming.uniquify("functional")  # Keras 3's name for `Model(inputs, outputs)`
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
         self._layers = []

@@ -173,3 +173,15 @@ def test_a_one_element_output_list_gives_the_array_as_in_keras(wrap):
     assert type(ours) is type(theirs) is np.ndarray
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     assert isinstance(model(x), jax.Array) and not isinstance(model(x), (list, tuple))
+
+
+def test_unnamed_functional_model_is_named_as_keras_3():
+    def names(lib):
+        lib.backend.clear_session()
+        i = lib.Input((3,))
+        first = lib.Model(i, lib.layers.Dense(2)(i))
+        second = lib.Model(inputs=i, outputs=lib.layers.Dense(2)(i))
+        named = lib.Model(i, lib.layers.Dense(2)(i), name="mine")
+        return first.name, second.name, named.name
+
+    assert names(jkeras) == names(keras3)
