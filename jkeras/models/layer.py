@@ -182,6 +182,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     self._create_pure_weights(scope, input_shape)
                 self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
                                        masks.build_mask(self))
+                for sub in self._sublayers:  # built ones `call` does not use (a distiller's teacher) keep theirs
+                    if sub.built and sub.weights:
+                        scope.create_sublayer(sub, None)
         finally:
             _eager_losses.active = active
         return scope.variables()

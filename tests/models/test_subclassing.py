@@ -285,3 +285,28 @@ def test_generator_of_inputs_only_trains_on_the_added_losses_as_in_keras():
     ours.compile(keras_optimizer(ours), "mse")
     with pytest.raises(ValueError, match="targets `y` are required"):
         ours.fit(batches(), steps_per_epoch=4, verbose=0)
+
+
+def test_built_sublayer_that_call_does_not_use_keeps_its_weights_in_keras_order():
+    """A distiller's teacher: a built attribute its `call` never runs is still the model's."""
+
+    def paths(lib):
+        class M(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.a = lib.layers.Dense(2, name="a")
+                self.t = lib.layers.Dense(5, name="t")
+                self.b = lib.layers.Dense(3, name="b")
+
+            def call(self, x):
+                return self.a(self.b(x))
+
+        m = M()
+        m.t(np.ones((1, 4), "float32"))
+        teacher = [w.copy() for w in m.t.get_weights()]
+        m(np.ones((1, 4), "float32"))
+        for got, kept in zip(m.t.get_weights(), teacher):
+            np.testing.assert_array_equal(got, kept)
+        return [w.path for w in m.weights]
+
+    assert paths(jkeras) == paths(keras)
