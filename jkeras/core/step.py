@@ -59,6 +59,9 @@ class StepSpec(NamedTuple):
         regularization: `params -> scalar` weight-regularization loss.
         constraints: `params -> params`, applied after each update.
         trainable_mask: pytree like params, True where a weight is trained.
+        loss_override: a model's own `compute_loss` (Keras 3), replacing the compiled losses,
+            the regularization and the added losses: `loss_override(variables, x, y_true,
+            y_pred, sample_weights, added, training, rng) -> scalar`; None for the default.
     """
 
     apply: Callable
@@ -67,6 +70,7 @@ class StepSpec(NamedTuple):
     regularization: Callable
     constraints: Callable
     trainable_mask: Any
+    loss_override: Optional[Callable] = None
 
 
 def fresh_copy(tree):
@@ -272,6 +276,20 @@ def total_loss(spec, y_true, y_pred, sample_weights, masks, params, added):
     return loss + regularization + sum(added, jnp.zeros((), jnp.float32)), per_output
 
 
+def step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added, training, rng):
+    """The loss of one step and the per-output losses: `total_loss`, or the model's own
+    `spec.loss_override` (no per-output losses), computed on the real rows of a padded batch."""
+    if spec.loss_override is None:
+        return total_loss(spec, y_true, y_pred, sample_weights, masks, variables["params"], added)
+
+    def run(_, args, kwargs):
+        return jnp.float32(spec.loss_override(variables, *args, added=added, training=training, rng=rng))
+
+    loss = on_real_rows(run, jnp.zeros((), jnp.float32), (x, y_true, y_pred, sample_weights), {},
+                        weigh_padding=False)
+    return loss, {}
+
+
 def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights, masks):
     """Accumulates one batch into the metric state (loss means are weighted by the batch's real rows)."""
     rows = valid_rows()
@@ -316,7 +334,8 @@ def make_train_step(spec):
                 y_pred, new_state, masks = spec.apply(
                     {"params": params, "state": ts.state}, x, training=True, rng=step_rng
                 )
-            loss, per_output = total_loss(spec, y, y_pred, sw, masks, params, added)
+            loss, per_output = step_loss(spec, {"params": params, "state": ts.state}, x, y, y_pred, sw, masks,
+                                         added, True, step_rng)
             scaled = loss if scale is None else loss * scale
             return scaled, (loss, y_pred, new_state, per_output, masks)
 
@@ -346,7 +365,7 @@ def make_eval_step(spec):
         x, y, sw = batch
         with collect_losses() as added:
             y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
-        loss, per_output = total_loss(spec, y, y_pred, sw, masks, variables["params"], added)
+        loss, per_output = step_loss(spec, variables, x, y, y_pred, sw, masks, added, False, rng)
         metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
         return metric_state, compute_metrics(spec, metric_state), new_state
 

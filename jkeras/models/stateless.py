@@ -9,7 +9,9 @@ the tuple of those lists. Here the lists are mapped onto jkeras's variables dict
 jitted steps (`keras3_train_step` / `keras3_test_step` adapt them to jkeras's `TrainState`).
 """
 import contextlib
+import inspect
 import itertools
+import threading
 
 import jax
 import jax.numpy as jnp
@@ -261,9 +263,18 @@ def model_metrics(model):
     return metrics + _tracked_metrics(model)
 
 
+class _OverrideStep(threading.local):
+    params = None  # the traced weights of the step running a `compute_loss` override
+    added = ()  # the losses its model's call added (`add_loss`)
+
+
+_override_step = _OverrideStep()
+
+
 def compute_loss(model, x=None, y=None, y_pred=None, sample_weight=None, training=True, params=None):
     """Keras 3's `Model.compute_loss`: the compiled losses plus the weight regularization of
-    `params` (the model's current weights when None); zero when the model has no loss."""
+    `params` (the model's current weights when None) and, inside a step running an override
+    of it (`super().compute_loss(...)`), the losses the call added; zero when there are none."""
     del x, training
     names = model.output_names
     y_list = _as_list(y, names)
@@ -273,9 +284,45 @@ def compute_loss(model, x=None, y=None, y_pred=None, sample_weight=None, trainin
     y_pred_list = _as_list(y_pred, names)
     weights = _as_list(sample_weight, names) if sample_weight is not None else [None] * len(y_pred_list)
     total, _ = core_step.compute_loss(spec, y_list, y_pred_list, weights, [None] * len(y_pred_list))
+    added = ()
+    if params is None:
+        params, added = _override_step.params, _override_step.added
     if params is None:
         params = model.get_variables()["params"]
-    return total + spec.regularization(params)
+    return total + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
+
+
+def loss_override(model):
+    """The model's own `compute_loss` as `StepSpec.loss_override`, or None when it has none.
+
+    It runs with the step's weights bound (a layer it calls, such as a distiller's teacher,
+    computes with them) and gets Keras's arguments: `x`, `y`, `y_pred` and `sample_weight`
+    structured as Keras passes them, and `training` when its signature takes it.
+    """
+    from jkeras.models import call_scope
+    from jkeras.models.training import Trainer
+
+    if type(model).compute_loss is Trainer.compute_loss:
+        return None
+    takes_training = "training" in inspect.signature(model.compute_loss).parameters
+
+    def run(variables, x, y, y_pred, sample_weight, added, training, rng):
+        def single(values):  # Keras's structure: one array, or a list per input / output
+            values = None if values is None or all(v is None for v in values) else list(values)
+            return values[0] if values is not None and len(values) == 1 else values
+
+        kwargs = {"x": single(x), "y": single(y), "y_pred": single(y_pred), "sample_weight": single(sample_weight)}
+        if takes_training:
+            kwargs["training"] = training
+        previous = _override_step.params, _override_step.added
+        _override_step.params, _override_step.added = variables["params"], tuple(added)
+        try:
+            with call_scope.opened(call_scope.ApplyScope(model, variables, training=training, rng=rng)):
+                return model.compute_loss(**kwargs)
+        finally:
+            _override_step.params, _override_step.added = previous
+
+    return run
 
 
 def stateless_compute_loss(model, trainable_variables, non_trainable_variables, metrics_variables,
@@ -291,8 +338,6 @@ def stateless_compute_loss(model, trainable_variables, non_trainable_variables, 
 
 
 def _takes_params(model):
-    import inspect
-
     return "params" in inspect.signature(model.compute_loss).parameters
 
 

@@ -245,7 +245,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         from jkeras.models.compile_utils import resolve_outputs
 
         args = self._compile_args
-        no_loss = args["loss"] is None and (type(self).train_step is not Trainer.train_step or self._keras3_test())
+        override = stateless.loss_override(self)
+        no_loss = args["loss"] is None and (type(self).train_step is not Trainer.train_step or self._keras3_test()
+                                            or override is not None)
         if no_loss:  # Keras 3: a custom step computes its own loss; compile only set the optimizer
             args = {**args, "loss": "mse"}
         outputs = resolve_outputs(self, y_list, **args)
@@ -258,6 +260,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             regularization=self.regularization_loss,
             constraints=self.apply_constraints,
             trainable_mask=mask,
+            loss_override=override,
         )
         self._spec_key = key
         self._jit_cache = {}
