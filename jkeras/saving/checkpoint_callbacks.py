@@ -141,6 +141,7 @@ class ModelCheckpoint(_MonitorCallback):
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        self._say(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
     def _say(self, message):
         if self.verbose > 0:

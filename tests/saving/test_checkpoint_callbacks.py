@@ -207,3 +207,27 @@ def test_batch_level_saves_hold_the_current_weights(tmp_path, data):
     assert not np.array_equal(snapshots["e1-b1"][0], snapshots["e1-b2"][0])
     for a, b in zip(snapshots["e2-b3"], model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("best_only", [False, True])
+def test_verbose_messages_are_keras_3s(tmp_path, capsys, best_only):
+    import re
+
+    import keras
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+
+    def messages(lib, name):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        path = str(tmp_path / name / "m_{epoch}.weights.h5")
+        os.makedirs(tmp_path / name)
+        callback = lib.callbacks.ModelCheckpoint(path, save_weights_only=True, save_best_only=best_only,
+                                                 monitor="loss", verbose=1)
+        capsys.readouterr()
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+        out = capsys.readouterr().out.replace(str(tmp_path / name), "DIR")
+        return re.sub(r"improved from \S+ to \S+", "improved", out).strip().splitlines()
+
+    assert messages(jkeras, "j") == messages(keras, "k")
