@@ -70,6 +70,24 @@ def variable(value, dtype=None, name=None):
     return jnp.asarray(value, dtype or floatx())
 
 
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input of `shape` (batch axis included; None for free sizes), as Keras 2's
+    placeholder: an `Input` that `K.function` feeds and `K.gradients` differentiates by.
+
+    Raises:
+        ValueError: if neither `shape` nor `ndim` is given, or for `sparse=True`.
+    """
+    from jkeras.models.input_layer import Input
+
+    if shape is None and ndim is None:
+        raise ValueError("placeholder: give `shape` (batch axis included) or `ndim`, got neither")
+    if sparse:
+        raise ValueError("placeholder: sparse=True is not supported (no sparse tensors in jkeras)")
+    if shape is None:
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), name=name)
+
+
 def constant(value, dtype=None, shape=None, name=None):
     del name
     value = jnp.asarray(value, dtype or floatx())
@@ -106,7 +124,9 @@ def is_tensor(x):
 
 
 def shape(x):
-    return jnp.shape(_v(x))
+    """The shape of `x`: a tuple of ints; of a symbolic tensor, a tuple of symbolic scalars
+    (its sizes when the graph runs, as Keras 2's dynamic `K.shape`)."""
+    return tuple(jnp.shape(_v(x)))
 
 
 def int_shape(x):
@@ -560,14 +580,62 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
     return run
 
 
+def gradients(loss, variables):
+    """The gradients of `loss` with respect to `variables` (Keras 2), as symbolic tensors of the
+    graph: `K.function` evaluates them (with `jax.grad`) and K ops combine them.
+
+    Args:
+        loss: a symbolic tensor computed from `Input` tensors (placeholders, a model's inputs);
+            a non-scalar loss is summed first, as Keras 2 does.
+        variables: an `Input` tensor or a list of them.
+
+    Returns:
+        A list with one gradient per entry of `variables`, each of its shape; None for an input
+        `loss` does not depend on (as Keras 2).
+
+    Raises:
+        ValueError: if `loss` is not symbolic, or an entry of `variables` is not a floating
+            `Input` tensor.
+    """
+    from jkeras.layers.op_lambda import Gradients
+    from jkeras.models.functional import Model
+    from jkeras.models.input_layer import InputLayer
+    from jkeras.models.node import KerasTensor, get_source_inputs
+
+    wrt = list(variables) if isinstance(variables, (list, tuple)) else [variables]
+    if not isinstance(loss, KerasTensor):
+        raise ValueError(
+            f"gradients: `loss` must be a symbolic tensor computed from Input tensors (a model's "
+            f"inputs, K.placeholder), got {loss!r} of type {type(loss).__name__}"
+        )
+    for i, t in enumerate(wrt):
+        history = getattr(t, "_keras_history", None)
+        if not isinstance(t, KerasTensor) or history is None or not isinstance(history.layer, InputLayer):
+            raise ValueError(
+                f"gradients: variables[{i}] must be an Input tensor (a model's input or a "
+                f"K.placeholder), got {t!r} of type {type(t).__name__}; layer weights and "
+                "intermediate tensors are not supported"
+            )
+        if not jnp.issubdtype(jnp.dtype(t.dtype), jnp.floating):
+            raise ValueError(f"gradients: variables[{i}] must have a floating dtype, got {t.dtype!r}")
+    sources = get_source_inputs(loss)
+    positions = {id(t): i for i, t in enumerate(sources)}
+    asked = list(dict.fromkeys(positions[id(t)] for t in wrt if id(t) in positions))
+    if not asked:
+        return [None] * len(wrt)
+    layer = Gradients(Model(sources, loss, name=naming.uniquify("gradients_graph")), asked)
+    grad_of = dict(zip(asked, layer(list(sources))))
+    return [grad_of[positions[id(t)]] if id(t) in positions else None for t in wrt]
+
+
 # ------------------------------------------------------------------------------------------
 # On symbolic tensors (a functional model's KerasTensors) a backend function records an
 # `OpLambda` layer in the graph, as tf.keras 2's TFOpLambda did. These read, create or configure
 # instead of computing on their arguments:
 _NOT_OPS = frozenset({
     "image_dim_ordering", "set_image_dim_ordering", "backend", "clear_session", "variable", "constant",
-    "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "shape", "int_shape",
-    "ndim", "dtype", "count_params", "learning_phase", "set_learning_phase", "in_train_phase",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "int_shape",
+    "ndim", "dtype", "count_params", "placeholder", "gradients", "learning_phase", "set_learning_phase", "in_train_phase",
     "in_test_phase", "random_normal", "random_uniform", "random_binomial", "function",
 })
 

@@ -196,3 +196,51 @@ def symbolic_call(op, args, kwargs):
 
     layer = OpLambda(op, _map(slot, tuple(args)), _map(slot, dict(kwargs)))
     return layer(tensors)
+
+
+class Gradients(Layer):
+    """The gradients of a graph scalar with respect to some of the graph's `Input` tensors, as a
+    layer of the graph (what `jkeras.backend.gradients` records; Keras 2's `K.gradients`).
+
+    Called on the `Input` tensors `loss` is computed from; computes `loss` from them with
+    `jax.grad` and returns one gradient per `positions` entry: the gradient of `sum(loss)`, as
+    Keras 2 (`tf.gradients`) sums a non-scalar loss.
+
+    Args:
+        graph: a `Model` from those inputs to `loss` (its layers are the graph's, shared).
+        positions: indices of the inputs to differentiate with respect to.
+    """
+
+    _autocast = False
+
+    def __init__(self, graph, positions, **kwargs):
+        if kwargs.get("name") is None:
+            kwargs["name"] = naming.uniquify("gradients")
+        super().__init__(**kwargs)
+        self.graph = graph
+        self.positions = tuple(positions)
+        self._sublayers = [graph]  # its weights are the graph's layers' (nested under its name)
+        self.built = True
+
+    def _infer_output_spec(self, inputs, kwargs):
+        return [KerasTensor(inputs[i].shape, inputs[i].dtype) for i in self.positions]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(input_shape[i]) for i in self.positions]
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        import jax
+        import jax.numpy as jnp
+
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        graph_vars = {c: variables[c].get(self.graph.name, {}) for c in ("params", "state")}
+
+        def loss_of(wrt):
+            values = list(inputs)
+            for i, value in zip(self.positions, wrt):
+                values[i] = value
+            loss, _ = self.graph.apply(graph_vars, values, training=training, rng=rng)
+            return jnp.sum(loss)
+
+        grads = jax.grad(loss_of)([jnp.asarray(inputs[i]) for i in self.positions])
+        return list(grads), variables["state"]

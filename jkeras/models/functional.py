@@ -267,7 +267,9 @@ class Model(Trainer, SavingMixin, Layer):
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
         flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
-        values = {id(t): x for t, x in zip(self.inputs, flat_inputs)}
+        values = {id(layer.output): layer._constant for layer in self._layers  # `Input(tensor=array)`s
+                  if isinstance(layer, InputLayer) and layer._constant is not None}
+        values.update((id(t), x) for t, x in zip(self.inputs, flat_inputs))
         mask_of = {id(t): m for t, m in zip(self.inputs, flat_masks)}
         params, state = variables["params"], dict(variables["state"])
         for position, node in enumerate(self._nodes + self._loss_nodes):
@@ -535,7 +537,8 @@ def _map_graph(inputs, outputs):
                     f"'{node.layer.name}'. The following previous layers were accessed without issue: "
                     f"{accessed}"
                 )
-        if node.is_input and not any(node.output_tensors[0] is t for t in inputs):
+        if (node.is_input and not any(node.output_tensors[0] is t for t in inputs)
+                and getattr(node.layer, "_constant", None) is None):  # an `Input(tensor=array)` holds its value
             raise ValueError(
                 f"Graph disconnected: cannot obtain value for tensor {node.output_tensors[0]!r} at layer "
                 f"'{node.layer.name}': it is an Input that is not among the model's inputs. "
