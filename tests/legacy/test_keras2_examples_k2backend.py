@@ -162,3 +162,126 @@ def test_gradients_bad_inputs_name_the_argument():
     assert K.placeholder(ndim=3).shape == (None, None, None)
     with pytest.raises(ValueError, match=r"Input: `shape` \(3,\) does not fit the shape of `tensor`, \(2, 4\)"):
         jkeras.Input(tensor=np.zeros((2, 4), "float32"), shape=(3,))
+
+
+# ------------------------------------------------------------------------------------------
+# cifar10_cnn_capsule: K.conv1d; image_ocr: K.ctc_batch_cost, a generator set up by a callback's
+# on_train_begin, input dicts with extra entries.
+
+
+def test_conv1d_matches_keras3_conv_and_causal_padding():
+    from keras import ops
+
+    rng = np.random.RandomState(4)
+    x = rng.randn(2, 7, 3).astype("float32")
+    kernel = rng.randn(2, 3, 5).astype("float32")
+    np.testing.assert_allclose(K.conv1d(x, kernel), ops.conv(x, kernel), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(K.conv1d(x, kernel, padding="same", dilation_rate=2),
+                               ops.conv(x, kernel, padding="same", dilation_rate=2), rtol=1e-5, atol=1e-5)
+    causal = np.asarray(K.conv1d(x, kernel, padding="causal"))
+    padded = np.pad(x, ((0, 0), (1, 0), (0, 0)))
+    expected = np.einsum("btc,co->bto", padded[:, :-1], kernel[0]) + np.einsum("btc,co->bto", padded[:, 1:], kernel[1])
+    np.testing.assert_allclose(causal, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"conv1d: expected an input of rank 3, got shape \(7, 3\)"):
+        K.conv1d(x[0], kernel)
+
+
+def test_small_backend_functions_match_numpy():
+    rng = np.random.RandomState(5)
+    x = rng.randn(2, 3, 4, 5).astype("float32")
+    bias = rng.randn(5).astype("float32")
+    np.testing.assert_allclose(K.bias_add(x, bias), x + bias, rtol=1e-6)
+    np.testing.assert_allclose(K.bias_add(np.moveaxis(x, -1, 1), bias, data_format="channels_first"),
+                               np.moveaxis(x + bias, -1, 1), rtol=1e-6)
+    np.testing.assert_allclose(K.pool2d(x[:, :2, :4], (2, 2), strides=(2, 2)),
+                               x[:, :2, :4].reshape(2, 1, 2, 2, 2, 5).max(axis=(2, 4)), rtol=1e-6)
+    np.testing.assert_allclose(K.pool2d(x[:, :2, :4], (2, 2), strides=(2, 2), pool_mode="avg"),
+                               x[:, :2, :4].reshape(2, 1, 2, 2, 2, 5).mean(axis=(2, 4)), rtol=1e-5)
+    np.testing.assert_allclose(K.spatial_2d_padding(x, ((1, 0), (0, 2))),
+                               np.pad(x, ((0, 0), (1, 0), (0, 2), (0, 0))))
+    np.testing.assert_allclose(K.reverse(x, [1, 2]), x[:, ::-1, ::-1])
+    scores = np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.4]], "float32")
+    np.testing.assert_array_equal(K.in_top_k(scores, np.array([2, 0]), 1), [False, False])
+    np.testing.assert_array_equal(K.in_top_k(scores, np.array([2, 2]), 2), [True, True])
+    with pytest.raises(ValueError, match="pool2d: pool_mode must be 'max' or 'avg', got 'sum'"):
+        K.pool2d(x, (2, 2), pool_mode="sum")
+
+
+def _ctc_brute_force(probs, label, blank):
+    """-log of the summed probability of every path that collapses to `label` (NumPy)."""
+    import itertools
+
+    steps, classes = probs.shape
+    total = 0.0
+    for path in itertools.product(range(classes), repeat=steps):
+        collapsed = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        if [c for c in collapsed if c != blank] == list(label):
+            total += np.prod([probs[t, c] for t, c in enumerate(path)])
+    return -np.log(total)
+
+
+def test_ctc_batch_cost_matches_brute_force_with_the_last_class_blank():
+    rng = np.random.RandomState(6)
+    logits = rng.randn(2, 5, 4)
+    y_pred = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype("float32")
+    labels = np.array([[0, 1, -1], [2, 2, 1]], "float32")  # padded past label_length
+    input_length = np.array([[5], [4]])
+    label_length = np.array([[2], [3]])
+    cost = np.asarray(K.ctc_batch_cost(labels, y_pred, input_length, label_length))
+    assert cost.shape == (2, 1)
+    # Keras 2 feeds log(y_pred + epsilon) to a softmax CTC: the probabilities renormalized.
+    p = y_pred.astype(np.float64) + K.epsilon()
+    p /= p.sum(-1, keepdims=True)
+    expected = [_ctc_brute_force(p[0, :5], [0, 1], 3), _ctc_brute_force(p[1, :4], [2, 2, 1], 3)]
+    np.testing.assert_allclose(cost[:, 0], expected, rtol=1e-4)
+
+
+def test_ctc_decode_greedy_collapses_repeats_and_drops_the_last_class():
+    y_pred = np.full((1, 6, 3), 0.1, "float32")
+    for t, c in enumerate([0, 0, 2, 0, 1, 1]):
+        y_pred[0, t, c] = 0.8
+    (decoded,), log_prob = K.ctc_decode(y_pred, np.array([6]))
+    np.testing.assert_array_equal(np.asarray(decoded), [[0, 0, 1, -1, -1, -1]])
+    np.testing.assert_allclose(np.asarray(log_prob), [[-6 * np.log(0.8 + K.epsilon())]], rtol=1e-5)
+    with pytest.raises(ValueError, match="ctc_decode: only greedy=True is supported"):
+        K.ctc_decode(y_pred, np.array([6]), greedy=False)
+
+
+def test_fit_generator_reads_after_on_train_begin_and_ignores_extra_input_keys():
+    # image_ocr: the generator callback builds its word list in on_train_begin, and its batches
+    # carry 'source_str' next to the model's inputs (Keras 2 reads only the model's inputs).
+    import keras
+
+    class Source(jkeras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.ready = False
+
+        def on_train_begin(self, logs=None):
+            self.ready = True
+
+        def batches(self):
+            while True:
+                if not self.ready:
+                    raise AssertionError("generator read before on_train_begin")
+                yield {"a": np.ones((4, 3), "float32"), "source_str": ["ab"] * 4}, np.ones((4, 1), "float32")
+
+    inputs = jkeras.Input((3,), name="a")
+    model = jkeras.Model(inputs, layers.Dense(1)(inputs))
+    model.compile("sgd", "mse")
+    source = Source()
+    with pytest.warns(UserWarning, match=r"key\(s\) \['source_str'\] match no model input"):
+        model.fit_generator(source.batches(), steps_per_epoch=1, epochs=1, callbacks=[source],
+                            validation_data=source.batches(), validation_steps=1, verbose=0)
+
+    k_inputs = keras.Input((3,), name="a")
+    reference = keras.Model(k_inputs, keras.layers.Dense(1)(k_inputs))
+    reference.compile("sgd", "mse")
+    reference.set_weights(model.get_weights())
+    x = {"a": np.random.RandomState(7).randn(4, 3).astype("float32")}
+    y = np.ones((4, 1), "float32")
+    with pytest.warns(UserWarning):
+        got = model.evaluate({**x, "extra": np.zeros((4, 2), "float32")}, y, verbose=0)
+    np.testing.assert_allclose(got, reference.evaluate(x, y, verbose=0), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"key\(s\) \['b'\] that match no model inputs; expected keys \['a'\]"):
+        model.evaluate({"b": x["a"]}, y, verbose=0)
