@@ -787,19 +787,19 @@ def gradients(loss, variables):
     Args:
         loss: a symbolic tensor computed from `Input` tensors (placeholders, a model's inputs);
             a non-scalar loss is summed first, as Keras 2 does.
-        variables: an `Input` tensor or a list of them.
+        variables: a symbolic tensor or a list of them: inputs, or tensors of the graph `loss`
+            is computed through (a layer's `output`, as in Grad-CAM).
 
     Returns:
-        A list with one gradient per entry of `variables`, each of its shape; None for an input
+        A list with one gradient per entry of `variables`, each of its shape; None for a tensor
         `loss` does not depend on (as Keras 2).
 
     Raises:
         ValueError: if `loss` is not symbolic, or an entry of `variables` is not a floating
-            `Input` tensor.
+            symbolic tensor (layer weights are not supported).
     """
     from jkeras.layers.op_lambda import Gradients
     from jkeras.models.functional import Model
-    from jkeras.models.input_layer import InputLayer
     from jkeras.models.node import KerasTensor, get_source_inputs
 
     wrt = list(variables) if isinstance(variables, (list, tuple)) else [variables]
@@ -809,23 +809,27 @@ def gradients(loss, variables):
             f"inputs, K.placeholder), got {loss!r} of type {type(loss).__name__}"
         )
     for i, t in enumerate(wrt):
-        history = getattr(t, "_keras_history", None)
-        if not isinstance(t, KerasTensor) or history is None or not isinstance(history.layer, InputLayer):
+        if not isinstance(t, KerasTensor) or getattr(t, "_keras_history", None) is None:
             raise ValueError(
-                f"gradients: variables[{i}] must be an Input tensor (a model's input or a "
-                f"K.placeholder), got {t!r} of type {type(t).__name__}; layer weights and "
-                "intermediate tensors are not supported"
+                f"gradients: variables[{i}] must be a symbolic tensor (a model's input or a layer's "
+                f"output, a K.placeholder), got {t!r} of type {type(t).__name__}; layer weights are "
+                "not supported"
             )
         if not jnp.issubdtype(jnp.dtype(t.dtype), jnp.floating):
             raise ValueError(f"gradients: variables[{i}] must have a floating dtype, got {t.dtype!r}")
-    sources = get_source_inputs(loss)
-    positions = {id(t): i for i, t in enumerate(sources)}
-    asked = list(dict.fromkeys(positions[id(t)] for t in wrt if id(t) in positions))
+    upstream, stack = set(), [loss]  # the tensors `loss` is computed through
+    while stack:
+        t = stack.pop()
+        if id(t) not in upstream:
+            upstream.add(id(t))
+            stack.extend(t.node.input_tensors)
+    asked = list({id(t): t for t in wrt if id(t) in upstream}.values())
     if not asked:
         return [None] * len(wrt)
-    layer = Gradients(Model(sources, loss, name=naming.uniquify("gradients_graph")), asked)
-    grad_of = dict(zip(asked, layer(list(sources))))
-    return [grad_of[positions[id(t)]] if id(t) in positions else None for t in wrt]
+    sources = get_source_inputs(loss)
+    layer = Gradients(Model(sources, [loss] + asked, name=naming.uniquify("gradients_graph")), asked)
+    grad_of = {id(t): g for t, g in zip(asked, layer(list(sources)))}
+    return [grad_of.get(id(t)) for t in wrt]
 
 
 # ------------------------------------------------------------------------------------------

@@ -199,34 +199,34 @@ def symbolic_call(op, args, kwargs):
 
 
 class Gradients(Layer):
-    """The gradients of a graph scalar with respect to some of the graph's `Input` tensors, as a
-    layer of the graph (what `jkeras.backend.gradients` records; Keras 2's `K.gradients`).
+    """The gradients of a graph scalar with respect to some of the graph's tensors, as a layer of
+    the graph (what `jkeras.backend.gradients` records; Keras 2's `K.gradients`).
 
-    Called on the `Input` tensors `loss` is computed from; computes `loss` from them with
-    `jax.grad` and returns one gradient per `positions` entry: the gradient of `sum(loss)`, as
-    Keras 2 (`tf.gradients`) sums a non-scalar loss.
+    Called on the `Input` tensors `loss` is computed from; computes `loss` from them and returns
+    one gradient per tensor of `wrt` (`jax.grad` by an offset added to each where the graph
+    computes it): the gradient of `sum(loss)`, as Keras 2 (`tf.gradients`) sums a non-scalar loss.
 
     Args:
-        graph: a `Model` from those inputs to `loss` (its layers are the graph's, shared).
-        positions: indices of the inputs to differentiate with respect to.
+        graph: a `Model` from those inputs to `[loss] + wrt` (its layers are the graph's, shared).
+        wrt: the tensors to differentiate with respect to (inputs or intermediate tensors).
     """
 
     _autocast = False
 
-    def __init__(self, graph, positions, **kwargs):
+    def __init__(self, graph, wrt, **kwargs):
         if kwargs.get("name") is None:
             kwargs["name"] = naming.uniquify("gradients")
         super().__init__(**kwargs)
         self.graph = graph
-        self.positions = tuple(positions)
+        self.wrt = list(wrt)
         self._sublayers = [graph]  # its weights are the graph's layers' (nested under its name)
         self.built = True
 
     def _infer_output_spec(self, inputs, kwargs):
-        return [KerasTensor(inputs[i].shape, inputs[i].dtype) for i in self.positions]
+        return [KerasTensor(t.shape, t.dtype) for t in self.wrt]
 
     def compute_output_shape(self, input_shape):
-        return [tuple(input_shape[i]) for i in self.positions]
+        return [tuple(t.shape) for t in self.wrt]
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         import jax
@@ -235,12 +235,12 @@ class Gradients(Layer):
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         graph_vars = {c: variables[c].get(self.graph.name, {}) for c in ("params", "state")}
 
-        def loss_of(wrt):
-            values = list(inputs)
-            for i, value in zip(self.positions, wrt):
-                values[i] = value
-            loss, _ = self.graph.apply(graph_vars, values, training=training, rng=rng)
-            return jnp.sum(loss)
+        def run(offsets):
+            outputs = self.graph.apply_with_masks(graph_vars, inputs, training=training, rng=rng,
+                                                  offsets=offsets)[0]
+            return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
-        grads = jax.grad(loss_of)([jnp.asarray(inputs[i]) for i in self.positions])
+        ids = [id(t) for t in self.wrt]
+        zeros = [jnp.zeros(v.shape, v.dtype) for v in jax.eval_shape(lambda: run({}))[1:]]
+        grads = jax.grad(lambda offsets: jnp.sum(run(dict(zip(ids, offsets)))[0]))(zeros)
         return list(grads), variables["state"]

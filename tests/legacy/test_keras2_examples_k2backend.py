@@ -144,12 +144,42 @@ def test_learning_phase_input_with_gradients():
     assert set(np.unique(train)) <= {0.0, 2.0} and 0 < np.sum(train == 0) < train.size
 
 
+def test_grad_cam_gradient_with_respect_to_a_layer_output_matches_keras3():
+    # The Keras 2 Grad-CAM recipe: K.gradients of a class score by the last conv layer's output.
+    import keras
+
+    rng = np.random.RandomState(8)
+    inputs = jkeras.Input((6, 6, 2))
+    conv = layers.Conv2D(3, 3, activation="relu", name="last_conv")
+    features = conv(inputs)
+    outputs = layers.Dense(4, activation="softmax")(layers.GlobalAveragePooling2D()(features))
+    model = jkeras.Model(inputs, outputs)
+    grads = K.gradients(model.output[:, 1], conv.output)[0]
+    pooled = K.mean(grads, axis=(0, 1, 2))
+    f = K.function([model.input], [pooled, conv.output[0]])
+    x = rng.rand(1, 6, 6, 2).astype("float32")
+    pooled_value, features_value = f([x])
+
+    k_in = keras.Input((6, 6, 2))
+    k_conv = keras.Model(k_in, keras.layers.Conv2D(3, 3, activation="relu")(k_in))
+    f_in = keras.Input((4, 4, 3))
+    k_head = keras.Model(f_in, keras.layers.Dense(4, activation="softmax")(keras.layers.GlobalAveragePooling2D()(f_in)))
+    k_conv.set_weights(conv.get_weights())
+    k_head.set_weights(model.layers[-1].get_weights())
+    k_features = np.asarray(k_conv(x))
+    expected = jax.grad(lambda c: keras.ops.sum(k_head(c)[:, 1]))(k_features)
+    np.testing.assert_allclose(features_value, k_features[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pooled_value, np.mean(np.asarray(expected), axis=(0, 1, 2)), rtol=1e-4, atol=1e-7)
+    other = layers.Dense(2)(inputs)  # a tensor the class score is not computed through
+    assert K.gradients(model.output[:, 1], [other, conv.output])[0] is None
+
+
 def test_gradients_bad_inputs_name_the_argument():
     x = K.placeholder(shape=(None, 3))
     d = layers.Dense(2)
     h = d(x)
-    with pytest.raises(ValueError, match=r"gradients: variables\[0\] must be an Input tensor"):
-        K.gradients(K.sum(h), h)
+    with pytest.raises(ValueError, match=r"gradients: variables\[0\] must be a symbolic tensor .* layer weights"):
+        K.gradients(K.sum(h), d.kernel)
     with pytest.raises(ValueError, match=r"gradients: `loss` must be a symbolic tensor"):
         K.gradients(np.float32(1.0), x)
     ids = K.placeholder(shape=(None, 3), dtype="int32")
