@@ -787,20 +787,22 @@ def gradients(loss, variables):
     Args:
         loss: a symbolic tensor computed from `Input` tensors (placeholders, a model's inputs);
             a non-scalar loss is summed first, as Keras 2 does.
-        variables: a symbolic tensor or a list of them: inputs, or tensors of the graph `loss`
-            is computed through (a layer's `output`, as in Grad-CAM).
+        variables: a symbolic tensor or a layer weight, or a list of them: inputs, tensors of
+            the graph `loss` is computed through (a layer's `output`, as in Grad-CAM), weights of
+            its layers (`model.trainable_weights`).
 
     Returns:
         A list with one gradient per entry of `variables`, each of its shape; None for a tensor
-        `loss` does not depend on (as Keras 2).
+        or weight `loss` does not depend on (as Keras 2).
 
     Raises:
-        ValueError: if `loss` is not symbolic, or an entry of `variables` is not a floating
-            symbolic tensor (layer weights are not supported).
+        ValueError: if `loss` is not symbolic, or an entry of `variables` is neither a floating
+            symbolic tensor nor a layer weight.
     """
     from jkeras.layers.op_lambda import Gradients
     from jkeras.models.functional import Model
     from jkeras.models.node import KerasTensor, get_source_inputs
+    from jkeras.models.variable import Variable
 
     wrt = list(variables) if isinstance(variables, (list, tuple)) else [variables]
     if not isinstance(loss, KerasTensor):
@@ -809,11 +811,11 @@ def gradients(loss, variables):
             f"inputs, K.placeholder), got {loss!r} of type {type(loss).__name__}"
         )
     for i, t in enumerate(wrt):
-        if not isinstance(t, KerasTensor) or getattr(t, "_keras_history", None) is None:
+        is_weight = isinstance(t, Variable)
+        if not is_weight and (not isinstance(t, KerasTensor) or getattr(t, "_keras_history", None) is None):
             raise ValueError(
                 f"gradients: variables[{i}] must be a symbolic tensor (a model's input or a layer's "
-                f"output, a K.placeholder), got {t!r} of type {type(t).__name__}; layer weights are "
-                "not supported"
+                f"output, a K.placeholder) or a layer weight, got {t!r} of type {type(t).__name__}"
             )
         if not jnp.issubdtype(jnp.dtype(t.dtype), jnp.floating):
             raise ValueError(f"gradients: variables[{i}] must have a floating dtype, got {t.dtype!r}")
@@ -823,12 +825,19 @@ def gradients(loss, variables):
         if id(t) not in upstream:
             upstream.add(id(t))
             stack.extend(t.node.input_tensors)
-    asked = list({id(t): t for t in wrt if id(t) in upstream}.values())
-    if not asked:
-        return [None] * len(wrt)
+    asked = list({id(t): t for t in wrt if not isinstance(t, Variable) and id(t) in upstream}.values())
     sources = get_source_inputs(loss)
-    layer = Gradients(Model(sources, [loss] + asked, name=naming.uniquify("gradients_graph")), asked)
-    grad_of = {id(t): g for t, g in zip(asked, layer(list(sources)))}
+    graph = Model(sources, [loss] + asked, name=naming.uniquify("gradients_graph"))
+    paths, stack = {}, [((layer.name,), layer) for layer in graph._layers]  # where each layer's weights sit
+    while stack:
+        path, layer = stack.pop()
+        paths.setdefault(id(layer), path)
+        stack.extend((path + (sub.name,), sub) for sub in layer._sublayers)
+    weights = list({id(v): v for v in wrt if isinstance(v, Variable) and id(v._layer) in paths}.values())
+    if not asked and not weights:
+        return [None] * len(wrt)
+    layer = Gradients(graph, asked, [(v._collection, paths[id(v._layer)] + (v.name,), v) for v in weights])
+    grad_of = dict(zip([id(t) for t in asked + weights], layer(list(sources))))
     return [grad_of.get(id(t)) for t in wrt]
 
 

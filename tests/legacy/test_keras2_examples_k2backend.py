@@ -174,12 +174,44 @@ def test_grad_cam_gradient_with_respect_to_a_layer_output_matches_keras3():
     assert K.gradients(model.output[:, 1], [other, conv.output])[0] is None
 
 
+def test_gradients_by_weights_match_keras3_stateless_call():
+    # Keras 2: grads = K.gradients(loss, model.trainable_weights); K.function([x, y], grads).
+    import keras
+
+    inputs = jkeras.Input((4,))
+    hidden = layers.Dense(5, activation="tanh")(inputs)
+    model = jkeras.Model(inputs, layers.Dense(2)(hidden))
+    targets = K.placeholder(shape=(None, 2))
+    loss = K.mean(K.square(model.output - targets))
+    unused = layers.Dense(3)
+    unused.build((None, 4))
+    grads = K.gradients(loss, model.trainable_weights + [unused.kernel])
+    assert grads[-1] is None
+    f = K.function([model.input, targets], grads[:-1])
+    rng = np.random.RandomState(9)
+    x, y = rng.randn(3, 4).astype("float32"), rng.randn(3, 2).astype("float32")
+    got = f([x, y])
+
+    k_in = keras.Input((4,))
+    reference = keras.Model(k_in, keras.layers.Dense(2)(keras.layers.Dense(5, activation="tanh")(k_in)))
+    reference.set_weights(model.get_weights())
+
+    def k_loss(trainable):
+        out, _ = reference.stateless_call(trainable, [], x)
+        return keras.ops.mean(keras.ops.square(out - y))
+
+    expected = jax.grad(k_loss)([v.value for v in reference.trainable_variables])
+    assert [g.shape for g in got] == [tuple(w.shape) for w in model.trainable_weights]
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, np.asarray(e), rtol=1e-5, atol=1e-6)
+
+
 def test_gradients_bad_inputs_name_the_argument():
     x = K.placeholder(shape=(None, 3))
     d = layers.Dense(2)
     h = d(x)
-    with pytest.raises(ValueError, match=r"gradients: variables\[0\] must be a symbolic tensor .* layer weights"):
-        K.gradients(K.sum(h), d.kernel)
+    with pytest.raises(ValueError, match=r"gradients: variables\[0\] must be a symbolic tensor .* or a layer weight, got"):
+        K.gradients(K.sum(h), np.zeros(3, "float32"))
     with pytest.raises(ValueError, match=r"gradients: `loss` must be a symbolic tensor"):
         K.gradients(np.float32(1.0), x)
     ids = K.placeholder(shape=(None, 3), dtype="int32")
