@@ -70,6 +70,24 @@ def variable(value, dtype=None, name=None):
     return jnp.asarray(value, dtype or floatx())
 
 
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input of `shape` (batch axis included; None for free sizes), as Keras 2's
+    placeholder: an `Input` that `K.function` feeds and `K.gradients` differentiates by.
+
+    Raises:
+        ValueError: if neither `shape` nor `ndim` is given, or for `sparse=True`.
+    """
+    from jkeras.models.input_layer import Input
+
+    if shape is None and ndim is None:
+        raise ValueError("placeholder: give `shape` (batch axis included) or `ndim`, got neither")
+    if sparse:
+        raise ValueError("placeholder: sparse=True is not supported (no sparse tensors in jkeras)")
+    if shape is None:
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype or floatx(), name=name)
+
+
 def constant(value, dtype=None, shape=None, name=None):
     del name
     value = jnp.asarray(value, dtype or floatx())
@@ -106,7 +124,9 @@ def is_tensor(x):
 
 
 def shape(x):
-    return jnp.shape(_v(x))
+    """The shape of `x`: a tuple of ints; of a symbolic tensor, a tuple of symbolic scalars
+    (its sizes when the graph runs, as Keras 2's dynamic `K.shape`)."""
+    return tuple(jnp.shape(_v(x)))
 
 
 def int_shape(x):
@@ -365,6 +385,206 @@ def switch(condition, then_expression, else_expression):
     return jnp.where(cond, then, other)
 
 
+def stop_gradient(variables):
+    """`variables` (a tensor or a list of them) as constants for gradients."""
+    if isinstance(variables, (list, tuple)):
+        return [jax.lax.stop_gradient(_v(x)) for x in variables]
+    return jax.lax.stop_gradient(_v(variables))
+
+
+def reverse(x, axes):
+    """`x` reversed along `axes` (an int or a list of ints)."""
+    return jnp.flip(_v(x), axis=tuple(axes) if isinstance(axes, (list, tuple)) else axes)
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    return jnp.arange(start, stop, step, dtype=dtype)
+
+
+def cumprod(x, axis=0):
+    return jnp.cumprod(_v(x), axis=axis)
+
+
+def cast_to_floatx(x):
+    """`x` as a NumPy array of `floatx()`."""
+    return np.asarray(x, dtype=floatx())
+
+
+def eval(x):  # noqa: A001
+    """The value of `x` as NumPy (Keras 2)."""
+    return get_value(x)
+
+
+def bias_add(x, bias, data_format=None):
+    """`x + bias`, the bias along the channels axis of `data_format` (Keras 2).
+
+    Raises:
+        ValueError: for an unknown `data_format`, or a bias of rank other than 1 or `ndim(x) - 1`.
+    """
+    x, bias = _v(x), _v(bias)
+    data_format = _data_format(data_format, "bias_add")
+    if bias.ndim not in (1, x.ndim - 1):
+        raise ValueError(
+            f"bias_add: the bias must have rank 1 or {x.ndim - 1} (ndim(x) - 1), got shape {tuple(bias.shape)}"
+        )
+    if data_format == "channels_first" and x.ndim > 2:
+        bias = jnp.reshape(bias, (bias.shape[0], *(1,) * (x.ndim - 2)) if bias.ndim == 1
+                           else (bias.shape[-1],) + bias.shape[:-1])
+    return x + bias
+
+
+def _data_format(data_format, where):
+    data_format = image_data_format() if data_format is None else data_format
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f"{where}: data_format must be 'channels_first' or 'channels_last', got {data_format!r}")
+    return data_format
+
+
+def _conv(where, rank, x, kernel, strides, padding, data_format, dilation_rate):
+    from jkeras.ops import nn
+
+    data_format = _data_format(data_format, where)
+    x = _v(x)
+    if x.ndim != rank + 2:
+        raise ValueError(f"{where}: expected an input of rank {rank + 2}, got shape {tuple(x.shape)}")
+    if padding == "causal":
+        if rank != 1:
+            raise ValueError(f"{where}: padding='causal' is only for conv1d, got padding={padding!r}")
+        dilation = dilation_rate[0] if isinstance(dilation_rate, (list, tuple)) else dilation_rate
+        x = temporal_padding(x, (dilation * (_v(kernel).shape[0] - 1), 0)) if data_format == "channels_last" \
+            else jnp.pad(x, ((0, 0), (0, 0), (dilation * (_v(kernel).shape[0] - 1), 0)))
+        padding = "valid"
+    return nn.conv(x, kernel, strides=strides, padding=padding, data_format=data_format,
+                   dilation_rate=dilation_rate)
+
+
+def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """1D convolution of `x` with `kernel` (width, in_channels, out_channels), as Keras 2.
+
+    Args:
+        padding: "valid", "same" or "causal" (left padding).
+
+    Raises:
+        ValueError: for an input that is not 3D or an unknown data_format.
+    """
+    return _conv("conv1d", 1, x, kernel, strides, padding, data_format, dilation_rate)
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
+    """2D convolution with `kernel` (rows, cols, in_channels, out_channels), as Keras 2."""
+    return _conv("conv2d", 2, x, kernel, strides, padding, data_format, dilation_rate)
+
+
+def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
+    """3D convolution with `kernel` (d1, d2, d3, in_channels, out_channels), as Keras 2."""
+    return _conv("conv3d", 3, x, kernel, strides, padding, data_format, dilation_rate)
+
+
+def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """Depthwise 2D convolution with `depthwise_kernel` (rows, cols, in_channels, multiplier)."""
+    from jkeras.ops import nn
+
+    return nn.depthwise_conv(_v(x), depthwise_kernel, strides=strides, padding=padding,
+                             data_format=_data_format(data_format, "depthwise_conv2d"),
+                             dilation_rate=dilation_rate)
+
+
+def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
+    """2D max or average pooling (Keras 2: `pool_mode` "max" or "avg").
+
+    Raises:
+        ValueError: for another `pool_mode`.
+    """
+    from jkeras.ops import nn
+
+    if pool_mode not in ("max", "avg"):
+        raise ValueError(f"pool2d: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
+    pool = nn.max_pool if pool_mode == "max" else nn.average_pool
+    return pool(_v(x), pool_size, strides, padding, _data_format(data_format, "pool2d"))
+
+
+def temporal_padding(x, padding=(1, 1)):
+    """Zeros added before and after the time axis (axis 1) of a 3D tensor."""
+    return jnp.pad(_v(x), ((0, 0), tuple(padding), (0, 0)))
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zeros added around the rows and columns of a 4D tensor."""
+    pads = [(0, 0), tuple(padding[0]), tuple(padding[1])]
+    if _data_format(data_format, "spatial_2d_padding") == "channels_last":
+        return jnp.pad(_v(x), pads + [(0, 0)])
+    return jnp.pad(_v(x), [(0, 0)] + pads)
+
+
+def in_top_k(predictions, targets, k):
+    """Whether each target class is among the `k` highest predictions of its row."""
+    predictions, targets = _v(predictions), jnp.asarray(_v(targets)).astype("int32")
+    target_scores = jnp.take_along_axis(predictions, targets[:, None], axis=-1)
+    return jnp.sum(predictions > target_scores, axis=-1) < k
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """`fn` applied to each element of `elems` along its first axis, results stacked."""
+    del name, dtype
+    return jax.lax.map(fn, _v(elems))
+
+
+# ------------------------------------------------------------------------------------------
+# CTC (Keras 2: softmax probabilities, the last class is the blank)
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    """Per-sample CTC loss, as Keras 2's.
+
+    Args:
+        y_true: labels `(samples, max_string_length)` (padding past `label_length` ignored).
+        y_pred: softmax outputs `(samples, time_steps, num_categories)`; the last category is
+            the blank.
+        input_length: `(samples, 1)` time steps used in each sample of `y_pred`.
+        label_length: `(samples, 1)` length of each label sequence.
+
+    Returns:
+        `(samples, 1)` the CTC loss of each sample.
+    """
+    from jkeras.ops import nn
+
+    y_pred = _v(y_pred)
+    label_length = jnp.reshape(jnp.asarray(_v(label_length)), (-1,)).astype("int32")
+    input_length = jnp.reshape(jnp.asarray(_v(input_length)), (-1,)).astype("int32")
+    logits = jnp.log(y_pred + epsilon())
+    loss = nn.ctc_loss(jnp.asarray(_v(y_true)).astype("int32"), logits, label_length, input_length,
+                       mask_index=y_pred.shape[-1] - 1)
+    return loss[:, None]
+
+
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
+    """Greedy CTC decoding of softmax outputs, as Keras 2's (the last category is the blank).
+
+    Args:
+        y_pred: `(samples, time_steps, num_categories)` softmax outputs.
+        input_length: `(samples,)` time steps used in each sample.
+        greedy: must be True (beam search is not implemented).
+
+    Returns:
+        `([decoded], log_prob)`: `decoded` `(samples, time_steps)` labels padded with -1,
+        `log_prob` `(samples, 1)` the negative sum of the best log-probability at each step.
+
+    Raises:
+        ValueError: for `greedy=False`.
+    """
+    from jkeras.ops import nn
+
+    if not greedy:
+        raise ValueError(
+            f"ctc_decode: only greedy=True is supported (beam search is not implemented), got greedy={greedy!r}"
+        )
+    y_pred = _v(y_pred)
+    decoded, log_prob = nn.ctc_decode(jnp.log(y_pred + epsilon()), jnp.reshape(jnp.asarray(_v(input_length)), (-1,)),
+                                      strategy="greedy", mask_index=y_pred.shape[-1] - 1)
+    return [decoded[0]], log_prob
+
+
 class _LearningPhase:
     """Keras 2's learning-phase placeholder: an input of `K.function` (feed 0 for inference, 1 for
     training); anywhere else it reads as the phase `set_learning_phase` set (0 by default)."""
@@ -560,14 +780,75 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
     return run
 
 
+def gradients(loss, variables):
+    """The gradients of `loss` with respect to `variables` (Keras 2), as symbolic tensors of the
+    graph: `K.function` evaluates them (with `jax.grad`) and K ops combine them.
+
+    Args:
+        loss: a symbolic tensor computed from `Input` tensors (placeholders, a model's inputs);
+            a non-scalar loss is summed first, as Keras 2 does.
+        variables: a symbolic tensor or a layer weight, or a list of them: inputs, tensors of
+            the graph `loss` is computed through (a layer's `output`, as in Grad-CAM), weights of
+            its layers (`model.trainable_weights`).
+
+    Returns:
+        A list with one gradient per entry of `variables`, each of its shape; None for a tensor
+        or weight `loss` does not depend on (as Keras 2).
+
+    Raises:
+        ValueError: if `loss` is not symbolic, or an entry of `variables` is neither a floating
+            symbolic tensor nor a layer weight.
+    """
+    from jkeras.layers.op_lambda import Gradients
+    from jkeras.models.functional import Model
+    from jkeras.models.node import KerasTensor, get_source_inputs
+    from jkeras.models.variable import Variable
+
+    wrt = list(variables) if isinstance(variables, (list, tuple)) else [variables]
+    if not isinstance(loss, KerasTensor):
+        raise ValueError(
+            f"gradients: `loss` must be a symbolic tensor computed from Input tensors (a model's "
+            f"inputs, K.placeholder), got {loss!r} of type {type(loss).__name__}"
+        )
+    for i, t in enumerate(wrt):
+        is_weight = isinstance(t, Variable)
+        if not is_weight and (not isinstance(t, KerasTensor) or getattr(t, "_keras_history", None) is None):
+            raise ValueError(
+                f"gradients: variables[{i}] must be a symbolic tensor (a model's input or a layer's "
+                f"output, a K.placeholder) or a layer weight, got {t!r} of type {type(t).__name__}"
+            )
+        if not jnp.issubdtype(jnp.dtype(t.dtype), jnp.floating):
+            raise ValueError(f"gradients: variables[{i}] must have a floating dtype, got {t.dtype!r}")
+    upstream, stack = set(), [loss]  # the tensors `loss` is computed through
+    while stack:
+        t = stack.pop()
+        if id(t) not in upstream:
+            upstream.add(id(t))
+            stack.extend(t.node.input_tensors)
+    asked = list({id(t): t for t in wrt if not isinstance(t, Variable) and id(t) in upstream}.values())
+    sources = get_source_inputs(loss)
+    graph = Model(sources, [loss] + asked, name=naming.uniquify("gradients_graph"))
+    paths, stack = {}, [((layer.name,), layer) for layer in graph._layers]  # where each layer's weights sit
+    while stack:
+        path, layer = stack.pop()
+        paths.setdefault(id(layer), path)
+        stack.extend((path + (sub.name,), sub) for sub in layer._sublayers)
+    weights = list({id(v): v for v in wrt if isinstance(v, Variable) and id(v._layer) in paths}.values())
+    if not asked and not weights:
+        return [None] * len(wrt)
+    layer = Gradients(graph, asked, [(v._collection, paths[id(v._layer)] + (v.name,), v) for v in weights])
+    grad_of = dict(zip([id(t) for t in asked + weights], layer(list(sources))))
+    return [grad_of.get(id(t)) for t in wrt]
+
+
 # ------------------------------------------------------------------------------------------
 # On symbolic tensors (a functional model's KerasTensors) a backend function records an
 # `OpLambda` layer in the graph, as tf.keras 2's TFOpLambda did. These read, create or configure
 # instead of computing on their arguments:
 _NOT_OPS = frozenset({
     "image_dim_ordering", "set_image_dim_ordering", "backend", "clear_session", "variable", "constant",
-    "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "shape", "int_shape",
-    "ndim", "dtype", "count_params", "learning_phase", "set_learning_phase", "in_train_phase",
+    "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "int_shape",
+    "ndim", "dtype", "count_params", "placeholder", "gradients", "cast_to_floatx", "eval", "arange", "learning_phase", "set_learning_phase", "in_train_phase",
     "in_test_phase", "random_normal", "random_uniform", "random_binomial", "function",
 })
 

@@ -196,3 +196,73 @@ def symbolic_call(op, args, kwargs):
 
     layer = OpLambda(op, _map(slot, tuple(args)), _map(slot, dict(kwargs)))
     return layer(tensors)
+
+
+def _leaf(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _replaced(tree, path, value):
+    """A copy of nested dicts `tree` with the leaf at `path` set to `value`."""
+    if not path:
+        return value
+    return {**tree, path[0]: _replaced(tree[path[0]], path[1:], value)}
+
+
+class Gradients(Layer):
+    """The gradients of a graph scalar with respect to some of the graph's tensors and weights, as
+    a layer of the graph (what `jkeras.backend.gradients` records; Keras 2's `K.gradients`).
+
+    Called on the `Input` tensors `loss` is computed from; computes `loss` from them and returns
+    one gradient per tensor of `wrt` (`jax.grad` by an offset added to each where the graph
+    computes it), then one per weight of `weights`: the gradient of `sum(loss)`, as Keras 2
+    (`tf.gradients`) sums a non-scalar loss.
+
+    Args:
+        graph: a `Model` from those inputs to `[loss] + wrt` (its layers are the graph's, shared).
+        wrt: the tensors to differentiate with respect to (inputs or intermediate tensors).
+        weights: `(collection, path, variable)` of layer weights to differentiate with respect
+            to: where each sits in the graph's variables (`("params", ("dense", "kernel"), v)`).
+    """
+
+    _autocast = False
+
+    def __init__(self, graph, wrt, weights=(), **kwargs):
+        if kwargs.get("name") is None:
+            kwargs["name"] = naming.uniquify("gradients")
+        super().__init__(**kwargs)
+        self.graph = graph
+        self.wrt = list(wrt)
+        self.weight_paths = list(weights)
+        self._sublayers = [graph]  # its weights are the graph's layers' (nested under its name)
+        self.built = True
+
+    def _infer_output_spec(self, inputs, kwargs):
+        return [KerasTensor(t.shape, t.dtype) for t in self.wrt] + [
+            KerasTensor(tuple(v.shape), v.dtype) for _, _, v in self.weight_paths]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(t.shape) for t in self.wrt] + [tuple(v.shape) for _, _, v in self.weight_paths]
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        import jax
+        import jax.numpy as jnp
+
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        graph_vars = {c: variables[c].get(self.graph.name, {}) for c in ("params", "state")}
+
+        def run(offsets, weights):
+            v = graph_vars
+            for (collection, path, _), w in zip(self.weight_paths, weights):
+                v = {**v, collection: _replaced(v[collection], path, w)}
+            outputs = self.graph.apply_with_masks(v, inputs, training=training, rng=rng, offsets=offsets)[0]
+            return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+        ids = [id(t) for t in self.wrt]
+        weights = [_leaf(graph_vars[c], path) for c, path, _ in self.weight_paths]
+        zeros = [jnp.zeros(v.shape, v.dtype) for v in jax.eval_shape(lambda: run({}, weights))[1:]]
+        by_tensor, by_weight = jax.grad(
+            lambda offsets, w: jnp.sum(run(dict(zip(ids, offsets)), w)[0]), argnums=(0, 1))(zeros, weights)
+        return list(by_tensor) + list(by_weight), variables["state"]

@@ -171,7 +171,16 @@ class BatchStream:
             self._iterator = iter(data)
             self._reiterable = self._iterator is not data
             self._fresh = True
-        self.first = self._read_first()
+        self._pushback = []
+        self._first = None
+
+    @property
+    def first(self):
+        """The first batch (prepared), read on first use: `fit` reads it after the callbacks'
+        `on_train_begin`, which may set up the generator (Keras 2)."""
+        if self._first is None:
+            self._first = self._read_first()
+        return self._first
 
     # ------------------------------------------------------------------------------------------
 
@@ -368,6 +377,7 @@ class BatchStream:
                 before `steps` batches (an int, not an `AtMost`), or when an epoch gets no batch at all.
             ValueError: for a batch the model can't take or shaped unlike the first batch.
         """
+        self.first  # noqa: B018  (read before the worker threads read on)
         if self._pool is None:
             self._pool = _Inline() if self._workers == 0 else concurrent.futures.ThreadPoolExecutor(
                 max(1, self._workers), thread_name_prefix=_THREAD_PREFIX)

@@ -251,7 +251,12 @@ def _align(model, data, names, what, method):
     n = len(names)
     if isinstance(data, dict):
         unknown = [k for k in data if k not in names]
-        if unknown:
+        if unknown and what.startswith("input") and all(k in data for k in names):
+            # Keras 2 reads the model's inputs from the dict and ignores other entries (image_ocr's
+            # generator also yields the source strings); Keras 3 warns.
+            warnings.warn(f"{method}: the input dict's key(s) {unknown} match no model input and are ignored; "
+                          f"model inputs: {names}", UserWarning, stacklevel=2)
+        elif unknown:
             raise ValueError(
                 f"{method}: {what} has key(s) {unknown} that match no model {what.split()[0]}; "
                 f"expected keys {names}"

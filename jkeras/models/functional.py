@@ -258,8 +258,12 @@ class Model(Trainer, SavingMixin, Layer):
                 masks.set_keras_mask(tensor, m)
         return outputs, new_state
 
-    def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None):
-        """Like `apply`, also returning the outputs' masks (a list, None where unmasked)."""
+    def apply_with_masks(self, variables, inputs, *, training=False, rng=None, mask=None, offsets=None):
+        """Like `apply`, also returning the outputs' masks (a list, None where unmasked).
+
+        `offsets` (`{id(tensor): array}`) are added to those tensors of the graph where they are
+        computed: differentiating by them gives the gradients with respect to those tensors
+        (`jkeras.backend.gradients`)."""
         if self._is_subclassed:
             if self._input_struct is not None:
                 flat = self._flatten_inputs(inputs)
@@ -269,7 +273,13 @@ class Model(Trainer, SavingMixin, Layer):
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
         flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
-        values = {id(t): x for t, x in zip(self.inputs, flat_inputs)}
+        values = {id(layer.output): layer._constant for layer in self._layers  # `Input(tensor=array)`s
+                  if isinstance(layer, InputLayer) and layer._constant is not None}
+        values.update((id(t), x) for t, x in zip(self.inputs, flat_inputs))
+        offsets = offsets or {}
+        for t in self.inputs:
+            if id(t) in offsets:
+                values[id(t)] = values[id(t)] + offsets[id(t)]
         mask_of = {id(t): m for t, m in zip(self.inputs, flat_masks)}
         params, state = variables["params"], dict(variables["state"])
         for position, node in enumerate(self._nodes + self._loss_nodes):
@@ -298,7 +308,7 @@ class Model(Trainer, SavingMixin, Layer):
             flat_out = flatten(out)
             flat_mask = masks.per_output(layer.compute_mask(args, arg_mask), len(flat_out))
             for t, value, m in zip(node.output_tensors, flat_out, flat_mask):
-                values[id(t)] = value
+                values[id(t)] = value + offsets[id(t)] if id(t) in offsets else value
                 mask_of[id(t)] = masks.get_keras_mask(value) if m is None else m  # a nested model's
         for t in self._symbolic_losses:
             add_loss(values[id(t)])
@@ -536,7 +546,8 @@ def _map_graph(inputs, outputs):
                     f"'{node.layer.name}'. The following previous layers were accessed without issue: "
                     f"{accessed}"
                 )
-        if node.is_input and not any(node.output_tensors[0] is t for t in inputs):
+        if (node.is_input and not any(node.output_tensors[0] is t for t in inputs)
+                and getattr(node.layer, "_constant", None) is None):  # an `Input(tensor=array)` holds its value
             raise ValueError(
                 f"Graph disconnected: cannot obtain value for tensor {node.output_tensors[0]!r} at layer "
                 f"'{node.layer.name}': it is an Input that is not among the model's inputs. "

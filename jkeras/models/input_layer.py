@@ -49,6 +49,7 @@ class InputLayer(Layer):
         node = Node(self)
         node.set_outputs(tensor)
         self._inbound_nodes.append(node)
+        self._constant = None  # the array of an `Input(tensor=array)`
 
     @property
     def batch_shape(self):
@@ -73,7 +74,9 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch
         dtype: dtype of the data fed there, default `jkeras.backend.floatx()`.
         sparse: accepted for Keras compatibility; must be falsy.
         batch_shape: full shape including the batch axis (instead of `shape`).
-        tensor: not supported (must be None).
+        tensor: an array (e.g. a `K.variable`) the input always holds (Keras 2): a model whose
+            graph reaches this input reads it there and needs no data for it. Its shape (batch
+            axis included) and dtype are the array's.
         batch_input_shape: Keras 2 spelling of `batch_shape`.
 
     Keras 1's `input_dtype` is converted to `dtype` (with a warning).
@@ -82,12 +85,36 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch
         A `KerasTensor`.
 
     Raises:
-        ValueError: if neither `shape` nor `batch_shape` is given, or sparse/tensor inputs are asked for.
+        ValueError: if neither `shape` nor `batch_shape` is given, sparse inputs are asked for,
+            `tensor` is symbolic, or `shape` does not fit `tensor`'s shape.
     """
     if sparse:
         raise ValueError("Input: sparse inputs are not supported by jkeras; pass dense arrays")
     if tensor is not None:
-        raise ValueError("Input: `tensor=` is not supported; feed the data to the model instead")
+        return _constant_input(tensor, shape, name, dtype)
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
                        batch_shape=batch_shape if batch_shape is not None else batch_input_shape)
+    return layer._inbound_nodes[0].outputs
+
+
+def _constant_input(tensor, shape, name, dtype):
+    """Keras 2's `Input(tensor=array)`: an input that holds `tensor`."""
+    import jax.numpy as jnp
+
+    from jkeras.backend import _v
+
+    if isinstance(tensor, KerasTensor):
+        raise ValueError(
+            f"Input: `tensor=` must be an array (e.g. a K.variable), got the symbolic tensor {tensor!r}; "
+            "use that tensor directly instead of wrapping it in an Input"
+        )
+    value = jnp.asarray(_v(tensor), dtype=dtype)
+    if shape is not None and (len(shape) != value.ndim - 1 or any(
+            s is not None and s != v for s, v in zip(shape, value.shape[1:]))):
+        raise ValueError(
+            f"Input: `shape` {tuple(shape)} does not fit the shape of `tensor`, {tuple(value.shape)} "
+            "(batch axis first)"
+        )
+    layer = InputLayer(batch_shape=value.shape, dtype=value.dtype.name, name=name)
+    layer._constant = value
     return layer._inbound_nodes[0].outputs

@@ -468,13 +468,17 @@ class Trainer(_legacy_generators.GeneratorMethods):
         verbose = 1 if verbose == "auto" else int(verbose)
         read = {"max_queue_size": max_queue_size, "workers": workers, "use_multiprocessing": use_multiprocessing}
         closing = []
+        read_first = None
         try:
             if _generator_adapter.is_stream(x):
                 _generator_adapter.check_arguments("fit", y, sample_weight, validation_split)
                 stream = _generator_adapter.BatchStream(self, x, "fit", class_weight, shuffle, **read)
                 closing.append(stream)
-                self._ensure_spec(stream.first.y)
-                self._uses_keras3_step(stream.first.batch())
+
+                def read_first():  # after on_train_begin, which may set the generator up (Keras 2)
+                    self._ensure_spec(stream.first.y)
+                    self._uses_keras3_step(stream.first.batch())
+
                 train = _epochs.StreamEpochs(self, stream, steps_per_epoch, self.steps_per_execution)
                 val_data = None
             else:
@@ -500,14 +504,17 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     val_batch = validation_batch_size or batch_size or 32
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)
                     validate = lambda epoch, cbs: self._evaluate_rows(val_rows, val_batch, val_steps, cbs)  # noqa: E731
-            return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq)
+            return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq,
+                                  read_first)
         finally:
             for stream in closing:
                 stream.close()
 
-    def _fit_loop(self, train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq):
+    def _fit_loop(self, train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq,
+                  after_train_begin=None):
         """The epochs: `train.run` trains one, `validate(epoch, cbs)` returns validation logs (the
-        callbacks' test hooks run, as in Keras)."""
+        callbacks' test hooks run, as in Keras); `after_train_begin()` runs after the callbacks'
+        `on_train_begin`."""
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.steps,
@@ -517,6 +524,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
         train.set_key(shuffle_key)
         logs = {}
         cbs.on_train_begin()
+        if after_train_begin is not None:
+            after_train_begin()
         # A callback (BackupAndRestore) may have restored weights, optimizer state and the epoch.
         if getattr(self, "_initial_epoch", None) is not None:
             initial_epoch, self._initial_epoch = self._initial_epoch, None
