@@ -10,6 +10,8 @@ transformation)` applies it, so that a transformation can be chosen explicitly a
 jkeras and Keras alike. Which layers act at inference follows Keras 3: AutoContrast always does; the
 others return their inputs (Solarization and RandomSharpness cast them to the compute dtype first).
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -531,12 +533,13 @@ class RandomSharpness(_ColorAugmentation):
 # Color jitter
 
 
-class RandomColorJitter(_ValueRangeMixin, _RandomImageLayer):
+class RandomColorJitter(_ColorAugmentation):
     """RandomBrightness, RandomContrast, RandomSaturation and RandomHue in this order (training only),
     each one that has a factor, with the same `value_range` and `seed`.
 
     Outputs are of the compute dtype in training; at inference the inputs are returned as given.
-    Unlike Keras 3, whose inner layers take the default data format, they take this layer's
+    The transformation is `{"seed": key}`, the key each inner layer's draw is folded from (Keras 3
+    draws inside `transform_images` and ignores the transformation). Unlike Keras 3, whose inner layers take the default data format, they take this layer's
     `data_format`.
 
     Args:
@@ -574,17 +577,17 @@ class RandomColorJitter(_ValueRangeMixin, _RandomImageLayer):
         except ValueError as error:
             raise self._error(str(error)) from None
 
-    def _inference(self, x):
-        return x
+    def _draw(self, key, n):
+        return {"seed": key}
 
-    def _augment(self, images, key):
+    def _transform(self, images, transformation):
         x = images.astype(self.compute_dtype)
         for i, step in enumerate(self._steps):
-            x = step._augment(x, jax.random.fold_in(key, i)).astype(self.compute_dtype)
+            x = step._augment(x, jax.random.fold_in(transformation["seed"], i)).astype(self.compute_dtype)
         return x
 
     def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range,
+        return {**_RandomImageLayer.get_config(self), "value_range": self.value_range,
                 "brightness_factor": self.brightness_factor, "contrast_factor": self.contrast_factor,
                 "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor, "seed": self.seed}
 
@@ -593,7 +596,25 @@ class RandomColorJitter(_ValueRangeMixin, _RandomImageLayer):
 # Histogram equalization
 
 
-class Equalization(_ValueRangeMixin, _RandomImageLayer):
+@functools.partial(jax.jit, static_argnames="bins")
+def _equalize_channels(channels, bins):
+    """Histogram-equalizes each row of `channels` (values in the (0, 255) scale), as Keras 3's Equalization."""
+
+    def equalize(values):
+        index = jnp.clip((values * (bins - 1) / jnp.float32(255.0)).astype(jnp.int32), 0, bins - 1)
+        hist = jnp.zeros((bins,), jnp.int32).at[index].add(1)
+        cdf = jnp.cumsum(hist)
+        cdf_min = cdf[jnp.argmax(cdf > 0)]
+        denominator = cdf[-1] - cdf_min
+        denominator = jnp.where(denominator == 0, 1, denominator)
+        table = jnp.clip(jnp.round((cdf - cdf_min) * 255 / denominator), 0, 255)
+        lookup = jnp.clip(values / 255.0 * (bins - 1), 0, bins - 1).astype(jnp.int32)
+        return jnp.where(jnp.count_nonzero(hist) <= 1, values, table[lookup].astype(values.dtype))
+
+    return jax.vmap(equalize)(channels)
+
+
+class Equalization(_ColorAugmentation):
     """Equalizes the histogram of each channel of each image (training only).
 
     Values are mapped to (0, 255) and put in `bins` equal bins; a channel with more than one
@@ -621,37 +642,24 @@ class Equalization(_ValueRangeMixin, _RandomImageLayer):
             raise self._error(f"bins must be a positive int, got {bins!r}")
         self.bins = int(bins)
 
-    def _inference(self, x):
-        return x
-
     def _key(self, rng):
         return rng  # deterministic: no key needed
 
-    def _augment(self, images, key):
+    def _draw(self, key, n):
+        return None
+
+    def _transform(self, images, transformation):
         dtype = self.compute_dtype
         x = _channels_last(images.astype(dtype), self.data_format)
         low, high = self.value_range
-        bins = self.bins
         channels = jnp.moveaxis(x, -1, 1).reshape(x.shape[0] * x.shape[-1], -1)
         scale = 255.0 / (high - low)
         channels = channels * jnp.asarray(scale, dtype) + jnp.asarray(-low * scale, dtype)
-
-        def equalize(values):
-            index = jnp.clip((values * (bins - 1) / jnp.float32(255.0)).astype(jnp.int32), 0, bins - 1)
-            hist = jnp.zeros((bins,), jnp.int32).at[index].add(1)
-            cdf = jnp.cumsum(hist)
-            cdf_min = cdf[jnp.argmax(cdf > 0)]
-            denominator = cdf[-1] - cdf_min
-            denominator = jnp.where(denominator == 0, 1, denominator)
-            table = jnp.clip(jnp.round((cdf - cdf_min) * 255 / denominator), 0, 255)
-            lookup = jnp.clip(values / 255.0 * (bins - 1), 0, bins - 1).astype(jnp.int32)
-            return jnp.where(jnp.count_nonzero(hist) <= 1, values, table[lookup].astype(values.dtype))
-
-        out = jax.vmap(equalize)(channels)
+        out = _equalize_channels(channels, self.bins)
         back = (high - low) / 255.0
         out = out * jnp.asarray(back, dtype) + jnp.asarray(low, dtype)
         out = jnp.moveaxis(out.reshape((x.shape[0], x.shape[-1]) + x.shape[1:3]), 1, -1)
         return _restore(out, self.data_format).astype(dtype)
 
     def get_config(self):
-        return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
+        return {**_RandomImageLayer.get_config(self), "bins": self.bins, "value_range": self.value_range}
