@@ -118,7 +118,8 @@ class _ColorAugmentation(_ValueRangeMixin, _RandomImageLayer):
 
         Args:
             images: one image or a batch.
-            transformation: the transformation, one entry per image (a batch of 1 for one image).
+            transformation: the transformation, one entry per image (a batch of 1 for one image);
+                None draws one from the global key stream.
             training: if False, returns the inference result (usually the images as given).
 
         Returns:
@@ -127,6 +128,8 @@ class _ColorAugmentation(_ValueRangeMixin, _RandomImageLayer):
         x = self._images(images)
         if not training:
             return self._inference(x)
+        if transformation is None:
+            transformation = self.get_random_transformation(x)
         if x.ndim == 3:
             return self._transform(x[None], transformation)[0]
         return self._transform(x, transformation)
