@@ -25,8 +25,11 @@ from jkeras.layers.noise import *  # noqa: F401,F403
 from jkeras.layers.op_lambda import *  # noqa: F401,F403
 from jkeras.layers.normalization import *  # noqa: F401,F403
 from jkeras.layers.pooling import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_clahe import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_color import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_image import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_numeric import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_pipeline import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_text import *  # noqa: F401,F403
 from jkeras.layers.recurrent import *  # noqa: F401,F403
 from jkeras.layers.reshaping import *  # noqa: F401,F403
