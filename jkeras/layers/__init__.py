@@ -3,6 +3,7 @@
 One module per family; each lists its public names in `__all__`.
 """
 from jkeras.layers.activations import *  # noqa: F401,F403
+from jkeras.layers.adaptive_pooling import *  # noqa: F401,F403
 from jkeras.layers.attention import *  # noqa: F401,F403
 from jkeras.layers.conv_recurrent import *  # noqa: F401,F403
 from jkeras.layers.convolutional import *  # noqa: F401,F403
