@@ -81,3 +81,94 @@ def test_adaptive_pooling_errors():
         layers.AdaptiveMaxPooling1D(3, data_format="nhwc")
     with pytest.raises(ValueError, match="rank 4"):
         layers.AdaptiveMaxPooling2D(3)(rand(2, 5, 3))
+
+
+# ------------------------------------------------------------------------------------------
+# ops.fold / ops.unfold / ops.rearrange
+
+
+_FOLD_CASES = [dict(kernel_size=2), dict(kernel_size=(3, 2), dilation=(1, 2), padding=1, stride=(2, 1))]
+
+
+@pytest.mark.parametrize("kwargs", _FOLD_CASES)
+def test_unfold_and_fold_match_keras(kwargs):
+    x = rand(2, 3, 7, 8)
+    patches = jkeras.ops.unfold(x, **kwargs)
+    expected = keras.ops.unfold(x, **kwargs)
+    assert patches.shape == expected.shape and patches.dtype == expected.dtype
+    np.testing.assert_allclose(np.asarray(patches), np.asarray(expected), rtol=1e-6, atol=1e-6)
+    # fold sums overlapping blocks: compare on Keras's own patches.
+    folded = jkeras.ops.nn.fold(np.asarray(expected), (7, 8), **kwargs)
+    np.testing.assert_allclose(np.asarray(folded), np.asarray(keras.ops.nn.fold(expected, (7, 8), **kwargs)),
+                               rtol=1e-5, atol=1e-5)
+    assert jkeras.ops.nn.unfold is jkeras.ops.unfold and jkeras.ops.nn.fold is jkeras.ops.fold
+
+
+def test_fold_is_the_adjoint_of_unfold_under_jit():
+    """<unfold(x), p> == <x, fold(p)> for every x and p (col2im is im2col's transpose)."""
+    kwargs = dict(kernel_size=3, dilation=2, padding=(1, 2), stride=2)
+    x, p = rand(1, 2, 9, 10), None
+    p = rand(*jkeras.ops.unfold(x, **kwargs).shape)
+    lhs = jnp.vdot(jax.jit(lambda x: jkeras.ops.unfold(x, **kwargs))(x), p)
+    rhs = jnp.vdot(x, jax.jit(lambda p: jkeras.ops.fold(p, (9, 10), **kwargs))(p))
+    np.testing.assert_allclose(float(lhs), float(rhs), rtol=1e-4)
+
+
+def test_fold_and_unfold_errors():
+    with pytest.raises(ValueError, match="4D"):
+        jkeras.ops.unfold(rand(3, 7, 8), 2)
+    with pytest.raises(ValueError, match="3D"):
+        jkeras.ops.fold(rand(1, 3, 7, 8), 4, 2)
+    with pytest.raises(ValueError, match="divisible"):
+        jkeras.ops.fold(rand(1, 7, 9), 4, 2)
+    with pytest.raises(ValueError, match="L=8"):
+        jkeras.ops.fold(rand(1, 8, 8), 4, 2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        jkeras.ops.unfold(rand(1, 1, 4, 4), 0)
+
+
+_PATTERNS = [
+    ("b h w c -> b c h w", {}),
+    ("b h w c -> b (c h w)", {}),
+    ("b h w c -> h (b w) c", {}),
+    ("b (h1 h) (w1 w) c -> (b h1 w1) h w c", dict(h1=2, w1=2)),
+    ("b (h h1) (w w1) c -> b h w (c h1 w1)", dict(h1=2, w1=4)),
+]
+
+
+@pytest.mark.parametrize("pattern, lengths", _PATTERNS)
+def test_rearrange_matches_keras(pattern, lengths):
+    x = rand(4, 6, 8, 3)
+    ours, theirs = jkeras.ops.rearrange(x, pattern, **lengths), keras.ops.rearrange(x, pattern, **lengths)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_rearrange_ellipsis_units_and_symbolic_use():
+    x = rand(4, 6, 8, 3)
+    # einops extras Keras 3 lacks, against NumPy.
+    np.testing.assert_array_equal(np.asarray(jkeras.ops.rearrange(x, "b ... c -> b c ...")),
+                                  np.transpose(x, (0, 3, 1, 2)))
+    np.testing.assert_array_equal(np.asarray(jkeras.ops.rearrange(x, "b h w c -> b 1 (h w) () c")),
+                                  x.reshape(4, 1, 48, 1, 3))
+    inputs = jkeras.Input((6, 8, 3))
+    outputs = jkeras.ops.rearrange(inputs, "b (h h1) w c -> b h (w h1 c)", h1=2)
+    assert outputs.shape == (None, 3, 48)
+    model = jkeras.Model(inputs, outputs)
+    expected = keras.ops.rearrange(x, "b (h h1) w c -> b h (w h1 c)", h1=2)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.asarray(expected))
+
+
+@pytest.mark.parametrize("pattern, lengths, match", [
+    ("b h w c -> b h w", {}, "not on both sides"),
+    ("b h w c -> b c h", {}, "not on both sides"),
+    ("b h w -> b h w", {}, "3 input axes"),
+    ("b (h h1) w c -> b h w c h1", dict(h1=5), "divisible"),
+    ("b (h h1) w c -> b h w c h1", {}, "infer"),
+    ("b h w c -> b (h w c", {}, "parentheses"),
+    ("b h w c", {}, "input -> output"),
+    ("b h w c -> b h w c", dict(z=2), "does not have"),
+])
+def test_rearrange_errors(pattern, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        jkeras.ops.rearrange(rand(4, 6, 8, 3), pattern, **lengths)
