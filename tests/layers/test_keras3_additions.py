@@ -20,14 +20,22 @@ def rand(*shape):
     return RNG.standard_normal(shape).astype("float32")
 
 
+def _plain(value):
+    """A Keras 3 config value as jkeras writes it: nested objects without `module` /
+    `registered_name`, dtype policies by their name."""
+    if isinstance(value, dict):
+        if value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+            return value["config"]["name"]
+        return {k: _plain(v) for k, v in value.items() if k not in ("module", "registered_name")}
+    return value
+
+
 def same_config(ours, theirs):
-    """`ours.get_config()` equals Keras's but for the name and the dtype policy, which jkeras
-    writes as its name (as its every layer does)."""
-    expected = dict(theirs.get_config())
-    if isinstance(expected.get("dtype"), dict):
-        expected["dtype"] = expected["dtype"]["config"]["name"]
-    expected["name"] = ours.name
+    """`ours.get_config()` equals Keras's (but for the layer name, and objects written as jkeras
+    writes every layer's), and `from_config` of Keras's config rebuilds the same layer."""
+    expected = {**_plain(theirs.get_config()), "name": ours.name}
     assert ours.get_config() == expected
+    assert type(ours).from_config({**theirs.get_config(), "name": ours.name}).get_config() == expected
 
 
 # ------------------------------------------------------------------------------------------
@@ -172,3 +180,77 @@ def test_rearrange_ellipsis_units_and_symbolic_use():
 def test_rearrange_errors(pattern, lengths, match):
     with pytest.raises(ValueError, match=match):
         jkeras.ops.rearrange(rand(4, 6, 8, 3), pattern, **lengths)
+
+
+# ------------------------------------------------------------------------------------------
+# GroupQueryAttention
+
+
+def _same_weights_outputs(make, args, call_kwargs):
+    """Builds the layer in both libraries, copies Keras's weights into jkeras's, returns both outputs."""
+    theirs, ours = make(keras), make(jkeras)
+    expected = theirs(*args, **call_kwargs)
+    ours(*args, **call_kwargs)
+    assert [w.name for w in ours.weights] == [w.path.split("/")[-1] for w in theirs.weights]
+    assert [tuple(w.shape) for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    ours.set_weights(theirs.get_weights())
+    return ours, theirs, ours(*args, **call_kwargs), expected
+
+
+_GQA_CASES = [
+    (dict(), dict()),
+    (dict(), dict(use_causal_mask=True)),
+    (dict(use_gate=True, sliding_window=3), dict(return_attention_scores=True)),
+    (dict(use_bias=False), dict(attention_mask=np.random.default_rng(1).random((2, 5, 7)) > 0.3)),
+]
+
+
+@pytest.mark.parametrize("kwargs, call_kwargs", _GQA_CASES)
+def test_group_query_attention_matches_keras(kwargs, call_kwargs):
+    q, v = rand(2, 5, 6), rand(2, 7, 6)
+    ours, theirs, out, expected = _same_weights_outputs(
+        lambda lib: lib.layers.GroupQueryAttention(4, 4, 2, **kwargs), (q, v), call_kwargs)
+    for o, e in zip(out if isinstance(out, tuple) else [out], expected if isinstance(expected, tuple) else [expected]):
+        assert o.shape == e.shape
+        np.testing.assert_allclose(np.asarray(o), np.asarray(e), rtol=1e-5, atol=1e-5)
+    same_config(ours, theirs)
+    clone = layers.GroupQueryAttention.from_config(json.loads(json.dumps(ours.get_config())))
+    clone(q, v, **call_kwargs)
+    clone.set_weights(ours.get_weights())
+    first = lambda o: o[0] if isinstance(o, tuple) else o  # noqa: E731
+    np.testing.assert_allclose(np.asarray(first(clone(q, v, **call_kwargs))), np.asarray(first(out)), rtol=1e-6)
+
+
+def test_group_query_attention_with_a_separate_key_and_keras_masks_in_a_model():
+    tokens = np.array([[3, 5, 2, 0, 0], [4, 1, 0, 0, 0]])
+    key = rand(2, 5, 8)
+
+    def build(lib):
+        ids, k = lib.Input((5,), dtype="int32"), lib.Input((5, 8))
+        x = lib.layers.Embedding(10, 8, mask_zero=True)(ids)
+        x = lib.layers.GroupQueryAttention(head_dim=3, num_query_heads=6, num_key_value_heads=3)(x, x, key=k)
+        return lib.Model([ids, k], lib.layers.Dense(1)(lib.layers.GlobalAveragePooling1D()(x)))
+
+    theirs, ours = build(keras), build(jkeras)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict([tokens, key], verbose=0), theirs.predict([tokens, key], verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    ours.compile("adam", "mse")
+    ours.fit([tokens, key], np.ones((2, 1)), epochs=1, verbose=0)
+    variables = ours.get_variables()
+    jitted = jax.jit(lambda v, x: ours.apply(v, x)[0])
+    np.testing.assert_allclose(np.asarray(jitted(variables, [tokens, key])), ours.predict([tokens, key], verbose=0),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_group_query_attention_errors_and_scores_shape():
+    with pytest.raises(ValueError, match="divisible"):
+        layers.GroupQueryAttention(4, 6, 4)
+    with pytest.raises(ValueError, match="head_dim"):
+        layers.GroupQueryAttention(0, 4, 2)
+    with pytest.raises(ValueError, match="rank 3"):
+        layers.GroupQueryAttention(4, 4, 2)(rand(2, 3, 4, 6), rand(2, 3, 4, 6))
+    q = jkeras.Input((5, 6))
+    out, scores = layers.GroupQueryAttention(4, 4, 2, dropout=0.5)(q, q, return_attention_scores=True)
+    assert out.shape == (None, 5, 6) and scores.shape == (None, 4, 5, 5)
+    assert layers.GroupedQueryAttention is layers.GroupQueryAttention
