@@ -254,3 +254,108 @@ def test_group_query_attention_errors_and_scores_shape():
     out, scores = layers.GroupQueryAttention(4, 4, 2, dropout=0.5)(q, q, return_attention_scores=True)
     assert out.shape == (None, 5, 6) and scores.shape == (None, 4, 5, 5)
     assert layers.GroupedQueryAttention is layers.GroupQueryAttention
+
+
+# ------------------------------------------------------------------------------------------
+# ReversibleEmbedding
+
+
+def _keras_embedding_config(layer):
+    """Keras 3's config less the keys jkeras's Embedding does not write (quantization, and an
+    `activity_regularizer` of None)."""
+    config = _plain(layer.get_config())
+    config.pop("quantization_config", None)
+    if config.get("activity_regularizer") is None:
+        config.pop("activity_regularizer", None)
+    return config
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(tie_weights=False, logit_soft_cap=0.05, mask_zero=True)])
+def test_reversible_embedding_matches_keras(kwargs):
+    ids = np.array([[1, 2, 0], [3, 9, 0]])
+    hidden = rand(2, 3, 4)
+    make = lambda lib: lib.layers.ReversibleEmbedding(10, 4, **kwargs)  # noqa: E731
+    ours, theirs, out, expected = _same_weights_outputs(make, (ids,), {})
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(expected))
+    np.testing.assert_allclose(np.asarray(ours(hidden, reverse=True)), np.asarray(theirs(hidden, reverse=True)),
+                               rtol=1e-6, atol=1e-6)
+    assert ours.get_config() == {**_keras_embedding_config(theirs), "name": ours.name}
+    clone = layers.ReversibleEmbedding.from_config(json.loads(json.dumps(ours.get_config())))
+    clone(ids)
+    clone.set_weights(ours.get_weights())
+    np.testing.assert_array_equal(np.asarray(clone(hidden, reverse=True)), np.asarray(ours(hidden, reverse=True)))
+
+
+def test_reversible_embedding_tied_language_model_fits_and_jits():
+    def build(lib):
+        ids = lib.Input((5,), dtype="int32")
+        embedding = lib.layers.ReversibleEmbedding(12, 6, mask_zero=True)
+        x = lib.layers.Dense(6, activation="tanh")(embedding(ids))
+        return lib.Model(ids, embedding(x, reverse=True))
+
+    ours, theirs = build(jkeras), build(keras)
+    assert ours.output_shape == (None, 5, 12)
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    ours.set_weights(theirs.get_weights())
+    tokens = np.random.default_rng(2).integers(0, 12, (4, 5))
+    np.testing.assert_allclose(ours.predict(tokens, verbose=0), theirs.predict(tokens, verbose=0), rtol=1e-5, atol=1e-6)
+    ours.compile("adam", "sparse_categorical_crossentropy")
+    ours.fit(tokens, tokens, epochs=1, verbose=0)
+    jitted = jax.jit(lambda v, x: ours.apply(v, x)[0])
+    np.testing.assert_allclose(np.asarray(jitted(ours.get_variables(), tokens)), ours.predict(tokens, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="output_dim=6"):
+        layers.ReversibleEmbedding(12, 6)(rand(2, 5), reverse=True)
+
+
+# ------------------------------------------------------------------------------------------
+# SpectralNormalization
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda lib: lib.layers.Dense(5), (4, 3)),
+    (lambda lib: lib.layers.Conv2D(4, 3), (2, 6, 6, 3)),
+])
+def test_spectral_normalization_matches_keras(make, shape):
+    x = rand(*shape)
+    ours, theirs, out, expected = _same_weights_outputs(
+        lambda lib: lib.layers.SpectralNormalization(make(lib), power_iterations=2), (x,), {})
+    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-6, atol=1e-6)
+    assert [w.trainable for w in ours.weights] == [w.trainable for w in theirs.weights]
+    # Training calls: the normalized kernel, then vector_u and (eagerly, as Keras) the kernel written back.
+    for _ in range(2):
+        np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(theirs(x, training=True)),
+                                   rtol=1e-5, atol=1e-6)
+        for o, t in zip(ours.get_weights(), theirs.get_weights()):
+            np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+    config = ours.get_config()
+    assert config["power_iterations"] == 2 and config["layer"]["class_name"] == type(theirs.layer).__name__
+    clone = layers.SpectralNormalization.from_config(json.loads(json.dumps(config)))
+    clone(x)
+    clone.set_weights(ours.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(ours(x)), rtol=1e-6)
+
+
+def test_spectral_normalization_under_fit_matches_keras():
+    """One SGD step: the raw kernel gets the gradient through the division; vector_u advances."""
+    x, y = rand(8, 3), rand(8, 2)
+
+    def build(lib):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.SpectralNormalization(lib.layers.Dense(2))])
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        return model
+
+    ours, theirs = build(jkeras), build(keras)
+    ours.set_weights(theirs.get_weights())
+    ours.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for o, t in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_spectral_normalization_errors():
+    with pytest.raises(ValueError, match="power_iterations"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+    with pytest.raises(ValueError, match="kernel"):
+        layers.SpectralNormalization(layers.LayerNormalization())(rand(2, 3))
