@@ -359,3 +359,29 @@ def test_spectral_normalization_errors():
         layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
     with pytest.raises(ValueError, match="kernel"):
         layers.SpectralNormalization(layers.LayerNormalization())(rand(2, 3))
+
+
+# ------------------------------------------------------------------------------------------
+# backend.get_uid / backend.is_keras_tensor
+
+
+def test_get_uid_counts_with_default_names_as_keras():
+    results = {}
+    for lib in (keras, jkeras):
+        lib.backend.clear_session()
+        first = lib.layers.Dense(2).name
+        uid = lib.backend.get_uid("dense")
+        second = lib.layers.Dense(2).name
+        fresh = [lib.backend.get_uid("my_prefix"), lib.backend.get_uid("my_prefix"), lib.backend.get_uid()]
+        lib.backend.clear_session()
+        results[lib.__name__] = (first, uid, second, fresh, lib.backend.get_uid("my_prefix"))
+    assert results["jkeras"] == results["keras"]
+
+
+def test_is_keras_tensor():
+    symbolic = jkeras.Input((3,))
+    assert jkeras.backend.is_keras_tensor(symbolic)
+    assert jkeras.backend.is_keras_tensor(layers.Dense(2)(symbolic))
+    for value in (np.ones(3), jnp.ones(3), 1.0, keras.Input((3,))):
+        assert not jkeras.backend.is_keras_tensor(value)
+    assert keras.backend.is_keras_tensor(keras.Input((3,))) and not keras.backend.is_keras_tensor(np.ones(3))
