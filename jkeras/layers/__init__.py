@@ -34,6 +34,7 @@ from jkeras.layers.recurrent import *  # noqa: F401,F403
 from jkeras.layers.reshaping import *  # noqa: F401,F403
 from jkeras.layers.reversible_embedding import *  # noqa: F401,F403
 from jkeras.layers.spectral_normalization import *  # noqa: F401,F403
+from jkeras.layers.stft_spectrogram import *  # noqa: F401,F403
 from jkeras.layers.wrappers import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer

@@ -385,3 +385,65 @@ def test_is_keras_tensor():
     for value in (np.ones(3), jnp.ones(3), 1.0, keras.Input((3,))):
         assert not jkeras.backend.is_keras_tensor(value)
     assert keras.backend.is_keras_tensor(keras.Input((3,))) and not keras.backend.is_keras_tensor(np.ones(3))
+
+
+# ------------------------------------------------------------------------------------------
+# The STFT initializer and STFTSpectrogram
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(), dict(side="imag", window="hamming", scaling="spectrum", periodic=True),
+    dict(window=None, scaling=None), dict(side="imag", window=list(np.linspace(0.0, 1.0, 16))),
+])
+def test_stft_initializer_matches_keras(kwargs):
+    ours, theirs = jkeras.initializers.STFT(**kwargs), keras.initializers.STFT(**kwargs)
+    values = ours((16, 1, 9))
+    assert values.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(values), np.asarray(theirs((16, 1, 9))), atol=1e-5)
+    assert ours.get_config() == theirs.get_config() or kwargs.get("window") is not None
+    restored = jkeras.initializers.deserialize(keras.initializers.serialize(theirs))
+    np.testing.assert_array_equal(np.asarray(restored((16, 1, 9))), np.asarray(values))
+    assert jkeras.initializers.STFTInitializer is jkeras.initializers.stft is jkeras.initializers.STFT
+    with pytest.raises(ValueError, match="side"):
+        jkeras.initializers.STFT(side="both")
+
+
+@pytest.mark.parametrize("mode, data_format, kwargs", [
+    ("log", "channels_last", dict()),
+    ("psd", "channels_first", dict(padding="same", frame_step=5, fft_length=32, window="hamming", periodic=True)),
+    ("stft", "channels_last", dict(expand_dims=True, scaling="spectrum")),
+    ("angle", "channels_first", dict(expand_dims=True, window=None)),
+    ("real", "channels_last", dict(padding="same")),
+])
+def test_stft_spectrogram_matches_keras(mode, data_format, kwargs):
+    """Same arguments, each library's own initial weights (the initializer is deterministic)."""
+    x = rand(2, 70, 3) if data_format == "channels_last" else rand(2, 3, 70)
+    make = lambda lib: lib.layers.STFTSpectrogram(mode=mode, frame_length=16, data_format=data_format, **kwargs)  # noqa: E731
+    ours, theirs = make(jkeras), make(keras)
+    out, expected = ours(x), theirs(x)
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    out, expected = np.asarray(out), np.asarray(expected)
+    if mode == "angle":  # at the Nyquist bin the imaginary part is ~0: +pi and -pi are the same angle
+        out, expected = np.exp(1j * out), np.exp(1j * expected)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    shape = (None,) + x.shape[1:]
+    assert ours.compute_output_shape(shape) == theirs.compute_output_shape(shape)
+    same_config(ours, theirs)
+
+
+def test_stft_spectrogram_in_a_model_fits_and_jits():
+    model = jkeras.Sequential([
+        jkeras.Input((64, 1)), layers.STFTSpectrogram(frame_length=16, frame_step=8), layers.Flatten(), layers.Dense(1),
+    ])
+    assert model.output_shape == (None, 1)
+    x = rand(4, 64, 1)
+    model.compile("adam", "mse")
+    model.fit(x, rand(4, 1), epochs=1, verbose=0)
+    jitted = jax.jit(lambda v, x: model.apply(v, x)[0])
+    np.testing.assert_allclose(np.asarray(jitted(model.get_variables(), x)), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="frame_step"):
+        layers.STFTSpectrogram(frame_length=8, frame_step=9)
+    with pytest.raises(TypeError, match="float"):
+        layers.STFTSpectrogram(frame_length=8)(np.ones((1, 16, 1), "int32"))
