@@ -447,3 +447,38 @@ def test_stft_spectrogram_in_a_model_fits_and_jits():
         layers.STFTSpectrogram(frame_length=8, frame_step=9)
     with pytest.raises(TypeError, match="float"):
         layers.STFTSpectrogram(frame_length=8)(np.ones((1, 16, 1), "int32"))
+
+
+# ------------------------------------------------------------------------------------------
+# MelSpectrogram
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(fft_length=256, sequence_stride=64, num_mel_bins=40),
+    dict(fft_length=128, sequence_stride=50, sequence_length=100, window="hamming", num_mel_bins=20,
+         power_to_db=False, mag_exp=1.0, sampling_rate=8000, max_freq=3000.0),
+    dict(fft_length=64, sequence_stride=16, window=None, num_mel_bins=16, top_db=30.0, ref_power=2.0),
+])
+def test_mel_spectrogram_matches_keras(kwargs):
+    x = np.random.default_rng(3).standard_normal((2, 1000)).astype("float32")
+    ours, theirs = layers.MelSpectrogram(**kwargs), keras.layers.MelSpectrogram(**kwargs)
+    out, expected = ours(x), theirs(x)
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    # Keras builds the filterbank in float32, jkeras in float64: decibels agree to ~1e-3.
+    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-4, atol=5e-3)
+    np.testing.assert_allclose(np.asarray(ours(x[0])), np.asarray(theirs(x[0])), rtol=1e-4, atol=5e-3)
+    assert ours.compute_output_shape((None, 1000)) == tuple(theirs.compute_output_shape((None, 1000)))
+    same_config(ours, theirs)
+
+
+def test_mel_spectrogram_in_a_functional_model_under_jit():
+    inputs = jkeras.Input((800,))
+    spec = layers.MelSpectrogram(fft_length=128, sequence_stride=64, num_mel_bins=24)(inputs)
+    assert spec.shape == (None, 24, 13)
+    model = jkeras.Model(inputs, spec)
+    x = rand(3, 800)
+    jitted = jax.jit(lambda v, x: model.apply(v, x)[0])
+    np.testing.assert_allclose(np.asarray(jitted(model.get_variables(), x)), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="sequence_length"):
+        layers.MelSpectrogram(fft_length=64, sequence_length=128)
