@@ -20,6 +20,7 @@ from jkeras.layers.core import (
 )
 from jkeras.layers.embedding import *  # noqa: F401,F403
 from jkeras.layers.grouped_query_attention import *  # noqa: F401,F403
+from jkeras.layers.hashed_crossing import *  # noqa: F401,F403
 from jkeras.layers.jax_layer import *  # noqa: F401,F403
 from jkeras.layers.locally_connected import *  # noqa: F401,F403
 from jkeras.layers.mel_spectrogram import *  # noqa: F401,F403

@@ -482,3 +482,46 @@ def test_mel_spectrogram_in_a_functional_model_under_jit():
                                rtol=1e-5, atol=1e-4)
     with pytest.raises(ValueError, match="sequence_length"):
         layers.MelSpectrogram(fft_length=64, sequence_length=128)
+
+
+# ------------------------------------------------------------------------------------------
+# HashedCrossing (Keras 3 runs it through TensorFlow, absent here: its documented outputs are the reference)
+
+_FEAT1 = np.array(["A", "B", "A", "B", "A"])
+_FEAT2 = np.array([101, 101, 101, 102, 102])
+
+
+def test_hashed_crossing_gives_keras_documented_bins():
+    # keras.layers.HashedCrossing's docstring (and its test): num_bins=5 -> [1, 4, 1, 1, 3].
+    np.testing.assert_array_equal(np.asarray(layers.HashedCrossing(num_bins=5)((_FEAT1, _FEAT2))), [1, 4, 1, 1, 3])
+    one_hot = layers.HashedCrossing(num_bins=5, output_mode="one_hot")((_FEAT1[:, None], _FEAT2[:, None]))
+    np.testing.assert_array_equal(np.asarray(one_hot), np.eye(5, dtype="float32")[[1, 4, 1, 1, 3]])
+    assert one_hot.dtype == jnp.float32
+    layer = layers.HashedCrossing(num_bins=5)
+    assert layer.compute_output_shape([(None, 1), (None, 1)]) == (None, 1)
+    assert layers.HashedCrossing(4, output_mode="one_hot").compute_output_shape([(None,), (None,)]) == (None, 4)
+    config = layer.get_config()
+    assert {k: config[k] for k in ("num_bins", "output_mode", "sparse", "dtype")} == {
+        "num_bins": 5, "output_mode": "int", "sparse": False, "dtype": "int64"}
+    assert layers.HashedCrossing.from_config(json.loads(json.dumps(config))).get_config() == config
+
+
+def test_hashed_crossing_of_integers_in_a_jitted_model():
+    a, b = jkeras.Input((1,), dtype="int32"), jkeras.Input((1,), dtype="int32")
+    model = jkeras.Model([a, b], layers.HashedCrossing(num_bins=7, output_mode="one_hot")([a, b]))
+    x1, x2 = np.array([[1], [2], [3], [1]]), np.array([[4], [5], [6], [4]])
+    eager = np.asarray(layers.HashedCrossing(num_bins=7)((x1, x2)))
+    assert eager.shape == (4, 1) and eager.min() >= 0 and eager.max() < 7 and eager[0, 0] == eager[3, 0]
+    out = jax.jit(lambda v, xs: model.apply(v, xs)[0])(model.get_variables(), [x1, x2])
+    np.testing.assert_array_equal(np.asarray(out), np.eye(7, dtype="float32")[eager[:, 0]])
+
+
+def test_hashed_crossing_errors():
+    with pytest.raises(ValueError, match="at least two"):
+        layers.HashedCrossing(num_bins=10)([np.array([1])])
+    with pytest.raises(ValueError, match="shape"):
+        layers.HashedCrossing(num_bins=10)((np.array([[1, 2]]), np.array([[1, 2]])))
+    with pytest.raises(ValueError, match="integer or string"):
+        layers.HashedCrossing(num_bins=10)((np.array([1.0]), np.array([1.0])))
+    with pytest.raises(ValueError, match="output_mode"):
+        layers.HashedCrossing(num_bins=10, output_mode="count")
