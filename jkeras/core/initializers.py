@@ -224,3 +224,4 @@ def get(identifier):
 from jkeras.core._stft_initializer import STFT, STFTInitializer, stft  # noqa: E402,F401
 
 _INITIALIZERS.update(STFT=STFT, STFTInitializer=STFT, stft=STFT)
+__all__ += ["STFT", "STFTInitializer", "stft"]
