@@ -861,3 +861,6 @@ for _name, _fn in list(globals().items()):
 
 # Keras 3 dtype helpers (keras.backend.standardize_dtype, ...).
 from jkeras.utils.dtype_utils import is_float_dtype, is_int_dtype, result_type, standardize_dtype  # noqa: E402,F401
+
+# Keras 3 (keras.backend.get_uid, keras.backend.is_keras_tensor).
+from jkeras._uids import get_uid, is_keras_tensor  # noqa: E402,F401

@@ -37,6 +37,9 @@ from jkeras.core.initializers import (  # noqa: F401
     RandomNormal,
     RandomUniform,
     serialize,
+    STFT,
+    stft,
+    STFTInitializer,
     truncated_normal,
     TruncatedNormal,
     uniform,
@@ -90,3 +93,4 @@ __all__ = [
     "serialize",
     "deserialize",
 ]
+__all__ += ["STFT", "STFTInitializer", "stft"]  # Keras 3

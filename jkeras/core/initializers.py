@@ -219,3 +219,9 @@ def get(identifier):
         "initializer must be None, a name, a config dict, an array or a "
         f"callable, got {identifier!r} of type {type(identifier).__name__}"
     )
+
+# Keras 3 STFT initializer (its own module), registered under its names.
+from jkeras.core._stft_initializer import STFT, STFTInitializer, stft  # noqa: E402,F401
+
+_INITIALIZERS.update(STFT=STFT, STFTInitializer=STFT, stft=STFT)
+__all__ += ["STFT", "STFTInitializer", "stft"]

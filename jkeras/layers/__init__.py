@@ -3,6 +3,7 @@
 One module per family; each lists its public names in `__all__`.
 """
 from jkeras.layers.activations import *  # noqa: F401,F403
+from jkeras.layers.adaptive_pooling import *  # noqa: F401,F403
 from jkeras.layers.attention import *  # noqa: F401,F403
 from jkeras.layers.conv_recurrent import *  # noqa: F401,F403
 from jkeras.layers.convolutional import *  # noqa: F401,F403
@@ -18,8 +19,11 @@ from jkeras.layers.core import (
     Reshape,
 )
 from jkeras.layers.embedding import *  # noqa: F401,F403
+from jkeras.layers.grouped_query_attention import *  # noqa: F401,F403
+from jkeras.layers.hashed_crossing import *  # noqa: F401,F403
 from jkeras.layers.jax_layer import *  # noqa: F401,F403
 from jkeras.layers.locally_connected import *  # noqa: F401,F403
+from jkeras.layers.mel_spectrogram import *  # noqa: F401,F403
 from jkeras.layers.merge import *  # noqa: F401,F403
 from jkeras.layers.noise import *  # noqa: F401,F403
 from jkeras.layers.op_lambda import *  # noqa: F401,F403
@@ -33,6 +37,9 @@ from jkeras.layers.preprocessing_pipeline import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_text import *  # noqa: F401,F403
 from jkeras.layers.recurrent import *  # noqa: F401,F403
 from jkeras.layers.reshaping import *  # noqa: F401,F403
+from jkeras.layers.reversible_embedding import *  # noqa: F401,F403
+from jkeras.layers.spectral_normalization import *  # noqa: F401,F403
+from jkeras.layers.stft_spectrogram import *  # noqa: F401,F403
 from jkeras.layers.wrappers import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer

@@ -13,7 +13,9 @@ import jax.numpy as jnp
 
 from jkeras.ops import core, image, linalg, math, nn, numpy
 from jkeras.ops._base import op
+from jkeras.ops._fold import fold, unfold  # noqa: F401
 from jkeras.ops.core import *  # noqa: F401,F403
+from jkeras.ops.einops import rearrange  # noqa: F401
 from jkeras.ops.linalg import *  # noqa: F401,F403
 from jkeras.ops.math import *  # noqa: F401,F403
 from jkeras.ops.nn import *  # noqa: F401,F403

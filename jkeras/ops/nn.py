@@ -650,3 +650,5 @@ __all__ = sorted(set(_ACTIVATIONS) | {
     "sparse_categorical_crossentropy", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
     "threshold",
 })
+
+from jkeras.ops._fold import fold, unfold  # noqa: E402,F401  (keras.ops.nn.fold / unfold)
