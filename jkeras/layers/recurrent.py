@@ -12,8 +12,9 @@ Shared call arguments and behaviour:
   or `Masking`): a masked step keeps the states and outputs the previous state's first tensor (or
   zeros with `zero_output_for_mask`), as Keras 3 does.
 - `initial_state`: an array or a list of arrays (`[h, c]` for LSTM; for stacked cells, the list of
-  each cell's states or one flat list), also a list of symbolic tensors in a functional model (they
-  become extra inputs of the node).
+  each cell's states or one flat list), also a list of symbolic tensors in a functional model: the
+  node then holds Keras 3's call, `sequences` and `initial_state` (a `CallArgs`), so the saved
+  config and build config are Keras 3's; Keras 2's `layer([x, h, c])` still works.
 - `training`: dropout / recurrent_dropout draw one mask per sequence from the `rng` argument.
 - `stateful=True` needs a fixed batch size; the last states are kept in the non-trainable state
   variables `state_0`, `state_1`, ... (not in `get_weights()`, as Keras 3), carried through
@@ -40,7 +41,7 @@ from jkeras.layers._rnn_base import (
 )
 from jkeras.layers._rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from jkeras.models.layer import Layer, _is_shape
-from jkeras.models.node import flatten, map_structure
+from jkeras.models.node import CallArgs, flatten, map_structure
 from jkeras.utils.legacy import LegacyInterface
 from jkeras.utils.random import next_key
 from jkeras.utils.serialization import serialize_layer
@@ -159,6 +160,8 @@ class RNN(Layer):
 
     @staticmethod
     def _sequence_shape(input_shape):
+        if isinstance(input_shape, CallArgs):
+            input_shape = input_shape.first()
         return tuple(input_shape) if _is_shape(input_shape) else tuple(input_shape[0])
 
     @staticmethod
@@ -195,11 +198,14 @@ class RNN(Layer):
         return output
 
     def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, CallArgs):
+            mask = mask.first()
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            sequences = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            sequences = inputs.first() if isinstance(inputs, CallArgs) else inputs
+            sequences = sequences[0] if isinstance(sequences, (list, tuple)) else sequences
             step = self._step_shape(tuple(sequences.shape))
             return [output_mask] + _none_like(list(cell_state_shapes(self.cell, step)))
         return output_mask
@@ -253,6 +259,11 @@ class RNN(Layer):
         return jax.tree_util.tree_unflatten(treedef, [v.astype(r.dtype) for v, r in zip(values, leaves)])
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None, initial_state=None):
+        if isinstance(inputs, CallArgs):  # Keras 3's call(sequences, initial_state=...)
+            initial_state = inputs.values.get("initial_state", initial_state)
+            inputs = inputs.first()
+        if isinstance(mask, CallArgs):
+            mask = mask.first()
         if isinstance(inputs, (list, tuple)):
             if len(inputs) > 1 and initial_state is None:
                 initial_state = list(inputs[1:])
@@ -298,9 +309,12 @@ class RNN(Layer):
 
     def __call__(self, inputs, initial_state=None, **kwargs):
         if initial_state is not None:
-            first = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-            states = flatten(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-            inputs = first + states
+            if isinstance(inputs, (list, tuple)):  # Keras 2's list of sequences and states, plus more
+                states = flatten(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+                return super().__call__(list(inputs) + states, **kwargs)
+            if isinstance(initial_state, tuple):
+                initial_state = list(initial_state)
+            inputs = CallArgs({"sequences": inputs, "initial_state": initial_state}, 1)
         return super().__call__(inputs, **kwargs)
 
     def _eager_call(self, inputs, training=None, mask=None, **kwargs):

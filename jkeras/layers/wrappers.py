@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jkeras.models.layer import Layer, map_structure_shapes
-from jkeras.models.node import KerasTensor, flatten, map_structure
+from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
 from jkeras.utils.random import next_key
 from jkeras.models.variable import creation_scope
 from jkeras.utils.serialization import deserialize_layer, serialize_layer, standardize_layer_config
@@ -264,10 +264,15 @@ class Bidirectional(Wrapper):
         self.backward_layer._check_input_shape(shape)
 
     def __call__(self, inputs, initial_state=None, **kwargs):
-        # Initial states travel as extra inputs `[sequences, *states]`, so symbolic states are graph edges.
+        # Initial states are call arguments (Keras 3's `sequences`, `initial_state`), so symbolic
+        # states are graph edges and the saved node is Keras 3's; Keras 2's `[sequences, *states]` works too.
         if initial_state is not None:
-            states = flatten(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-            inputs = [inputs] + states
+            if isinstance(inputs, (list, tuple)):
+                states = flatten(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+                return super().__call__(list(inputs) + states, **kwargs)
+            if isinstance(initial_state, tuple):
+                initial_state = list(initial_state)
+            inputs = CallArgs({"sequences": inputs, "initial_state": initial_state}, 1)
         return super().__call__(inputs, **kwargs)
 
     def _eager_call(self, inputs, training=None, mask=None, **kwargs):
@@ -286,6 +291,11 @@ class Bidirectional(Wrapper):
         return outputs
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None, initial_state=None):
+        if isinstance(inputs, CallArgs):
+            initial_state = inputs.values.get("initial_state", initial_state)
+            inputs = inputs.first()
+        if isinstance(mask, CallArgs):
+            mask = mask.first()
         if isinstance(inputs, (list, tuple)):
             inputs, extra = inputs[0], list(inputs[1:])
             if extra:
@@ -353,12 +363,15 @@ class Bidirectional(Wrapper):
         return outputs if self.merge_mode is None else output_shape
 
     def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, CallArgs):
+            mask = mask.first()
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         kept = mask if self.return_sequences else None
         masks = [kept, kept] if self.merge_mode is None else [kept]
         if self.return_state:
-            sequences = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            sequences = inputs.first() if isinstance(inputs, CallArgs) else inputs
+            sequences = sequences[0] if isinstance(sequences, (list, tuple)) else sequences
             shapes = self.forward_layer.compute_output_shape(tuple(jnp.shape(sequences)))
             return masks + [None] * (2 * (len(shapes) - 1))
         return masks if self.merge_mode is None else kept
@@ -391,7 +404,10 @@ def _removeprefix(text, prefix):
 
 
 def _sequence_shape(input_shape):
-    """The sequence's shape from a shape or a list `[sequence shape, state shapes...]`."""
+    """The sequence's shape from a shape, a list `[sequence shape, state shapes...]` or the shapes
+    of a call with `initial_state` (`CallArgs`)."""
+    if isinstance(input_shape, CallArgs):
+        input_shape = input_shape.first()
     if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
         return tuple(input_shape[0])
     return tuple(input_shape)
