@@ -26,6 +26,7 @@ from jkeras.layers.op_lambda import *  # noqa: F401,F403
 from jkeras.layers.normalization import *  # noqa: F401,F403
 from jkeras.layers.pooling import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_image import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_augment import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_numeric import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_text import *  # noqa: F401,F403
 from jkeras.layers.recurrent import *  # noqa: F401,F403

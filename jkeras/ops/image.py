@@ -485,21 +485,27 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", f
     Raises:
         ValueError: for a bad rank, interpolation or fill_mode.
     """
-    from jkeras.backend import _key
-
     data_format = check_data_format(data_format)
     if interpolation not in _AFFINE_INTERPOLATIONS:
         raise ValueError(f"elastic_transform: interpolation must be 'nearest' or 'bilinear', received "
                          f"interpolation={interpolation!r}")
     _check_fill_mode(fill_mode, "elastic_transform")
     images = _images(images, "elastic_transform")
+    return _elastic(images, alpha, sigma, int(6 * float(sigma)) | 1, seed, interpolation, fill_mode, fill_value,
+                    data_format)
+
+
+def _elastic(images, alpha, sigma, kernel_size, seed, interpolation, fill_mode, fill_value, data_format):
+    """`elastic_transform` with the blur's `kernel_size` given (static under jit while sigma is traced)."""
+    from jkeras.backend import _key
+
     x, restore = _batched_channels_last(images, data_format)
     batch, height, width, _ = x.shape
     dtype = _compute_dtype(x.dtype)
-    size = int(6 * float(sigma)) | 1
-    noise = jax.random.normal(_key(seed), (batch, height, width), dtype) * jnp.asarray(sigma, dtype)
-    kernel = jnp.outer(_gaussian_1d(size, sigma, dtype), _gaussian_1d(size, sigma, dtype))
-    shift = jnp.asarray(alpha, dtype) * _depthwise(noise[..., None], kernel)[..., 0]
+    sigma = jnp.asarray(sigma, dtype)
+    noise = jax.random.normal(_key(seed), (batch, height, width), dtype) * sigma
+    window = _gaussian_1d(kernel_size, sigma, dtype)
+    shift = jnp.asarray(alpha, dtype) * _depthwise(noise[..., None], jnp.outer(window, window))[..., 0]
     gy, gx = jnp.meshgrid(jnp.arange(height, dtype=dtype), jnp.arange(width, dtype=dtype), indexing="ij")
     out = _sample(x, gy + shift, gx + shift, _AFFINE_INTERPOLATIONS[interpolation], fill_mode, fill_value)
     return restore(out.astype(x.dtype))
