@@ -32,9 +32,8 @@ def assert_like_keras(out, ref, atol=1e-4, rtol=1e-5):
 
 
 def train(layer, x, key=0):
-    y, state = layer.apply(EMPTY, x, training=True, rng=jax.random.PRNGKey(key))
-    assert state is EMPTY["state"]
-    return y
+    """The layer's training call, jitted (one compilation instead of one per eager op)."""
+    return jax.jit(lambda x, k: layer.apply(EMPTY, x, training=True, rng=k))(x, jax.random.PRNGKey(key))[0]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -48,8 +47,9 @@ def _formatted(x, data_format):
     return x if data_format == "channels_last" else to_first(x)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize("kernel_size, sigma", [((3, 3), (1.0, 1.0)), ((3, 5), (0.5, 2.0)), ((5, 1), (1.5, 0.3))])
+@pytest.mark.parametrize("kernel_size, sigma, data_format", [((3, 3), (1.0, 1.0), "channels_last"),
+                                                            ((3, 5), (0.5, 2.0), "channels_first"),
+                                                            ((5, 1), (1.5, 0.3), "channels_last")])
 def test_gaussian_blur_like_keras(data_format, kernel_size, sigma):
     x = _formatted(RNG.random((2, 9, 11, 3)).astype("float32"), data_format)
     ref = keras.ops.image.gaussian_blur(x, kernel_size, sigma, data_format=data_format)
@@ -67,8 +67,7 @@ def test_sobel_edges_like_keras(data_format):
         jimage.sobel_edges(x[0], data_format=data_format)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+@pytest.mark.parametrize("data_format, interpolation", [("channels_last", "bilinear"), ("channels_first", "nearest")])
 def test_perspective_transform_like_keras(data_format, interpolation):
     x = _formatted(RNG.random((2, 9, 11, 3)).astype("float32"), data_format)
     start = np.array([[[0, 0], [0, 9], [11, 0], [11, 9]]] * 2, "float32")
@@ -84,36 +83,31 @@ def test_perspective_transform_like_keras(data_format, interpolation):
         jimage.perspective_transform(x, start, end[:1], data_format=data_format)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize("fill_mode, interpolation", [("reflect", "bilinear"), ("constant", "nearest"),
-                                                      ("wrap", "bilinear")])
-def test_elastic_transform_with_an_int_seed_like_keras(data_format, fill_mode, interpolation):
-    x = _formatted(RNG.random((2, 10, 12, 3)).astype("float32"), data_format)
+def test_elastic_transform_with_an_int_seed_like_keras():
+    data_format, fill_mode, interpolation = "channels_first", "constant", "nearest"
+    x = _formatted(RNG.random((2, 8, 9, 2)).astype("float32"), data_format)
     kwargs = dict(alpha=3.0, sigma=1.2, interpolation=interpolation, fill_mode=fill_mode, fill_value=0.25,
                   seed=5, data_format=data_format)
     assert_like_keras(jimage.elastic_transform(x, **kwargs), keras.ops.image.elastic_transform(x, **kwargs))
-    one = jimage.elastic_transform(x[0], **kwargs)
-    assert one.shape == x[0].shape
     np.testing.assert_allclose(jimage.elastic_transform(x, **{**kwargs, "alpha": 0.0}), x, atol=1e-6)
     with pytest.raises(ValueError, match="fill_mode"):
         jimage.elastic_transform(x, fill_mode="edge", data_format=data_format)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-def test_ssim_like_keras(data_format):
-    a = _formatted(RNG.random((2, 16, 14, 3)).astype("float32"), data_format)
+def test_ssim_like_keras():
+    a = RNG.random((2, 16, 14, 3)).astype("float32")
     b = np.clip(a + 0.2 * RNG.standard_normal(a.shape).astype("float32"), 0, 1)
-    for kwargs in (dict(), dict(filter_size=5, filter_sigma=1.0, k1=0.02, k2=0.05, max_val=2.0)):
-        assert_like_keras(jimage.ssim(a, b, data_format=data_format, **kwargs),
-                          keras.ops.image.ssim(a, b, data_format=data_format, **kwargs), atol=1e-5)
-    assert_like_keras(jimage.ssim(a[0], b[0], data_format=data_format),
-                      keras.ops.image.ssim(a[0], b[0], data_format=data_format), atol=1e-5)
-    np.testing.assert_allclose(jimage.ssim(a, a, data_format=data_format), [1.0, 1.0], rtol=1e-5)
+    kwargs = dict(filter_size=5, filter_sigma=1.0, k1=0.02, k2=0.05, max_val=2.0)
+    assert_like_keras(jimage.ssim(a, b, data_format="channels_last", **kwargs),
+                      keras.ops.image.ssim(a, b, data_format="channels_last", **kwargs), atol=1e-5)
+    assert_like_keras(jimage.ssim(to_first(a[0]), to_first(b[0]), data_format="channels_first"),
+                      keras.ops.image.ssim(to_first(a[0]), to_first(b[0]), data_format="channels_first"), atol=1e-5)
+    np.testing.assert_allclose(jimage.ssim(a, a, data_format="channels_last"), [1.0, 1.0], rtol=1e-5)
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize("size, strides, padding", [((2, 3, 2), (1, 2, 2), "valid"), (2, None, "valid"),
-                                                    (3, 2, "same")])
+@pytest.mark.parametrize("size, strides, padding, data_format", [((2, 3, 2), (1, 2, 2), "valid", "channels_last"),
+                                                                 (2, None, "valid", "channels_first"),
+                                                                 (3, 2, "same", "channels_last")])
 def test_extract_patches_3d_like_keras(data_format, size, strides, padding):
     v = RNG.random((2, 6, 7, 6, 2)).astype("float32")
     v = v if data_format == "channels_last" else np.moveaxis(v, -1, 1)
@@ -153,26 +147,32 @@ def _numpy_tree(t):
 
 REPLAYED = [
     lambda lib, df: lib.layers.RandomGaussianBlur(factor=0.7, kernel_size=(3, 5), sigma=(0.2, 0.9), data_format=df),
-    lambda lib, df: lib.layers.RandomGaussianBlur(kernel_size=5, value_range=(0, 100), data_format=df),
     lambda lib, df: lib.layers.RandomErasing(factor=0.8, value_range=(0, 200), data_format=df),
     lambda lib, df: lib.layers.RandomErasing(scale=(0.1, 0.5), fill_value=40.0, data_format=df),
     lambda lib, df: lib.layers.RandomShear(0.3, (0.1, 0.4), fill_mode="constant", fill_value=5.0, data_format=df),
     lambda lib, df: lib.layers.RandomShear(0.3, 0.2, interpolation="nearest", fill_mode="wrap", data_format=df),
     lambda lib, df: lib.layers.RandomPerspective(factor=0.8, scale=0.6, fill_value=3.0, data_format=df),
-    lambda lib, df: lib.layers.RandomPerspective(interpolation="nearest", data_format=df),
     lambda lib, df: lib.layers.MixUp(alpha=0.5, data_format=df),
     lambda lib, df: lib.layers.CutMix(factor=0.7, data_format=df),
 ]
 
 
-@pytest.mark.parametrize("data_format", FORMATS)
-@pytest.mark.parametrize("make", REPLAYED)
+@pytest.mark.parametrize("make, data_format", [(make, FORMATS[i % 2]) for i, make in enumerate(REPLAYED)])
 def test_keras_transformation_replayed_like_keras(make, data_format):
-    x = _formatted(images(3, 10, 12, 3), data_format)
+    x = _formatted(images(4, 8, 9, 3), data_format)
     k_layer, layer = make(keras, data_format), make(jkeras, data_format)
     t = _numpy_tree(k_layer.get_random_transformation(x, training=True, seed=keras.random.SeedGenerator(4)))
     assert_like_keras(layer.transform_images(x, t), k_layer.transform_images(x, t))
     assert_like_keras(layer.transform_images(x, t, training=False), k_layer.transform_images(x, t, training=False))
+    if hasattr(k_layer, "transform_labels") and isinstance(layer, (layers.MixUp, layers.CutMix)):
+        labels = np.eye(4, dtype="float32")
+        assert_like_keras(layer.transform_labels(labels, t), k_layer.transform_labels(labels, t))
+    # Our own draw: Keras 3's keys and shapes.
+    ours = layer.get_random_transformation(x, training=True, seed=3)
+    assert set(ours) <= set(t)
+    for key, value in ours.items():
+        assert np.shape(value) == np.shape(t[key]), key
+    assert layer.get_random_transformation(x, training=False) is None
 
 
 @pytest.mark.parametrize("data_format", FORMATS)
@@ -184,36 +184,13 @@ def test_elastic_transform_layer_replays_a_keras_transformation(data_format):
                       keras.layers.RandomElasticTransform(**kwargs).transform_images(x, t))
 
 
-def test_mixing_layers_mix_labels_like_keras():
-    x = images(4, 8, 8, 3)
-    labels = np.eye(4, dtype="float32")[[0, 1, 2, 3]]
-    for make in (lambda lib: lib.layers.MixUp(alpha=0.5), lambda lib: lib.layers.CutMix()):
-        k_layer, layer = make(keras), make(jkeras)
-        t = _numpy_tree(k_layer.get_random_transformation(x, training=True, seed=keras.random.SeedGenerator(2)))
-        assert_like_keras(layer.transform_labels(labels, t), k_layer.transform_labels(labels, t))
-
-
 # ------------------------------------------------------------------------------------------------
 # Layers: our own draws (seed-independent properties)
 
 
-def test_transformations_drawn_here_have_keras_keys_and_shapes():
-    x = images(3, 10, 12, 3)
-    for make in REPLAYED:
-        k_layer, layer = make(keras, "channels_last"), make(jkeras, "channels_last")
-        ref = k_layer.get_random_transformation(x, training=True, seed=keras.random.SeedGenerator(1))
-        ours = layer.get_random_transformation(x, training=True, seed=3)
-        assert set(ours) <= set(ref), type(layer).__name__
-        for key, value in ours.items():
-            assert np.shape(value) == np.shape(ref[key]), (type(layer).__name__, key)
-        assert layer.get_random_transformation(x, training=False) is None
-
-
 def test_probability_one_always_applies_and_zero_never():
-    x = images(6, 10, 12, 3)
-    for make in (lambda f: layers.RandomGaussianBlur(factor=f), lambda f: layers.RandomErasing(factor=f, fill_value=0.0),
-                 lambda f: layers.RandomPerspective(factor=f),
-                 lambda f: layers.RandomElasticTransform(factor=f)):
+    x = images(6, 8, 9, 3)
+    for make in (lambda f: layers.RandomGaussianBlur(factor=f), lambda f: layers.RandomPerspective(factor=f)):
         changed = np.abs(np.asarray(train(make((1.0, 1.0)), x, key=3)) - x).max(axis=(1, 2, 3))
         assert (changed > 0).all(), make(1.0).name
         np.testing.assert_array_equal(train(make(0.0), x, key=3), x)
@@ -241,8 +218,7 @@ def test_zero_shear_and_zero_scale_are_the_identity():
 def test_mixup_keeps_convex_combinations_and_label_sums():
     x = images(8, 6, 6, 3)
     labels = np.eye(8, dtype="float32")
-    out, _ = layers.MixUp(alpha=0.8).apply(EMPTY, {"images": x, "labels": labels}, training=True,
-                                            rng=jax.random.PRNGKey(0))
+    out = train(layers.MixUp(alpha=0.8), {"images": x, "labels": labels})
     np.testing.assert_allclose(np.asarray(out["labels"]).sum(1), 1.0, rtol=1e-6)
     w = np.asarray(out["labels"])[np.arange(8), np.arange(8)]
     perm = np.argmax(np.asarray(out["labels"]) - np.diag(w) + np.diag(np.where(w == 1, 1, 0)), axis=1)
@@ -253,14 +229,12 @@ def test_mixup_keeps_convex_combinations_and_label_sums():
 def test_cutmix_labels_match_the_pasted_area():
     x = np.arange(6, dtype="float32")[:, None, None, None] * np.ones((6, 16, 16, 1), "float32")
     labels = np.eye(6, dtype="float32")
-    out, _ = layers.CutMix(factor=(1.0, 1.0)).apply(EMPTY, {"images": x, "labels": labels}, training=True,
-                                                    rng=jax.random.PRNGKey(2))
+    out = train(layers.CutMix(factor=(1.0, 1.0)), {"images": x, "labels": labels}, key=2)
     own = (np.asarray(out["images"])[..., 0] == np.arange(6)[:, None, None]).mean(axis=(1, 2))
     np.testing.assert_allclose(np.asarray(out["labels"])[np.arange(6), np.arange(6)], own, atol=0.2)
     np.testing.assert_allclose(np.asarray(out["labels"]).sum(1), 1.0, rtol=1e-5)
     single = x[0]
-    np.testing.assert_array_equal(layers.CutMix().apply(EMPTY, single, training=True,
-                                                        rng=jax.random.PRNGKey(0))[0], single)
+    np.testing.assert_array_equal(train(layers.CutMix(), single), single)
 
 
 ALL = [
@@ -313,16 +287,11 @@ def test_bad_arguments_raise_like_keras():
 
 
 def test_model_with_augmentations_trains_and_predicts_without_them():
-    x = images(16, 16, 16, 3)
+    x = images(16, 12, 12, 3)
     y = RNG.integers(0, 2, 16)
     model = jkeras.Sequential([
-        jkeras.Input((16, 16, 3)),
-        layers.RandomGaussianBlur(0.5),
-        layers.RandomErasing(0.5),
+        jkeras.Input((12, 12, 3)),
         layers.RandomShear(0.1, 0.1),
-        layers.RandomPerspective(0.5, scale=0.2),
-        layers.RandomElasticTransform(0.5, scale=0.5),
-        layers.MixUp(),
         layers.CutMix(),
         layers.Rescaling(1.0 / 255),
         layers.Conv2D(4, 3, activation="relu"),
@@ -334,7 +303,7 @@ def test_model_with_augmentations_trains_and_predicts_without_them():
     history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
-    head = jkeras.Sequential([jkeras.Input((16, 16, 3)), layers.Conv2D(4, 3, activation="relu"),
+    head = jkeras.Sequential([jkeras.Input((12, 12, 3)), layers.Conv2D(4, 3, activation="relu"),
                               layers.GlobalAveragePooling2D(), layers.Dense(2, activation="softmax")])
     head.set_weights(model.get_weights())
     np.testing.assert_allclose(model.predict(x, verbose=0), head.predict(x / np.float32(255), verbose=0),
