@@ -10,16 +10,18 @@ keys), and `transform_images(images, transformation=None, training=True)` applie
 transformation drawn elsewhere (by Keras 3, say) can be replayed exactly.
 
 MixUp and CutMix also take `{"images": ..., "labels": ...}` and mix the labels with the images.
+MaxNumBoundingBoxes pads or truncates the bounding boxes of `{"images": ..., "bounding_boxes": ...}`.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.layers.preprocessing_image import _is_int, _is_number, _RandomImageLayer, _spatial_axes
+from jkeras.layers.preprocessing_image import _ImageLayer, _is_int, _is_number, _RandomImageLayer, _spatial_axes
 from jkeras.ops import image as image_ops
 
 __all__ = [
     "CutMix",
+    "MaxNumBoundingBoxes",
     "MixUp",
     "RandomElasticTransform",
     "RandomErasing",
@@ -561,3 +563,82 @@ class CutMix(_MixingLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "seed": self.seed}
+
+
+class MaxNumBoundingBoxes(_ImageLayer):
+    """Pads or truncates a batch's bounding boxes to `max_number` per image (training and inference).
+
+    Inputs are images (returned as given) or a dict `{"images": ..., "bounding_boxes": {"boxes":
+    (batch, n, 4), "labels": (batch, n)}, ...}`; the first `max_number` boxes and labels are kept,
+    missing ones are `fill_value`.
+
+    Args:
+        max_number: int, the number of boxes per image.
+        fill_value: int, the value of padded boxes and labels (default -1).
+        bounding_box_format: the boxes' format ("xyxy", ...); required for inputs with boxes
+            (the layer does not convert them).
+        data_format: "channels_last" (default: `image_data_format()`) or "channels_first".
+
+    Raises:
+        ValueError: for a non-positive `max_number`, or boxes given to a layer without
+            `bounding_box_format`.
+        KeyError: for `bounding_boxes` with keys other than "boxes" and "labels" (as Keras 3).
+    """
+
+    def __init__(self, max_number, fill_value=-1, bounding_box_format=None, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        if not _is_number(max_number) or int(max_number) < 1:
+            raise self._error(f"max_number must be a positive int, got {max_number!r}")
+        self.max_number = int(max_number)
+        self.fill_value = int(fill_value)
+        self.bounding_box_format = bounding_box_format
+
+    def _check_input_shape(self, input_shape):
+        if isinstance(input_shape, dict):
+            boxes = input_shape.get("bounding_boxes")
+            extra = set(boxes) - {"boxes", "labels"} if isinstance(boxes, dict) else set()
+            if extra:
+                raise KeyError(f"{type(self).__name__} '{self.name}': unsupported keys in `bounding_boxes`: "
+                               f"{sorted(extra)}; only 'boxes' and 'labels' are supported")
+            return
+        super()._check_input_shape(input_shape)
+
+    def _pad(self, x, width):
+        x = jnp.asarray(x)[:, :self.max_number]
+        pad = [(0, 0), (0, self.max_number - x.shape[1])] + [(0, 0)] * (x.ndim - 2)
+        return jnp.pad(x, pad, constant_values=jnp.asarray(self.fill_value, x.dtype))
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
+        """`{"boxes", "labels"}` with `max_number` entries per image."""
+        return {**bounding_boxes, "boxes": self._pad(bounding_boxes["boxes"], 4),
+                "labels": self._pad(bounding_boxes["labels"], None)}
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        if not isinstance(inputs, dict):
+            return self._images(inputs), variables["state"]
+        out = dict(inputs)
+        if "bounding_boxes" in inputs:
+            if self.bounding_box_format is None:
+                raise self._error("inputs hold 'bounding_boxes' but the layer has no bounding_box_format; "
+                                  "pass one, e.g. bounding_box_format='xyxy'")
+            self._check_input_shape({"bounding_boxes": inputs["bounding_boxes"]})
+            out["bounding_boxes"] = self.transform_bounding_boxes(inputs["bounding_boxes"])
+        return out, variables["state"]
+
+    def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, dict) and "bounding_boxes" in input_shape:
+            boxes = dict(input_shape["bounding_boxes"])
+            for key in ("boxes", "labels"):
+                shape = list(boxes[key])
+                shape[1] = self.max_number
+                boxes[key] = tuple(shape)
+            return {**input_shape, "bounding_boxes": boxes}
+        return input_shape
+
+    def get_config(self):
+        config = {**super().get_config(), "max_number": self.max_number}
+        if self.bounding_box_format is not None:  # as Keras 3: only when given
+            config["bounding_box_format"] = self.bounding_box_format
+        if self.fill_value != -1:  # Keras 3 drops it from the config; kept here so it round-trips
+            config["fill_value"] = self.fill_value
+        return config

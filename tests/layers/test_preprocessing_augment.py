@@ -308,3 +308,29 @@ def test_model_with_augmentations_trains_and_predicts_without_them():
     head.set_weights(model.get_weights())
     np.testing.assert_allclose(model.predict(x, verbose=0), head.predict(x / np.float32(255), verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("count", [2, 5])
+def test_max_num_bounding_boxes_like_keras(count):
+    data = {"images": images(2, 4, 4, 3),
+            "bounding_boxes": {"boxes": RNG.random((2, count, 4)).astype("float32"),
+                               "labels": RNG.integers(0, 9, (2, count)).astype("int32")}}
+    for kwargs in (dict(max_number=3, bounding_box_format="xyxy"), dict(max_number=4, fill_value=-2,
+                                                                          bounding_box_format="rel_xyxy")):
+        layer, k_layer = layers.MaxNumBoundingBoxes(**kwargs), keras.layers.MaxNumBoundingBoxes(**kwargs)
+        for training in (True, False):
+            out, ref = layer(data, training=training), k_layer(data, training=training)
+            for key in ("boxes", "labels"):
+                assert_like_keras(out["bounding_boxes"][key], ref["bounding_boxes"][key])
+            np.testing.assert_array_equal(out["images"], data["images"])
+    config = json.loads(json.dumps(layers.MaxNumBoundingBoxes(3).get_config()))
+    k_config = json.loads(json.dumps(keras.layers.serialize(keras.layers.MaxNumBoundingBoxes(3))["config"]))
+    assert set(config) == set(k_config)
+    assert layers.MaxNumBoundingBoxes.from_config(k_config).max_number == 3
+    assert layers.MaxNumBoundingBoxes.from_config(layer.get_config()).get_config() == layer.get_config()
+    for lib in (jkeras, keras):
+        with pytest.raises(ValueError, match="bounding_box_format"):
+            lib.layers.MaxNumBoundingBoxes(3)(data)
+    with pytest.raises(KeyError, match="unsupported"):
+        layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")({"images": data["images"], "bounding_boxes": {**data["bounding_boxes"],
+                                                                                      "scores": data["images"]}})
