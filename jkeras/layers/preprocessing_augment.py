@@ -14,7 +14,6 @@ MaxNumBoundingBoxes pads or truncates the bounding boxes of `{"images": ..., "bo
 """
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jkeras.layers.preprocessing_image import _ImageLayer, _is_int, _is_number, _RandomImageLayer, _spatial_axes
 from jkeras.ops import image as image_ops
@@ -603,15 +602,15 @@ class MaxNumBoundingBoxes(_ImageLayer):
             return
         super()._check_input_shape(input_shape)
 
-    def _pad(self, x, width):
+    def _pad(self, x):
         x = jnp.asarray(x)[:, :self.max_number]
         pad = [(0, 0), (0, self.max_number - x.shape[1])] + [(0, 0)] * (x.ndim - 2)
         return jnp.pad(x, pad, constant_values=jnp.asarray(self.fill_value, x.dtype))
 
     def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """`{"boxes", "labels"}` with `max_number` entries per image."""
-        return {**bounding_boxes, "boxes": self._pad(bounding_boxes["boxes"], 4),
-                "labels": self._pad(bounding_boxes["labels"], None)}
+        return {**bounding_boxes, "boxes": self._pad(bounding_boxes["boxes"]),
+                "labels": self._pad(bounding_boxes["labels"])}
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not isinstance(inputs, dict):

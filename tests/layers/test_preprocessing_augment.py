@@ -334,5 +334,5 @@ def test_max_num_bounding_boxes_like_keras(count):
         with pytest.raises(ValueError, match="bounding_box_format"):
             lib.layers.MaxNumBoundingBoxes(3)(data)
     with pytest.raises(KeyError, match="unsupported"):
-        layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")({"images": data["images"], "bounding_boxes": {**data["bounding_boxes"],
-                                                                                      "scores": data["images"]}})
+        extra = {**data["bounding_boxes"], "scores": data["images"]}
+        layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")({"images": data["images"], "bounding_boxes": extra})
