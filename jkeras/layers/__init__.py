@@ -32,6 +32,7 @@ from jkeras.layers.pooling import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_clahe import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_color import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_image import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_augment import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_numeric import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_pipeline import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_text import *  # noqa: F401,F403
