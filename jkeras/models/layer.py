@@ -1113,8 +1113,8 @@ class _TrackedList(list):
         self._owner = owner
 
     def _track(self, value):
-        owner = self.__dict__.get("_owner")  # absent while pickle / copy refill the list
-        return value if owner is None else owner._track(value)
+        owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
+        return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
 
     def append(self, value):
         super().append(self._track(value))
@@ -1146,8 +1146,8 @@ class _TrackedDict(dict):
         self._owner = owner
 
     def _track(self, value):
-        owner = self.__dict__.get("_owner")
-        return value if owner is None else owner._track(value)
+        owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
+        return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
 
     def __setitem__(self, key, value):
         super().__setitem__(key, self._track(value))

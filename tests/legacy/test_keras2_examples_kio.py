@@ -65,3 +65,27 @@ def test_a_model_holding_appended_models_builds_in_a_functional_graph():
     assert ours.count_params() == ref.count_params() == 2 * (3 * 2 + 4 * 3 + 3)
     ours.set_weights(ref.get_weights())
     np.testing.assert_allclose(ours.predict(X, verbose=0), ref.predict(X, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+
+class _JkBlock(jkeras.layers.Layer):  # module level: pickle finds the class by name
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.stack = []
+        self.stack.append(jkeras.layers.Dense(3))
+        self.heads = {"out": jkeras.layers.Dense(2)}
+
+    def call(self, x):
+        return self.heads["out"](self.stack[0](x))
+
+
+def test_a_layer_with_tracked_containers_copies_and_pickles():
+    import copy
+    import pickle
+
+    layer = _JkBlock()
+    expected = np.asarray(layer(X))
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        np.testing.assert_allclose(np.asarray(clone(X)), expected, rtol=1e-6)
+        clone.stack.append(jkeras.layers.Dense(1))  # the copy's list tracks for the copy
+        assert clone.stack[-1] in clone._sublayers and clone.stack[-1] not in layer._sublayers
