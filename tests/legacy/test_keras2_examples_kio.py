@@ -1,6 +1,7 @@
 """Found by running keras-io (Keras 3) examples on jkeras; each test compares with Keras 3."""
 import keras
 import numpy as np
+import pytest
 
 import jkeras
 
@@ -89,3 +90,30 @@ def test_a_layer_with_tracked_containers_copies_and_pickles():
         np.testing.assert_allclose(np.asarray(clone(X)), expected, rtol=1e-6)
         clone.stack.append(jkeras.layers.Dense(1))  # the copy's list tracks for the copy
         assert clone.stack[-1] in clone._sublayers and clone.stack[-1] not in layer._sublayers
+
+
+def _causal_mask_layer(k, array_repeats):
+    # neural_machine_translation_with_transformer.py / text_generation_with_miniature_gpt.py
+    class CausalMask(k.layers.Layer):
+        def call(self, inputs):
+            batch_size, length = k.ops.shape(inputs)[0], k.ops.shape(inputs)[1]
+            i, j = k.ops.arange(length)[:, None], k.ops.arange(length)
+            mask = k.ops.reshape(k.ops.cast(i >= j, "int32"), (1, length, length))
+            if array_repeats:  # fine on TensorFlow; under JAX the repeats are traced
+                mult = k.ops.concatenate([k.ops.expand_dims(batch_size, -1), k.ops.convert_to_tensor([1, 1])], 0)
+                return k.ops.tile(mask, mult)
+            return k.ops.tile(mask, (batch_size, 1, 1))
+
+    return CausalMask()
+
+
+def test_tile_with_traced_repeats_names_the_argument_and_static_repeats_work():
+    with pytest.raises(ValueError, match="repeats"):
+        _causal_mask_layer(jkeras, True)(jkeras.Input((5, 3)))
+    with pytest.raises(Exception):  # Keras 3 on JAX fails here too
+        _causal_mask_layer(keras, True)(keras.Input((5, 3)))
+    x = np.zeros((2, 4, 3), "float32")
+    inputs = jkeras.Input((4, 3))
+    model = jkeras.Model(inputs, _causal_mask_layer(jkeras, False)(inputs))
+    expected = np.tile(np.tril(np.ones((4, 4), "int32"))[None], (2, 1, 1))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
