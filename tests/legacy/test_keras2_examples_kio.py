@@ -117,3 +117,38 @@ def test_tile_with_traced_repeats_names_the_argument_and_static_repeats_work():
     model = jkeras.Model(inputs, _causal_mask_layer(jkeras, False)(inputs))
     expected = np.tile(np.tril(np.ones((4, 4), "int32"))[None], (2, 1, 1))
     np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+
+
+def _conv_model(k):
+    inputs = k.Input((5, 5, 1))
+    return k.Model(inputs, k.layers.Conv2D(2, 3)(inputs))
+
+
+def test_data_one_axis_short_of_an_input_ending_in_1_gets_that_axis_as_keras():
+    # pixelcnn.py: MNIST arrays (n, 28, 28) into Input((28, 28, 1)).
+    ref, ours = _conv_model(keras), _conv_model(jkeras)
+    ours.set_weights(ref.get_weights())
+    images = np.random.default_rng(1).normal(size=(3, 5, 5)).astype("float32")
+    np.testing.assert_allclose(ours.predict(images, verbose=0), ref.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+    ours.compile("sgd", "mse")
+    ours.fit(images, np.zeros((3, 3, 3, 2), "float32"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"expects arrays of shape \(None, 5, 5, 1\).*\(3, 5\)"):
+        ours.predict(images[:, 0], verbose=0)
+
+
+def _two_output_model(k):
+    inputs = k.Input((4,))
+    hidden = k.layers.Dense(3)(inputs)
+    model = k.Model(inputs, [k.layers.Dense(2)(hidden), hidden])
+    model.compile("sgd", loss=[k.losses.MeanSquaredError(), None])
+    return model
+
+
+def test_targets_for_the_outputs_that_have_a_loss_only_as_keras():
+    # text_generation_with_miniature_gpt.py: outputs [logits, x], loss=[loss_fn, None], fit(x, y).
+    ref, ours = _two_output_model(keras), _two_output_model(jkeras)
+    ours.set_weights(ref.get_weights())
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), ref.evaluate(x, y, verbose=0), rtol=1e-5)
+    ours.fit(x, y, epochs=1, verbose=0)
