@@ -274,7 +274,7 @@ def _align(model, data, names, what, method):
         return list(data)
     if n != 1:
         raise ValueError(
-            f"{method}: model '{model.name}' has {n} {what.split()[0]}s {names}; pass a list of {n} "
+            f"{method}: model '{model.name}' has {n} {what.split()[0]} {names}; pass a list of {n} "
             f"arrays or a dict keyed by name, got a single array"
         )
     return [data]
@@ -306,11 +306,12 @@ def prepare(model, x, y, sample_weight, class_weight, method):
     model._require_graph(method)
     xs = [_as_array(a, f"{method} input '{name}'") for a, name in
           zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]
+    xs = [_adjust_rank(model, arr, t) for arr, t in zip(xs, model.inputs)]
     for arr, t, name in zip(xs, model.inputs, model.input_names):
         _check_shape(model, arr, t, name, method)
     ys = None
     if y is not None:
-        ys = _align(model, y, model.output_names, "outputs (targets)", method)
+        ys = _align(model, _targets_for_losses(model, y), model.output_names, "outputs (targets)", method)
         ys = [None if a is None else _as_array(a, f"{method} target '{n}'") for a, n in zip(ys, model.output_names)]
         for arr, t, name in zip(ys, model.outputs, model.output_names):
             if arr is not None and arr.ndim == 0:
@@ -347,6 +348,40 @@ def prepare(model, x, y, sample_weight, class_weight, method):
                  + [(f"target '{n}'", a) for a, n in zip(ys or [], model.output_names)]
                  + [(f"sample_weight '{n}'", a) for a, n in zip(sws or [], model.output_names)], method)
     return Data(xs, ys, sws)
+
+
+def _targets_for_losses(model, y):
+    """As Keras 3: with a loss of None for some outputs (`loss=[loss_fn, None]`), `y` may hold
+    targets for the other outputs only (one array, or a list in output order); they are spread
+    over the outputs that have a loss. Other `y` is returned as it is."""
+    loss = (getattr(model, "_compile_args", None) or {}).get("loss")
+    names = model.output_names
+    if isinstance(loss, dict):
+        loss = [loss.get(n) for n in names]
+    if not isinstance(loss, (list, tuple)) or len(loss) != len(names) or all(l is not None for l in loss):
+        return y
+    given = list(y) if isinstance(y, (list, tuple)) and not _looks_like_one_array(y) else [y]
+    with_loss = [i for i, l in enumerate(loss) if l is not None]
+    if isinstance(y, dict) or len(given) != len(with_loss) or len(given) == len(names):
+        return y
+    spread = [None] * len(names)
+    for i, target in zip(with_loss, given):
+        spread[i] = target
+    return spread
+
+
+def _adjust_rank(model, arr, tensor):
+    """As Keras 3's functional models: data one axis short of an input whose last axis is 1 gets
+    that axis (MNIST `(n, 28, 28)` into `Input((28, 28, 1))`); a trailing axis of 1 too many is
+    dropped. Any other rank is left for `_check_shape` to report."""
+    if getattr(model, "_is_subclassed", False):
+        return arr
+    expected = tensor.shape
+    if arr.ndim == len(expected) - 1 and expected[-1] == 1:
+        return arr[..., None]
+    if arr.ndim == len(expected) + 1 and arr.shape[-1] == 1:
+        return arr[..., 0]
+    return arr
 
 
 def _check_shape(model, arr, tensor, name, method):

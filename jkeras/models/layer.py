@@ -392,19 +392,35 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                 f"{type(self).__name__} '{self.name}': `{name}` is one of the layer's weights and cannot "
                 f"be replaced; set its value with `layer.{name}.assign(value)`"
             )
-        if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and _is_metric(value):
-            tracked = self.__dict__.setdefault("_tracked_metrics", [])
-            if value not in tracked:
-                tracked.append(value)  # Keras 3: listed by `model.metrics`
-        if self.__dict__.get("_sublayers") is not None and not name.startswith("_") and self._keras_style:
-            for layer in (value if isinstance(value, (list, tuple)) else [value]):
-                if isinstance(layer, Layer) and layer is not self and layer not in self._sublayers:
-                    self._sublayers.append(layer)
+        if self.__dict__.get("_sublayers") is not None and not name.startswith("_"):
+            value = self._track(value)
         if self.__dict__.get("_sublayers") is not None:
             from jkeras.random import track_seed_generators  # late: jkeras.random imports the backend
 
             track_seed_generators(self, name, value)  # Keras 3: a SeedGenerator's state is layer state
         object.__setattr__(self, name, value)
+
+    def _track(self, value):
+        """Keras 3's attribute tracking: a metric set on the layer is listed by `model.metrics`; a
+        layer set on a Keras-style layer, also inside a list, tuple or dict, becomes its sublayer.
+        Returns `value`, a list or dict wrapped so that layers added to it later are tracked too
+        (`self.blocks = []`, then `self.blocks.append(Dense(8))`), as Keras wraps them."""
+        if _is_metric(value):
+            tracked = self.__dict__.setdefault("_tracked_metrics", [])
+            if value not in tracked:
+                tracked.append(value)  # Keras 3: listed by `model.metrics`
+        if not self._keras_style:
+            return value
+        if isinstance(value, Layer):
+            if value is not self and value not in self._sublayers:
+                self._sublayers.append(value)
+        elif type(value) in (list, _TrackedList):
+            return _TrackedList([self._track(v) for v in value], self)
+        elif type(value) in (dict, _TrackedDict):
+            return _TrackedDict({k: self._track(v) for k, v in value.items()}, self)
+        elif type(value) is tuple:
+            return tuple(self._track(v) for v in value)
+        return value
 
     def __getattr__(self, name):
         attrs = self.__dict__.get("_weight_attrs")
@@ -1089,6 +1105,71 @@ def map_structure_shapes(fn, shape):
     if isinstance(shape, CallArgs):
         return shape.map(lambda s: map_structure_shapes(fn, s))
     raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")
+
+
+class _TrackedList(list):
+    """A list attribute of a Keras-style layer (Keras 3's `TrackedList`): a layer or metric
+    appended, inserted or set into it later is tracked by `owner` as one set directly is."""
+
+    def __init__(self, values, owner):
+        super().__init__(values)
+        self._owner = owner
+
+    def _track(self, value):
+        owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
+        return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
+
+    def append(self, value):
+        super().append(self._track(value))
+
+    def insert(self, index, value):
+        super().insert(index, self._track(value))
+
+    def extend(self, values):
+        super().extend([self._track(v) for v in values])
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            value = [self._track(v) for v in value]
+        else:
+            value = self._track(value)
+        super().__setitem__(index, value)
+
+
+class _TrackedDict(dict):
+    """A dict attribute of a Keras-style layer (Keras 3's `TrackedDict`): values set into it
+    later are tracked by `owner` as one set directly is."""
+
+    def __init__(self, values, owner):
+        super().__init__(values)
+        self._owner = owner
+
+    def _track(self, value):
+        owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
+        return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, self._track(value))
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
+# As pytrees they are the plain list and dict they hold (`jax.tree.map`, `jit` arguments).
+jax.tree_util.register_pytree_node(_TrackedList, lambda x: (list(x), None), lambda _, children: list(children))
+jax.tree_util.register_pytree_node(
+    _TrackedDict, lambda x: (tuple(x[k] for k in sorted(x)), tuple(sorted(x))),
+    lambda keys, children: dict(zip(keys, children)))
 
 
 def _is_metric(value):

@@ -534,8 +534,22 @@ def tensordot(x1, x2, axes=2):
 
 @op
 def tile(x, repeats):
-    """`x` repeated `repeats` times along each axis."""
-    return jnp.tile(_t(x), repeats)
+    """`x` repeated `repeats` times along each axis.
+
+    Raises:
+        ValueError: if `repeats` is an array traced inside a jitted function or a model's call
+            (its values are not known there).
+    """
+    try:
+        return jnp.tile(_t(x), repeats)
+    except (TypeError, jax.errors.ConcretizationTypeError):
+        if not builtins.any(isinstance(r, jax.core.Tracer) for r in jax.tree_util.tree_leaves(repeats)):
+            raise
+        raise ValueError(
+            "tile: `repeats` must be Python ints where the function is traced (as in a model's "
+            "call), e.g. `(batch_size, 1, 1)` with `batch_size = ops.shape(x)[0]`; got a traced "
+            f"array: {repeats!r}"
+        ) from None
 
 
 @op
