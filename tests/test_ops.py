@@ -222,10 +222,7 @@ def _names(module):
     return sorted(n for n in dir(module) if not n.startswith("_") and not inspect.ismodule(getattr(module, n)))
 
 
-# Keras names not provided (see the module docstrings): einops, fold / unfold, and image ops with no
-# JAX-only implementation here yet.
-NOT_PROVIDED = {"rearrange", "fold", "unfold", "elastic_transform", "extract_patches_3d", "gaussian_blur",
-                "perspective_transform", "sobel_edges", "ssim"}
+NOT_PROVIDED = set()  # every Keras 3 op is provided
 
 
 @pytest.mark.parametrize("submodule", ["", "numpy", "nn", "linalg", "image"])
