@@ -152,6 +152,38 @@ class ApplyScope:
         self.state[name] = value
         _local.assigns = assign_count() + 1
 
+    def _table(self, collection, path):
+        """The dict holding the weights of the sublayer at `path` (names from this scope's layer
+        down; empty: the layer's own), or None."""
+        table = self.params if collection == "params" else self.state
+        for name in path:
+            table = table.get(name) if isinstance(table, dict) else None
+        return table if isinstance(table, dict) else None
+
+    def sublayer_value(self, path, collection, name):
+        """The current array of weight `name` of the sublayer at `path`."""
+        return self._table(collection, path)[name]
+
+    def assign_sublayer(self, path, collection, name, value):
+        """Records a new value of weight `name` of the sublayer at `path`, from this layer's
+        `call` (`self.conv.kernel.assign(...)`): later reads and calls of the sublayer in this call
+        see it; a non-trainable one is also part of the state `apply` returns, while a trainable
+        one, as in Keras 3's traced steps, holds for this call only."""
+        current = self.sublayer_value(path, collection, name)
+        value = jnp.asarray(value, current.dtype)
+        if value.shape != current.shape:
+            raise ValueError(f"{type(self.layer).__name__} '{self.layer.name}': weight '{'/'.join(path)}/{name}' "
+                             f"has shape {tuple(current.shape)}, got a value of shape {tuple(value.shape)}")
+        root = self.params if collection == "params" else self.state
+        tables = [root]
+        for part in path:  # copy the dicts on the way: the caller's variables stay as they were
+            tables.append(dict(tables[-1][part]))
+        tables[-1][name] = value
+        for table, part, child in zip(reversed(tables[:-1]), reversed(path), reversed(tables[1:])):
+            table[part] = child
+        if collection == "state":
+            _local.assigns = assign_count() + 1
+
     def sublayer_variables(self, sub, inputs):
         """The part of the variables that belongs to sublayer `sub`."""
         params, state = self.params.get(sub.name), self.state.get(sub.name)
@@ -233,11 +265,13 @@ class ScopedWeight(_ArrayLike):
         name: the weight's name.
     """
 
-    def __init__(self, scope, collection, name):
-        self._scope, self._collection, self.name = scope, collection, name
+    def __init__(self, scope, collection, name, path=()):
+        self._scope, self._collection, self.name, self._path = scope, collection, name, tuple(path)
 
     @property
     def value(self):
+        if self._path:
+            return self._scope.sublayer_value(self._path, self._collection, self.name)
         return self._scope.value(self._collection, self.name)
 
     @property
@@ -250,11 +284,14 @@ class ScopedWeight(_ArrayLike):
 
     @property
     def trainable(self):
-        return False
+        return self._collection == "params"
 
     def assign(self, value):
         """Sets the weight to `value` (same shape), keeping its dtype."""
-        self._scope.assign(self._collection, self.name, value)
+        if self._path:
+            self._scope.assign_sublayer(self._path, self._collection, self.name, value)
+        else:
+            self._scope.assign(self._collection, self.name, value)
         return self
 
     def __getattr__(self, name):
@@ -263,7 +300,37 @@ class ScopedWeight(_ArrayLike):
         return getattr(self.value, name)  # `.T`, `.reshape`, `.astype`, ... of the current array
 
     def __repr__(self):
-        return f"<ScopedWeight {self._scope.layer.name}/{self.name}, shape={self.shape}, dtype={self.dtype}>"
+        where = "/".join((self._scope.layer.name,) + self._path + (self.name,))
+        return f"<ScopedWeight {where}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def _path_to(root, layer):
+    """The sublayer names from `root` down to `layer` (a tuple), or None when `layer` is not in
+    `root`'s tree of sublayers."""
+    for sub in root.__dict__.get("_sublayers") or ():
+        if sub is layer:
+            return (sub.name,)
+        below = _path_to(sub, layer)
+        if below is not None:
+            return (sub.name,) + below
+    return None
+
+
+def enclosing_weight(layer, collection, name):
+    """Inside the `call` of a layer holding `layer` (`self.conv.kernel` in a wrapper's `call`):
+    a `ScopedWeight` of `layer`'s weight `name` in that call's variables, or None (no such call
+    is running, or its variables do not hold the weight)."""
+    for scope in reversed(_stack()):
+        path = _path_to(scope.layer, layer)
+        if path is None:
+            continue
+        if scope._table(collection, path) is None and scope.creating and layer.built and len(path) == 1:
+            scope.create_sublayer(layer, None)  # built already (`self.conv.build(...)` in `build`)
+        table = scope._table(collection, path)
+        if table is None or name not in table or isinstance(table[name], dict):
+            return None
+        return ScopedWeight(scope, collection, name, path)
+    return None
 
 
 def materialize(outputs):

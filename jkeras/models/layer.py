@@ -427,13 +427,20 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         if attrs and name in attrs:
             var = attrs[name]
             scope = call_scope.scope_of(self)
-            return scope.handle(var._collection, var.name) if scope is not None else var
+            if scope is not None:
+                return scope.handle(var._collection, var.name)
+            enclosing = call_scope.enclosing_weight(self, var._collection, var.name) if call_scope.current() else None
+            return enclosing if enclosing is not None else var
         scope = call_scope.scope_of(self) if not name.startswith("_") else None
         for collection in ("params", "state"):  # a built-in layer's weights by name: `dense.kernel`
             if scope is not None:
                 own = scope.params if collection == "params" else scope.state
             else:
                 own = self.__dict__.get("_" + collection)
+            if scope is None and not name.startswith("_") and call_scope.current() is not None:
+                enclosing = call_scope.enclosing_weight(self, collection, name)  # `self.conv.kernel` in a call
+                if enclosing is not None:
+                    return enclosing
             if own and not name.startswith("_") and name in own and not isinstance(own[name], dict):
                 return scope.handle(collection, name) if scope is not None else self._variable(collection, name)
         prop = getattr(type(self), name, None)
