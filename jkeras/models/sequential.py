@@ -187,6 +187,10 @@ class Sequential(Model):
         if self._input_layer is not None:
             config["layers"].append(serialize_layer(self._input_layer))
         config["layers"] += [serialize_layer(layer) for layer in self._stack]
+        if self._input_layer is not None and self._stack:
+            # The InputLayer entry carries the shape, as Keras 3 writes it: Keras 3 rejects a
+            # `batch_input_shape` key in a layer entry of its own format (model.save / to_json).
+            config["layers"][1]["config"].pop("batch_input_shape", None)
         return config
 
     @classmethod

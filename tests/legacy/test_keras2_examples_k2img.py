@@ -75,3 +75,26 @@ def test_acgan_combined_model_reports_each_output_loss():
     bce, scce = _bce(y1, p1[:, 0]), _sparse_cce(y2, p2)
     np.testing.assert_allclose(combined.test_on_batch(xs, [y1, y2]), [bce + scce, bce, scce], rtol=1e-5)
     assert combined.metrics_names == ["loss", f"{disc.name}_loss", f"{disc.name}_1_loss"]
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_cifar10_cnn_saved_sequential_opens_in_keras3(tmp_path, ext):
+    """cifar10_cnn.py: `Sequential()` whose first layer has `input_shape=`, then `model.save(...)`.
+    Keras 3 reads the file (its own format rejects a `batch_input_shape` key in a layer entry;
+    the InputLayer entry carries the shape) and predicts as jkeras does."""
+    import keras
+
+    model = jkeras.Sequential()
+    model.add(jkeras.layers.Conv2D(4, (3, 3), padding="same", input_shape=(6, 6, 3)))
+    model.add(jkeras.layers.Flatten())
+    model.add(jkeras.layers.Dense(2, activation="softmax"))
+    model.compile(loss="categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
+    path = str(tmp_path / ("m" + ext))
+    model.save(path)
+    loaded = keras.models.load_model(path, compile=False)
+    x = np.random.RandomState(0).rand(2, 6, 6, 3).astype("float32")
+    assert tuple(loaded.input_shape) == (None, 6, 6, 3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    again = jkeras.models.load_model(path)
+    assert again.input_shape == (None, 6, 6, 3) and again.layers[0].name == model.layers[0].name
