@@ -184,7 +184,17 @@ class Model(Trainer, SavingMixin, Layer):
     def output_names(self):
         if self._is_subclassed:
             return [f"output_{i + 1}" for i in range(len(self.outputs))]
-        return [t._keras_history.layer.name for t in self.outputs]
+        # Keras 2 (`Network._set_output_names`): an output layer giving several outputs (a nested
+        # model) gets unique names `model`, `model_1`, ..., so each output has its own `<name>_loss`.
+        names, count = [], {}
+        for t in self.outputs:
+            base = proposal = t._keras_history.layer.name
+            while proposal in names:
+                count[base] = count.get(base, 1)
+                proposal = f"{base}_{count[base]}"
+                count[base] += 1
+            names.append(proposal)
+        return names
 
     def build(self, input_shape=None):
         """Builds a subclassed model for inputs of `input_shape` (batch axis included).

@@ -118,6 +118,21 @@ class Sequential(Model):
             return proba.argmax(axis=-1).astype("int32")
         return (proba > 0.5).astype("int32")
 
+    def _check_input_shape(self, input_shape):
+        """As in Keras 2, an input its layers accept runs even when its shape differs from the
+        declared one (a stack built for `(None, 100)` called on a `(None, 1, 100)` tensor);
+        anything a layer would reject gets the declared-shape error."""
+        try:
+            super()._check_input_shape(input_shape)
+        except ValueError as declared:
+            shape = input_shape
+            try:
+                for layer in self._stack:
+                    layer._check_input_shape(shape)
+                    shape = layer.compute_output_shape(shape)
+            except Exception:
+                raise declared from None
+
     def _maybe_build(self, input_shape):
         if self._input_struct is None:
             self._build_from_data([input_shape])
@@ -172,6 +187,10 @@ class Sequential(Model):
         if self._input_layer is not None:
             config["layers"].append(serialize_layer(self._input_layer))
         config["layers"] += [serialize_layer(layer) for layer in self._stack]
+        if self._input_layer is not None and self._stack:
+            # The InputLayer entry carries the shape, as Keras 3 writes it: Keras 3 rejects a
+            # `batch_input_shape` key in a layer entry of its own format (model.save / to_json).
+            config["layers"][1]["config"].pop("batch_input_shape", None)
         return config
 
     @classmethod
