@@ -1114,9 +1114,8 @@ def map_structure_shapes(fn, shape):
     raise TypeError(f"Expected a shape tuple or a list of them, got {shape!r}")
 
 
-class _TrackedList(list):
-    """A list attribute of a Keras-style layer (Keras 3's `TrackedList`): a layer or metric
-    appended, inserted or set into it later is tracked by `owner` as one set directly is."""
+class _Tracking:
+    """What `_TrackedList` and `_TrackedDict` share: the owner that tracks what is put in them."""
 
     def __init__(self, values, owner):
         super().__init__(values)
@@ -1125,6 +1124,11 @@ class _TrackedList(list):
     def _track(self, value):
         owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
         return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
+
+
+class _TrackedList(_Tracking, list):
+    """A list attribute of a Keras-style layer (Keras 3's `TrackedList`): a layer or metric
+    appended, inserted or set into it later is tracked by `owner` as one set directly is."""
 
     def append(self, value):
         super().append(self._track(value))
@@ -1147,17 +1151,9 @@ class _TrackedList(list):
         super().__setitem__(index, value)
 
 
-class _TrackedDict(dict):
+class _TrackedDict(_Tracking, dict):
     """A dict attribute of a Keras-style layer (Keras 3's `TrackedDict`): values set into it
     later are tracked by `owner` as one set directly is."""
-
-    def __init__(self, values, owner):
-        super().__init__(values)
-        self._owner = owner
-
-    def _track(self, value):
-        owner = self.__dict__.get("_owner")  # absent, or not set up, while pickle / copy refill it
-        return value if owner is None or owner.__dict__.get("_sublayers") is None else owner._track(value)
 
     def __setitem__(self, key, value):
         super().__setitem__(key, self._track(value))
