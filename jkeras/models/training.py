@@ -17,6 +17,7 @@ from jkeras.models import (
     _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter, stateless,
 )
 from jkeras.models.node import flatten
+from jkeras.optimizers import _ema
 from jkeras.utils.random import next_key
 
 
@@ -550,6 +551,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     break
         finally:
             self._write_back(loop.ts, copy=False)
+            _ema.finalize_after_fit(self, epochs)  # use_ema: the weights take their averages
         cbs.on_train_end(logs)
         return self.history
 
