@@ -633,11 +633,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return self._eval_fn(spe, batch_size, rows, False, per_call) if kind == "short" else \
                 self._eval_fn(1, last, None)
 
+        if cbs is not None:
+            cbs.on_test_begin()  # before the weights are read: SwapEMAWeights swaps them here
         variables, metrics = _sharding.laid_out((self.get_variables(), self._eval_metric_state()))
         carry = (variables["state"], metrics, next_key())
         start, logs = data_adapter.first_row(), {}
-        if cbs is not None:
-            cbs.on_test_begin()
         for step, stop, calls in _epochs.call_groups(steps, spe, batch_size, last, per_call):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
@@ -703,10 +703,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         per_call = not rows_source.on_device
         fn = self._predict_fn(batch_size, per_call)
         feed = rows_source.feed(np.arange(data.num_samples), batch_size)
+        cbs.on_predict_begin()  # before the weights are read: SwapEMAWeights swaps them here
         variables, = _sharding.laid_out((self.get_variables(),))
         params, state = variables["params"], variables["state"]
         rng = next_key()
-        cbs.on_predict_begin()
         chunks, skips = [], []
         for b in range(num_batches):
             cbs.on_predict_batch_begin(b)
