@@ -82,6 +82,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 self.optimizer, optimizers_module.LossScaleOptimizer):
             # As Keras: float16 gradients underflow without loss scaling.
             self.optimizer = optimizers_module.LossScaleOptimizer(self.optimizer)
+        if self.optimizer is not None:
+            _ema.bind(self.optimizer, self)  # use_ema: whose weights its averages follow
         for leaf in flatten(loss):
             if leaf is not None and not (isinstance(leaf, str) and leaf.lower() in ("crossentropy", "ce")):
                 losses_module.get(leaf)

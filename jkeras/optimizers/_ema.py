@@ -51,7 +51,7 @@ def _key(variable):
 
 
 def bind(optimizer, model):
-    """Records `model` as the owner of the weights `fit` built `optimizer`'s state for."""
+    """Records `model` as the owner of the weights `fit` builds `optimizer`'s state for (`compile`)."""
     optimizer._ema_model = weakref.ref(model)
 
 
@@ -59,9 +59,11 @@ def weight_pairs(optimizer):
     """`[(leaf_index, weight_handle)]`: each average's index in `average_leaves` and the weight it
     averages, in the weights' Keras order (`model.trainable_variables`, or the built list).
 
+    The weight is None where no weights are known (a state built on arrays); the pairs are then
+    in the averages' own order.
+
     Raises:
-        ValueError: when the state was built for a model's params tree and no model is bound,
-            or the averages do not fit the weights.
+        ValueError: when the averages do not fit the bound model's weights.
     """
     from jkeras.models.variable import _ArrayLike
 
@@ -75,9 +77,8 @@ def weight_pairs(optimizer):
             return [(i, None) for i in range(len(averages))]
         return list(enumerate(handles))
     model = _bound(optimizer)
-    if model is None:
-        raise ValueError(f"Optimizer '{optimizer.name}': its moving averages were built by `fit` for a "
-                         "model's weights; use it through that model (fit / SwapEMAWeights).")
+    if model is None:  # a pytree of arrays (`apply(grads, params)`): the averages in its leaf order
+        return [(i, None) for i in range(len(jax.tree_util.tree_leaves(averages)))]
     avg_leaves, avg_def = jax.tree_util.tree_flatten(averages, is_leaf=_is_none)
     is_handle = lambda x: isinstance(x, _ArrayLike)  # noqa: E731
     handles, handle_def = jax.tree_util.tree_flatten(_handle_tree(model), is_leaf=is_handle)
