@@ -35,7 +35,6 @@ def _close(a_list, b_list, atol=1e-6):
 
 
 @pytest.mark.parametrize("name,kwargs", [
-    ("SGD", {"learning_rate": 0.1}),
     ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "ema_overwrite_frequency": 3}),
     ("Adam", {"learning_rate": 0.05}),
     ("Adam", {"learning_rate": 0.05, "ema_overwrite_frequency": 4}),
@@ -74,9 +73,9 @@ def test_averages_lag_the_weights_inside_fit():
 @pytest.mark.parametrize("swap_on_epoch", [False, True])
 def test_swap_ema_weights_validation_and_evaluate_match_keras(swap_on_epoch):
     km, jm = _pair("SGD", metrics=["mae"], learning_rate=0.1, use_ema=True, ema_momentum=0.8)
-    kh = km.fit(X, Y, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=(X, Y),
+    kh = km.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(X, Y),
                 callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch)])
-    jh = jm.fit(X, Y, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=(X, Y),
+    jh = jm.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(X, Y),
                 callbacks=[jkeras.callbacks.SwapEMAWeights(swap_on_epoch)])
     assert sorted(jh.history) == sorted(kh.history)
     for key in kh.history:
@@ -171,3 +170,67 @@ def test_keras_file_round_trip_keeps_averages(tmp_path):
         assert loaded.optimizer.use_ema
         _close(km.optimizer._model_variables_moving_average, loaded.optimizer._model_variables_moving_average)
     _close([v.numpy() for v in km.optimizer.variables], [v.numpy() for v in k_loaded.optimizer.variables])
+
+
+def test_keras3_stateless_train_step_and_mixed_float16_match_keras():
+    """A Keras 3 JAX `train_step` with `optimizer.stateless_apply`, and a loss-scaled optimizer
+    (mixed_float16) with SwapEMAWeights."""
+
+    def custom_model(K):
+        class CustomModel(K.Model):
+            def train_step(self, state, data):
+                trainable, non_trainable, optimizer_vars, metrics_vars = state
+                x, y = data
+
+                def loss_fn(trainable):
+                    y_pred, new_non_trainable = self.stateless_call(trainable, non_trainable, x, training=True)
+                    return self.compute_loss(x, y, y_pred), new_non_trainable
+
+                (loss, non_trainable_new), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+                trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+                return {"loss": loss}, (trainable, non_trainable_new, optimizer_vars, metrics_vars)
+
+        inputs = K.Input((5,))
+        return CustomModel(inputs, K.layers.Dense(2)(K.layers.Dense(4)(inputs)))
+
+    models = {}
+    for K in (keras, jkeras):
+        model = custom_model(K)
+        model.compile(optimizer=K.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=3),
+                      loss="mse")
+        if models:
+            model.set_weights(models["keras"].get_weights())
+        models[K.__name__] = model
+    for model in models.values():
+        model.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    _close(models["keras"].get_weights(), models["jkeras"].get_weights())
+    _close(models["keras"].optimizer._model_variables_moving_average,
+           models["jkeras"].optimizer._model_variables_moving_average)
+
+    histories, weights = {}, None
+    for K in (keras, jkeras):
+        K.config.set_dtype_policy("mixed_float16")
+        try:
+            model = _model(K, K.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5))
+            weights = model.get_weights() if weights is None else model.set_weights(weights) or weights
+            histories[K.__name__] = model.fit(X, Y, epochs=1, shuffle=False, verbose=0, validation_data=(X, Y),
+                                              callbacks=[K.callbacks.SwapEMAWeights()]).history
+        finally:
+            K.config.set_dtype_policy("float32")
+    for key, values in histories["keras"].items():
+        np.testing.assert_allclose(histories["jkeras"][key], values, rtol=1e-3)
+
+
+def test_swap_ema_weights_predict():
+    """predict with SwapEMAWeights runs on the averages (as Keras 3); jkeras also swaps the weights
+    back at on_predict_end (Keras 3's on_predict_end leaves the averages in the model)."""
+    km, jm = _pair("SGD", learning_rate=0.1, use_ema=True, ema_momentum=0.8)
+    for model in (km, jm):
+        model.fit(X, Y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    new = [w * 0.5 for w in km.get_weights()]
+    km.set_weights(new)
+    jm.set_weights(new)
+    k_out = km.predict(X, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])
+    j_out = jm.predict(X, verbose=0, callbacks=[jkeras.callbacks.SwapEMAWeights()])
+    np.testing.assert_allclose(j_out, k_out, rtol=1e-5, atol=1e-6)
+    _close(jm.get_weights(), new)
