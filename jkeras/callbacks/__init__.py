@@ -9,10 +9,11 @@ from jkeras.callbacks.history import BaseLogger, History, ProgbarLogger
 from jkeras.callbacks.loggers import CSVLogger, LambdaCallback, RemoteMonitor, TerminateOnNaN
 from jkeras.callbacks.monitor import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
 from jkeras.callbacks.tensorboard import TensorBoard
+from jkeras.callbacks.swap_ema_weights import SwapEMAWeights
 from jkeras.saving.checkpoint_callbacks import BackupAndRestore, ModelCheckpoint  # noqa: E402 (needs monitor)
 
 __all__ = [
     "BackupAndRestore", "BaseLogger", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
-    "TensorBoard", "TerminateOnNaN",
+    "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

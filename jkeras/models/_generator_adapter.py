@@ -439,11 +439,11 @@ class BatchStream:
 def evaluate(model, stream, steps, cbs, epoch=None):
     """Loss and metrics over `steps` batches of `stream` (one pass when None), as host floats."""
     fn = model._jit(("test_step",), model._eval_step)
+    if cbs is not None:
+        cbs.on_test_begin()  # before the weights are read: SwapEMAWeights swaps them here
     variables = model.get_variables()
     metric_state = model._eval_metric_state()
     logs, rng = None, next_key()
-    if cbs is not None:
-        cbs.on_test_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps), epoch)) as batches:
         for step, batch in batches:
             if cbs is not None:
@@ -464,11 +464,11 @@ def evaluate(model, stream, steps, cbs, epoch=None):
 def predict(model, stream, steps, cbs):
     """The model's outputs over `steps` batches of `stream` (one pass when None), as NumPy arrays."""
     fn = model._jit(("predict_step",), lambda: core_step.make_predict_step(model._flat_apply))
+    cbs.on_predict_begin()  # before the weights are read: SwapEMAWeights swaps them here
     variables = model.get_variables()
     params, state = variables["params"], variables["state"]
     rng = next_key()
     chunks = []
-    cbs.on_predict_begin()
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps))) as batches:
         for step, batch in batches:
             cbs.on_predict_batch_begin(step)

@@ -17,6 +17,7 @@ from jkeras.models import (
     _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter, stateless,
 )
 from jkeras.models.node import flatten
+from jkeras.optimizers import _ema
 from jkeras.utils.random import next_key
 
 
@@ -81,6 +82,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 self.optimizer, optimizers_module.LossScaleOptimizer):
             # As Keras: float16 gradients underflow without loss scaling.
             self.optimizer = optimizers_module.LossScaleOptimizer(self.optimizer)
+        if self.optimizer is not None:
+            _ema.bind(self.optimizer, self)  # use_ema: whose weights its averages follow
         for leaf in flatten(loss):
             if leaf is not None and not (isinstance(leaf, str) and leaf.lower() in ("crossentropy", "ce")):
                 losses_module.get(leaf)
@@ -550,6 +553,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     break
         finally:
             self._write_back(loop.ts, copy=False)
+            _ema.finalize_after_fit(self, epochs)  # use_ema: the weights take their averages
         cbs.on_train_end(logs)
         return self.history
 
@@ -631,11 +635,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return self._eval_fn(spe, batch_size, rows, False, per_call) if kind == "short" else \
                 self._eval_fn(1, last, None)
 
+        if cbs is not None:
+            cbs.on_test_begin()  # before the weights are read: SwapEMAWeights swaps them here
         variables, metrics = _sharding.laid_out((self.get_variables(), self._eval_metric_state()))
         carry = (variables["state"], metrics, next_key())
         start, logs = data_adapter.first_row(), {}
-        if cbs is not None:
-            cbs.on_test_begin()
         for step, stop, calls in _epochs.call_groups(steps, spe, batch_size, last, per_call):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
@@ -701,10 +705,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         per_call = not rows_source.on_device
         fn = self._predict_fn(batch_size, per_call)
         feed = rows_source.feed(np.arange(data.num_samples), batch_size)
+        cbs.on_predict_begin()  # before the weights are read: SwapEMAWeights swaps them here
         variables, = _sharding.laid_out((self.get_variables(),))
         params, state = variables["params"], variables["state"]
         rng = next_key()
-        cbs.on_predict_begin()
         chunks, skips = [], []
         for b in range(num_batches):
             cbs.on_predict_batch_begin(b)

@@ -11,8 +11,9 @@ import jax
 import numpy as np
 import optax
 
+from jkeras.core import ema as core_ema
 from jkeras.core import optimizers as core
-from jkeras.optimizers import _variables, schedules
+from jkeras.optimizers import _ema, _variables, schedules
 from jkeras.utils import legacy, naming
 
 _KERAS2_IGNORED = ("jit_compile", "is_legacy_optimizer")
@@ -114,8 +115,14 @@ class Optimizer(legacy.Converted):
         clipnorm: Float or None. Each gradient tensor is clipped to this L2 norm.
         clipvalue: Float or None. Gradients are clipped elementwise to this magnitude.
         global_clipnorm: Float or None. All gradients are clipped to this global L2 norm.
-        use_ema, ema_momentum, ema_overwrite_frequency: Keras 3 arguments accepted at their
-            defaults only.
+        use_ema: Bool. If True, the state keeps an exponential moving average of each trained
+            weight (`jkeras.core.ema`), which `finalize_variable_values` (called at the end of
+            `fit`) copies into the weights. Defaults to `False`.
+        ema_momentum: Float in [0, 1]: `average = ema_momentum * average + (1 - ema_momentum)
+            * weight` after each step (the first step sets `average = weight`). Defaults to
+            `0.99`.
+        ema_overwrite_frequency: Int >= 1 or None: every this many steps the weights are
+            replaced by their averages. Defaults to `None`.
         loss_scale_factor, gradient_accumulation_steps: Keras 3 arguments accepted at their
             defaults only.
         name: String; defaults to the snake-case class name, made unique.
@@ -142,7 +149,7 @@ class Optimizer(legacy.Converted):
             kwargs.pop(key, None)
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        unsupported = {"use_ema": (use_ema, False), "loss_scale_factor": (loss_scale_factor, None),
+        unsupported = {"loss_scale_factor": (loss_scale_factor, None),
                        "gradient_accumulation_steps": (gradient_accumulation_steps, None)}
         for key, (value, default) in unsupported.items():
             if value != default:
@@ -168,6 +175,8 @@ class Optimizer(legacy.Converted):
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
         self.decay = float(decay or 0.0)
+        if use_ema:
+            core_ema.check_ema_arguments(ema_momentum, ema_overwrite_frequency)
         self.use_ema = use_ema
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
@@ -206,6 +215,8 @@ class Optimizer(legacy.Converted):
         """
         if self._transform is None:
             inner = self._build_transform()
+            if self.use_ema:
+                inner = core_ema.with_ema(inner, self.ema_momentum, self.ema_overwrite_frequency)
 
             def init(params):
                 state = inner.init(params)
@@ -356,6 +367,35 @@ class Optimizer(legacy.Converted):
         state = jax.tree_util.tree_structure(expected).unflatten(leaves)
         updates, state = self.transform.update(grads, state, params)
         return list(optax.apply_updates(params, updates)), jax.tree_util.tree_leaves(state)
+
+    # -------------------------------------------------------------- EMA (use_ema=True)
+
+    @property
+    def _model_variables_moving_average(self):
+        """The moving averages of the weights (`use_ema=True`), assignable handles in the weights'
+        order (Keras 3's name; `SwapEMAWeights` reads and writes them).
+
+        Raises:
+            AttributeError: when the state holds no averages (no `use_ema`, or not built yet).
+        """
+        if _ema.averages_of(self) is None:
+            raise AttributeError(f"Optimizer '{self.name}' keeps no moving averages "
+                                 f"(use_ema={self.use_ema}, built={self.built}).")
+        return _ema.average_variables(self)
+
+    def finalize_variable_values(self, var_list):
+        """Sets the final values of the weights: with `use_ema=True`, their moving averages
+        (`fit` calls this at its end, as Keras 3 does).
+
+        Args:
+            var_list: the weights (`model.trainable_weights`, or the list the optimizer was
+                built with).
+
+        Raises:
+            ValueError: if `var_list` does not match the weights the averages were built for.
+        """
+        if _ema.averages_of(self) is not None:
+            _ema.write_averages(self, var_list)
 
     # -------------------------------------------------------------- learning rate, iterations
 

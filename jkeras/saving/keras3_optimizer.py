@@ -5,6 +5,7 @@ of `model.weights.h5`), in the order it creates them:
 
     iterations                      int scalar
     learning_rate                   float scalar, absent when it is a schedule
+    the averages (use_ema)          one per trainable weight, in `model.trainable_weights` order
     the slots of each weight        per group of slots, for each trainable weight (in
                                     `model.trainable_weights` order) each slot of the group:
                                     Adam  momentum/w0, velocity/w0, momentum/w1, velocity/w1, ...,
@@ -50,6 +51,7 @@ _LAYOUTS = {
 # Scalars Keras keeps after the slots, by jkeras field name.
 _TRAILING = {"Nadam": ("u_product",)}
 _COUNTERS = ("count", "iterations")
+_AVERAGES = "averages"  # jkeras.core.ema.EMAState's field
 
 
 class _Slot:
@@ -114,18 +116,22 @@ def _layout(model, state):
             return None
         elif key[-1] in _COUNTERS:
             counters.append(key)
-        elif key == ("hyperparams", "learning_rate"):
+        elif key[-2:] == ("hyperparams", "learning_rate") and learning_rate is None:
             learning_rate = key
         elif key[-1] in _TRAILING.get(name, ()) and key[-1] not in scalars:
             scalars[key[-1]] = key
         else:
             return None
     known = {field for group in _LAYOUTS[name] for _, field, _ in group}
+    if getattr(optimizer, "use_ema", False):
+        known.add(_AVERAGES)
     if not counters or learning_rate is None or set(fields) - known or set(scalars) != set(_TRAILING.get(name, ())):
         return None
     slots = [_Slot("iteration", counters)]
     if isinstance(getattr(optimizer, "_learning_rate", None), float):
         slots.append(_Slot("learning_rate", [learning_rate]))
+    if _AVERAGES in fields:  # use_ema: Keras's `_model_variables_moving_average`, built first
+        slots += [_Slot("average", [fields[_AVERAGES][i][0]], 1, fields[_AVERAGES][i][1]) for i in order]
     for group in _LAYOUTS[name]:
         present = [(slot, field, sign) for slot, field, sign in group if field in fields]
         if not present:

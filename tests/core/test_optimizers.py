@@ -395,8 +395,10 @@ def test_get_identifiers_and_errors():
         jko.Adam(learning_rate="fast")
     with pytest.raises(ValueError, match="clipnorm=-1"):
         jko.SGD(clipnorm=-1.0)
-    with pytest.raises(ValueError, match="use_ema"):
-        jko.SGD(use_ema=True)
+    with pytest.raises(ValueError, match="ema_momentum=2.0"):
+        jko.SGD(use_ema=True, ema_momentum=2.0)
+    with pytest.raises(ValueError, match="loss_scale_factor"):
+        jko.SGD(loss_scale_factor=2.0)
     with pytest.raises(ValueError, match="Valid names"):
         core.keras_optimizer("nope", 0.1)
     with pytest.raises(TypeError, match="optax"):
