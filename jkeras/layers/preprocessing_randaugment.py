@@ -12,6 +12,8 @@ a transformation drawn by Keras 3 can be replayed here.
 The choice of operations is shared by the whole batch, as in Keras 3; inside `jax.jit` (`fit`) the
 chosen operation runs through `lax.switch`, so only it is computed.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -38,6 +40,7 @@ from jkeras.layers.preprocessing_image import (
 __all__ = ["AugMix", "RandAugment"]
 
 _EMPTY = {"params": {}, "state": {}}
+_KERAS_SHAPE_KEYS = ("batch_size", "image_height", "image_width", "input_shape")
 _INTERPOLATIONS = ("nearest", "bilinear")
 
 # Keras 3's orders: RandAugment's indices and AugMix's choices refer to them.
@@ -50,16 +53,26 @@ _AUG_MIX_OPS_ALL = _AUG_MIX_OPS + ("random_brightness", "random_color_degenerati
                                    "random_sharpness")
 
 
-def _concrete(x):
-    """The Python int of `x`, or None while it is traced."""
-    try:
-        return int(x)
-    except (jax.errors.ConcretizationTypeError, TypeError):
-        return None
-
-
 def _n(images):
     return images.shape[0]
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _jitted_draw(layer, images, key):
+    """`layer._draw` compiled once per layer and shape: eagerly, its many small draws would each dispatch."""
+    return layer._draw(images, key)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _jitted_op(layer, name, images, transformation):
+    return layer._ops[name].apply(images, transformation).astype(layer.compute_dtype)
+
+
+def _arrays(transformation):
+    """The arrays of a transformation (Keras 3's also hold Python ints and shapes, unused here)."""
+    if isinstance(transformation, dict):
+        return {k: _arrays(v) for k, v in transformation.items() if k not in _KERAS_SHAPE_KEYS}
+    return transformation if transformation is None else jnp.asarray(transformation)
 
 
 class _Op:
@@ -216,20 +229,22 @@ class _CompositeAugmentation(_RandomImageLayer):
         return x.astype(self.compute_dtype)
 
     def _augment(self, images, key):
-        return self._apply(images.astype(self.compute_dtype), self._draw(images, key))
+        return self._apply(images.astype(self.compute_dtype), _jitted_draw(self, images, key))
 
     def _apply_op(self, name, images, transformation):
-        return self._ops[name].apply(images, transformation).astype(self.compute_dtype)
+        """One operation on concrete images: compiled once per operation (and shape), then reused."""
+        transformation = _arrays(transformation)
+        if isinstance(images, jax.core.Tracer):
+            return self._ops[name].apply(images, transformation).astype(self.compute_dtype)
+        return _jitted_op(self, name, images, transformation)
 
-    def _switch(self, index, names, images, transformations, identity=False):
-        """`names[index]`'s operation on `images` (the identity for `index == len(names)` when `identity`)."""
-        branches = [lambda x, n=n, t=t: self._apply_op(n, x, t) for n, t in zip(names, transformations)]
+    def _branches(self, names, identity=False):
+        """`lax.switch` branches `(images, transformations) -> images`, one per operation of `names`
+        (taking its entry of `transformations`), and the identity last when `identity`."""
+        branches = [lambda x, ts, n=n: self._ops[n].apply(x, ts[n]).astype(self.compute_dtype) for n in names]
         if identity:
-            branches.append(lambda x: x)
-        concrete = _concrete(index)
-        if concrete is not None:
-            return branches[min(max(concrete, 0), len(branches) - 1)](images)
-        return jax.lax.switch(index, branches, images)
+            branches.append(lambda x, ts: x)
+        return branches
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         if not isinstance(inputs, dict):
@@ -260,7 +275,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return None
         images = self._images(data["images"] if isinstance(data, dict) else data)
         batch = images if images.ndim == 4 else images[None]
-        return self._public(self._draw(batch, self._key_for(seed)))
+        return self._public(_jitted_draw(self, batch, self._key_for(seed)))
 
     def _public(self, transformation):
         return transformation
@@ -281,7 +296,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return self._inference(x)
         batch = (x if x.ndim == 4 else x[None]).astype(self.compute_dtype)
         if transformation is None:
-            transformation = self._draw(batch, self._key_for(None))
+            transformation = _jitted_draw(self, batch, self._key_for(None))
         out = self._apply(batch, transformation)
         return out if x.ndim == 4 else out[0]
 
@@ -340,11 +355,26 @@ class RandAugment(_CompositeAugmentation):
     def _apply(self, images, transformation):
         transforms = transformation["transforms"]
         names = list(self._ops)
-        values = [transforms[name] for name in names]
         indices = transformation["layer_idxes"]
-        for i in range(self.num_ops):
-            images = self._switch(indices[i], names, images, values)
-        return images.astype(self.compute_dtype)
+        if isinstance(indices, jax.core.Tracer) or isinstance(images, jax.core.Tracer):
+            branches = self._branches(names)
+            transforms = {name: _arrays(transforms[name]) for name in names}
+
+            def step(x, index):
+                return jax.lax.switch(index, branches, x, transforms), None
+
+            images, _ = jax.lax.scan(step, images, jnp.asarray(indices)[:self.num_ops])
+            return images
+        for index in list(indices)[:self.num_ops]:
+            index = int(index)
+            if 0 <= index < len(names):  # as Keras 3: another index changes nothing
+                images = self._apply_op(names[index], images, transforms[names[index]])
+        return images
+
+    def _public(self, transformation):
+        """Keras 3's order of the operations (`jax.jit` returns dicts with sorted keys)."""
+        return {"transforms": {name: transformation["transforms"][name] for name in self._ops},
+                "layer_idxes": transformation["layer_idxes"]}
 
     def get_config(self):
         return {**super().get_config(), "num_ops": self.num_ops}
@@ -403,21 +433,27 @@ class AugMix(_CompositeAugmentation):
         self.all_ops = bool(all_ops)
 
     def _draw(self, images, key):
-        g_key, b_key, i_key, t_key = jax.random.split(key, 4)
-        gamma = jax.random.gamma(g_key, self.alpha, (self.num_chains,))
-        slots = self.num_chains * self.chain_depth
-        slot_keys = jax.random.split(t_key, max(slots, 1) * len(self._ops)).reshape(
-            (max(slots, 1), len(self._ops)) + t_key.shape)
-        transforms = [
-            {name: op.draw(images, slot_keys[s, j]) for j, (name, op) in enumerate(self._ops.items())}
-            for s in range(slots)
-        ]
+        g_key, i_key, t_key = jax.random.split(key, 3)
+        # one draw of log Gamma(alpha) values gives both the Dirichlet weights (normalized gammas, as
+        # Keras 3) and the Beta(alpha, alpha) sample `g1 / (g1 + g2)`: one sampler compiled instead of
+        # three, and in log space so that a small alpha does not give 0 / 0
+        log_gamma = jax.random.loggamma(g_key, self.alpha, (self.num_chains + 2,))
+        chains, pair = log_gamma[:self.num_chains], log_gamma[self.num_chains:]
+        ops = list(self._ops.items())
+
+        def draw_slot(slot_key):
+            keys = jax.random.split(slot_key, len(ops))
+            return {name: op.draw(images, k) for (name, op), k in zip(ops, keys)}
+
+        slot_keys = jax.random.split(t_key, self.num_chains * self.chain_depth)
+        transforms = jax.vmap(draw_slot)(slot_keys)
+        transforms = jax.tree_util.tree_map(
+            lambda a: a.reshape((self.num_chains, self.chain_depth) + a.shape[1:]), transforms)
         return {
-            "chain_mixing_weights": gamma / jnp.sum(gamma, axis=-1, keepdims=True),
-            "weight_sample": jax.random.beta(b_key, self.alpha, self.alpha, ()),
-            "layer_idxes": jax.random.randint(i_key, (self.num_chains, self.chain_depth), 0, len(self._ops) + 1),
-            "transforms": [transforms[c * self.chain_depth:(c + 1) * self.chain_depth]
-                           for c in range(self.num_chains)],
+            "chain_mixing_weights": jax.nn.softmax(chains),
+            "weight_sample": jax.nn.sigmoid(pair[0] - pair[1]),
+            "layer_idxes": jax.random.randint(i_key, (self.num_chains, self.chain_depth), 0, len(ops) + 1),
+            "transforms": transforms,
         }
 
     def _public(self, transformation):
@@ -426,40 +462,54 @@ class AugMix(_CompositeAugmentation):
         if isinstance(indices, jax.core.Tracer):
             return transformation
         names = list(self._ops)
+        transforms = transformation["transforms"]
         chains = [
-            [{"layer_name": names[int(i)], "transformation": slot[names[int(i)]]}
-             for i, slot in zip(row, slots) if int(i) < len(names)]
-            for row, slots in zip(indices, transformation["transforms"])
+            [{"layer_name": names[int(i)],
+              "transformation": jax.tree_util.tree_map(lambda a, c=c, d=d: a[c, d], transforms[names[int(i)]])}
+             for d, i in enumerate(row) if int(i) < len(names)]
+            for c, row in enumerate(indices)
         ]
         return {"chain_mixing_weights": transformation["chain_mixing_weights"],
                 "weight_sample": transformation["weight_sample"], "chain_transforms": chains}
 
-    def _chains(self, images, transformation):
-        if "chain_transforms" in transformation:  # Keras 3's structure
-            for chain in transformation["chain_transforms"]:
-                x = images
-                for step in chain:
-                    if step["layer_name"] not in self._ops:
-                        raise self._error(f"unknown operation {step['layer_name']!r} in the transformation; "
-                                          f"expected one of {list(self._ops)}")
-                    x = self._apply_op(step["layer_name"], x, step["transformation"])
-                yield x
-            return
+    def _mixed(self, images, transformation, weights):
+        """The chains' outputs summed with `weights`."""
         names = list(self._ops)
-        for row, slots in zip(transformation["layer_idxes"], transformation["transforms"]):
+        indices = transformation.get("layer_idxes")
+        if "chain_transforms" not in transformation and (
+                isinstance(indices, jax.core.Tracer) or isinstance(images, jax.core.Tracer)):
+            branches = self._branches(names, identity=True)
+            transforms = {name: _arrays(transformation["transforms"][name]) for name in names}
+
+            def step(x, slot):
+                index, ts = slot
+                return jax.lax.switch(index, branches, x, ts), None
+
+            def chain(mixed, inputs):
+                row, ts, weight = inputs
+                x, _ = jax.lax.scan(step, images, (row, ts))
+                return mixed + x * weight, None
+
+            mixed, _ = jax.lax.scan(chain, jnp.zeros_like(images), (jnp.asarray(indices), transforms, weights))
+            return mixed
+        if "chain_transforms" not in transformation:
+            transformation = self._public(transformation)
+        mixed = jnp.zeros_like(images)
+        for c, steps in enumerate(transformation["chain_transforms"]):
             x = images
-            for index, slot in zip(row, slots):
-                x = self._switch(index, names, x, [slot[name] for name in names], identity=True)
-            yield x
+            for step in steps:
+                if step["layer_name"] not in self._ops:
+                    raise self._error(f"unknown operation {step['layer_name']!r} in the transformation; "
+                                      f"expected one of {names}")
+                x = self._apply_op(step["layer_name"], x, step["transformation"])
+            mixed = mixed + x * weights[c]
+        return mixed
 
     def _apply(self, images, transformation):
         dtype = self.compute_dtype
         weights = jnp.asarray(transformation["chain_mixing_weights"]).astype(dtype)
         sample = jnp.asarray(transformation["weight_sample"]).astype(dtype)
-        mixed = jnp.zeros_like(images)
-        for c, chain in enumerate(self._chains(images, transformation)):
-            mixed = mixed + chain * weights[c]
-        out = sample * images + (1 - sample) * mixed
+        out = sample * images + (1 - sample) * self._mixed(images, transformation, weights)
         return jnp.clip(out, self.value_range[0], self.value_range[1]).astype(dtype)
 
     def get_config(self):
