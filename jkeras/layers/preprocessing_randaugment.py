@@ -12,8 +12,6 @@ a transformation drawn by Keras 3 can be replayed here.
 The choice of operations is shared by the whole batch, as in Keras 3; inside `jax.jit` (`fit`) the
 chosen operation runs through `lax.switch`, so only it is computed.
 """
-import functools
-
 import jax
 import jax.numpy as jnp
 
@@ -55,17 +53,6 @@ _AUG_MIX_OPS_ALL = _AUG_MIX_OPS + ("random_brightness", "random_color_degenerati
 
 def _n(images):
     return images.shape[0]
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _jitted_draw(layer, images, key):
-    """`layer._draw` compiled once per layer and shape: eagerly, its many small draws would each dispatch."""
-    return layer._draw(images, key)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _jitted_op(layer, name, images, transformation):
-    return layer._ops[name].apply(images, transformation).astype(layer.compute_dtype)
 
 
 def _arrays(transformation):
@@ -229,14 +216,10 @@ class _CompositeAugmentation(_RandomImageLayer):
         return x.astype(self.compute_dtype)
 
     def _augment(self, images, key):
-        return self._apply(images.astype(self.compute_dtype), _jitted_draw(self, images, key))
+        return self._apply(images.astype(self.compute_dtype), self._draw(images, key))
 
     def _apply_op(self, name, images, transformation):
-        """One operation on concrete images: compiled once per operation (and shape), then reused."""
-        transformation = _arrays(transformation)
-        if isinstance(images, jax.core.Tracer):
-            return self._ops[name].apply(images, transformation).astype(self.compute_dtype)
-        return _jitted_op(self, name, images, transformation)
+        return self._ops[name].apply(images, _arrays(transformation)).astype(self.compute_dtype)
 
     def _branches(self, names, identity=False):
         """`lax.switch` branches `(images, transformations) -> images`, one per operation of `names`
@@ -275,7 +258,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return None
         images = self._images(data["images"] if isinstance(data, dict) else data)
         batch = images if images.ndim == 4 else images[None]
-        return self._public(_jitted_draw(self, batch, self._key_for(seed)))
+        return self._public(self._draw(batch, self._key_for(seed)))
 
     def _public(self, transformation):
         return transformation
@@ -296,7 +279,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return self._inference(x)
         batch = (x if x.ndim == 4 else x[None]).astype(self.compute_dtype)
         if transformation is None:
-            transformation = _jitted_draw(self, batch, self._key_for(None))
+            transformation = self._draw(batch, self._key_for(None))
         out = self._apply(batch, transformation)
         return out if x.ndim == 4 else out[0]
 
