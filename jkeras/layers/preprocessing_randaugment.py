@@ -10,7 +10,10 @@ returns a transformation with Keras 3's structure and keys, and `transform_image
 a transformation drawn by Keras 3 can be replayed here.
 
 The choice of operations is shared by the whole batch, as in Keras 3; inside `jax.jit` (`fit`) the
-chosen operation runs through `lax.switch`, so only it is computed.
+chosen operation runs through `lax.switch` in a `lax.scan` over the operations, so only it is
+computed and each operation is compiled once. The inner layers keep their differences from Keras 3:
+Equalization equalizes each image on its own (Keras 3 pools a channel's histogram over the batch)
+and AutoContrast stretches "channels_first" images over their height and width.
 """
 import jax
 import jax.numpy as jnp
@@ -381,7 +384,8 @@ class AugMix(_CompositeAugmentation):
     `get_random_transformation` returns Keras 3's structure (`chain_transforms`: one list of
     `{"layer_name", "transformation"}` per chain) when called outside `jax.jit`; inside it, the
     chains are `layer_idxes` `(num_chains, chain_depth)` (the number of operations meaning "none")
-    and `transforms`, one dict of all operations' transformations per slot. `transform_images` takes both.
+    and `transforms`, every operation's transformation drawn for every slot (arrays with leading
+    axes `(num_chains, chain_depth)`). `transform_images` takes both.
 
     Args:
         value_range: `(low, high)`, the range of the input values (default `(0, 255)`).
@@ -480,11 +484,11 @@ class AugMix(_CompositeAugmentation):
         mixed = jnp.zeros_like(images)
         for c, steps in enumerate(transformation["chain_transforms"]):
             x = images
-            for step in steps:
-                if step["layer_name"] not in self._ops:
-                    raise self._error(f"unknown operation {step['layer_name']!r} in the transformation; "
+            for op_step in steps:
+                if op_step["layer_name"] not in self._ops:
+                    raise self._error(f"unknown operation {op_step['layer_name']!r} in the transformation; "
                                       f"expected one of {names}")
-                x = self._apply_op(step["layer_name"], x, step["transformation"])
+                x = self._apply_op(op_step["layer_name"], x, op_step["transformation"])
             mixed = mixed + x * weights[c]
         return mixed
 
