@@ -215,6 +215,12 @@ class _CompositeAugmentation(_RandomImageLayer):
         except ValueError as error:
             raise self._error(str(error)) from None
 
+    def __getattr__(self, name):
+        ops = self.__dict__.get("_ops")
+        if ops is not None and name in ops:
+            return ops[name].layer  # Keras 3's inner layers: `rand_augment.random_shear`
+        return super().__getattr__(name)
+
     def _inference(self, x):
         return x.astype(self.compute_dtype)
 

@@ -55,6 +55,7 @@ def test_rand_augment_replays_each_keras_operation():
     x = images(2, 8, 9, 3)
     drawn = ref.get_random_transformation(x, training=True)
     assert list(drawn["transforms"]) == OPS
+    assert [type(getattr(mine, name)).__name__ for name in OPS] == [type(getattr(ref, name)).__name__ for name in OPS]
     for i, name in enumerate(OPS[:-1]):  # Equalization alone below: Keras 3 pools its histogram over the batch
         t = with_idxes(drawn, [i, i])  # an operation chosen twice is applied twice, with the same parameters
         k_op = getattr(ref, name)
