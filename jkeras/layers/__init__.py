@@ -35,6 +35,7 @@ from jkeras.layers.preprocessing_image import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_augment import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_numeric import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_pipeline import *  # noqa: F401,F403
+from jkeras.layers.preprocessing_randaugment import *  # noqa: F401,F403
 from jkeras.layers.preprocessing_text import *  # noqa: F401,F403
 from jkeras.layers.recurrent import *  # noqa: F401,F403
 from jkeras.layers.reshaping import *  # noqa: F401,F403
