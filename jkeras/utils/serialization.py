@@ -73,7 +73,10 @@ def serialize_value(value):
     if _is_plain(value) or inspect.isclass(value):
         return value
     if isinstance(value, (list, tuple)):
-        return type(value)(serialize_value(v) for v in value) if not hasattr(value, "_fields") else value
+        if hasattr(value, "_fields"):
+            return value
+        items = [serialize_value(v) for v in value]  # a tracked list attribute becomes a plain list
+        return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
         return serialize_dict(value)
     if hasattr(value, "get_config") and callable(value.get_config):

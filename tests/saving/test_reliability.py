@@ -357,6 +357,40 @@ def _cases():
     add("CategoryEncoding", lambda: L.CategoryEncoding(num_tokens=10, output_mode="count"), ("int", 3))
     add("Hashing", lambda: L.Hashing(num_bins=4), ("int", 3))
     add("IntegerLookup", lambda: L.IntegerLookup(vocabulary=[1, 2, 3, 5]), ("int", 3))
+    # Keras 3 additions (the augmentations are the identity in inference)
+    for dims, shape in ((1, (4, 2)), (2, (4, 4, 2)), (3, (2, 2, 2, 2))):
+        for kind in ("AdaptiveAveragePooling", "AdaptiveMaxPooling"):
+            add(f"{kind}{dims}D", lambda k=kind, d=dims: getattr(L, f"{k}{d}D")(2), shape)
+    image = (8, 8, 3)
+    add("AutoContrast", lambda: L.AutoContrast(), image)
+    add("Solarization", lambda: L.Solarization(addition_factor=0.1, threshold_factor=0.5), image)
+    add("RandomGrayscale", lambda: L.RandomGrayscale(0.5), image)
+    add("RandomInvert", lambda: L.RandomInvert(), image)
+    add("RandomPosterization", lambda: L.RandomPosterization(factor=(1, 4)), image)
+    add("RandomSaturation", lambda: L.RandomSaturation(0.3), image)
+    add("RandomHue", lambda: L.RandomHue(0.2, value_range=(0, 255)), image)
+    add("RandomColorDegeneration", lambda: L.RandomColorDegeneration(0.3), image)
+    add("RandomSharpness", lambda: L.RandomSharpness(0.3), image)
+    add("RandomColorJitter", lambda: L.RandomColorJitter(brightness_factor=0.2, contrast_factor=0.2), image)
+    add("Equalization", lambda: L.Equalization(), image)
+    add("ContrastLimitedAdaptiveHistogramEqualization",
+        lambda: L.ContrastLimitedAdaptiveHistogramEqualization(value_range=(0, 255), tile_grid_size=(2, 2)), image)
+    add("Pipeline", lambda: L.Pipeline([L.RandomFlip("horizontal"), L.RandomInvert()]), image)
+    add("RandomGaussianBlur", lambda: L.RandomGaussianBlur(), image)
+    add("RandomErasing", lambda: L.RandomErasing(), image)
+    add("RandomShear", lambda: L.RandomShear(x_factor=0.1), image)
+    add("RandomPerspective", lambda: L.RandomPerspective(), image)
+    add("RandomElasticTransform", lambda: L.RandomElasticTransform(), image)
+    add("MixUp", lambda: L.MixUp(), image)
+    add("CutMix", lambda: L.CutMix(), image)
+    add("RandAugment", lambda: L.RandAugment(), image)
+    add("AugMix", lambda: L.AugMix(), image)
+    add("GroupQueryAttention", lambda: L.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1),
+        (3, 4), (3, 4))
+    add("ReversibleEmbedding", lambda: L.ReversibleEmbedding(10, 4), ("int", 3))
+    add("SpectralNormalization", lambda: L.SpectralNormalization(L.Dense(2)), (4,))
+    add("STFTSpectrogram", lambda: L.STFTSpectrogram(frame_length=16, frame_step=8, fft_length=16), (64, 1))
+    add("MelSpectrogram", lambda: L.MelSpectrogram(fft_length=32, sequence_stride=8, num_mel_bins=8), (64,))
     # an operation on symbolic tensors (`x * 2.0 + 1.0` records these)
     add("OpLambda", lambda: L.OpLambda.from_config(
         {"name": "op", "op": "operator.mul", "args": [{"tensor": 0}, 2.0], "kwargs": {}}), (4,))
@@ -464,7 +498,10 @@ _NOT_STANDALONE = {"Layer", "InputLayer", "Input", "Wrapper", "AbstractRNNCell",
                    "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN",
                    "CuDNNGRU", "CuDNNLSTM", "JaxLayer", "FlaxLayer",
                    # string layers run on the host, outside models (tests/layers/test_preprocessing_text.py)
-                   "StringLookup", "TextVectorization"}
+                   "StringLookup", "TextVectorization",
+                   # bounding boxes / feature crossing for input pipelines (tests/layers/test_preprocessing_augment.py,
+                   # tests/layers/test_keras3_additions.py)
+                   "MaxNumBoundingBoxes", "HashedCrossing"}
 
 
 def test_cases_cover_every_public_layer():
