@@ -59,12 +59,6 @@ class _Augmentation(_RandomImageLayer):
     def _apply(self, images, transformation):
         raise NotImplementedError
 
-    def _seed_key(self, seed):
-        from jkeras.backend import _key
-
-        key = _key(seed)
-        return key if seed is not None or self.seed is None else jax.random.fold_in(key, self.seed)
-
     def get_random_transformation(self, data, training=True, seed=None):
         """Draws one transformation for `data` (images, or a dict with "images").
 

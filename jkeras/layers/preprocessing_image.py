@@ -177,6 +177,14 @@ class _RandomImageLayer(_ImageLayer):
             raise self._error("training=True needs an `rng` key to draw the transformation")
         return rng if self.seed is None else jax.random.fold_in(rng, self.seed)
 
+    def _seed_key(self, seed):
+        """The key of `get_random_transformation(..., seed=seed)`: from `seed` (an int, a
+        `SeedGenerator` or a key), else a fresh one folded with the layer's own `seed`."""
+        from jkeras.backend import _key
+
+        key = _key(seed)
+        return key if seed is not None or self.seed is None else jax.random.fold_in(key, self.seed)
+
     def _base_factor(self, factor, bounds, arg="factor"):
         """Keras's factor rule: a number f gives `(max(-|f|, low), |f|)`, a pair is sorted."""
         low, high = bounds

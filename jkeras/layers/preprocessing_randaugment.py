@@ -246,12 +246,6 @@ class _CompositeAugmentation(_RandomImageLayer):
         images, _ = super().apply(variables, inputs["images"], training=training, rng=rng)
         return {**inputs, "images": images}, variables["state"]
 
-    def _key_for(self, seed):
-        from jkeras.backend import _key
-
-        key = _key(seed)
-        return key if seed is not None or self.seed is None else jax.random.fold_in(key, self.seed)
-
     def get_random_transformation(self, data, training=True, seed=None):
         """Draws one transformation for `data` (Keras 3's method).
 
@@ -267,7 +261,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return None
         images = self._images(data["images"] if isinstance(data, dict) else data)
         batch = images if images.ndim == 4 else images[None]
-        return self._public(self._draw(batch, self._key_for(seed)))
+        return self._public(self._draw(batch, self._seed_key(seed)))
 
     def _public(self, transformation):
         return transformation
@@ -288,7 +282,7 @@ class _CompositeAugmentation(_RandomImageLayer):
             return self._inference(x)
         batch = (x if x.ndim == 4 else x[None]).astype(self.compute_dtype)
         if transformation is None:
-            transformation = self._draw(batch, self._key_for(None))
+            transformation = self._draw(batch, self._seed_key(None))
         out = self._apply(batch, transformation)
         return out if x.ndim == 4 else out[0]
 
