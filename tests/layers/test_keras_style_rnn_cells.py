@@ -304,6 +304,7 @@ def _fit_model(lib):
 
 
 def test_fit_loss_history_matches_keras():
+    keras.utils.set_random_seed(0)  # Keras's initial weights (copied into jkeras's) independent of test order
     x, y = rand(16, 5, 3, seed=3), rand(16, 1, seed=4)
     k_model, model = _fit_model(keras), _fit_model(jkeras)
     k_model(x)
