@@ -55,22 +55,20 @@ class SwapEMAWeights(Callback):
             if epoch == self.params["epochs"] - 1:
                 self._finalize_ema_values()
 
-    def on_test_begin(self, logs=None):
-        if not self._ema_weights_in_model:
+    def _put_ema_weights_in(self, wanted):
+        """Swaps so that the model holds the averages (`wanted` True) or its own weights."""
+        if self._ema_weights_in_model != wanted:
             self._swap_variables()
-            self._ema_weights_in_model = True
+            self._ema_weights_in_model = wanted
+
+    def on_test_begin(self, logs=None):
+        self._put_ema_weights_in(True)
 
     def on_test_end(self, logs=None):
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._put_ema_weights_in(False)
 
     def on_predict_begin(self, logs=None):
-        if not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+        self._put_ema_weights_in(True)
 
     def on_predict_end(self, logs=None):
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._put_ema_weights_in(False)
