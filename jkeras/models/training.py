@@ -4,7 +4,6 @@ The per-step Python path is kept thin: array data is put on the device once per 
 epoch's row order once per epoch; one jitted call slices its own batch(es) and runs the step
 (`steps_per_execution` steps inside one `lax.fori_loop`). Values reach the host only at the end of
 an epoch or when a callback asks for them."""
-import functools
 import warnings
 
 import jax
