@@ -59,11 +59,53 @@ def test_batch_valued_loss_with_steps_per_execution_as_keras():
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_batch_valued_loss_keeps_one_program_per_kind():
+@pytest.mark.parametrize("added", [False, True], ids=["batch_valued_loss", "loss_added_in_call"])
+def test_real_rows_keep_one_program_per_kind(added):
     x, y = _data(30)  # batches of 8, 8, 8 and 6
-    model = jkeras.Sequential([jkeras.Input((5,)), jkeras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss=_scalar_function(jkeras))
+    if added:
+        model = _added_loss_model(jkeras)
+        model.compile(optimizer="sgd", loss="mse")
+    else:
+        model = jkeras.Sequential([jkeras.Input((5,)), jkeras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss=_scalar_function(jkeras))
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_data=(x, y))
     for kind in ("train", "eval"):
         fns = [fn for key, fn in model._jit_cache.items() if key[0] == kind]
         assert sum(fn._cache_size() for fn in fns) == 1, kind
+
+
+def _added_loss_model(lib):
+    class BatchPenalty(lib.layers.Layer):
+        """Adds a loss that pools over the whole batch (the subclassing guide's pattern)."""
+
+        def call(self, inputs):
+            self.add_loss(0.1 * lib.ops.mean(lib.ops.square(inputs)) + 0.05 * lib.ops.max(inputs))
+            return inputs
+
+    inputs = lib.Input((5,))
+    hidden = BatchPenalty()(lib.layers.Dense(3, activation="tanh")(inputs))
+    return lib.Model(inputs, lib.layers.Dense(1)(hidden))
+
+
+def _run_added(lib, n, steps_per_execution=1):
+    x, y = _data(n)
+    model = _added_loss_model(lib)
+    model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse", metrics=["mae"],
+                  steps_per_execution=steps_per_execution)
+    model.set_weights([np.linspace(-0.5, 0.5, w.size, dtype="float32").reshape(w.shape)
+                       for w in model.get_weights()])
+    evaluated = model.evaluate(x, y, batch_size=8, verbose=0)
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history
+    return evaluated, history, model.get_weights()
+
+
+@pytest.mark.parametrize("n,spe", [(30, 1), (11, 1), (30, 3)],
+                         ids=["short_last_batch", "short_second_batch", "steps_per_execution"])
+def test_loss_added_in_call_sees_only_the_real_rows_as_keras(n, spe):
+    k_eval, k_hist, k_weights = _run_added(keras, n, spe)
+    j_eval, j_hist, j_weights = _run_added(jkeras, n, spe)
+    np.testing.assert_allclose(j_eval, k_eval, rtol=1e-5)
+    for name in ("loss", "mae"):
+        np.testing.assert_allclose(j_hist[name], k_hist[name], rtol=1e-5)
+    for got, expected in zip(j_weights, k_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -188,7 +188,9 @@ def on_real_rows(run, state, args, kwargs, weigh_padding=True):
     In one, the arrays of `args` / `kwargs` whose first axis is the batch are cut to the real
     rows (their number is known while tracing: the epoch's short last batch); a batch of
     padding alone leaves `state` as it is. `run` sees no padded batch: a metric it updates in
-    turn takes all the rows it is given. When the number of real rows is unknown, the padding
+    turn takes all the rows it is given. A leaf of the result that is batch-shaped in `state`
+    but comes back cut to the real rows (a prediction) is put back at their rows, `state`'s
+    values at the others. When the number of real rows is unknown, the padding
     is weighted 0 in `kwargs["sample_weight"]` (`weigh_padding`) or, for an update that takes no
     weights, the whole batch counts, unless it holds no real row.
     """
@@ -211,9 +213,16 @@ def on_real_rows(run, state, args, kwargs, weigh_padding=True):
                 return a
             return jax.tree_util.tree_map(rows_of, (args, kwargs))
 
+        def put_back(state, result):
+            def leaf(full, cut):
+                if jnp.shape(cut) != jnp.shape(full) and jnp.ndim(full) and jnp.shape(full)[0] == size:
+                    return full.at[real].set(cut)
+                return cut
+            return jax.tree_util.tree_map(leaf, state, result)
+
         branches = [lambda state: run(state, args, kwargs), lambda state: state]
         real = jnp.argsort(~rows, stable=True)[:short]  # the real rows, in order
-        branches.append(lambda state: run(state, *take(real)))
+        branches.append(lambda state: put_back(state, run(state, *take(real))))
         index = jnp.where(jnp.all(rows), 0, jnp.where(jnp.sum(rows) == short, 2, 1))
         return lax.switch(index, branches, state)
 
@@ -290,6 +299,30 @@ def step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added, 
     return loss, {}
 
 
+def forward_and_loss(spec, variables, x, y_true, sample_weights, training, rng):
+    """The model's outputs on `x` and their loss: `(loss, y_pred, new_state, per_output, masks)`.
+
+    A loss added in `call` (`add_loss`) may pool over the batch, so padding cannot be masked
+    out of it: on a padded batch whose real rows are known (the epoch's short last batch) the
+    whole computation runs on the real rows alone, as Keras runs that batch at its own size.
+    """
+    def run(_, args, kwargs):
+        x, y_true, sample_weights = args
+        with collect_losses() as added:
+            y_pred, new_state, masks = spec.apply(variables, x, training=training, rng=rng)
+        loss, per_output = step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added,
+                                     training, rng)
+        return (loss, y_pred, new_state, per_output, masks), bool(added)
+
+    result, added = run(None, (x, y_true, sample_weights), {})
+    if added and short_batch_size():
+        empty = jax.tree_util.tree_map(jnp.zeros_like, result)
+        empty = (empty[0], empty[1], variables["state"], empty[3], empty[4])  # no real row: state unchanged
+        result = on_real_rows(lambda state, args, kwargs: run(state, args, kwargs)[0], empty,
+                              (x, y_true, sample_weights), {}, weigh_padding=False)
+    return result
+
+
 def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, sample_weights, masks):
     """Accumulates one batch into the metric state (loss means are weighted by the batch's real rows)."""
     rows = valid_rows()
@@ -329,13 +362,8 @@ def make_train_step(spec):
         scale = loss_scale_of(ts.opt_state)  # mixed_float16: a LossScaleOptimizer's scale
 
         def objective(trainable):
-            params = merge(trainable, frozen)
-            with collect_losses() as added:
-                y_pred, new_state, masks = spec.apply(
-                    {"params": params, "state": ts.state}, x, training=True, rng=step_rng
-                )
-            loss, per_output = step_loss(spec, {"params": params, "state": ts.state}, x, y, y_pred, sw, masks,
-                                         added, True, step_rng)
+            variables = {"params": merge(trainable, frozen), "state": ts.state}
+            loss, y_pred, new_state, per_output, masks = forward_and_loss(spec, variables, x, y, sw, True, step_rng)
             scaled = loss if scale is None else loss * scale
             return scaled, (loss, y_pred, new_state, per_output, masks)
 
@@ -363,9 +391,7 @@ def make_eval_step(spec):
 
     def eval_step(variables, metric_state, batch, rng=None):
         x, y, sw = batch
-        with collect_losses() as added:
-            y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
-        loss, per_output = step_loss(spec, variables, x, y, y_pred, sw, masks, added, False, rng)
+        loss, y_pred, new_state, per_output, masks = forward_and_loss(spec, variables, x, y, sw, False, rng)
         metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
         return metric_state, compute_metrics(spec, metric_state), new_state
 
