@@ -9,6 +9,11 @@ Masks follow Keras 3: `compute_mask(inputs, mask)` takes a list of masks (None e
 The elementwise merges OR the masks when every input has one (else no mask); `Maximum`,
 `Minimum` and `Multiply` also ignore the masked positions of an input when computing values.
 `Concatenate` concatenates the masks (an unmasked input counts as all True); `Dot` drops them.
+
+Keras 1's `Merge(layers, mode=...)` and `merge(tensors, mode=...)` build the Keras 2 layer of
+their mode (`Merge([model_a, model_b], mode="concat")` as the first layer of a `Sequential`
+makes a model with the merged models' inputs). This module is also callable, as Keras 1's
+`keras.layers.merge` function was.
 """
 import functools
 
@@ -23,6 +28,7 @@ from jkeras.models.layer import Layer
 __all__ = [
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+    "Merge",
 ]
 
 
@@ -429,3 +435,108 @@ def concatenate(inputs, axis=-1, **kwargs):
 def dot(inputs, axes=-1, normalize=False, **kwargs):
     """Functional form of `Dot`: `Dot(axes, normalize, **kwargs)(inputs)`."""
     return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Keras 1: `Merge` / `merge` with a `mode`
+
+_MODES = ("sum", "mul", "concat", "ave", "cos", "dot", "max")
+
+
+def _dot_axes(dot_axes):
+    return dot_axes if _is_int(dot_axes) else list(dot_axes)
+
+
+def _layer_for_mode(mode, concat_axis, dot_axes, output_shape, output_mask, arguments, name):
+    if callable(mode):
+        from jkeras.layers.core import Lambda
+
+        return Lambda(mode, output_shape=output_shape, mask=output_mask, arguments=arguments, name=name)
+    builders = {
+        "sum": lambda: Add(name=name), "mul": lambda: Multiply(name=name),
+        "ave": lambda: Average(name=name), "max": lambda: Maximum(name=name),
+        "concat": lambda: Concatenate(axis=concat_axis, name=name),
+        "dot": lambda: Dot(axes=_dot_axes(dot_axes), name=name),
+        "cos": lambda: Dot(axes=_dot_axes(dot_axes), normalize=True, name=name),
+    }
+    if mode not in builders:
+        raise ValueError(f"Merge: mode must be one of {', '.join(_MODES)} or a function of the list of "
+                         f"inputs; received mode={mode!r}")
+    return builders[mode]()
+
+
+def Merge(layers=None, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None,
+          arguments=None, node_indices=None, tensor_indices=None, name=None):
+    """Keras 1's merge layer: the Keras 2 layer of `mode`.
+
+    Args:
+        layers: optional list of at least 2 layers or models (built, one output each) whose outputs
+            are merged now; such a merge can be the first layer of a `Sequential`, whose inputs
+            are then those of the merged models, in order.
+        mode: "sum", "mul", "concat", "ave", "cos" (cosine similarity), "dot", "max", or a function
+            of the list of input tensors (then a `Lambda`).
+        concat_axis: axis of "concat".
+        dot_axes: axis (or pair of axes, batch axis counted) of "dot" and "cos".
+        output_shape: output shape of a function `mode` (a tuple without the batch axis, or a
+            function of the list of input shapes).
+        output_mask: output mask of a function `mode` (a mask or a function of the input masks).
+        arguments: keyword arguments for a function `mode`.
+        node_indices: per layer, which of its calls' outputs to merge (default: its first).
+        tensor_indices: per layer, which output of that call (for layers with several).
+        name: layer name.
+
+    Returns:
+        A layer (`Add`, `Multiply`, `Average`, `Maximum`, `Concatenate`, `Dot` or `Lambda`).
+
+    Raises:
+        ValueError: for an unknown `mode`, fewer than 2 `layers`, or a layer with no output yet.
+    """
+    layer = _layer_for_mode(mode, concat_axis, dot_axes, output_shape, output_mask, arguments, name)
+    if layers is None:
+        return layer
+    if not isinstance(layers, (list, tuple)) or len(layers) < 2:
+        raise ValueError(f"Merge '{layer.name}': `layers` must be a list of at least 2 layers or models; "
+                         f"received {layers!r}")
+    tensors = []
+    for i, source in enumerate(layers):
+        node_index = node_indices[i] if node_indices else 0
+        try:  # a model's first output is its own (Keras 1's node 0), a layer's its first call's
+            own = getattr(source, "outputs", None) if node_index == 0 else None
+            out = list(own) if own else source.get_output_at(node_index)
+        except Exception as e:  # noqa: BLE001 - re-raised with the layer named
+            raise ValueError(f"Merge '{layer.name}': layer '{getattr(source, 'name', source)}' has no output to "
+                             f"merge yet (build it first, e.g. give its first layer `input_dim`)") from e
+        if isinstance(out, (list, tuple)):
+            out = out[tensor_indices[i] if tensor_indices else 0]
+        tensors.append(out)
+    from jkeras.models.node import get_source_inputs
+
+    layer._keras1_merged = (get_source_inputs(tensors), layer(tensors))
+    return layer
+
+
+def merge(inputs, mode="sum", concat_axis=-1, dot_axes=-1, output_shape=None, output_mask=None,
+          arguments=None, name=None):
+    """Keras 1's functional merge: `Merge(mode=mode, ...)(inputs)`.
+
+    Args:
+        inputs: list of at least 2 tensors.
+        mode, concat_axis, dot_axes, output_shape, output_mask, arguments, name: as for `Merge`.
+
+    Returns:
+        The merged tensor.
+    """
+    return Merge(mode=mode, concat_axis=concat_axis, dot_axes=dot_axes, output_shape=output_shape,
+                 output_mask=output_mask, arguments=arguments, name=name)(inputs)
+
+
+class _CallableModule(type(jax)):
+    """This module, callable as Keras 1's `keras.layers.merge(...)` function."""
+
+    def __call__(self, inputs, **kwargs):
+        return merge(inputs, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

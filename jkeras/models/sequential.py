@@ -57,12 +57,17 @@ class Sequential(Model):
                 f"Sequential '{self.name}': all layers must have unique names; '{layer.name}' is already in the model"
             )
         self._stack.append(layer)
+        if len(self._stack) == 1 and getattr(layer, "_keras1_merged", None) is not None:
+            # Keras 1: `Merge([model_a, model_b])` first: the merged models' inputs are the model's.
+            self._input_layer = None
+            self._rebuild()
+            return
         batch_shape = _known_batch_shape(layer)
         if self._input_layer is None and len(self._stack) == 1 and batch_shape is not None:
             self._input_layer = InputLayer(
                 batch_shape=batch_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
             )
-        if self._input_layer is not None:
+        if self._wired:
             if self._output_struct is None:
                 self._rebuild()
             else:
@@ -81,9 +86,18 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"Sequential '{self.name}': there are no layers to pop")
         layer = self._stack.pop()
-        if self._input_layer is not None:
+        if self._input_layer is not None or self._stack and self._wired:
             self._rebuild()
         return layer
+
+    @property
+    def _wired(self):
+        """Whether the stack has its inputs: an input shape, or a Keras 1 `Merge` of models first."""
+        return self._input_layer is not None or bool(self._stack) and self._merged_sources() is not None
+
+    def _merged_sources(self):
+        """`(inputs, merged tensor)` of a Keras 1 `Merge([model_a, model_b])` first layer, else None."""
+        return getattr(self._stack[0], "_keras1_merged", None) if self._stack else None
 
     def build(self, input_shape=None):
         """Wires the stack for inputs of `input_shape` (batch axis included) and creates the weights."""
@@ -157,11 +171,15 @@ class Sequential(Model):
                 layer._inbound_nodes.remove(node)
         self._owned_nodes = []
         self._output_struct = None
-        x = self._input_layer._inbound_nodes[0].outputs
-        if not self._stack:
-            return
-        self._input_tensor = x
-        for layer in self._stack:
+        merged = self._merged_sources()
+        if merged is not None:
+            (self._input_tensor, x), stack = merged, self._stack[1:]
+        else:
+            x = self._input_layer._inbound_nodes[0].outputs
+            if not self._stack:
+                return
+            self._input_tensor, stack = x, self._stack
+        for layer in stack:
             x = self._call_owned(layer, x)
         self._init_graph(self._input_tensor, x)
 
@@ -183,6 +201,10 @@ class Sequential(Model):
     def get_config(self):
         from jkeras.utils.serialization import serialize_layer
 
+        if self._merged_sources() is not None:
+            raise NotImplementedError(
+                f"Sequential '{self.name}' starts with a Keras 1 Merge of models, which has no config of its "
+                "own; build the same model with the functional API (Model(inputs, outputs)) to save it")
         config = {"name": self.name, "trainable": self.trainable, "layers": []}
         if self._input_layer is not None:
             config["layers"].append(serialize_layer(self._input_layer))

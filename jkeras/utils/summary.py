@@ -65,7 +65,7 @@ def _layers(model):
 
 
 def _is_chain(model):
-    if type(model).__name__ == "Sequential":
+    if type(model).__name__ == "Sequential" and model._merged_sources() is None:
         return True
     for layer in _layers(model):
         nodes = [n for n in layer._inbound_nodes if n in model._nodes or n.is_input]
