@@ -76,3 +76,33 @@ def test_merge_errors_name_the_problem():
         Merge([_branch()], mode="sum")
     with pytest.raises(ValueError, match="has no output to merge yet"):
         Merge([Sequential([Dense(2)]), _branch()], mode="sum")
+
+
+def test_nested_merges_share_an_encoder_as_in_keras1_babi_memnn():
+    """Keras 1's babi_memnn: merged Sequentials merged again, one encoder used twice; the model
+    takes each distinct source input once (3 inputs)."""
+    from jkeras.layers import Activation, Embedding, Permute
+
+    def encoder(length, dim):
+        model = Sequential()
+        model.add(Embedding(input_dim=10, output_dim=dim, input_length=length))
+        return model
+
+    story_m, question, story_c = encoder(6, 8), encoder(3, 8), encoder(6, 3)
+    match = Sequential()
+    match.add(Merge([story_m, question], mode="dot", dot_axes=[2, 2]))
+    match.add(Activation("softmax"))
+    response = Sequential()
+    response.add(Merge([match, story_c], mode="sum"))
+    response.add(Permute((2, 1)))
+    answer = Sequential()
+    answer.add(Merge([response, question], mode="concat", concat_axis=-1))
+    answer.add(jkeras.layers.Flatten())
+    answer.add(Dense(10, activation="softmax"))
+    assert len(answer.inputs) == 3
+    assert answer.output_shape == (None, 10)
+    rng = np.random.default_rng(0)
+    stories, queries = rng.integers(0, 10, (8, 6)), rng.integers(0, 10, (8, 3))
+    answer.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    history = answer.fit([stories, queries, stories], np.eye(10)[rng.integers(0, 10, 8)], epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
