@@ -222,6 +222,35 @@ def l1_l2(l1=0.01, l2=0.01):
 
 orthogonal_regularizer = OrthogonalRegularizer
 
+
+# Keras 1's names: one L1L2 class served weights and activities alike.
+def l1l2(l1=0.01, l2=0.01):  # noqa: E741
+    """Keras 1: `L1L2(l1, l2)` (defaults 0.01 each)."""
+    return L1L2(l1=l1, l2=l2)
+
+
+def activity_l1(l=0.01):  # noqa: E741
+    """Keras 1: an L1 activity regularizer (`L1(l)`)."""
+    return L1(l)
+
+
+def activity_l2(l=0.01):  # noqa: E741
+    """Keras 1: an L2 activity regularizer (`L2(l)`)."""
+    return L2(l)
+
+
+def activity_l1l2(l1=0.01, l2=0.01):
+    """Keras 1: an L1 + L2 activity regularizer (`L1L2(l1, l2)`)."""
+    return L1L2(l1=l1, l2=l2)
+
+
+def WeightRegularizer(l1=0.0, l2=0.0):  # noqa: N802 (Keras 1's class name)
+    """Keras 1's weight regularizer class: `L1L2(l1, l2)`."""
+    return L1L2(l1=l1, l2=l2)
+
+
+ActivityRegularizer = WeightRegularizer
+
 # Names accepted by `get` / `deserialize`. 'l1_l2' builds L1L2(0.01, 0.01)
 # (tf.keras's string meaning); 'l1l2' is Keras 3's snake-case name of the
 # class and builds it with the class defaults.

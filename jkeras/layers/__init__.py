@@ -22,6 +22,7 @@ from jkeras.layers.embedding import *  # noqa: F401,F403
 from jkeras.layers.grouped_query_attention import *  # noqa: F401,F403
 from jkeras.layers.hashed_crossing import *  # noqa: F401,F403
 from jkeras.layers.jax_layer import *  # noqa: F401,F403
+from jkeras.layers.legacy_core import *  # noqa: F401,F403
 from jkeras.layers.locally_connected import *  # noqa: F401,F403
 from jkeras.layers.mel_spectrogram import *  # noqa: F401,F403
 from jkeras.layers.merge import *  # noqa: F401,F403
@@ -44,6 +45,8 @@ from jkeras.layers.spectral_normalization import *  # noqa: F401,F403
 from jkeras.layers.stft_spectrogram import *  # noqa: F401,F403
 from jkeras.layers.wrappers import *  # noqa: F401,F403
 from jkeras.models.input_layer import Input, InputLayer
+# Keras 2's module paths, reachable as attributes (`keras.layers.advanced_activations.LeakyReLU`)
+from jkeras.layers import advanced_activations, convolutional_recurrent, cudnn_recurrent, embeddings, local  # noqa: F401,E402
 from jkeras.models.layer import Layer
 from jkeras.models.input_spec import InputSpec
 

@@ -1,4 +1,5 @@
-"""NumPy helpers Keras users reach for: `to_categorical`, `normalize`."""
+"""NumPy helpers Keras users reach for: `to_categorical`, `normalize`; Keras 1's
+`probas_to_classes` and `categorical_probas_to_classes`."""
 import numpy as np
 
 
@@ -38,3 +39,17 @@ def normalize(x, axis=-1, order=2):
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
     return x / np.expand_dims(norm, axis)
+
+
+def categorical_probas_to_classes(p):
+    """Keras 1: the class index of each row of probabilities (`argmax` over axis 1)."""
+    return np.argmax(p, axis=1)
+
+
+def probas_to_classes(y_pred):
+    """Keras 1: class indices from predictions: `argmax` over axis 1 for several columns, else
+    `y_pred > 0.5` as int32."""
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim > 1 and y_pred.shape[1] > 1:
+        return categorical_probas_to_classes(y_pred)
+    return np.array([1 if p > 0.5 else 0 for p in y_pred.reshape(-1)], dtype="int32")
