@@ -254,6 +254,8 @@ def _cases():
 
     # core
     add("Dense", lambda: L.Dense(3, activation="tanh"), (4,))
+    add("Highway", lambda: L.Highway(activation="relu", W_regularizer="l2"), (4,))
+    add("MaxoutDense", lambda: L.MaxoutDense(3, nb_feature=2), (4,))
     add("Dense3D", lambda: L.Dense(3), (2, 4))
     add("Activation", lambda: L.Activation("softplus"), (4,))
     add("ActivityRegularization", lambda: L.ActivityRegularization(l1=0.1), (4,))
