@@ -67,6 +67,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "get_output_shape_for" in cls.__dict__ and "compute_output_shape" not in cls.__dict__:
+            cls.compute_output_shape = cls.__dict__["get_output_shape_for"]  # Keras 1's name
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_jkeras_base", False) and not hasattr(build, "_direct"):
             cls.build = _routed_build(build)
@@ -921,9 +923,55 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     def trainable_weights(self):
         return [w for w in self.weights if w.trainable] if self.trainable else []
 
+    @trainable_weights.setter
+    def trainable_weights(self, variables):
+        """Keras 1: `self.trainable_weights = [self.W]` in `build` declares which weights train."""
+        self._declare_weights(variables, trainable=True)
+
     @property
     def non_trainable_weights(self):
         return self.weights if not self.trainable else [w for w in self.weights if not w.trainable]
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, variables):
+        """Keras 1: `self.non_trainable_weights = [self.running_mean]` in `build`."""
+        self._declare_weights(variables, trainable=False)
+
+    def _declare_weights(self, variables, trainable):
+        """Makes each of `variables` (own weights, or `K.variable`s not yet any layer's) a weight of
+        the kind `trainable` says, moving a weight `build` made of the other kind."""
+        target = "params" if trainable else "state"
+        scope = call_scope.scope_of(self)
+        tables = ({"params": scope.params, "state": scope.state} if scope is not None
+                  else {"params": self._params, "state": self._state})
+        for var in variables:
+            if type(var) is KerasVariable:
+                self.add_weight(shape=var.shape, initializer=var.value, dtype=var.dtype, trainable=trainable,
+                                name=var.name)
+                continue
+            if isinstance(var, Variable) and var._layer is self:
+                collection, name = var._collection, var.name
+            else:  # in `build`, `self.W` reads the weight's value
+                found = [(c, n) for c, table in tables.items() for n, v in table.items() if v is var]
+                held = [k for k, v in self.__dict__.items() if v is var and not k.startswith("_")]
+                if not found and held:  # Keras 1: `self.W = K.variable(...)`, an array until listed here
+                    del self.__dict__[held[0]]
+                    setattr(self, held[0], self.add_weight(shape=var.shape, initializer=var, dtype=var.dtype,
+                                                           trainable=trainable, name=held[0]))
+                    continue
+                if not found:
+                    raise ValueError(f"{type(self).__name__} '{self.name}': trainable_weights / "
+                                     f"non_trainable_weights can list only the layer's own weights (made in "
+                                     f"build); got {type(var).__name__} of shape {getattr(var, 'shape', None)}")
+                collection, name = found[0]
+            if collection == target:
+                continue
+            tables[target][name] = tables[collection].pop(name)
+            old = self.__dict__.get("_variable_handles", {}).pop((collection, name), None)
+            attrs = self.__dict__.get("_weight_attrs") or {}
+            for attr, held in list(attrs.items()):
+                if held is old or (isinstance(held, Variable) and (held._collection, held.name) == (collection, name)):
+                    attrs[attr] = self._variable(target, name)
 
     @property
     def variables(self):

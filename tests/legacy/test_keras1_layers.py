@@ -106,3 +106,41 @@ def test_highway_weight_regularizers_add_to_the_loss():
     W, _, b, _ = model.get_weights()
     expected = np.mean(model.predict(x, verbose=0) ** 2) + 0.1 * np.sum(W ** 2) + 0.5 * np.abs(b).sum()
     np.testing.assert_allclose(model.evaluate(x, np.zeros_like(x), verbose=0), expected, rtol=1e-5)
+
+
+def test_keras1_custom_layer_with_k_variable_and_trainable_weights():
+    """The Keras 1.0 docs' custom layer: `self.W = K.variable(...)`, `self.trainable_weights = [self.W]`,
+    `get_output_shape_for`; it trains, and computes `x @ W`."""
+    from jkeras import backend as K
+    from jkeras.engine.topology import Layer
+
+    class MyLayer(Layer):
+        def __init__(self, output_dim, **kwargs):
+            self.output_dim = output_dim
+            super(MyLayer, self).__init__(**kwargs)
+
+        def build(self, input_shape):
+            self.W = K.variable(np.random.random((input_shape[1], self.output_dim)))
+            self.bias_like = K.variable(np.zeros(self.output_dim))
+            self.trainable_weights = [self.W]
+            self.non_trainable_weights = [self.bias_like]
+
+        def call(self, x, mask=None):
+            return K.dot(x, self.W) + self.bias_like
+
+        def get_output_shape_for(self, input_shape):
+            return (input_shape[0], self.output_dim)
+
+    layer = MyLayer(3, input_shape=(4,))
+    model = Sequential([layer, jkeras.layers.Dense(1)])
+    assert layer.compute_output_shape((None, 4)) == (None, 3)
+    assert [tuple(w.shape) for w in layer.trainable_weights] == [(4, 3)]
+    assert [tuple(w.shape) for w in layer.non_trainable_weights] == [(3,)]
+    x = np.random.default_rng(6).random((16, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model.compile(optimizer=jkeras.optimizers.SGD(lr=0.05), loss="mse")
+    W0 = layer.get_weights()[0]
+    model.fit(x, y, epochs=3, verbose=0)
+    W, kernel, bias = layer.get_weights()[0], *model.layers[1].get_weights()
+    assert not np.allclose(W, W0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x @ W @ kernel + bias, rtol=1e-5, atol=1e-5)
