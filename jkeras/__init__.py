@@ -18,6 +18,7 @@ from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras import applications
 from jkeras import config, dtype_policies, tree, wrappers
+from jkeras import engine, initializations, objectives  # Keras 1 / 2 module names, reachable as attributes
 # Keras 3's top-level names for the base classes.
 from jkeras.initializers import Initializer
 from jkeras.layers import InputSpec, Layer

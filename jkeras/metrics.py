@@ -25,6 +25,9 @@ from jkeras._metric_classes import (
     SparseCategoricalAccuracy, SparseCategoricalCrossentropy, SparseTopKCategoricalAccuracy,
     SquaredHinge, Sum, TopKCategoricalAccuracy, _snake_case,
 )
+import jax.numpy as jnp
+
+from jkeras.core import config
 from jkeras.core._registry import Registry
 from jkeras.core.losses import (
     MAE, MAPE, MSE, MSLE, KLD, binary_crossentropy, binary_focal_crossentropy,
@@ -63,9 +66,50 @@ __all__ = [
     "cosine_proximity", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld",
     "KLD", "kullback_leibler_divergence", "logcosh", "cosine", "pearson_correlation",
     "concordance_correlation",
+    # Keras 1's batch-wise functions
+    "precision", "recall", "fbeta_score", "fmeasure",
     # utilities
     "get", "serialize", "deserialize",
 ]
+
+# Keras 1's batch-wise metric functions (Keras 2 removed them: a mean over batches is not the
+# epoch's precision; the classes `Precision`, `Recall`, `FBetaScore` are exact). The names
+# "precision" / "recall" stay Keras 3's classes; "fmeasure" / "fbeta_score" are these.
+
+
+def _count(x):
+    return jnp.sum(jnp.round(jnp.clip(x, 0, 1)))
+
+
+def precision(y_true, y_pred):
+    """Keras 1: the batch's precision, `TP / (predicted positives + epsilon)` of rounded values."""
+    return _count(y_true * y_pred) / (_count(y_pred) + config.epsilon())
+
+
+def recall(y_true, y_pred):
+    """Keras 1: the batch's recall, `TP / (actual positives + epsilon)` of rounded values."""
+    return _count(y_true * y_pred) / (_count(y_true) + config.epsilon())
+
+
+def fbeta_score(y_true, y_pred, beta=1):
+    """Keras 1: the batch's F-beta score of `precision` and `recall` (0 when the batch has no
+    positive label, as scikit-learn).
+
+    Raises:
+        ValueError: for a negative `beta`.
+    """
+    if beta < 0:
+        raise ValueError(f"fbeta_score: beta must be >= 0, got {beta!r}")
+    p, r = precision(y_true, y_pred), recall(y_true, y_pred)
+    bb = beta ** 2
+    score = (1 + bb) * (p * r) / (bb * p + r + config.epsilon())
+    return jnp.where(_count(y_true) == 0, 0.0, score)
+
+
+def fmeasure(y_true, y_pred):
+    """Keras 1: `fbeta_score` with beta 1 (F1 of the batch)."""
+    return fbeta_score(y_true, y_pred, beta=1)
+
 
 _CLASSES = [
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
@@ -95,6 +139,7 @@ _FUNCTIONS.update({
     "msle": msle, "MSLE": msle, "kld": kld, "KLD": kld,
     "kullback_leibler_divergence": kld, "logcosh": log_cosh, "bce": binary_crossentropy,
     "BCE": binary_crossentropy, "cosine_proximity": cosine_proximity, "cosine": cosine_proximity,
+    "fmeasure": fmeasure, "fbeta_score": fbeta_score,
 })
 
 

@@ -448,6 +448,11 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         prop = getattr(type(self), name, None)
         if isinstance(prop, property):
             return prop.fget(self)  # re-raises the property's own, more helpful AttributeError
+        for modern in _KERAS1_ATTRIBUTES.get(name, ()):  # Keras 1: `dense.W`, `dense.output_dim`
+            try:
+                return getattr(self, modern)
+            except AttributeError:
+                pass
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # What `training=None` (a direct call that does not say) means for this layer: inference for
@@ -1245,6 +1250,13 @@ def _pure_ancestor(cls, dispatching=True):
         if apply is not None and apply is not Layer.__dict__["apply"]:
             return c
     return None
+
+
+# Keras 1's attribute names of built-in layers' weights and sizes, read as their modern names.
+_KERAS1_ATTRIBUTES = {
+    "W": ("kernel", "embeddings", "depthwise_kernel"), "b": ("bias",), "U": ("recurrent_kernel",),
+    "output_dim": ("units", "filters"), "nb_filter": ("filters",),
+}
 
 
 def _computes_in_call(cls):

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from jkeras.core import config
+from jkeras.utils import legacy
 from jkeras.utils.data_utils import Sequence
 
 __all__ = [
@@ -1241,6 +1242,9 @@ class ImageDataGenerator:
             `zoom_range` or `brightness_range` that is neither a number / pair as described.
     """
 
+    @legacy.converts(legacy.LegacyInterface(renames={"dim_ordering": "data_format"},
+                                            values={"data_format": legacy.DATA_FORMAT_VALUES}),
+                     owner="ImageDataGenerator")
     def __init__(self, featurewise_center=False, samplewise_center=False, featurewise_std_normalization=False,
                  samplewise_std_normalization=False, zca_whitening=False, zca_epsilon=1e-6, rotation_range=0,
                  width_shift_range=0.0, height_shift_range=0.0, brightness_range=None, shear_range=0.0,

@@ -144,3 +144,33 @@ def test_keras1_custom_layer_with_k_variable_and_trainable_weights():
     W, kernel, bias = layer.get_weights()[0], *model.layers[1].get_weights()
     assert not np.allclose(W, W0)
     np.testing.assert_allclose(model.predict(x, verbose=0), x @ W @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_keras1_batchwise_metric_functions_match_their_formulas():
+    rng = np.random.default_rng(7)
+    y_true = rng.integers(0, 2, (12, 3)).astype("float32")
+    y_pred = rng.random((12, 3)).astype("float32")
+    t, p = np.round(np.clip(y_true, 0, 1)), np.round(np.clip(y_pred, 0, 1))
+    tp = np.sum(np.round(np.clip(y_true * y_pred, 0, 1)))
+    prec, rec = tp / (p.sum() + 1e-7), tp / (t.sum() + 1e-7)
+    np.testing.assert_allclose(jkeras.metrics.precision(y_true, y_pred), prec, rtol=1e-5)
+    np.testing.assert_allclose(jkeras.metrics.recall(y_true, y_pred), rec, rtol=1e-5)
+    np.testing.assert_allclose(jkeras.metrics.fbeta_score(y_true, y_pred, beta=2),
+                               5 * prec * rec / (4 * prec + rec + 1e-7), rtol=1e-5)
+    assert float(jkeras.metrics.fmeasure(np.zeros((2, 2)), y_pred[:2, :2])) == 0.0
+    assert jkeras.metrics.get("fmeasure") is jkeras.metrics.fmeasure
+    assert isinstance(jkeras.metrics.get("precision"), jkeras.metrics.Precision)  # Keras 3's meaning kept
+
+
+def test_keras1_module_names_and_attributes():
+    from jkeras.utils.visualize_util import plot
+
+    assert plot is jkeras.utils.plot_model
+    assert jkeras.engine.topology.Layer is jkeras.layers.Layer
+    weights = jkeras.initializations.normal((400, 50), scale=0.01)
+    assert abs(float(np.std(weights)) - 0.01) < 0.001
+    np.testing.assert_array_equal(jkeras.initializations.identity((3, 3), scale=2), 2 * np.eye(3))
+    generator = jkeras.preprocessing.image.ImageDataGenerator(dim_ordering="th")
+    assert generator.data_format == "channels_first"
+    dense = Sequential([jkeras.layers.Dense(3, input_dim=2)]).layers[0]
+    assert dense.W is dense.kernel and dense.b is dense.bias and dense.output_dim == 3
