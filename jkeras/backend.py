@@ -8,6 +8,8 @@ Every function accepts JAX / NumPy arrays and jkeras `Variable`s (a layer weight
 `call`), and is traceable by `jax.jit`. Random functions draw from the enclosing layer call's key
 inside `call`, else from the global seed (`jkeras.utils.set_random_seed`).
 """
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -367,7 +369,7 @@ def repeat_elements(x, rep, axis):
 
 
 def gather(reference, indices):
-    return jnp.take(_v(reference), _v(indices), axis=0)
+    return jnp.take(_v(reference), jnp.asarray(_v(indices)), axis=0)
 
 
 def one_hot(indices, num_classes):
@@ -731,6 +733,207 @@ def dropout(x, level, noise_shape=None, seed=None):
 
 
 # ------------------------------------------------------------------------------------------
+# More of Keras 2's backend: updates, normalization, resizing, loops, sessions
+
+
+def print_tensor(x, message="", summarize=3):
+    """Prints `message` and the value of `x` when it is computed (also under `jit`); returns `x`."""
+    del summarize
+    jax.debug.print(str(message).replace("{", "{{").replace("}", "}}") + "{}", _v(x))
+    return x
+
+
+def update(x, new_x):
+    """Sets `x` (a layer's weight, made with `add_weight`) to `new_x`; returns `new_x`.
+
+    Raises:
+        ValueError: if `x` is not a weight (a JAX array cannot be changed in place).
+    """
+    if not hasattr(x, "assign"):
+        raise ValueError(f"K.update: expected a layer's weight (made with add_weight), got {type(x).__name__}; "
+                         "arrays are immutable in JAX")
+    x.assign(new_x)
+    return new_x
+
+
+def update_add(x, increment):
+    """`update(x, x + increment)`."""
+    return update(x, _v(x) + increment)
+
+
+def update_sub(x, decrement):
+    """`update(x, x - decrement)`."""
+    return update(x, _v(x) - decrement)
+
+
+def moving_average_update(x, value, momentum):
+    """`update(x, x * momentum + value * (1 - momentum))`."""
+    return update(x, _v(x) * momentum + _v(value) * (1.0 - momentum))
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
+    """`(x - mean) / sqrt(var + epsilon) * gamma + beta` (`beta` / `gamma` may be None)."""
+    del axis  # the statistics are given in a shape that broadcasts against `x`
+    out = (_v(x) - _v(mean)) * jax.lax.rsqrt(_v(var) + epsilon)
+    if gamma is not None:
+        out = out * _v(gamma)
+    return out + _v(beta) if beta is not None else out
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """The batch normalized by its own mean and variance over `reduction_axes`.
+
+    Returns:
+        `(normalized, mean, variance)`, the statistics without the reduced axes.
+    """
+    x = _v(x)
+    axes = tuple(a % x.ndim for a in reduction_axes)
+    mean, var = jnp.mean(x, axis=axes, keepdims=True), jnp.var(x, axis=axes, keepdims=True)
+    kept = [d for i, d in enumerate(x.shape) if i not in axes]
+
+    def shaped(p):
+        return None if p is None else jnp.reshape(_v(p), mean.shape) if jnp.size(_v(p)) == mean.size else _v(p)
+
+    normed = batch_normalization(x, mean, var, shaped(beta), shaped(gamma), epsilon=epsilon)
+    return normed, jnp.reshape(mean, kept), jnp.reshape(var, kept)
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    """Scales the rows and columns of a batch of images by integer factors.
+
+    Raises:
+        ValueError: for an unknown `data_format` or `interpolation`.
+    """
+    x = _v(x)
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"resize_images: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    rows, cols = (1, 2) if data_format == "channels_last" else (2, 3)
+    if interpolation == "nearest":
+        return jnp.repeat(jnp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+    if interpolation != "bilinear":
+        raise ValueError(f"resize_images: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
+    shape = list(x.shape)
+    shape[rows], shape[cols] = shape[rows] * height_factor, shape[cols] * width_factor
+    return jax.image.resize(x, shape, "bilinear").astype(x.dtype)
+
+
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    """Scales the three spatial axes of a batch of volumes by integer factors (nearest)."""
+    x = _v(x)
+    first = 1 if data_format == "channels_last" else 2
+    for axis, factor in zip(range(first, first + 3), (depth_factor, height_factor, width_factor)):
+        x = jnp.repeat(x, factor, axis=axis)
+    return x
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
+        input_length=None):
+    """Runs `step_function(input_t, states) -> (output_t, new_states)` over the time axis 1 of
+    `inputs`, as Keras 2's `K.rnn` (one `lax.scan`).
+
+    Args:
+        step_function: the step; it gets the states followed by `constants`.
+        inputs: `(batch, time, ...)`.
+        initial_states: list of `(batch, ...)` arrays.
+        go_backwards: whether to run from the last step to the first (outputs in that order).
+        mask: optional `(batch, time)` booleans; a masked step keeps the previous output and states.
+        constants: list of arrays passed to every step.
+        unroll, input_length: accepted for Keras 2 compatibility.
+
+    Returns:
+        `(last_output, outputs, new_states)`: outputs `(batch, time, ...)`.
+    """
+    del unroll, input_length
+    steps = jnp.swapaxes(_v(inputs), 0, 1)
+    masks = None if mask is None else jnp.swapaxes(jnp.asarray(mask).astype(bool), 0, 1)
+    if go_backwards:
+        steps = steps[::-1]
+        masks = None if masks is None else masks[::-1]
+    constants = [_v(c) for c in constants or []]
+    states = [_v(s) for s in initial_states]
+    first = jax.eval_shape(lambda x, st: step_function(x, list(st) + constants)[0], steps[0], states)
+
+    def body(carry, step):
+        states, previous = carry
+        x, m = step
+        output, new_states = step_function(x, list(states) + constants)
+        new_states = list(new_states)
+        if m is not None:
+            def keep(new, old):
+                return jnp.where(jnp.reshape(m, m.shape + (1,) * (jnp.ndim(new) - 1)), new, old)
+            output = keep(output, previous)
+            new_states = [keep(n, o) for n, o in zip(new_states, states)]
+        return (new_states, output), output
+
+    (states, last), outputs = jax.lax.scan(body, (states, jnp.zeros(first.shape, first.dtype)), (steps, masks))
+    return last, jnp.swapaxes(outputs, 0, 1), states
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    """Reduces `elems` along axis 0 from the left: `acc = fn(acc, x)`, starting from
+    `initializer` (default `elems[0]`)."""
+    del name
+    elems = _v(elems)
+    if initializer is None:
+        initializer, elems = elems[0], elems[1:]
+    return jax.lax.scan(lambda acc, x: (fn(acc, x), None), initializer, elems)[0]
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    """`foldl` from the right (the last element first)."""
+    return foldl(fn, _v(elems)[::-1], initializer, name)
+
+
+def name_scope(name):
+    """A context naming the operations inside it (`jax.named_scope`)."""
+    return jax.named_scope(name)
+
+
+def get_variable_shape(x):
+    """The shape of a variable, as a tuple."""
+    return int_shape(x)
+
+
+def is_sparse(tensor):
+    """False: jkeras has no sparse tensors."""
+    del tensor
+    return False
+
+
+def to_dense(tensor):
+    """`tensor` itself (jkeras has no sparse tensors)."""
+    return tensor
+
+
+def reset_uids():
+    """Forgets the default layer names given so far."""
+    naming.reset_names()
+
+
+def manual_variable_initialization(value):
+    """Accepted for Keras 2 compatibility: jkeras layers create their weights' values when built."""
+    del value
+
+
+def set_session(session):
+    """Accepted for Keras 2 compatibility (TensorFlow only): JAX has no session to set; warns."""
+    warnings.warn("K.set_session: jkeras runs on JAX, which has no TensorFlow session; the session is ignored "
+                  "(JAX allocates device memory itself: see XLA_PYTHON_CLIENT_PREALLOCATE)", UserWarning,
+                  stacklevel=2)
+    del session
+
+
+def get_session():
+    """Keras 2's TensorFlow session.
+
+    Raises:
+        RuntimeError: always: JAX computes without a session (`K.get_value` reads values).
+    """
+    raise RuntimeError("K.get_session: jkeras runs on JAX, which has no TensorFlow session; read values with "
+                       "K.get_value / K.eval and run functions with K.function")
+
+
+# ------------------------------------------------------------------------------------------
 # K.function
 
 
@@ -850,6 +1053,8 @@ _NOT_OPS = frozenset({
     "get_value", "batch_get_value", "set_value", "batch_set_value", "is_tensor", "int_shape",
     "ndim", "dtype", "count_params", "placeholder", "gradients", "cast_to_floatx", "eval", "arange", "learning_phase", "set_learning_phase", "in_train_phase",
     "in_test_phase", "random_normal", "random_uniform", "random_binomial", "function",
+    "update", "update_add", "update_sub", "moving_average_update", "name_scope", "get_variable_shape",
+    "is_sparse", "to_dense", "reset_uids", "manual_variable_initialization", "set_session", "get_session",
 })
 
 

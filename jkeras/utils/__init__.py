@@ -24,6 +24,11 @@ from jkeras.utils.dataset_utils import split_dataset
 from jkeras.utils.image_dataset_utils import image_dataset_from_directory
 from jkeras.utils.text_dataset_utils import text_dataset_from_directory
 from jkeras.utils.timeseries_dataset_utils import timeseries_dataset_from_array
+# Keras 2's keras.utils names and submodules (reachable as attributes: keras.utils.generic_utils)
+from jkeras.utils import conv_utils, generic_utils, io_utils, layer_utils, np_utils, vis_utils  # noqa: F401
+from jkeras.utils.io_utils import HDF5Matrix
+from jkeras.utils.multi_gpu_utils import multi_gpu_model
+from jkeras.utils.summary import print_summary
 
 __all__ = [
     "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
@@ -37,6 +42,7 @@ __all__ = [
     "clear_session", "deserialize_keras_object", "serialize_keras_object", "get_source_inputs",
     "is_keras_tensor", "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "standardize_dtype",
     "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
+    "HDF5Matrix", "multi_gpu_model", "print_summary",
 ]
 
 enable_interactive_logging = _config.enable_interactive_logging
