@@ -744,7 +744,8 @@ def print_tensor(x, message="", summarize=3):
 
 
 def update(x, new_x):
-    """Sets `x` (a layer's weight, made with `add_weight`) to `new_x`; returns `new_x`.
+    """Sets `x` (a layer's weight, made with `add_weight`) to `new_x`; returns `new_x`. Inside a
+    layer's call in inference (`predict`, `evaluate`) nothing changes, as in Keras 2.
 
     Raises:
         ValueError: if `x` is not a weight (a JAX array cannot be changed in place).
@@ -752,6 +753,11 @@ def update(x, new_x):
     if not hasattr(x, "assign"):
         raise ValueError(f"K.update: expected a layer's weight (made with add_weight), got {type(x).__name__}; "
                          "arrays are immutable in JAX")
+    from jkeras.models import call_scope
+
+    scope = call_scope.current()
+    if scope is not None and getattr(scope, "training", True) is False:
+        return new_x  # as Keras 2's train function alone ran a layer's updates (`add_update`)
     x.assign(new_x)
     return new_x
 

@@ -268,6 +268,19 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     def _input_dtype(self):
         return getattr(self, "input_dtype", None) or config.floatx()
 
+    def add_update(self, updates, inputs=None):
+        """Keras 2: registers weight updates made in `call` (`K.moving_average_update(...)`).
+
+        As in tf.keras 2 with eager execution, the updates already happened when they were
+        computed (`K.update` assigns the weight, recorded by the step); this call does nothing else.
+        """
+        del updates, inputs
+
+    @property
+    def updates(self):
+        """Keras 2: the pending update ops; always empty (updates apply when computed)."""
+        return []
+
     def add_loss(self, loss):
         """Adds `loss` (a scalar computed in `call`, e.g. a VAE's KL term) to the training loss.
 

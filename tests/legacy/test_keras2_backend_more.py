@@ -121,3 +121,29 @@ def test_multi_gpu_model_checks_the_devices():
     if len(jax.devices()) < 64:
         with pytest.raises(ValueError, match="Try reducing gpus"):
             jkeras.utils.multi_gpu_model(model, gpus=64)
+
+
+def test_keras2_layer_updates_run_in_training_only():
+    """A Keras 2 custom layer's `add_update([K.moving_average_update(...)])`: fit moves the
+    average (momentum formula), predict leaves it, as Keras 2's train function alone ran updates."""
+
+    class RunningMean(jkeras.layers.Layer):
+        def build(self, input_shape):
+            self.moving_mean = self.add_weight(name="mm", shape=(input_shape[-1],), initializer="zeros",
+                                               trainable=False)
+            super().build(input_shape)
+
+        def call(self, x, training=None):
+            mean = K.mean(x, axis=0)
+            self.add_update([K.moving_average_update(self.moving_mean, mean, 0.5)], x)
+            return K.in_train_phase(x - mean, x - self.moving_mean, training=training)
+
+    model = jkeras.Sequential([jkeras.Input((3,)), RunningMean(), jkeras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.full((8, 3), 2.0, "float32")
+    model.fit(x, np.zeros((8, 1)), batch_size=8, epochs=2, verbose=0)
+    expected = 0.5 * (0.5 * 0 + 0.5 * 2) + 0.5 * 2  # two steps of momentum 0.5 towards 2
+    np.testing.assert_allclose(K.get_value(model.layers[0].moving_mean), np.full(3, expected), rtol=1e-6)
+    model.predict(x, verbose=0)
+    np.testing.assert_allclose(K.get_value(model.layers[0].moving_mean), np.full(3, expected), rtol=1e-6)
+    assert model.layers[0].updates == []
