@@ -187,6 +187,11 @@ class Node:
     def parent_nodes(self):
         return [t.node for t in self.input_tensors]
 
+    @property
+    def inbound_layers(self):
+        """Keras 2: the layers whose outputs this call takes (one per input tensor)."""
+        return [t.node.layer for t in self.input_tensors]
+
     def set_outputs(self, outputs):
         self.outputs = outputs
         self.output_tensors = flatten(outputs)
@@ -248,6 +253,11 @@ class NodeAccessors:
                 f"is ill-defined. Use `get_{label.replace(' ', '_')}_at(node_index)` instead."
             )
         return self._node_attr(0, attr, label)
+
+    @property
+    def inbound_nodes(self):
+        """Keras 2: the nodes of this layer's symbolic calls, in order."""
+        return list(self._inbound_nodes)
 
     @property
     def input(self):

@@ -174,3 +174,12 @@ def test_keras1_module_names_and_attributes():
     assert generator.data_format == "channels_first"
     dense = Sequential([jkeras.layers.Dense(3, input_dim=2)]).layers[0]
     assert dense.W is dense.kernel and dense.b is dense.bias and dense.output_dim == 3
+
+
+def test_keras2_inbound_nodes_name_the_calling_layers():
+    a = jkeras.Input((3,))
+    first = jkeras.layers.Dense(2)
+    second = jkeras.layers.Dense(1)
+    second(first(a))
+    assert second.inbound_nodes[0].inbound_layers == [first]
+    assert len(first.inbound_nodes) == 1
