@@ -33,3 +33,46 @@ def test_string_lookup_multi_hot_on_ragged_token_lists():
         assert "string_lookup" in str(e) and "output_mode='int'" in str(e) and "[1, 2]" in str(e)
     else:
         raise AssertionError("a ragged batch in int mode must raise")
+
+
+def _mlm_history(k, weights=None):
+    # masked_language_modeling.py (Keras 3): a Model subclass whose compute_loss updates a Mean
+    # tracker of its own (listed by a `metrics` property) and whose compute_metrics returns it.
+    loss_fn = k.losses.SparseCategoricalCrossentropy(reduction=None)
+    loss_tracker = k.metrics.Mean(name="loss")
+
+    class MaskedLanguageModel(k.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+            loss = loss_fn(y, y_pred, sample_weight)
+            loss_tracker.update_state(loss, sample_weight=sample_weight)
+            return k.ops.sum(loss)
+
+        def compute_metrics(self, x, y, y_pred, sample_weight):
+            return {"loss": loss_tracker.result()}
+
+        @property
+        def metrics(self):
+            return [loss_tracker]
+
+    inputs = k.layers.Input((6,), dtype="int32")
+    outputs = k.layers.Dense(20, activation="softmax")(k.layers.Embedding(20, 4)(inputs))
+    model = MaskedLanguageModel(inputs, outputs)
+    model.compile(optimizer=k.optimizers.SGD(0.1))
+    if weights is not None:
+        model.set_weights(weights)
+    r = np.random.RandomState(0)
+    x, y = r.randint(0, 20, (8, 6)), r.randint(0, 20, (8, 6))
+    sw = (r.uniform(size=(8, 6)) < 0.3).astype("float32")
+    start = model.get_weights()
+    history = model.fit(x, y, sample_weight=sw, batch_size=4, epochs=2, shuffle=False, verbose=0).history
+    return start, history["loss"], model.evaluate(x, y, sample_weight=sw, batch_size=4, verbose=0)
+
+
+def test_compute_loss_updating_own_metric_and_compute_metrics_override_match_keras():
+    import keras
+
+    start, k_losses, k_eval = _mlm_history(keras)
+    _, j_losses, j_eval = _mlm_history(jkeras, start)
+    # "loss" is the tracker's weighted mean of the per-token losses, not compute_loss's sum.
+    np.testing.assert_allclose(j_losses, k_losses, rtol=1e-5)
+    np.testing.assert_allclose(j_eval, k_eval, rtol=1e-5)
