@@ -79,8 +79,15 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     setattr(cls, name, getattr(Layer, name))
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        early = [(k, v) for k, v in self.__dict__.items() if not k.startswith("_")]
         self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[],
                              _init_weights=[], _auto_weight_names=[], _init_auto_count=0, _losses=[])
+        if early:  # attributes set before `super().__init__()` are tracked too, as Keras 3 tracks them
+            from jkeras.random import track_seed_generators  # late: jkeras.random imports the backend
+
+            for attr, value in early:
+                self.__dict__[attr] = self._track(value)
+                track_seed_generators(self, attr, value)
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
         if unknown:
             raise TypeError(self._unknown_kwarg_message(unknown[0], name))

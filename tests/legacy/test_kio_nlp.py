@@ -76,3 +76,28 @@ def test_compute_loss_updating_own_metric_and_compute_metrics_override_match_ker
     # "loss" is the tracker's weighted mean of the per-token losses, not compute_loss's sum.
     np.testing.assert_allclose(j_losses, k_losses, rtol=1e-5)
     np.testing.assert_allclose(j_eval, k_eval, rtol=1e-5)
+
+
+def test_layers_set_before_super_init_are_tracked():
+    # text_classification_with_switch_transformer.py: Router / Switch set their Dense layers and
+    # the list of expert networks before calling `super().__init__()`.
+    import keras
+
+    def build(k):
+        class Router(k.layers.Layer):
+            def __init__(self, units):
+                self.route = k.layers.Dense(units)
+                self.experts = [k.layers.Dense(units) for _ in range(2)]
+                super().__init__()
+
+            def call(self, x):
+                return self.route(x) + self.experts[0](x) * self.experts[1](x)
+
+        inputs = k.Input((4,))
+        return k.Model(inputs, Router(3)(inputs))
+
+    reference, model = build(keras), build(jkeras)
+    assert [w.shape for w in model.weights] == [tuple(w.shape) for w in reference.weights]
+    model.set_weights(reference.get_weights())
+    x = np.random.RandomState(0).normal(size=(2, 4)).astype("float32")
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
