@@ -550,7 +550,18 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         build_guard.check_build(self, input_shape)
         with jax.named_scope(self.name), creation_scope(self):
             if self._keras_style:
-                self._set_variables(self.init(next_key(), input_shape), creating=True)
+                try:
+                    variables = self.init(next_key(), input_shape)
+                except (TypeError, ValueError) as e:
+                    if "None" not in repr(input_shape) or "unknown sizes taken as 1" in str(e):
+                        raise
+                    # Keras traces the call symbolically; jkeras runs it on zeros, unknown sizes 1.
+                    raise type(e)(
+                        f"{type(self).__name__} '{self.name}': building it by calling it on zeros of the "
+                        f"input shape {input_shape} (unknown sizes taken as 1) failed: {e}. A call that "
+                        f"needs a known batch size needs it declared: `Input(shape, batch_size=N)`"
+                    ) from e
+                self._set_variables(variables, creating=True)
             else:
                 self.build(input_shape)
         self.built = True

@@ -101,3 +101,20 @@ def test_layers_set_before_super_init_are_tracked():
     model.set_weights(reference.get_weights())
     x = np.random.RandomState(0).normal(size=(2, 4)).astype("float32")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(reference(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_call_needing_the_batch_size_names_the_layer_and_input_batch_size():
+    # The switch transformer reshapes to (batch_size * tokens, dim) with a fixed batch size: Keras 3
+    # traces the call symbolically; jkeras builds by calling it on zeros, batch 1.
+    class FixedBatch(layers.Layer):
+        def call(self, x):
+            return jkeras.ops.reshape(jkeras.ops.reshape(x, [8 * 3, 2]), [8, 3, 2])
+
+    try:
+        FixedBatch(name="switch")(jkeras.Input((3, 2)))
+    except TypeError as e:
+        assert "FixedBatch 'switch'" in str(e) and "(None, 3, 2)" in str(e) and "batch_size=N" in str(e)
+    else:
+        raise AssertionError("expected a TypeError")
+    out = FixedBatch()(jkeras.Input((3, 2), batch_size=8))
+    assert tuple(out.shape) == (8, 3, 2)
