@@ -15,7 +15,10 @@ float vectors; `StringLookup(invert=True)` returns a NumPy str array.
 They share IntegerLookup's index-lookup core (`preprocessing_numeric._IndexLookup`): same index
 layout, adapt order (decreasing count, ties by decreasing token), OOV and mask rules, encodings and
 tf-idf formula as Keras. Differences from Keras 3:
-- `sparse=True` and `ragged=True` are refused; outputs are dense.
+- `sparse=True` and `ragged=True` are refused; outputs are dense. A ragged batch of token lists
+  (what `tf.ragged.constant` holds: a list / 1D object array of lists of different lengths) is
+  accepted by `StringLookup.adapt` (one document per row) and by its "multi_hot" / "count" /
+  "tf_idf" modes (one vector per row); "int" / "one_hot" refuse it (no dense result).
 - `get_config()` holds the adapted vocabulary (and idf weights) under `vocabulary` /
   `idf_weights`, where Keras writes asset files (see IntegerLookup).
 - A callable `standardize` gets a NumPy str array (as in Keras on non-TensorFlow backends); a
@@ -83,6 +86,23 @@ def _as_strings(layer, inputs, encoding):
     if x.size == 0:
         return x.astype(object)
     raise layer._error(f"expects strings (a NumPy string array or a list of str), got dtype {x.dtype}")
+
+
+def _ragged_rows(inputs):
+    """The rows of a ragged batch of token lists, else None: a list / tuple / 1D object array whose
+    items are lists / tuples / arrays of different lengths (or a 1D object array of them, as a pandas
+    column of lists gives), the NumPy form of Keras's `tf.ragged.constant(list_of_token_lists)`."""
+    if isinstance(inputs, np.ndarray):
+        if inputs.dtype != object or inputs.ndim != 1:
+            return None
+    elif not isinstance(inputs, (list, tuple)):
+        return None
+    rows = list(inputs)
+    if not rows or not all(isinstance(r, (list, tuple, np.ndarray)) for r in rows):
+        return None
+    if not isinstance(inputs, np.ndarray) and len({len(r) for r in rows}) == 1:
+        return None  # rectangular: the ordinary array path
+    return [list(np.asarray(r, object).reshape(-1)) for r in rows]
 
 
 def _encode_on_host(indices, output_mode, depth):
@@ -194,6 +214,12 @@ class StringLookup(_IndexLookup):
     def _as_adapt_batch(self, batch):
         return _as_strings(self, batch, self.encoding)
 
+    def adapt(self, data, batch_size=None, steps=None):
+        rows = _ragged_rows(data)
+        if rows is not None:  # ragged token lists: each row is one document (one batch of 1)
+            data = (np.asarray(row + [None], object)[None, :-1] for row in rows)
+        return super().adapt(data, batch_size=batch_size, steps=steps)
+
     def _read_vocabulary_file(self, path):
         with open(path, encoding=self.encoding) as f:
             lines = f.read().splitlines()
@@ -265,8 +291,27 @@ class StringLookup(_IndexLookup):
         if self.invert:
             return self._invert(inputs)
         self._ensure_known_vocab_size()
+        rows = _ragged_rows(inputs)
+        if rows is not None:
+            return self._encode_ragged(rows)
         x = _as_strings(self, inputs, self.encoding)
         return self._encode_lookups(self._lookup_strings(x.reshape(-1).tolist()).reshape(x.shape))
+
+    def _encode_ragged(self, rows):
+        """Encodes each row of a ragged batch to one vector ("multi_hot" / "count" / "tf_idf" /
+        equal-length rows): the rows are padded with index -1, which the encodings drop."""
+        lookups = [self._lookup_strings(_as_strings(self, row, self.encoding).reshape(-1).tolist()) for row in rows]
+        lengths = {len(row) for row in lookups}
+        if self.output_mode in ("int", "one_hot") and len(lengths) > 1:
+            raise self._error(
+                f"with output_mode={self.output_mode!r}, rows of different lengths (a ragged batch, lengths "
+                f"{sorted(lengths)}) have no dense result; pad the rows to one length first, or use "
+                f"output_mode='multi_hot', 'count' or 'tf_idf'"
+            )
+        padded = np.full((len(lookups), max(lengths | {1})), -1, np.int64)
+        for i, row in enumerate(lookups):
+            padded[i, :len(row)] = row
+        return self._encode_lookups(padded if len(lengths) > 1 or 0 in lengths else np.stack(lookups))
 
     def __call__(self, inputs, **kwargs):
         outputs = self._call_host(inputs)

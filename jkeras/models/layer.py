@@ -81,8 +81,15 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     setattr(cls, name, getattr(Layer, name))
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        early = [(k, v) for k, v in self.__dict__.items() if not k.startswith("_")]
         self.__dict__.update(_weight_attrs={}, _added_regularizers={}, _added_constraints={}, _sublayers=[],
                              _init_weights=[], _auto_weight_names=[], _init_auto_count=0, _losses=[])
+        if early:  # attributes set before `super().__init__()` are tracked too, as Keras 3 tracks them
+            from jkeras.random import track_seed_generators  # late: jkeras.random imports the backend
+
+            for attr, value in early:
+                self.__dict__[attr] = self._track(value)
+                track_seed_generators(self, attr, value)
         unknown = [k for k in kwargs if k not in _BASE_KWARGS]
         if unknown:
             raise TypeError(self._unknown_kwarg_message(unknown[0], name))
@@ -563,7 +570,18 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         build_guard.check_build(self, input_shape)
         with jax.named_scope(self.name), creation_scope(self):
             if self._keras_style:
-                self._set_variables(self.init(next_key(), input_shape), creating=True)
+                try:
+                    variables = self.init(next_key(), input_shape)
+                except (TypeError, ValueError) as e:
+                    if "None" not in repr(input_shape) or "unknown sizes taken as 1" in str(e):
+                        raise
+                    # Keras traces the call symbolically; jkeras runs it on zeros, unknown sizes 1.
+                    raise type(e)(
+                        f"{type(self).__name__} '{self.name}': building it by calling it on zeros of the "
+                        f"input shape {input_shape} (unknown sizes taken as 1) failed: {e}. A call that "
+                        f"needs a known batch size needs it declared: `Input(shape, batch_size=N)`"
+                    ) from e
+                self._set_variables(variables, creating=True)
             else:
                 self.build(input_shape)
         self.built = True

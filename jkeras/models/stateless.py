@@ -314,15 +314,129 @@ def loss_override(model):
         kwargs = {"x": single(x), "y": single(y), "y_pred": single(y_pred), "sample_weight": single(sample_weight)}
         if takes_training:
             kwargs["training"] = training
-        previous = _override_step.params, _override_step.added
-        _override_step.params, _override_step.added = variables["params"], tuple(added)
-        try:
-            with call_scope.opened(call_scope.ApplyScope(model, variables, training=training, rng=rng)):
-                return model.compute_loss(**kwargs)
-        finally:
-            _override_step.params, _override_step.added = previous
+        return _compute_loss_in_step(model, variables, kwargs, added, training, rng)
 
     return run
+
+
+def _compute_loss_in_step(model, variables, kwargs, added, training, rng):
+    """`model.compute_loss(**kwargs)` inside a traced step on `variables` (see `loss_override`)."""
+    from jkeras.models import call_scope
+
+    previous = _override_step.params, _override_step.added
+    _override_step.params, _override_step.added = variables["params"], tuple(added)
+    try:
+        with call_scope.opened(call_scope.ApplyScope(model, variables, training=training, rng=rng)):
+            return model.compute_loss(**kwargs)
+    finally:
+        _override_step.params, _override_step.added = previous
+
+
+# --------------------------------------------------------------------------------------------
+# Keras 3's default train / test steps, for models overriding `compute_metrics` (or updating
+# metrics of their own in a `compute_loss` override)
+
+
+def overrides_metric_hooks(model):
+    """Whether `fit` / `evaluate` run Keras 3's default JAX steps (`default_train_step` /
+    `default_test_step`) rather than jkeras's built-in ones: the model overrides `compute_metrics`,
+    or overrides `compute_loss` and has metrics of its own (a `metrics` property or Metric
+    attributes), which that override may update as Keras 3 lets it."""
+    from jkeras.models.training import Trainer
+
+    cls = type(model)
+    if cls.compute_metrics is not Trainer.compute_metrics:
+        return True
+    return cls.compute_loss is not Trainer.compute_loss and (
+        cls.metrics is not Trainer.metrics or bool(_tracked_metrics(model)))
+
+
+@contextlib.contextmanager
+def metric_values(model, values):
+    """Keras 3's `StatelessScope` over `model.metrics`: inside, the metrics hold `values` (a flat
+    list in `metrics_variables` order) and `update_state` / `result` work on them; the yielded list
+    receives their values at exit, and the metrics get their own values back (no traced value
+    stays in a metric)."""
+    refs = [v for m in model.metrics for v in m.variables]
+    saved = [v.value for v in refs]
+    new = []
+    try:
+        for ref, value in zip(refs, values):
+            ref.assign(value)
+        yield new
+        new.extend(ref.value for ref in refs)
+    finally:
+        for ref, value in zip(refs, saved):
+            ref.assign(value)
+
+
+def _unpack(data):
+    data = tuple(data) if isinstance(data, tuple) else (data,)
+    return data + (None,) * (3 - len(data))
+
+
+def _loss_and_updates(model, trainable, non_trainable, metrics_variables, x, y, sample_weight, training):
+    """Keras 3's `compute_loss_and_updates`: `(loss, (y_pred, non_trainable, metrics_variables))`,
+    the metrics updated by `compute_loss` captured (`metric_values`)."""
+    y_pred, non_trainable, added = model.stateless_call(trainable, non_trainable, x, training=training,
+                                                        return_losses=True)
+    paths = variable_paths(model, model.trainable_variables + model.non_trainable_variables)
+    variables = lists_to_variables(model.get_variables(), paths, list(trainable) + list(non_trainable))
+    kwargs = {"x": x, "y": y, "y_pred": y_pred, "sample_weight": sample_weight}
+    if "training" in inspect.signature(model.compute_loss).parameters:
+        kwargs["training"] = training
+    with metric_values(model, metrics_variables) as new_metrics:
+        loss = _compute_loss_in_step(model, variables, kwargs, added, training, _next_rng())
+    return jnp.asarray(loss, jnp.float32), (y_pred, non_trainable, new_metrics)
+
+
+def _metrics_logs(model, metrics_variables, loss, x, y, y_pred, sample_weight):
+    """The loss tracker updated with the batch's loss, then `model.compute_metrics`, on the metric
+    values `metrics_variables`: `(logs, new metrics_variables)`."""
+    with metric_values(model, metrics_variables) as new_metrics:
+        tracker = model.__dict__.get("_loss_tracker")
+        if any(m is tracker for m in model.metrics):  # a `metrics` override may leave it out
+            tracker.update_state(loss, sample_weight=jnp.shape(jax.tree_util.tree_leaves(x)[0])[0])
+        logs = model.compute_metrics(x, y, y_pred, sample_weight)
+    return logs, new_metrics
+
+
+def default_train_step(model):
+    """Keras 3's default JAX `train_step(state, data) -> (logs, state)`."""
+
+    def train_step(state, data):
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        x, y, sample_weight = _unpack(data)
+        grad_fn = jax.value_and_grad(
+            lambda t: _loss_and_updates(model, t, non_trainable, metrics_variables, x, y, sample_weight, True),
+            has_aux=True)
+        (loss, (y_pred, non_trainable, metrics_variables)), grads = grad_fn(list(trainable))
+        trainable, optimizer_variables = model.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+        logs, metrics_variables = _metrics_logs(model, metrics_variables, loss, x, y, y_pred, sample_weight)
+        return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    return train_step
+
+
+def default_test_step(model):
+    """Keras 3's default JAX `test_step(state, data) -> (logs, state)`."""
+
+    def test_step(state, data):
+        trainable, non_trainable, metrics_variables = state
+        x, y, sample_weight = _unpack(data)
+        loss, (y_pred, non_trainable, metrics_variables) = _loss_and_updates(
+            model, trainable, non_trainable, metrics_variables, x, y, sample_weight, False)
+        logs, metrics_variables = _metrics_logs(model, metrics_variables, loss, x, y, y_pred, sample_weight)
+        return logs, (trainable, non_trainable, metrics_variables)
+
+    return test_step
+
+
+def _own_step(model, name, default):
+    from jkeras.models.training import Trainer
+
+    own = getattr(type(model), name, None)
+    return getattr(model, name) if own is not None and own is not getattr(Trainer, name, None) else default(model)
 
 
 def stateless_compute_loss(model, trainable_variables, non_trainable_variables, metrics_variables,
@@ -407,7 +521,7 @@ def keras3_train_step(model):
         treedef = jax.tree_util.tree_structure(ts.opt_state)
         state = (trainable, non_trainable, jax.tree_util.tree_leaves(ts.opt_state), list(ts.metrics))
         with _step_key(jax.random.fold_in(ts.rng, get_iterations(ts.opt_state))):
-            logs, new = model.train_step(state, _keras_data(model, batch))
+            logs, new = _own_step(model, "train_step", default_train_step)(state, _keras_data(model, batch))
         trainable, non_trainable, optimizer_variables, metrics_variables = new
         variables = lists_to_variables({"params": ts.params, "state": ts.state}, paths,
                                        [as_array(v) for v in list(trainable) + list(non_trainable)])
@@ -426,8 +540,8 @@ def keras3_test_step(model):
     def step(variables, metric_state, batch, rng=None):
         trainable, non_trainable, paths = _weight_lists(model, variables["params"], variables["state"])
         with _step_key(rng if rng is not None else jax.random.PRNGKey(0)):
-            logs, new = model.test_step((trainable, non_trainable, list(metric_state)),
-                                        _keras_data(model, batch))
+            logs, new = _own_step(model, "test_step", default_test_step)(
+                (trainable, non_trainable, list(metric_state)), _keras_data(model, batch))
         _, non_trainable, metrics_variables = new
         refs_n = len(model.non_trainable_variables)
         new_vars = lists_to_variables(variables, paths[len(paths) - refs_n:],

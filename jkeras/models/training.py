@@ -191,6 +191,31 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return stateless.compute_loss(self, x, y, y_pred, sample_weight, training, params)
 
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras 3's hook for a step's logs: updates the compiled metrics with the batch and returns
+        `get_metrics_result()`. Override it (with metrics of the model's own) to choose the logs;
+        `fit` / `evaluate` then run Keras 3's default step, which calls it.
+
+        Returns:
+            A dict log name -> value.
+        """
+        del x
+        compiled = self.__dict__.get("_compile_metrics")
+        if compiled is not None and any(m is compiled for m in self.metrics):
+            compiled.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """The results of `metrics` as one dict (a dict result, the compiled metrics', merged in)."""
+        logs = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        return logs
+
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables,
                                x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """`compute_loss` with the weights given as lists (Keras 3, pure).
@@ -204,7 +229,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _uses_keras3_step(self, batch, batch_size=None):
         """Decides (once per compiled spec) which convention a `train_step` override follows."""
         if type(self).train_step is Trainer.train_step:
-            return False
+            # Keras 3's default step where the model overrides its hooks (`compute_metrics`)
+            self._keras3_step = (self._spec, True) if stateless.overrides_metric_hooks(self) else None
+            return self._keras3_step is not None
         if self._keras3_step is None or self._keras3_step[0] is not self._spec:
             spec = stateless.batch_spec_of(batch, batch_size)
             self._keras3_step = (self._spec, stateless.uses_keras3_train_step(self, spec))
@@ -214,7 +241,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._keras3_step is not None and self._keras3_step[0] is self._spec and self._keras3_step[1]
 
     def _keras3_test(self):
-        return callable(getattr(type(self), "test_step", None))
+        return callable(getattr(type(self), "test_step", None)) or stateless.overrides_metric_hooks(self)
 
     def _initial_metric_state(self):
         """The metric state a train state starts an epoch with (fresh, own buffers)."""
@@ -299,7 +326,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         rows (fed from the host), not the epoch's; `carry`: the train state's structure, given as
         its leaves (`_jit`)."""
         # The built-in step's logs are its metrics' results: a loop of steps computes them once.
-        builtin = type(self).train_step is Trainer.train_step
+        builtin = type(self).train_step is Trainer.train_step and not self._keras3_active()
         logs_of = (lambda ts: core_step.compute_metrics(self._spec, ts.metrics)) if builtin else None
         return self._jit(
             ("train", num_steps, batch_size, limit, every_step, per_call),
@@ -330,7 +357,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
         ("evaluate"), whose own losses and metrics may count padding rows. None: the batch is
         padded and its padding masked (the built-in steps: one program), there is none (`steps`
         given: rows cycle), or a distribution splits every batch evenly over its devices."""
-        custom = type(self).train_step is not Trainer.train_step if method == "fit" else self._keras3_test()
+        custom = (type(self).train_step is not Trainer.train_step or stateless.overrides_metric_hooks(self)) \
+            if method == "fit" else self._keras3_test()
         if not custom or steps is not None or _sharding.active() is not None:
             return None
         return num_samples % batch_size or None
