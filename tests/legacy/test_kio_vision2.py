@@ -1,0 +1,33 @@
+"""Found by running keras-io vision examples (Keras 3 versions) on jkeras; each test compares with
+Keras 3 running the same code."""
+import io
+import contextlib
+
+import keras
+import numpy as np
+
+import jkeras
+
+
+def _ops_model(k):
+    # deeplabv3_plus.py (`ops.nn.relu` on a layer output), pointnet_segmentation.py (`ops.tile`),
+    # plus the Python operators a tutorial applies to symbolic tensors.
+    k.backend.clear_session()
+    inputs = k.Input((4, 3))
+    x = k.ops.nn.relu(k.layers.Dense(3)(inputs))
+    x = k.ops.tile(x[:, :1], [1, 4, 1]) * 2.0 - x
+    x = k.ops.expand_dims(x / 3.0, -1)
+    return k.Model(inputs, x)
+
+
+def test_symbolic_ops_are_named_and_typed_in_the_summary_as_keras_3():
+    ref, ours = _ops_model(keras), _ops_model(jkeras)
+    ref_ops = [(op.name, type(op).__name__) for op in ref.operations[2:]]
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ours.summary()
+    for name, kind in ref_ops:  # ('relu', 'Relu'), ('get_item', 'GetItem'), ('multiply', 'Multiply') ...
+        assert f"{name} ({kind})" in buf.getvalue()
+    ours.set_weights(ref.get_weights())
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
