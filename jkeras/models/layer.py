@@ -377,6 +377,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         return name
 
     def __setattr__(self, name, value):
+        if name == "activation" and value is None and callable(self.__dict__.get("activation")):
+            # `model.layers[-1].activation = None` (grad_cam.py): Keras layers skip a None
+            # activation, so the layer computes without one (linear).
+            from jkeras.core import activations
+
+            value = activations.linear
         attrs = self.__dict__.get("_weight_attrs")
         if attrs is not None and type(value) is KerasVariable and not name.startswith("_"):
             # A `jkeras.Variable` set on a layer is one of its weights, as Keras tracks it.

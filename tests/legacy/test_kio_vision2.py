@@ -31,3 +31,19 @@ def test_symbolic_ops_are_named_and_typed_in_the_summary_as_keras_3():
     ours.set_weights(ref.get_weights())
     x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_setting_a_layer_activation_to_none_removes_it_as_in_keras():
+    # grad_cam.py: `model.layers[-1].activation = None` to get logits instead of the softmax.
+    def build(k):
+        inputs = k.Input((3,))
+        x = k.layers.Conv2D(2, 1, activation="relu")(k.layers.Reshape((1, 1, 3))(inputs))
+        model = k.Model(inputs, k.layers.Dense(4, activation="softmax")(k.layers.Flatten()(x)))
+        model.layers[-1].activation = None
+        model.layers[2].activation = None
+        return model
+
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
