@@ -65,9 +65,11 @@ def _layers(model):
 
 
 def type_name(layer):
-    """The type a summary shows for `layer`: its class, or for an operation recorded on symbolic
-    tensors (`OpLambda`) the op's Keras 3 class (`Relu`, `Tile`, `GetItem`)."""
-    return getattr(layer, "op_class_name", None) or type(layer).__name__
+    """The type a summary shows for `layer`: its class, as Keras names it (a functional model is
+    `Functional`), or for an operation recorded on symbolic tensors (`OpLambda`) the op's Keras 3
+    class (`Relu`, `Tile`, `GetItem`)."""
+    kind = getattr(layer, "op_class_name", None) or type(layer).__name__
+    return "Functional" if kind == "Model" else kind
 
 
 def _is_chain(model):

@@ -47,3 +47,19 @@ def test_setting_a_layer_activation_to_none_removes_it_as_in_keras():
     ours.set_weights(ref.get_weights())
     x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
     np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_a_nested_functional_model_shows_as_functional_in_the_summary():
+    # siamese_contrastive.py, supervised-contrastive-learning.py: a functional encoder inside a model.
+    def build(k):
+        k.backend.clear_session()
+        inner_in = k.Input((3,))
+        encoder = k.Model(inner_in, k.layers.Dense(2)(inner_in), name="encoder")
+        inputs = k.Input((3,))
+        return k.Model(inputs, k.layers.Dense(1)(encoder(inputs)))
+
+    ref, ours = build(keras), build(jkeras)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ours.summary()
+    assert f"encoder ({type(ref.layers[1]).__name__})" in buf.getvalue()  # "encoder (Functional)"
