@@ -29,6 +29,28 @@ OPERATORS = frozenset({
 })
 
 
+# Keras 3 records a Python operator as its op class: `x * y` is a `Multiply` layer named
+# "multiply", `x[:, 0]` a `GetItem` named "get_item".
+_OPERATOR_CLASSES = {
+    "add": "Add", "sub": "Subtract", "mul": "Multiply", "truediv": "TrueDivide",
+    "floordiv": "FloorDivide", "mod": "Mod", "pow": "Power", "matmul": "Matmul", "neg": "Negative",
+    "pos": "Positive", "abs": "Absolute", "invert": "LogicalNot", "and_": "LogicalAnd",
+    "or_": "LogicalOr", "xor": "LogicalXor", "lt": "Less", "le": "LessEqual", "gt": "Greater",
+    "ge": "GreaterEqual", "getitem": "GetItem",
+}
+
+
+def op_class_name(op):
+    """The class Keras 3 gives the operation `op` ("ops.nn.relu" -> "Relu", "ops.expand_dims" ->
+    "ExpandDims", "operator.mul" -> "Multiply"): what summaries show as the layer's type and, in
+    snake case, its default name."""
+    namespace, _, name = op.partition(".")
+    name = name.rpartition(".")[2]
+    if namespace == "operator" and name in _OPERATOR_CLASSES:
+        return _OPERATOR_CLASSES[name]
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_")) or "OpLambda"
+
+
 class _Slot:
     """Where the `index`-th symbolic input goes in an operation's arguments."""
 
@@ -151,9 +173,10 @@ class OpLambda(Layer):
 
     def __init__(self, op, args=(), kwargs=None, **layer_kwargs):
         if layer_kwargs.get("name") is None:
-            layer_kwargs["name"] = naming.uniquify(op.rpartition(".")[2].rstrip("_") or "op_lambda")
+            layer_kwargs["name"] = naming.uniquify(naming.to_snake_case(op_class_name(op)))
         super().__init__(**layer_kwargs)
         self.op = op
+        self.op_class_name = op_class_name(op)  # the type summaries show, as Keras 3's
         self.function = _resolve(op)
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})

@@ -17,7 +17,8 @@ import numpy as np
 
 from jkeras import mixed_precision
 from jkeras.core import config
-from jkeras.core.scope import add_loss, collect_losses, valid_rows
+from jkeras.core import step
+from jkeras.core.scope import add_loss, collect_losses, short_batch_size, valid_rows
 from jkeras.models import _sharding, build_guard, call_scope, masks, remat
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
@@ -399,6 +400,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         return name
 
     def __setattr__(self, name, value):
+        if name == "activation" and value is None and callable(self.__dict__.get("activation")):
+            # `model.layers[-1].activation = None` (grad_cam.py): Keras layers skip a None
+            # activation, so the layer computes without one (linear).
+            from jkeras.core import activations
+
+            value = activations.linear
         attrs = self.__dict__.get("_weight_attrs")
         if attrs is not None and type(value) is KerasVariable and not name.startswith("_"):
             # A `jkeras.Variable` set on a layer is one of its weights, as Keras tracks it.
@@ -502,8 +509,16 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             if self.activity_regularizer is not None:
                 rows = valid_rows()
                 for out in jax.tree_util.tree_leaves(outputs):
-                    if rows is not None and out.ndim > 0 and out.shape[0] == rows.shape[0]:
-                        # A padded last batch: only its real rows count.
+                    if rows is not None and out.ndim > 0 and out.shape[0] == rows.shape[0] and short_batch_size():
+                        # A padded last batch of known size: the regularizer sees its real rows only
+                        # (one that mixes rows, as PointNet's orthogonality penalty, counts no padding).
+                        def regularize(total, args, kwargs):
+                            return total + self.activity_regularizer(args[0]) / args[0].shape[0]
+
+                        loss = step.on_real_rows(regularize, jnp.zeros((), out.dtype), (out,), {},
+                                                 weigh_padding=False)
+                    elif rows is not None and out.ndim > 0 and out.shape[0] == rows.shape[0]:
+                        # A padded batch of unknown size: zeroed padding (exact for L1 / L2).
                         out = out * jnp.reshape(rows, (-1,) + (1,) * (out.ndim - 1)).astype(out.dtype)
                         loss = self.activity_regularizer(out) / jnp.maximum(jnp.sum(rows), 1)
                     else:

@@ -64,6 +64,14 @@ def _layers(model):
     return layers
 
 
+def type_name(layer):
+    """The type a summary shows for `layer`: its class, as Keras names it (a functional model is
+    `Functional`), or for an operation recorded on symbolic tensors (`OpLambda`) the op's Keras 3
+    class (`Relu`, `Tile`, `GetItem`)."""
+    kind = getattr(layer, "op_class_name", None) or type(layer).__name__
+    return "Functional" if kind == "Model" else kind
+
+
 def _is_chain(model):
     if type(model).__name__ == "Sequential" and model._merged_sources() is None:
         return True
@@ -110,7 +118,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     def rows(layer, level, trainable):
         """The table rows (lists of fields) of `layer` and, expanded, of its nested layers."""
         trainable = trainable and layer.trainable
-        name = f"{layer.name} ({type(layer).__name__})"
+        name = f"{layer.name} ({type_name(layer)})"
         if level:
             name = "   " * level + "└ " + name
         fields = [name, _shape_text(layer, model), _params_text(layer)]
@@ -173,7 +181,7 @@ def summary_html(model):
     for layer in _layers(model):
         params = _count(layer.weights) if layer.built else 0
         rows.append(
-            f"<tr><td>{html.escape(layer.name)} ({type(layer).__name__})</td>"
+            f"<tr><td>{html.escape(layer.name)} ({type_name(layer)})</td>"
             f"<td>{html.escape(_shape_text(layer, model))}</td><td style='text-align:right'>{params:,}</td></tr>"
         )
     trainable, total = _count(model.trainable_weights), _count(model.weights)

@@ -32,7 +32,9 @@ def _graph(model):
 
 
 def _label(layer, show_shapes, show_layer_names, show_dtype):
-    kind = type(layer).__name__
+    from jkeras.utils.summary import type_name
+
+    kind = type_name(layer)
     lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
     if show_shapes:
         try:
