@@ -1225,11 +1225,14 @@ def _call_argument_names(cls):
 def _call_with_shapes(fn, shapes):
     """Calls `build` / `compute_output_shape` with the shapes of a call's tensors, as Keras 3 does:
     a one-parameter method gets the first argument's shape; one with several gets each as
-    `<argument>_shape`."""
+    `<argument>_shape`; one with no parameter (`def build(self)`) gets none."""
+    signature = inspect.signature(fn).parameters.values()
+    params = [p for p in signature
+              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if not params and len(params) == len(signature):
+        return fn()
     if not isinstance(shapes, CallArgs):
         return fn(shapes)
-    params = [p for p in inspect.signature(fn).parameters.values()
-              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
     if len(params) <= 1:
         return fn(shapes.first())
     given = {f"{k}_shape": v for k, v in shapes.values.items()}
