@@ -34,4 +34,27 @@ def test_build_without_shape_argument_matches_keras():
     assert jk.count_params() == ref.count_params() == 2 * 8 + 18
     jk.set_weights(ref.get_weights())
     x = {"a": np.arange(3, dtype="float32"), "b": np.ones(3, "float32")}
-    np.testing.assert_allclose(jk.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(jk(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_random_fourier_features_matches_keras2_formula():
+    """quasi_svm.py: `keras.layers.experimental.RandomFourierFeatures` (tf.keras 2.x; Keras 3 has
+    none), checked against its formula cos(x @ (unscaled_kernel / kernel_scale) + bias)."""
+    from jkeras.layers.experimental import RandomFourierFeatures
+
+    layer = RandomFourierFeatures(output_dim=6, kernel_initializer="gaussian")
+    model = jkeras.Sequential([jkeras.Input((8,)), layer])
+    assert [w.name for w in layer.weights] == ["kernel_scale", "unscaled_kernel", "bias"]
+    assert layer.trainable_weights == [] and model.count_params() == 8 * 6 + 6 + 1
+    assert float(layer.get_weights()[0][0]) == pytest.approx(np.sqrt(8 / 2.0))  # default scale
+    r = np.random.RandomState(0)
+    scale, kernel, bias = np.array([1.5], "float32"), r.normal(size=(8, 6)).astype("float32"), r.uniform(0, 6, 6).astype("float32")
+    layer.set_weights([scale, kernel, bias])
+    x = r.normal(size=(3, 8)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.cos(x @ (kernel / scale) + bias), rtol=1e-5, atol=1e-5)
+    clone = jkeras.Sequential.from_config(model.get_config())
+    assert clone.layers[0].get_config() == {**layer.get_config(), "name": clone.layers[0].name}
+    with pytest.raises(ValueError, match=r"kernel_initializer must be one of .*got kernel_initializer='rbf'"):
+        RandomFourierFeatures(4, kernel_initializer="rbf")
+    with pytest.raises(ValueError, match=r"RandomFourierFeatures .*rank 2.*got shape \(None, 2, 8\)"):
+        RandomFourierFeatures(4)(jkeras.Input((2, 8)))
