@@ -58,3 +58,16 @@ def test_random_fourier_features_matches_keras2_formula():
         RandomFourierFeatures(4, kernel_initializer="rbf")
     with pytest.raises(ValueError, match=r"RandomFourierFeatures .*rank 2.*got shape \(None, 2, 8\)"):
         RandomFourierFeatures(4)(jkeras.Input((2, 8)))
+
+
+@pytest.mark.parametrize("name", ["RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+                                  "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
+                                  "LecunNormal", "LecunUniform", "Orthogonal"])
+def test_seeded_initializers_give_keras3_values(name):
+    """reproducibility_recipes.py prints `initializer(seed=42)(shape=(1, 1))` for each initializer:
+    the same seed gives Keras 3's values (its key for an int seed is the raw pair (seed, 0))."""
+    import keras
+
+    for shape in [(1, 1), (3, 5)]:
+        np.testing.assert_allclose(np.asarray(getattr(jkeras.initializers, name)(seed=42)(shape)),
+                                   np.asarray(getattr(keras.initializers, name)(seed=42)(shape)), rtol=1e-6, atol=1e-7)
