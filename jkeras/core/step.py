@@ -5,6 +5,7 @@ Everything here is a function of its arguments: the shell builds a `StepSpec` fr
 A step never reads Python object state; weights, optimizer state, metric state and the RNG key all
 travel in a `TrainState` pytree.
 """
+import contextlib
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
@@ -14,7 +15,7 @@ import optax
 from jax import lax
 
 from jkeras.core.optimizers import get_iterations, loss_scale_of
-from jkeras.core.scope import batch_rows, collect_losses, short_batch_size, valid_rows
+from jkeras.core.scope import batch_rows, bind_metric_states, collect_losses, short_batch_size, valid_rows
 
 
 class TrainState(NamedTuple):
@@ -62,6 +63,9 @@ class StepSpec(NamedTuple):
         loss_override: a model's own `compute_loss` (Keras 3), replacing the compiled losses,
             the regularization and the added losses: `loss_override(variables, x, y_true,
             y_pred, sample_weights, added, training, rng) -> scalar`; None for the default.
+        layer_metrics: `(log_name, metric)` pairs of the metrics that the model's layers update
+            in `call` (Keras 3 lists them in `model.metrics` and the logs); their states travel
+            in the metric state under `log_name`.
     """
 
     apply: Callable
@@ -71,6 +75,7 @@ class StepSpec(NamedTuple):
     constraints: Callable
     trainable_mask: Any
     loss_override: Optional[Callable] = None
+    layer_metrics: Sequence = ()
 
 
 def fresh_copy(tree):
@@ -144,6 +149,8 @@ def init_metrics(spec):
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             state[log_name] = metric.init(y_pred_shape=out.shape)
+    for log_name, metric in spec.layer_metrics:
+        state[log_name] = metric.init()
     return state
 
 
@@ -157,7 +164,22 @@ def compute_metrics(spec, metric_state):
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             logs[log_name] = metric.compute(metric_state[log_name])
+    for log_name, metric in spec.layer_metrics:
+        logs[log_name] = metric.compute(metric_state[log_name])
     return logs
+
+
+@contextlib.contextmanager
+def _layer_metrics(spec, metric_state):
+    """Around the model's call: binds the metrics its layers update to their traced states.
+
+    Yields:
+        A dict `log_name -> state`, filled with the updated states when the block closes.
+    """
+    updated = {}
+    with bind_metric_states({id(metric): metric_state[name] for name, metric in spec.layer_metrics}) as bound:
+        yield updated
+    updated.update({name: bound[id(metric)] for name, metric in spec.layer_metrics})
 
 
 def _rows_mask(mask, rows):
@@ -330,23 +352,23 @@ def make_train_step(spec):
 
         def objective(trainable):
             params = merge(trainable, frozen)
-            with collect_losses() as added:
+            with collect_losses() as added, _layer_metrics(spec, ts.metrics) as layer_states:
                 y_pred, new_state, masks = spec.apply(
                     {"params": params, "state": ts.state}, x, training=True, rng=step_rng
                 )
             loss, per_output = step_loss(spec, {"params": params, "state": ts.state}, x, y, y_pred, sw, masks,
                                          added, True, step_rng)
             scaled = loss if scale is None else loss * scale
-            return scaled, (loss, y_pred, new_state, per_output, masks)
+            return scaled, (loss, y_pred, new_state, per_output, masks, layer_states)
 
-        (_, (loss, y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
+        (_, (loss, y_pred, new_state, per_output, masks, layer_states)), grads = jax.value_and_grad(
             objective, has_aux=True
         )(trainable)
         # `value` feeds transformations that read the loss (optax.contrib.reduce_on_plateau).
         updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable, value=loss)
         trainable = optax.apply_updates(trainable, updates)
         params = spec.constraints(merge(trainable, frozen))
-        metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw, masks)
+        metrics = update_metrics(spec, {**ts.metrics, **layer_states}, loss, per_output, y, y_pred, sw, masks)
         ts = TrainState(params, new_state, opt_state, metrics, ts.rng)
         return ts, compute_metrics(spec, metrics)
 
@@ -364,9 +386,11 @@ def make_eval_step(spec):
     def eval_step(variables, metric_state, batch, rng=None):
         x, y, sw = batch
         with collect_losses() as added:
-            y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
+            with _layer_metrics(spec, metric_state) as layer_states:
+                y_pred, new_state, masks = spec.apply(variables, x, training=False, rng=rng)
         loss, per_output = step_loss(spec, variables, x, y, y_pred, sw, masks, added, False, rng)
-        metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
+        metric_state = update_metrics(spec, {**metric_state, **layer_states}, loss, per_output, y, y_pred, sw,
+                                      masks)
         return metric_state, compute_metrics(spec, metric_state), new_state
 
     return eval_step

@@ -264,6 +264,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             constraints=self.apply_constraints,
             trainable_mask=mask,
             loss_override=override,
+            layer_metrics=_layer_metrics(self, outputs),
         )
         self._spec_key = key
         self._jit_cache = {}
@@ -841,11 +842,26 @@ def _keras_flat_order(spec):
     return names
 
 
+def _layer_metrics(model, outputs):
+    """The metrics the model's layers hold (set as attributes: the "endpoint layer" pattern updates
+    them in `call`), as `(log_name, metric)` for `StepSpec.layer_metrics`; a name the compiled
+    losses and metrics already log is left out."""
+    taken = {"loss"} | {f"{out.name}_loss" for out in outputs} | {n for out in outputs for n, _, _ in out.metrics}
+    found = []
+    for layer in model._flatten_layers()[1:]:
+        for metric in layer.__dict__.get("_tracked_metrics", ()):
+            if metric.name not in taken:
+                taken.add(metric.name)
+                found.append((metric.name, metric))
+    return tuple(found)
+
+
 def _log_names(spec):
     """`metrics_names`: the built-in step's log names in `evaluate`'s list order."""
     logs = ["loss"] + ([f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
                        if len(spec.outputs) > 1 else [])
     logs += [log_name for out in spec.outputs for log_name, _, _ in out.metrics]
+    logs += [log_name for log_name, _ in spec.layer_metrics]
     first = [name for name in _keras_flat_order(spec) if name in logs]
     return first + sorted(name for name in logs if name not in first)
 

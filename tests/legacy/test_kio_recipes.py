@@ -71,3 +71,39 @@ def test_seeded_initializers_give_keras3_values(name):
     for shape in [(1, 1), (3, 5)]:
         np.testing.assert_allclose(np.asarray(getattr(jkeras.initializers, name)(seed=42)(shape)),
                                    np.asarray(getattr(keras.initializers, name)(seed=42)(shape)), rtol=1e-6, atol=1e-7)
+
+
+def test_endpoint_layer_metric_is_logged_by_fit_and_evaluate():
+    """endpoint_layer_pattern.py: a layer updates its own metric in `call`
+    (`self.accuracy_metric.update_state(targets, logits, sample_weight)`); fit / evaluate log it
+    as tf.keras and Keras 3 (TensorFlow backend) do. Keras 3's JAX backend fails on this example,
+    so the reference is BinaryAccuracy's formula, on a batch size that pads the last batch."""
+
+    class LogisticEndpoint(jkeras.layers.Layer):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.loss_fn = jkeras.losses.BinaryCrossentropy(from_logits=True)
+            self.accuracy_metric = jkeras.metrics.BinaryAccuracy(name="accuracy")
+
+        def call(self, logits, targets=None, sample_weight=None):
+            if targets is not None:
+                self.add_loss(self.loss_fn(targets, logits, sample_weight))
+                self.accuracy_metric.update_state(targets, logits, sample_weight)
+            return jkeras.ops.softmax(logits)
+
+    inputs = jkeras.Input((5,), name="inputs")
+    logits = jkeras.layers.Dense(1)(inputs)
+    targets = jkeras.Input((1,), name="targets")
+    sample_weight = jkeras.Input((1,), name="sample_weight")
+    model = jkeras.Model([inputs, targets, sample_weight], LogisticEndpoint()(logits, targets, sample_weight))
+    r = np.random.RandomState(0)
+    data = {"inputs": r.normal(size=(10, 5)), "targets": r.randint(0, 2, (10, 1)).astype("float32"),
+            "sample_weight": r.uniform(0.5, 2, (10, 1))}
+    model.compile(jkeras.optimizers.Adam(1e-3))
+    assert "accuracy" in model.fit(data, batch_size=4, epochs=1, verbose=0).history
+    kernel, bias = model.get_weights()
+    hit = ((data["inputs"] @ kernel + bias > 0.5) == data["targets"])[:, 0]
+    expected = np.sum(hit * data["sample_weight"][:, 0]) / np.sum(data["sample_weight"])
+    logs = model.evaluate(data, batch_size=4, verbose=0, return_dict=True)
+    assert logs["accuracy"] == pytest.approx(expected, rel=1e-5)
+
