@@ -107,3 +107,37 @@ def test_endpoint_layer_metric_is_logged_by_fit_and_evaluate():
     logs = model.evaluate(data, batch_size=4, verbose=0, return_dict=True)
     assert logs["accuracy"] == pytest.approx(expected, rel=1e-5)
 
+
+def _dict_model(k):
+    """endpoint_layer_pattern.py's LogReg: a subclassed model taking a dict, which calls a layer
+    with every argument by keyword (`self.endpoint(logits=..., targets=...)`)."""
+
+    class Head(k.layers.Layer):
+        def call(self, logits, scale=None):
+            return logits * scale
+
+    class Model(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = k.layers.Dense(1)
+            self.head = Head()
+
+        def call(self, inputs):
+            return self.head(logits=self.dense(inputs["x"]), scale=inputs["s"])
+
+    return Model()
+
+
+def test_subclassed_model_fits_a_dict_and_calls_layers_by_keyword():
+    import keras
+
+    r = np.random.RandomState(1)
+    data = {"x": r.normal(size=(6, 3)).astype("float32"), "s": r.uniform(1, 2, (6, 1)).astype("float32")}
+    jk, ref = _dict_model(jkeras), _dict_model(keras)
+    ref_out = np.asarray(ref.predict(data, verbose=0))
+    jk.compile(optimizer="sgd", loss="mse")
+    jk.fit(data, np.zeros((6, 1), "float32"), epochs=1, verbose=0)  # built from the dict's shapes
+    jk.set_weights(ref.get_weights())
+    np.testing.assert_allclose(jk.predict(data, verbose=0), ref_out, rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match=r"Head '.*': missing the first argument of call\(\), 'logits'"):
+        jk.head(scale=data["s"])
