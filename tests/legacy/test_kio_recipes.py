@@ -141,3 +141,35 @@ def test_subclassed_model_fits_a_dict_and_calls_layers_by_keyword():
     np.testing.assert_allclose(jk.predict(data, verbose=0), ref_out, rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match=r"Head '.*': missing the first argument of call\(\), 'logits'"):
         jk.head(scale=data["s"])
+
+
+def _standardized_convs(k):
+    """subclassing_conv_layers.py (with keras.ops in place of its tf.nn calls): one Conv2D
+    overrides `convolution_op`, the other calls it from its own `call`."""
+    ops = k.ops
+
+    def standardize(kernel):
+        mean = ops.mean(kernel, axis=[0, 1, 2], keepdims=True)
+        return (kernel - mean) / ops.sqrt(ops.var(kernel, axis=[0, 1, 2], keepdims=True) + 1e-10)
+
+    class WithOverride(k.layers.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            return ops.conv(inputs, standardize(kernel), padding="valid", strides=list(self.strides))
+
+    class WithCall(k.layers.Conv2D):
+        def call(self, inputs):
+            result = self.convolution_op(inputs, standardize(self.kernel))
+            return result + self.bias if self.use_bias else result
+
+    return k.Sequential([k.Input((6, 6, 1)), WithCall(2, 3, activation="relu"), WithOverride(3, 2)])
+
+
+def test_conv_convolution_op_can_be_overridden_or_called():
+    import keras
+
+    jk, ref = _standardized_convs(jkeras), _standardized_convs(keras)
+    r = np.random.RandomState(2)
+    jk.set_weights([r.normal(size=w.shape).astype("float32") for w in ref.get_weights()])
+    ref.set_weights(jk.get_weights())
+    x = r.normal(size=(2, 6, 6, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(jk(x)), np.asarray(ref(x)), rtol=1e-4, atol=1e-5)
