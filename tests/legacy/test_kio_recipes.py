@@ -60,17 +60,15 @@ def test_random_fourier_features_matches_keras2_formula():
         RandomFourierFeatures(4)(jkeras.Input((2, 8)))
 
 
-@pytest.mark.parametrize("name", ["RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
-                                  "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform",
-                                  "LecunNormal", "LecunUniform", "Orthogonal"])
-def test_seeded_initializers_give_keras3_values(name):
+def test_seeded_initializers_give_keras3_values():
     """reproducibility_recipes.py prints `initializer(seed=42)(shape=(1, 1))` for each initializer:
-    the same seed gives Keras 3's values (its key for an int seed is the raw pair (seed, 0))."""
+    the same seed gives Keras 3's values (its key for an int seed is the raw pair (seed, 0)); one
+    initializer per kind of draw (normal, truncated normal, uniform, QR of a normal draw)."""
     import keras
 
-    for shape in [(1, 1), (3, 5)]:
-        np.testing.assert_allclose(np.asarray(getattr(jkeras.initializers, name)(seed=42)(shape)),
-                                   np.asarray(getattr(keras.initializers, name)(seed=42)(shape)), rtol=1e-6, atol=1e-7)
+    for name in ["RandomNormal", "HeNormal", "GlorotUniform", "Orthogonal"]:
+        np.testing.assert_allclose(np.asarray(getattr(jkeras.initializers, name)(seed=42)((3, 5))),
+                                   np.asarray(getattr(keras.initializers, name)(seed=42)((3, 5))), rtol=1e-6, atol=1e-7)
 
 
 def test_endpoint_layer_metric_is_logged_by_fit_and_evaluate():
