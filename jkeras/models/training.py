@@ -403,6 +403,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self.optimizer.state = opt_state
         if self._keras3_active():
             stateless.assign_metrics(self, ts.metrics)
+        elif self._spec is not None:  # the metrics layers update in `call` hold the epoch's state
+            for name, metric in self._spec.layer_metrics:
+                metric._set_state(core_step.fresh_copy(ts.metrics[name]))
         self._written_back = jax.tree_util.tree_leaves((params, state))
 
     def _variables_changed_since_write_back(self):

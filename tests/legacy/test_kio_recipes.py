@@ -98,7 +98,8 @@ def test_endpoint_layer_metric_is_logged_by_fit_and_evaluate():
     data = {"inputs": r.normal(size=(10, 5)), "targets": r.randint(0, 2, (10, 1)).astype("float32"),
             "sample_weight": r.uniform(0.5, 2, (10, 1))}
     model.compile(jkeras.optimizers.Adam(1e-3))
-    assert "accuracy" in model.fit(data, batch_size=4, epochs=1, verbose=0).history
+    history = model.fit(data, batch_size=4, epochs=1, verbose=0).history
+    assert float(model.layers[-1].accuracy_metric.result()) == pytest.approx(history["accuracy"][-1])
     kernel, bias = model.get_weights()
     hit = ((data["inputs"] @ kernel + bias > 0.5) == data["targets"])[:, 0]
     expected = np.sum(hit * data["sample_weight"][:, 0]) / np.sum(data["sample_weight"])
