@@ -20,10 +20,15 @@ import jax.numpy as jnp
 
 from jkeras import _metric_variables
 from jkeras.core import losses as core_losses
+from jkeras.core import scope as core_scope
 from jkeras.core import metrics as core_metrics
 from jkeras.core._loss_classes import _function_name, _snake_case, _standardize_dtype
 from jkeras.core.scope import valid_rows
 from jkeras.core.step import _rows_weight, on_real_rows
+
+
+def _traced(state):
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(state))
 
 
 class Metric:
@@ -167,10 +172,19 @@ class Metric:
 
     # -- stateful Keras API ----------------------------------------------------
     def update_state(self, *args, **kwargs):
-        """Accumulates a batch into the metric's own state."""
+        """Accumulates a batch into the metric's own state (inside `fit` / `evaluate`, into the
+        state the step carries for a metric a layer updates in `call`; while a model is traced
+        symbolically, nowhere)."""
+        bound = core_scope.bound_metric_states()
+        if bound is not None and id(self) in bound:
+            bound[id(self)] = _metric_variables.pure_method(self, "update")(bound[id(self)], *args, **kwargs)
+            return
         if self._state is None:
             self._set_state(self._initial_state(*args, **kwargs))
-        self._state = _metric_variables.pure_method(self, "update")(self._state, *args, **kwargs)
+        new = _metric_variables.pure_method(self, "update")(self._state, *args, **kwargs)
+        if _traced(new) and not _traced(self._state):
+            return  # a call traced to build a model (`jax.eval_shape`): keeping it would leak a tracer
+        self._state = new
 
     def result(self):
         """Returns the metric value over everything accumulated so far."""

@@ -207,8 +207,8 @@ class _RandomInitializer(Initializer):
         self.seed = None if seed is None else int(seed)
 
     def _key(self, key):
-        if self.seed is not None:
-            return jax.random.PRNGKey(self.seed)
+        if self.seed is not None:  # Keras 3's key for an int seed, the raw pair (seed, 0)
+            return jnp.array([self.seed & 0xFFFFFFFF, 0], jnp.uint32)
         return key if key is not None else _global_rng_key()
 
     def get_config(self):

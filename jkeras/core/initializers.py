@@ -4,8 +4,9 @@ Every initializer is called as `init(shape, dtype=None, *, key=None)` and
 returns a `jnp` array of `shape` and `dtype` (float32 by default). Random
 initializers take their randomness from, in this order:
 
-1. their integer `seed`: `jax.random.PRNGKey(seed)`, so a seeded initializer
-   gives the same values on every call (as Keras 3 documents);
+1. their integer `seed`: Keras 3's key for it, the raw uint32 pair `(seed, 0)`, so a
+   seeded initializer gives the same values on every call (as Keras 3 documents) and
+   Keras 3's values;
 2. the `key` argument (layers always pass one);
 3. NumPy's global generator (`np.random.randint`), so `np.random.seed(...)`
    still governs an unseeded initializer called without a key.

@@ -2,7 +2,8 @@
 
 `apply` stays a pure function of its arguments: a loss added inside it is only recorded while a
 `collect_losses()` block is open around the call, and the caller returns what was collected from the
-traced function. Outside such a block, added losses are dropped.
+traced function. Outside such a block, added losses are dropped. Metrics that layers update in
+`call` are handled alike (`bind_metric_states()`).
 """
 import contextlib
 import threading
@@ -33,6 +34,30 @@ def add_loss(value):
     stack = getattr(_local, "stack", None)
     if stack:
         stack[-1].append(value)
+
+
+@contextlib.contextmanager
+def bind_metric_states(states):
+    """Lets the metrics that layers update in `call` (the "endpoint layer" pattern:
+    `self.accuracy_metric.update_state(...)`) accumulate into traced states.
+
+    Args:
+        states: dict `id(metric) -> state` of the metrics a step carries.
+
+    Yields:
+        The dict, which each `update_state` of a bound metric replaces its entry of.
+    """
+    previous = getattr(_local, "metric_states", None)
+    _local.metric_states = dict(states)
+    try:
+        yield _local.metric_states
+    finally:
+        _local.metric_states = previous
+
+
+def bound_metric_states():
+    """The dict of the innermost `bind_metric_states` block, or None outside one."""
+    return getattr(_local, "metric_states", None)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ Everything here is a function of its arguments: the shell builds a `StepSpec` fr
 A step never reads Python object state; weights, optimizer state, metric state and the RNG key all
 travel in a `TrainState` pytree.
 """
+import contextlib
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
@@ -14,7 +15,7 @@ import optax
 from jax import lax
 
 from jkeras.core.optimizers import get_iterations, loss_scale_of
-from jkeras.core.scope import batch_rows, collect_losses, short_batch_size, valid_rows
+from jkeras.core.scope import batch_rows, bind_metric_states, collect_losses, short_batch_size, valid_rows
 
 
 class TrainState(NamedTuple):
@@ -62,6 +63,9 @@ class StepSpec(NamedTuple):
         loss_override: a model's own `compute_loss` (Keras 3), replacing the compiled losses,
             the regularization and the added losses: `loss_override(variables, x, y_true,
             y_pred, sample_weights, added, training, rng) -> scalar`; None for the default.
+        layer_metrics: `(log_name, metric)` pairs of the metrics that the model's layers update
+            in `call` (Keras 3 lists them in `model.metrics` and the logs); their states travel
+            in the metric state under `log_name`.
     """
 
     apply: Callable
@@ -71,6 +75,7 @@ class StepSpec(NamedTuple):
     constraints: Callable
     trainable_mask: Any
     loss_override: Optional[Callable] = None
+    layer_metrics: Sequence = ()
 
 
 def fresh_copy(tree):
@@ -144,6 +149,8 @@ def init_metrics(spec):
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             state[log_name] = metric.init(y_pred_shape=out.shape)
+    for log_name, metric in spec.layer_metrics:
+        state[log_name] = metric.init()
     return state
 
 
@@ -157,7 +164,22 @@ def compute_metrics(spec, metric_state):
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             logs[log_name] = metric.compute(metric_state[log_name])
+    for log_name, metric in spec.layer_metrics:
+        logs[log_name] = metric.compute(metric_state[log_name])
     return logs
+
+
+@contextlib.contextmanager
+def _layer_metrics(spec, metric_state):
+    """Around the model's call: binds the metrics its layers update to their traced states.
+
+    Yields:
+        A dict `log_name -> state`, filled with the updated states when the block closes.
+    """
+    updated = {}
+    with bind_metric_states({id(metric): metric_state[name] for name, metric in spec.layer_metrics}) as bound:
+        yield updated
+    updated.update({name: bound[id(metric)] for name, metric in spec.layer_metrics})
 
 
 def _rows_mask(mask, rows):
@@ -299,8 +321,10 @@ def step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added, 
     return loss, {}
 
 
-def forward_and_loss(spec, variables, x, y_true, sample_weights, training, rng):
-    """The model's outputs on `x` and their loss: `(loss, y_pred, new_state, per_output, masks)`.
+def forward_and_loss(spec, variables, metric_state, x, y_true, sample_weights, training, rng):
+    """The model's outputs on `x` and their loss: `(loss, y_pred, new_state, per_output, masks,
+    layer_states)`, `layer_states` the new states of the metrics the layers update in `call`
+    (`spec.layer_metrics`, read from `metric_state`).
 
     A loss added in `call` (`add_loss`) may pool over the batch, so padding cannot be masked
     out of it: on a padded batch whose real rows are known (the epoch's short last batch) the
@@ -308,16 +332,17 @@ def forward_and_loss(spec, variables, x, y_true, sample_weights, training, rng):
     """
     def run(_, args, kwargs):
         x, y_true, sample_weights = args
-        with collect_losses() as added:
+        with collect_losses() as added, _layer_metrics(spec, metric_state) as layer_states:
             y_pred, new_state, masks = spec.apply(variables, x, training=training, rng=rng)
         loss, per_output = step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added,
                                      training, rng)
-        return (loss, y_pred, new_state, per_output, masks), bool(added)
+        return (loss, y_pred, new_state, per_output, masks, layer_states), bool(added)
 
     result, added = run(None, (x, y_true, sample_weights), {})
     if added and short_batch_size():
-        empty = jax.tree_util.tree_map(jnp.zeros_like, result)
-        empty = (empty[0], empty[1], variables["state"], empty[3], empty[4])  # no real row: state unchanged
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, result)
+        # no real row: the state and the layers' metrics stay as they are
+        empty = zeros[:2] + (variables["state"],) + zeros[3:5] + ({n: metric_state[n] for n in result[5]},)
         result = on_real_rows(lambda state, args, kwargs: run(state, args, kwargs)[0], empty,
                               (x, y_true, sample_weights), {}, weigh_padding=False)
     return result
@@ -363,18 +388,19 @@ def make_train_step(spec):
 
         def objective(trainable):
             variables = {"params": merge(trainable, frozen), "state": ts.state}
-            loss, y_pred, new_state, per_output, masks = forward_and_loss(spec, variables, x, y, sw, True, step_rng)
+            loss, y_pred, new_state, per_output, masks, layer_states = forward_and_loss(
+                spec, variables, ts.metrics, x, y, sw, True, step_rng)
             scaled = loss if scale is None else loss * scale
-            return scaled, (loss, y_pred, new_state, per_output, masks)
+            return scaled, (loss, y_pred, new_state, per_output, masks, layer_states)
 
-        (_, (loss, y_pred, new_state, per_output, masks)), grads = jax.value_and_grad(
+        (_, (loss, y_pred, new_state, per_output, masks, layer_states)), grads = jax.value_and_grad(
             objective, has_aux=True
         )(trainable)
         # `value` feeds transformations that read the loss (optax.contrib.reduce_on_plateau).
         updates, opt_state = spec.transform.update(grads, ts.opt_state, trainable, value=loss)
         trainable = optax.apply_updates(trainable, updates)
         params = spec.constraints(merge(trainable, frozen))
-        metrics = update_metrics(spec, ts.metrics, loss, per_output, y, y_pred, sw, masks)
+        metrics = update_metrics(spec, {**ts.metrics, **layer_states}, loss, per_output, y, y_pred, sw, masks)
         ts = TrainState(params, new_state, opt_state, metrics, ts.rng)
         return ts, compute_metrics(spec, metrics)
 
@@ -391,8 +417,10 @@ def make_eval_step(spec):
 
     def eval_step(variables, metric_state, batch, rng=None):
         x, y, sw = batch
-        loss, y_pred, new_state, per_output, masks = forward_and_loss(spec, variables, x, y, sw, False, rng)
-        metric_state = update_metrics(spec, metric_state, loss, per_output, y, y_pred, sw, masks)
+        loss, y_pred, new_state, per_output, masks, layer_states = forward_and_loss(
+            spec, variables, metric_state, x, y, sw, False, rng)
+        metric_state = update_metrics(spec, {**metric_state, **layer_states}, loss, per_output, y, y_pred, sw,
+                                      masks)
         return metric_state, compute_metrics(spec, metric_state), new_state
 
     return eval_step

@@ -55,13 +55,19 @@ class _Conv(SpatialConv):
         return self._make_variables(rng, [("kernel", kernel_shape, self.kernel_initializer)],
                                     bias_shape=(self.filters,))
 
-    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
-        params = variables["params"]
-        outputs = lax.conv_general_dilated(
-            jnp.asarray(inputs, self.compute_dtype), params["kernel"], self.strides, self._lax_padding(),
+    def convolution_op(self, inputs, kernel):
+        """The convolution of `inputs` by `kernel` with the layer's strides, padding, dilation,
+        groups and data format (no bias, no activation): Keras 2.7+ / Keras 3's hook, which a
+        subclass overrides (e.g. to standardize the kernel) or calls from its own `call`."""
+        return lax.conv_general_dilated(
+            jnp.asarray(inputs, self.compute_dtype), jnp.asarray(kernel), self.strides, self._lax_padding(),
             rhs_dilation=self.dilation_rate, dimension_numbers=self._dimension_numbers(),
             feature_group_count=self.groups,
         )
+
+    def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
+        params = variables["params"]
+        outputs = self.convolution_op(inputs, params["kernel"])
         return self._finish(outputs, params), variables["state"]
 
     def get_config(self):

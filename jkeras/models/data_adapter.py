@@ -298,7 +298,9 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             f"{method}: takes NumPy / JAX arrays (or lists / dicts of them); pass a generator or Sequence "
             "to fit / evaluate / predict instead"
         )
-    if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
+    if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data") and isinstance(x, dict):
+        model._build_from_data({k: np.shape(v) for k, v in x.items()})  # `call` takes the dict
+    elif getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
         first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (
             list(x.values())[0] if isinstance(x, dict) else x[0]
         )

@@ -177,6 +177,8 @@ class Model(Trainer, SavingMixin, Layer):
     @property
     def input_names(self):
         if self._is_subclassed:
+            if isinstance(self._input_struct, dict):
+                return list(self._input_struct)
             return [f"input_{i + 1}" for i in range(len(self.inputs))]
         return [t._keras_history.layer.name for t in self.inputs]
 
@@ -211,14 +213,18 @@ class Model(Trainer, SavingMixin, Layer):
     build._jkeras_base = True
 
     def _build_from_data(self, input_shapes):
-        """Builds a subclassed model from the shapes of the first data seen (batch axis free)."""
+        """Builds a subclassed model from the shapes of the first data seen (batch axis free): a
+        list of shapes, or a dict of them for data given as a dict (the model's `call` then gets a
+        dict, keyed as the data)."""
         if not self._is_subclassed or self._input_struct is not None:
             return
-        shapes = [(None,) + tuple(s[1:]) for s in input_shapes]
-        structure = shapes[0] if len(shapes) == 1 else shapes
+        keys = list(input_shapes) if isinstance(input_shapes, dict) else None
+        shapes = [(None,) + tuple(s[1:]) for s in (input_shapes.values() if keys else input_shapes)]
+        structure = dict(zip(keys, shapes)) if keys else shapes[0] if len(shapes) == 1 else shapes
         self._maybe_build(structure)
-        inputs = [KerasTensor(s, self._input_dtype(), name=f"input_{i + 1}") for i, s in enumerate(shapes)]
-        self._input_struct = inputs[0] if len(inputs) == 1 else inputs
+        inputs = [KerasTensor(s, self._input_dtype(), name=keys[i] if keys else f"input_{i + 1}")
+                  for i, s in enumerate(shapes)]
+        self._input_struct = dict(zip(keys, inputs)) if keys else inputs[0] if len(inputs) == 1 else inputs
         self.inputs = inputs
         self._output_struct = self._infer_output_spec(self._input_struct, {})
         self.outputs = flatten(self._output_struct)
@@ -277,7 +283,8 @@ class Model(Trainer, SavingMixin, Layer):
         if self._is_subclassed:
             if self._input_struct is not None:
                 flat = self._flatten_inputs(inputs)
-                inputs = flat if isinstance(self._input_struct, list) else flat[0]
+                inputs = (dict(zip(self._input_struct, flat)) if isinstance(self._input_struct, dict)
+                          else flat if isinstance(self._input_struct, list) else flat[0])
             outputs, state = Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask)
             return outputs, state, [masks.get_keras_mask(t) for t in flatten(outputs)]
         self._require_graph("apply")

@@ -46,6 +46,8 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
+_NOT_GIVEN = object()  # `Layer.__call__` without a positional first argument
+
 class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     """Base class of all layers.
 
@@ -605,7 +607,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
 
-    def __call__(self, inputs, *args, **kwargs):
+    def __call__(self, inputs=_NOT_GIVEN, *args, **kwargs):
+        if inputs is _NOT_GIVEN:  # Keras 3: the first argument by its name (`layer(logits=x, targets=t)`)
+            inputs = self._first_argument(kwargs)
         if args or (_computes_in_call(type(self)) and any(_holds_tensor(v) for k, v in kwargs.items()
                                                           if k not in ("training", "mask"))):
             inputs, kwargs = self._pack_call_args(inputs, args, kwargs)
@@ -624,6 +628,18 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             outputs = self._recorded_eager_call(inputs, kwargs)
         masks.mark_outputs(self, inputs, kwargs.get("mask"), outputs)
         return outputs
+
+    def _first_argument(self, kwargs):
+        """Pops the first argument of `call` from `kwargs`, where a call named it.
+
+        Raises:
+            TypeError: if `kwargs` does not hold it.
+        """
+        names = _call_argument_names(type(self))
+        if names and names[0] in kwargs:
+            return kwargs.pop(names[0])
+        raise TypeError(f"{type(self).__name__} '{self.name}': missing the first argument of call(), "
+                        f"{names[0] if names else 'inputs'!r}; got only keyword arguments {sorted(kwargs)}")
 
     def _pack_call_args(self, inputs, args, kwargs):
         """`(inputs, kwargs)` for a call with several tensor arguments (`layer(a, b)`,
@@ -1331,11 +1347,14 @@ def _call_argument_names(cls):
 def _call_with_shapes(fn, shapes):
     """Calls `build` / `compute_output_shape` with the shapes of a call's tensors, as Keras 3 does:
     a one-parameter method gets the first argument's shape; one with several gets each as
-    `<argument>_shape`."""
+    `<argument>_shape`; one with no parameter (`def build(self)`) gets none."""
+    signature = inspect.signature(fn).parameters.values()
+    params = [p for p in signature
+              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if not params and len(params) == len(signature):
+        return fn()
     if not isinstance(shapes, CallArgs):
         return fn(shapes)
-    params = [p for p in inspect.signature(fn).parameters.values()
-              if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
     if len(params) <= 1:
         return fn(shapes.first())
     given = {f"{k}_shape": v for k, v in shapes.values.items()}

@@ -290,6 +290,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             constraints=self.apply_constraints,
             trainable_mask=mask,
             loss_override=override,
+            layer_metrics=_layer_metrics(self, outputs),
         )
         self._spec_key = key
         self._jit_cache = {}
@@ -429,6 +430,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self.optimizer.state = opt_state
         if self._keras3_active():
             stateless.assign_metrics(self, ts.metrics)
+        elif self._spec is not None:  # the metrics layers update in `call` hold the epoch's state
+            for name, metric in self._spec.layer_metrics:
+                metric._set_state(core_step.fresh_copy(ts.metrics[name]))
         self._written_back = jax.tree_util.tree_leaves((params, state))
 
     def _variables_changed_since_write_back(self):
@@ -868,11 +872,26 @@ def _keras_flat_order(spec):
     return names
 
 
+def _layer_metrics(model, outputs):
+    """The metrics the model's layers hold (set as attributes: the "endpoint layer" pattern updates
+    them in `call`), as `(log_name, metric)` for `StepSpec.layer_metrics`; a name the compiled
+    losses and metrics already log is left out."""
+    taken = {"loss"} | {f"{out.name}_loss" for out in outputs} | {n for out in outputs for n, _, _ in out.metrics}
+    found = []
+    for layer in model._flatten_layers()[1:]:
+        for metric in layer.__dict__.get("_tracked_metrics", ()):
+            if metric.name not in taken:
+                taken.add(metric.name)
+                found.append((metric.name, metric))
+    return tuple(found)
+
+
 def _log_names(spec):
     """`metrics_names`: the built-in step's log names in `evaluate`'s list order."""
     logs = ["loss"] + ([f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
                        if len(spec.outputs) > 1 else [])
     logs += [log_name for out in spec.outputs for log_name, _, _ in out.metrics]
+    logs += [log_name for log_name, _ in spec.layer_metrics]
     first = [name for name in _keras_flat_order(spec) if name in logs]
     return first + sorted(name for name in logs if name not in first)
 

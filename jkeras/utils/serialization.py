@@ -144,7 +144,8 @@ def _layer_class(config, custom_objects=None):
         return objects[name]
     if name == "Functional":
         name = "Model"
-    cls = getattr(layers, name, None) or getattr(models, name, None)
+    cls = (getattr(layers, name, None) or getattr(models, name, None)
+           or getattr(layers.experimental, name, None))  # tf.keras 2.x's RandomFourierFeatures
     return cls if inspect.isclass(cls) or hasattr(cls, "from_config") else None
 
 
@@ -152,7 +153,7 @@ def deserialize_layer(config, custom_objects=None):
     """Creates a layer from `serialize_layer`'s output (or Keras 2 / 3's). The class is found by the
     entry's `registered_name` or `class_name` among `custom_objects`, the open `CustomObjectScope`s
     and the classes registered with `register_keras_serializable`, else in `jkeras.layers` /
-    `jkeras.models`. Never runs code carried by the config.
+    `jkeras.models` / `jkeras.layers.experimental`. Never runs code carried by the config.
 
     Raises:
         ValueError: for an unknown class name.
