@@ -17,3 +17,16 @@ def test_ops_repeat_takes_a_list_of_repeats_as_numpy():
     np.testing.assert_array_equal(np.asarray(ops.repeat(x, repeats=[4])), np.repeat(x, [4]))
     np.testing.assert_array_equal(np.asarray(ops.repeat(x, [1, 2], axis=0)), np.repeat(x, [1, 2], axis=0))
     np.testing.assert_array_equal(np.asarray(ops.repeat(x, (2,), axis=1)), np.repeat(x, (2,), axis=1))
+
+
+def test_variable_get_shape_as_tf_keras_2():
+    # vq_vae.py's PixelConvLayer.build: `kernel_shape = self.conv.kernel.get_shape()` (tf.Variable's
+    # method; Keras 3's Variable has none). The shape must be Keras 3's `kernel.shape`.
+    ref, ours = keras.layers.Conv2D(4, 3), jkeras.layers.Conv2D(4, 3)
+    ref.build((None, 7, 7, 2))
+    ours.build((None, 7, 7, 2))
+    shape = ours.kernel.get_shape()
+    assert shape == tuple(ref.kernel.shape) == (3, 3, 2, 4)
+    mask = np.zeros(shape=shape)
+    mask[: shape[0] // 2, ...] = 1.0
+    assert mask.sum() == 3 * 2 * 4
