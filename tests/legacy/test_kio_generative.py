@@ -30,3 +30,36 @@ def test_variable_get_shape_as_tf_keras_2():
     mask = np.zeros(shape=shape)
     mask[: shape[0] // 2, ...] = 1.0
     assert mask.sum() == 3 * 2 * 4
+
+
+def _wrapper(k):
+    # ddim.py's DiffusionModel / the GAN wrappers: a Model subclass with no `call` that holds its
+    # networks as attributes (and a custom train_step).
+    class Wrapper(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.normalizer = k.layers.Normalization()
+            inp = k.Input((4,))
+            self.network = k.Model(inp, k.layers.Dense(3)(inp))
+            self.ema_network = k.models.clone_model(self.network)
+
+    return Wrapper()
+
+
+def test_model_subclass_without_call_tracks_its_networks_as_keras(tmp_path):
+    ref, ours = _wrapper(keras), _wrapper(jkeras)
+    data = np.random.default_rng(0).normal(size=(10, 4)).astype("float32")
+    ref.normalizer.adapt(data)
+    ours.normalizer.adapt(data)
+    assert [(w.path, tuple(w.shape)) for w in ours.weights] == [(w.path, tuple(w.shape)) for w in ref.weights]
+    assert len(ours.trainable_weights) == len(ref.trainable_weights) == 4
+    assert len(ours.layers) == len(ref.layers) == 3
+    ours.set_weights(ref.get_weights())
+    ours.built = True  # fit would have built it; save_weights refuses an unbuilt model
+    ours.save_weights(tmp_path / "w.weights.h5")
+    fresh = _wrapper(jkeras)
+    fresh.normalizer.adapt(data * 0)
+    fresh.built = True
+    fresh.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(fresh.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b)
