@@ -128,6 +128,13 @@ class Model(Trainer, SavingMixin, Layer):
         return list(self._layers) if self._nodes or self._layers else list(self._sublayers)
 
     @property
+    def _tracks_layers(self):
+        """A `Model` subclass without `call` and without a graph (keras-io's GAN / diffusion
+        wrappers: networks as attributes, a custom `train_step`) tracks them too, as Keras 3
+        does: they are its `weights` and what `save_weights` writes."""
+        return self._keras_style or (type(self) is not Model and not self.__dict__.get("_nodes"))
+
+    @property
     def _is_subclassed(self):
         """A model defined by subclassing with `call` (no graph of nodes)."""
         return self._keras_style

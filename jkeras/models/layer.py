@@ -258,6 +258,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     def _keras_style(self):
         return type(self).call is not Layer.call
 
+    @property
+    def _tracks_layers(self):
+        """Whether layers set as attributes become sublayers (Keras 3's attribute tracking): in
+        layers written the Keras way, with `call`."""
+        return self._keras_style
+
     def _call_keras_style(self, inputs, kwargs, training, mask):
         params = _call_parameters(type(self))
         kwargs = dict(kwargs)
@@ -440,7 +446,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             tracked = self.__dict__.setdefault("_tracked_metrics", [])
             if value not in tracked:
                 tracked.append(value)  # Keras 3: listed by `model.metrics`
-        if not self._keras_style:
+        if not self._tracks_layers:
             return value
         if isinstance(value, Layer):
             if value is not self and value not in self._sublayers:

@@ -33,6 +33,10 @@ class Sequential(Model):
         for layer in layers or []:
             self.add(layer)
 
+    @property
+    def _tracks_layers(self):
+        return self._keras_style  # its layers are the ones `add` stacks
+
     def add(self, layer):
         """Appends a layer (or an `Input` tensor / `InputLayer` that fixes the input shape).
 

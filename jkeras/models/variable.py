@@ -47,6 +47,11 @@ class _ArrayLike:
     def ndim(self):
         return self.value.ndim
 
+    def get_shape(self):
+        """The shape (a tuple of ints), as tf.keras 2's `variable.get_shape()` gave it (Keras 3
+        dropped the method; keras-io's PixelCNN layers call it on `self.conv.kernel`)."""
+        return tuple(self.shape)
+
     def __neg__(self):
         return -self.value
 

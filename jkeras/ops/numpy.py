@@ -442,6 +442,11 @@ def quantile(x, q, axis=None, method='linear', keepdims=False):
 
 @op
 def repeat(x, repeats, axis=None):
+    """`x`'s elements repeated `repeats` times along `axis` (flattened first when None). As in
+    NumPy and `tf.repeat`, `repeats` may be a list (one count per element, or one for all);
+    Keras 3's JAX backend rejects a list, which the keras-io Conditional GAN passes."""
+    if isinstance(repeats, (list, tuple)):
+        repeats = np.asarray(repeats)
     return jnp.repeat(_t(x), repeats=repeats, axis=axis)
 
 

@@ -66,7 +66,8 @@ def _unique(name, used):
 def _is_graph_model(layer):
     from jkeras.models.functional import Model
 
-    return isinstance(layer, Model) and not getattr(layer, "_is_subclassed", False)
+    # a subclass holding its networks as attributes, with or without `call`, is walked by attribute
+    return isinstance(layer, Model) and not getattr(layer, "_tracks_layers", False)
 
 
 def _attribute_key(name):
