@@ -1,7 +1,7 @@
 """Operations on symbolic tensors in the functional API: `x / 255.0`, `x[:, -1]`, `ops.mean(x)`.
 
-Calling a `jkeras.ops`, `jkeras.backend` or `jkeras.losses` function, a Python arithmetic operator,
-or indexing on a `KerasTensor` records an `OpLambda` layer in the graph (Keras 3's symbolic operations;
+Calling a `jkeras.ops`, `jkeras.backend`, `jkeras.losses` or `jkeras.activations` function, a Python
+arithmetic operator, or indexing on a `KerasTensor` records an `OpLambda` layer in the graph (Keras 3's symbolic operations;
 tf.keras 2's `TFOpLambda` / `SlicingOpLambda`):
 
     inputs = jkeras.Input((28, 28))
@@ -9,8 +9,8 @@ tf.keras 2's `TFOpLambda` / `SlicingOpLambda`):
     outputs = layers.Dense(10)(x - ops.mean(x, axis=-1, keepdims=True))
 
 Its config names the operation and holds its other arguments; loading resolves the name only
-among `jkeras.ops`, `jkeras.backend`, the `jkeras.losses` functions and Python's arithmetic
-operators, so a saved model never runs code of its own.
+among `jkeras.ops`, `jkeras.backend`, the `jkeras.losses` and `jkeras.activations` functions and
+Python's arithmetic operators, so a saved model never runs code of its own.
 """
 import operator
 
@@ -82,6 +82,11 @@ def _resolve(op):
         from jkeras import losses
 
         fn = getattr(losses, name) if name in losses.FUNCTIONS else None
+    elif namespace == "activations":
+        from jkeras import activations
+
+        functions = set(activations.__all__) - {"get", "serialize", "deserialize"}
+        fn = getattr(activations, name) if name in functions else None
     elif namespace in ("ops", "backend") and name and not name.startswith("_"):
         from jkeras import backend, ops
 
@@ -93,7 +98,8 @@ def _resolve(op):
     if not callable(fn) or isinstance(fn, type):
         raise ValueError(
             f"OpLambda: unknown operation {op!r}; expected 'ops.NAME' or 'ops.SUBMODULE.NAME' "
-            "(jkeras.ops), 'backend.NAME' (jkeras.backend), 'losses.NAME' (a jkeras.losses function) "
+            "(jkeras.ops), 'backend.NAME' (jkeras.backend), 'losses.NAME' (a jkeras.losses function), "
+            "'activations.NAME' (a jkeras.activations function) "
             "or 'operator.NAME' with NAME in "
             f"{sorted(OPERATORS)}"
         )

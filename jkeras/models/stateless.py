@@ -533,9 +533,28 @@ def keras3_train_step(model):
     return step
 
 
+def _check_stateless_test_step(model):
+    """TypeError naming the override when `test_step` takes the batch alone (Keras 3's TensorFlow /
+    PyTorch `test_step(self, data)`), which Keras 3 on JAX, like jkeras, cannot call."""
+    parameters = list(inspect.signature(type(model).test_step).parameters.values())[1:]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        received = ", ".join(["self"] + [str(p) for p in parameters])
+        raise TypeError(
+            f"{type(model).__name__}.test_step: expected Keras 3's JAX signature "
+            "`test_step(self, state, data) -> (logs, state)` with state = (trainable_variables, "
+            f"non_trainable_variables, metrics_variables); received `test_step({received})`, the "
+            "TensorFlow / PyTorch form, which Keras 3 on JAX cannot call either")
+
+
 def keras3_test_step(model):
     """The Keras 3 override `model.test_step(state, data) -> (logs, state)` as jkeras's eval step
-    `(variables, metric_state, batch, rng) -> (metric_state, logs, new_state)`."""
+    `(variables, metric_state, batch, rng) -> (metric_state, logs, new_state)`.
+
+    Raises:
+        TypeError: if the override takes the batch alone (`test_step(self, data)`).
+    """
+    _check_stateless_test_step(model)
 
     def step(variables, metric_state, batch, rng=None):
         trainable, non_trainable, paths = _weight_lists(model, variables["params"], variables["state"])
