@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jkeras.models import call_scope
-from jkeras.models.node import symbolic
+from jkeras.core.symbolic import symbolic
 from jkeras.utils import naming
 from jkeras.utils.random import next_key
 

@@ -8,13 +8,13 @@ under the same name: `hard_sigmoid` is Keras 2's `clip(0.2 * x + 0.5, 0, 1)`.
 `get(identifier)` resolves a name, a config or a callable to a function, and
 `serialize(fn)` gives back the name.
 """
-import functools
 import inspect
 
 import jax
 import jax.numpy as jnp
 
 from jkeras.core._registry import Registry
+from jkeras.core.symbolic import symbolic
 
 __all__ = [
     "celu", "elu", "exponential", "gelu", "glu", "hard_shrink",
@@ -395,29 +395,12 @@ def sparsemax(x, axis=-1):
     return jnp.moveaxis(jnp.maximum(x - tau, 0), -1, axis)
 
 
-def _records_on_symbolic(fn):
-    """`fn`, which on symbolic tensors records the operation `activations.<name>` in the
-    functional graph (Keras 3: `m = keras.activations.swish(m)` between layers), as `jkeras.ops`
-    and the `jkeras.losses` functions do."""
-
-    @functools.wraps(fn)
-    def activation(*args, **kwargs):
-        from jkeras.models import node
-
-        if node.is_symbolic((args, kwargs)):
-            from jkeras.layers.op_lambda import symbolic_call
-
-            return symbolic_call(f"activations.{fn.__name__}", args, kwargs)
-        return fn(*args, **kwargs)
-
-    return activation
-
 
 for _fn in (celu, elu, exponential, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_tanh,
             leaky_relu, linear, log_sigmoid, log_softmax, mish, relu, relu6, selu, sigmoid, silu,
             soft_shrink, softmax, softplus, softsign, sparse_plus, sparse_sigmoid, sparsemax,
             squareplus, tanh, tanh_shrink, threshold):
-    globals()[_fn.__name__] = _records_on_symbolic(_fn)
+    globals()[_fn.__name__] = symbolic("activations", _fn.__name__, _fn)  # records itself on symbolic tensors
 del _fn
 swish = silu
 hard_swish = hard_silu

@@ -14,13 +14,13 @@ The config-only `Loss` classes and `get` / `serialize` / `deserialize` live in
 `jkeras/core/_loss_classes.py` (split for length) and are importable from here:
 `from jkeras.core.losses import Loss, get`.
 """
-import functools
 import warnings
 
 import jax
 import jax.numpy as jnp
 
 from jkeras.core import config
+from jkeras.core.symbolic import symbolic
 from jkeras.core._extra_losses import (  # noqa: F401 (re-exported)
     _circle_and_mask, categorical_generalized_cross_entropy, circle, ctc, dice, tversky,
 )
@@ -531,29 +531,13 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     return jnp.sum(weight * cce, axis=axis)
 
 
-def _records_on_symbolic(fn):
-    """`fn`, which on symbolic tensors records the operation `losses.<name>` in the functional
-    graph (Keras 2: `vae.add_loss(K.mean(mse(inputs, outputs)))`), as `jkeras.ops` functions do."""
-
-    @functools.wraps(fn)
-    def loss(*args, **kwargs):
-        from jkeras.models import node
-
-        if node.is_symbolic((args, kwargs)):
-            from jkeras.layers.op_lambda import symbolic_call
-
-            return symbolic_call(f"losses.{fn.__name__}", args, kwargs)
-        return fn(*args, **kwargs)
-
-    return loss
-
 
 for _fn in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
             mean_squared_logarithmic_error, hinge, squared_hinge, categorical_hinge, log_cosh, huber,
             kl_divergence, poisson, cosine_similarity, categorical_crossentropy,
             sparse_categorical_crossentropy, binary_crossentropy, binary_focal_crossentropy,
             categorical_focal_crossentropy):
-    globals()[_fn.__name__] = _records_on_symbolic(_fn)
+    globals()[_fn.__name__] = symbolic("losses", _fn.__name__, _fn)  # records itself on symbolic tensors
 del _fn
 
 # Keras 2 and short aliases.

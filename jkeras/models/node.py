@@ -1,9 +1,9 @@
 """Symbolic tensors and nodes: how calling layers on `Input` tensors records a graph."""
 import collections
-import functools
 
 import jax
 import numpy as np
+
 
 KerasHistory = collections.namedtuple("KerasHistory", ["layer", "node_index", "tensor_index"])
 
@@ -85,19 +85,6 @@ def is_symbolic(structure):
     return any(isinstance(t, KerasTensor) for t in flatten(structure))
 
 
-def symbolic(namespace, name, fn):
-    """`fn` that, given a KerasTensor among its arguments, records itself in the functional graph
-    (an `OpLambda` layer naming it `"{namespace}.{name}"`) instead of computing."""
-
-    @functools.wraps(fn)
-    def op(*args, **kwargs):
-        if is_symbolic((args, kwargs)):
-            from jkeras.layers.op_lambda import symbolic_call
-
-            return symbolic_call(f"{namespace}.{name}", args, kwargs)
-        return fn(*args, **kwargs)
-
-    return op
 
 
 class CallArgs:

@@ -8,7 +8,8 @@ import numpy as np
 from jkeras.backend import _v
 from jkeras.core import config
 from jkeras.core.config import epsilon, floatx  # noqa: F401  (shared by the op modules)
-from jkeras.models.node import map_structure, symbolic
+from jkeras.core.symbolic import symbolic
+from jkeras.models.node import map_structure
 
 
 def _t(x, dtype=None):
