@@ -19,6 +19,8 @@ __all__ = [
     "Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer",
     "l1", "l2", "l1_l2", "orthogonal_regularizer",
     "get", "serialize", "deserialize",
+    # Keras 1
+    "l1l2", "activity_l1", "activity_l2", "activity_l1l2", "WeightRegularizer", "ActivityRegularizer",
 ]
 
 
