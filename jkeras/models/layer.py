@@ -297,6 +297,16 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """Keras 2: the pending update ops; always empty (updates apply when computed)."""
         return []
 
+    @updates.setter
+    def updates(self, updates):
+        """Keras 1: `self.updates = [(weight, new_value), ...]` in `call` sets those weights (in
+        training, as `K.update`); update results of Keras 2 (`K.update(...)`) already applied."""
+        from jkeras import backend
+
+        for update in updates or ():
+            if isinstance(update, tuple) and len(update) == 2:
+                backend.update(*update)
+
     def add_loss(self, loss):
         """Adds `loss` (a scalar computed in `call`, e.g. a VAE's KL term) to the training loss.
 

@@ -147,3 +147,20 @@ def test_keras2_layer_updates_run_in_training_only():
     model.predict(x, verbose=0)
     np.testing.assert_allclose(K.get_value(model.layers[0].moving_mean), np.full(3, expected), rtol=1e-6)
     assert model.layers[0].updates == []
+
+
+def test_keras1_updates_list_of_pairs_sets_weights_in_training():
+    class Counter(jkeras.layers.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight(name="count", shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            self.updates = [(self.count, self.count + 1.0)]  # Keras 1's form
+            return x
+
+    model = jkeras.Sequential([jkeras.Input((2,)), Counter(), jkeras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((6, 2)), np.zeros((6, 1)), batch_size=2, epochs=1, verbose=0)
+    assert float(K.get_value(model.layers[0].count)) == 3.0  # one per training step
+    model.predict(np.ones((6, 2)), verbose=0)
+    assert float(K.get_value(model.layers[0].count)) == 3.0
