@@ -535,8 +535,12 @@ def keras3_train_step(model):
 
 def _check_stateless_test_step(model):
     """TypeError naming the override when `test_step` takes the batch alone (Keras 3's TensorFlow /
-    PyTorch `test_step(self, data)`), which Keras 3 on JAX, like jkeras, cannot call."""
-    parameters = list(inspect.signature(type(model).test_step).parameters.values())[1:]
+    PyTorch `test_step(self, data)`), which Keras 3 on JAX, like jkeras, cannot call. A model
+    without its own `test_step` runs Keras 3's default one (`default_test_step`)."""
+    own = getattr(type(model), "test_step", None)
+    if own is None:
+        return
+    parameters = list(inspect.signature(own).parameters.values())[1:]
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in parameters):
         received = ", ".join(["self"] + [str(p) for p in parameters])
