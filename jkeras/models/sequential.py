@@ -90,7 +90,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"Sequential '{self.name}': there are no layers to pop")
         layer = self._stack.pop()
-        if self._input_layer is not None or self._stack and self._wired:
+        if self._wired:
             self._rebuild()
         return layer
 
