@@ -867,8 +867,7 @@ def _keras_flat_order(spec):
         for out in spec.outputs:
             names += [log_name if single else metric.name
                       for log_name, metric, weighted in out.metrics if weighted == weighted_pass]
-    if not single:
-        names += [f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
+    names += [f"{out.name}_loss" for out in core_step.logged_output_losses(spec)]
     return names
 
 
@@ -888,8 +887,7 @@ def _layer_metrics(model, outputs):
 
 def _log_names(spec):
     """`metrics_names`: the built-in step's log names in `evaluate`'s list order."""
-    logs = ["loss"] + ([f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
-                       if len(spec.outputs) > 1 else [])
+    logs = ["loss"] + [f"{out.name}_loss" for out in core_step.logged_output_losses(spec)]
     logs += [log_name for out in spec.outputs for log_name, _, _ in out.metrics]
     logs += [log_name for log_name, _ in spec.layer_metrics]
     first = [name for name in _keras_flat_order(spec) if name in logs]
