@@ -113,7 +113,7 @@ class DeviceMesh:
             raise ValueError(f"DeviceMesh: shape {tuple(shape)} needs {math.prod(shape)} devices, got "
                              f"{devices.size}")
         self._shape = tuple(shape)
-        self._axis_names = tuple(axis_names)
+        self._axis_names = axis_names  # as given (a list stays a list), as Keras 3 keeps it
         self._devices = devices.reshape(self._shape)
         self._backend_mesh = None
 
@@ -134,7 +134,7 @@ class DeviceMesh:
         """The `jax.sharding.Mesh`."""
         if self._backend_mesh is None:
             devices = np.array([_to_device(d) for d in self._devices.reshape(-1)], dtype=object)
-            self._backend_mesh = Mesh(devices.reshape(self._shape), self._axis_names)
+            self._backend_mesh = Mesh(devices.reshape(self._shape), tuple(self._axis_names))
         return self._backend_mesh
 
     def __repr__(self):

@@ -26,3 +26,15 @@ def test_a_lone_output_loss_is_logged_as_loss_alone():
 
     for loss in ([None, "categorical_crossentropy"], ["mse", "categorical_crossentropy"]):
         assert run(jkeras, loss) == run(keras, loss)
+
+
+def test_device_mesh_keeps_its_axis_names_as_given():
+    # distribution guide: `DeviceMesh(..., axis_names=["data", "model"])` and DataParallel's own
+    # mesh print and compare their axis names as the list they were given.
+    def run(k):
+        mesh = k.distribution.DeviceMesh(shape=(1, 1), axis_names=["data", "model"],
+                                         devices=k.distribution.list_devices()[:1])
+        data_parallel = k.distribution.DataParallel(devices=k.distribution.list_devices()[:1])
+        return mesh.axis_names, repr(mesh), data_parallel.device_mesh.axis_names
+
+    assert run(jkeras) == run(keras)
