@@ -1,5 +1,7 @@
 """Found by running the keras-io Keras 3 developer guides (data changes only) on jkeras; each test
 compares with Keras 3 running the same code."""
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -76,3 +78,31 @@ def test_state_tree_has_keras_layout_and_restores_a_keras_state():
     with pytest.raises(ValueError, match="value_format"):
         ours.get_state_tree("tensor")
 
+
+def test_orbax_checkpoints_are_read_both_ways(tmp_path):
+    # orbax_checkpoint guide: `keras.callbacks.OrbaxCheckpoint` during fit, then
+    # `keras.saving.load_model(directory)` / `model.load_weights(directory)`.
+    x = RNG.random((16, 4)).astype("float32")
+    y = RNG.random((16, 1)).astype("float32")
+
+    def build(k):
+        inputs = k.Input((4,))
+        outputs = k.layers.Dense(1, name="dense_2")(k.layers.Dense(3, name="dense_1")(inputs))
+        model = k.Model(inputs, outputs)
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    for writer, reader in ((keras, jkeras), (jkeras, keras)):
+        directory = str(tmp_path / writer.__name__)
+        model = build(writer)
+        callback = writer.callbacks.OrbaxCheckpoint(directory=directory, save_freq=2, max_to_keep=2,
+                                                    save_on_background=False)
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
+        assert sorted(os.listdir(directory)) == ["2", "4"]
+        expected = np.asarray(model.predict(x, verbose=0))
+        loaded = reader.saving.load_model(directory)
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
+        assert int(loaded.optimizer.iterations) == 4
+        fresh = build(reader)
+        fresh.load_weights(directory)
+        np.testing.assert_allclose(np.asarray(fresh.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
