@@ -390,9 +390,13 @@ class DataParallel(Distribution):
 
 
 def _old_model_parallel(args, kwargs):
-    """Keras 3.0's `ModelParallel(device_mesh, layout_map, batch_dim_name=None)`."""
+    """Keras 3.0's `ModelParallel(device_mesh, layout_map, batch_dim_name=None)`; a `LayoutMap`
+    first is the later positional form, `ModelParallel(layout_map, batch_dim_name=...)`."""
     if not args:
         return args, kwargs, []
+    if isinstance(args[0], LayoutMap):
+        kwargs.update(zip(("layout_map", "batch_dim_name", "auto_shard_dataset"), args))
+        return (), kwargs, []
     names = ("device_mesh", "layout_map", "batch_dim_name")
     kwargs.update(zip(names, args))
     return (), kwargs, [("positional (device_mesh, layout_map, ...)", "ModelParallel(layout_map=...)")]

@@ -106,3 +106,22 @@ def test_orbax_checkpoints_are_read_both_ways(tmp_path):
         fresh = build(reader)
         fresh.load_weights(directory)
         np.testing.assert_allclose(np.asarray(fresh.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_model_parallel_takes_its_layout_map_first():
+    # orbax_checkpoint guide: `ModelParallel(layout_map, batch_dim_name="data")`, the same
+    # distribution as Keras 3's keyword form.
+    def run(k, positional):
+        devices = k.distribution.list_devices()[:1]
+        mesh = k.distribution.DeviceMesh(shape=(1, 1), axis_names=["data", "model"], devices=devices)
+        layout_map = k.distribution.LayoutMap(mesh)
+        layout_map["dense_1/kernel"] = (None, "model")
+        if positional:
+            distribution = k.distribution.ModelParallel(layout_map, batch_dim_name="data")
+        else:
+            distribution = k.distribution.ModelParallel(layout_map=layout_map, batch_dim_name="data")
+        layout = distribution.get_data_layout((8, 4))
+        return (distribution.batch_dim_name, tuple(distribution.device_mesh.shape), tuple(layout.axes),
+                tuple(distribution._layout_map["dense_1/kernel"].axes))
+
+    assert run(jkeras, positional=True) == run(keras, positional=False)
