@@ -327,7 +327,7 @@ class OrbaxCheckpoint(_MonitorCallback):
         self._weights_on_batch = save_freq != "epoch"
         policies = ocp.training.preservation_policies
         self.checkpointer = ocp.training.Checkpointer(
-            directory=self.directory,
+            directory=os.path.abspath(self.directory),  # orbax needs an absolute path
             preservation_policy=None if max_to_keep is None else policies.LatestN(max_to_keep),
             save_decision_policy=ocp.training.save_decision_policies.FixedIntervalPolicy(1),
         )

@@ -6,7 +6,8 @@ orbax's v1 `training.Checkpointer`; each step holds the checkpointables
                    variables as nested dicts keyed by the parts of their paths
     model_config   `{"config": <the model's config JSON, as in a .keras archive>}` (absent with
                    `save_weights_only`)
-so Keras 3 and jkeras read each other's checkpoints. Arrays come back as saved (NumPy on one host).
+so Keras 3 and jkeras read each other's checkpoints. Arrays are read back to the host and laid out
+as the current distribution says (a checkpoint saved sharded one way loads under another layout).
 """
 import os
 
@@ -64,11 +65,30 @@ def _load(path, names):
         checkpointer.close()
 
 
+def _host(state):
+    """The restored state tree with NumPy arrays, the model's variables placed as the current
+    distribution lays out their paths (not as the checkpoint was sharded when it was saved)."""
+    import jax
+    import numpy as np
+
+    from jkeras.models import _sharding
+
+    def lay_out(tree, prefix):
+        return {key: lay_out(value, f"{prefix}{key}/") if isinstance(value, dict)
+                else _sharding.lay_out_weight(prefix + key, value) for key, value in tree.items()}
+
+    state = jax.tree_util.tree_map(np.asarray, dict(state))
+    for kind in ("trainable_variables", "non_trainable_variables"):
+        if kind in state:
+            state[kind] = lay_out(state[kind], "")
+    return state
+
+
 def load_weights(model, path):
     """Sets the variables of `model` (and of its optimizer, when compiled) from the newest
     checkpoint under `path` (or the step directory `path`)."""
     _, loaded = _load(path, ["pytree"])
-    model.set_state_tree(loaded["pytree"])
+    model.set_state_tree(_host(loaded["pytree"]))
 
 
 def load_model(path, build):
@@ -86,7 +106,7 @@ def load_model(path, build):
         raise ValueError("Checkpoint does not contain model configuration. This checkpoint may have been "
                          "saved with save_weights_only=True.")
     model, compiled = build(loaded["model_config"]["config"])
-    state = dict(loaded["pytree"])
+    state = dict(_host(loaded["pytree"]))
     if not compiled:
         state.pop("optimizer_variables", None)
         state.pop("metrics_variables", None)
