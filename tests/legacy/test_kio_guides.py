@@ -61,7 +61,7 @@ def test_state_tree_has_keras_layout_and_restores_a_keras_state():
     def build(k):
         model = k.Sequential([k.Input((4,)), k.layers.Dense(3, name="d"),
                               k.layers.BatchNormalization(name="bn")], name="seq")
-        model.compile(k.optimizers.Adam(0.01), "mse")
+        model.compile(k.optimizers.Adam(0.01, name="adam"), "mse")  # paths hold the name
         return model
 
     ref, ours = build(keras), build(jkeras)
