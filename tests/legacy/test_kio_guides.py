@@ -125,3 +125,13 @@ def test_model_parallel_takes_its_layout_map_first():
                 tuple(distribution._layout_map["dense_1/kernel"].axes))
 
     assert run(jkeras, positional=True) == run(keras, positional=False)
+
+
+def test_a_variable_shows_its_value():
+    # sequential_model guide: `layer.weights` prints each variable with its value, as Keras 3 does.
+    def run(k):
+        layer = k.layers.Dense(2, kernel_initializer="ones", name="dense_repr")
+        layer.build((None, 3))
+        return [repr(w) for w in layer.weights]
+
+    assert run(jkeras) == run(keras)
