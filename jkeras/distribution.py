@@ -113,7 +113,7 @@ class DeviceMesh:
             raise ValueError(f"DeviceMesh: shape {tuple(shape)} needs {math.prod(shape)} devices, got "
                              f"{devices.size}")
         self._shape = tuple(shape)
-        self._axis_names = tuple(axis_names)
+        self._axis_names = axis_names  # as given (a list stays a list), as Keras 3 keeps it
         self._devices = devices.reshape(self._shape)
         self._backend_mesh = None
 
@@ -134,7 +134,7 @@ class DeviceMesh:
         """The `jax.sharding.Mesh`."""
         if self._backend_mesh is None:
             devices = np.array([_to_device(d) for d in self._devices.reshape(-1)], dtype=object)
-            self._backend_mesh = Mesh(devices.reshape(self._shape), self._axis_names)
+            self._backend_mesh = Mesh(devices.reshape(self._shape), tuple(self._axis_names))
         return self._backend_mesh
 
     def __repr__(self):
@@ -390,9 +390,13 @@ class DataParallel(Distribution):
 
 
 def _old_model_parallel(args, kwargs):
-    """Keras 3.0's `ModelParallel(device_mesh, layout_map, batch_dim_name=None)`."""
+    """Keras 3.0's `ModelParallel(device_mesh, layout_map, batch_dim_name=None)`; a `LayoutMap`
+    first is the later positional form, `ModelParallel(layout_map, batch_dim_name=...)`."""
     if not args:
         return args, kwargs, []
+    if isinstance(args[0], LayoutMap):
+        kwargs.update(zip(("layout_map", "batch_dim_name", "auto_shard_dataset"), args))
+        return (), kwargs, []
     names = ("device_mesh", "layout_map", "batch_dim_name")
     kwargs.update(zip(names, args))
     return (), kwargs, [("positional (device_mesh, layout_map, ...)", "ModelParallel(layout_map=...)")]

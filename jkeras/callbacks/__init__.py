@@ -10,10 +10,10 @@ from jkeras.callbacks.loggers import CSVLogger, LambdaCallback, RemoteMonitor, T
 from jkeras.callbacks.monitor import EarlyStopping, LearningRateScheduler, ReduceLROnPlateau
 from jkeras.callbacks.tensorboard import TensorBoard
 from jkeras.callbacks.swap_ema_weights import SwapEMAWeights
-from jkeras.saving.checkpoint_callbacks import BackupAndRestore, ModelCheckpoint  # noqa: E402 (needs monitor)
+from jkeras.saving.checkpoint_callbacks import BackupAndRestore, ModelCheckpoint, OrbaxCheckpoint  # noqa: E402 (needs monitor)
 
 __all__ = [
     "BackupAndRestore", "BaseLogger", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
+    "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint", "OrbaxCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "RemoteMonitor",
     "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]

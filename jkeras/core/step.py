@@ -139,13 +139,18 @@ def _batch_size(tree):
     return jax.tree_util.tree_leaves(tree)[0].shape[0]
 
 
+def logged_output_losses(spec):
+    """The outputs whose own loss is logged as "<output>_loss": those with a compiled loss, when
+    there are several of them (Keras 3 logs a lone output loss only as "loss")."""
+    with_loss = [out for out in spec.outputs if out.loss is not None]
+    return with_loss if len(with_loss) > 1 else []
+
+
 def init_metrics(spec):
     """Fresh metric state: the loss trackers, then each output's metrics."""
     state = {"loss": _mean_init()}
-    if len(spec.outputs) > 1:
-        for out in spec.outputs:
-            if out.loss is not None:
-                state[f"{out.name}_loss"] = _mean_init()
+    for out in logged_output_losses(spec):
+        state[f"{out.name}_loss"] = _mean_init()
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             state[log_name] = metric.init(y_pred_shape=out.shape)
@@ -157,10 +162,8 @@ def init_metrics(spec):
 def compute_metrics(spec, metric_state):
     """The logs dict (name -> scalar) from a metric state, in Keras's order."""
     logs = {"loss": _mean_result(metric_state["loss"])}
-    if len(spec.outputs) > 1:
-        for out in spec.outputs:
-            if out.loss is not None:
-                logs[f"{out.name}_loss"] = _mean_result(metric_state[f"{out.name}_loss"])
+    for out in logged_output_losses(spec):
+        logs[f"{out.name}_loss"] = _mean_result(metric_state[f"{out.name}_loss"])
     for out in spec.outputs:
         for log_name, metric, _ in out.metrics:
             logs[log_name] = metric.compute(metric_state[log_name])
@@ -357,9 +360,10 @@ def update_metrics(spec, metric_state, loss, per_output_losses, y_true, y_pred, 
     else:
         weight = jnp.sum(rows.astype(jnp.float32))
     new["loss"] = _mean_update(metric_state["loss"], loss, weight)
-    if len(spec.outputs) > 1:
-        for name, value in per_output_losses.items():
-            new[name] = _mean_update(metric_state[name], value, weight)
+    for out in logged_output_losses(spec):
+        name = f"{out.name}_loss"
+        if name in per_output_losses:  # a model's own compute_loss gives none
+            new[name] = _mean_update(metric_state[name], per_output_losses[name], weight)
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         yp = _as_float32(yp)
         for log_name, metric, weighted in out.metrics:

@@ -168,6 +168,88 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """The variables of `metrics`, one flat list."""
         return [v for m in self.metrics for v in m.variables]
 
+    # ----------------------------------------------------------------------------------------
+    # Keras 3's state tree
+
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables as nested dicts keyed by the parts of their paths.
+
+        `{"trainable_variables": {"seq": {"dense": {"kernel": ...}}}, "non_trainable_variables":
+        ..., "optimizer_variables": {"adam": {"iteration": ..., "seq_dense_kernel_momentum": ...}},
+        "metrics_variables": {"loss": {"total": ..., "count": ...}}}`, as Keras 3 lays it out (the
+        optimizer's variables under Keras's names where its state has Keras's layout, else under
+        jkeras's own).
+
+        Args:
+            value_format: `"backend_tensor"` (JAX arrays) or `"numpy_array"`.
+
+        Returns:
+            A dict of four nested dicts.
+
+        Raises:
+            ValueError: for another `value_format`, or a variable path found twice.
+        """
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise ValueError("Invalid `value_format` argument. Expected one of {'numpy_array', "
+                             f"'backend_tensor'}}. Received: value_format={value_format}")
+        convert = np.asarray if value_format == "numpy_array" else jax.numpy.asarray
+
+        def entries(variables):
+            return [(v.path, v.value) for v in variables]
+
+        return {
+            "trainable_variables": _nested(entries(self.trainable_variables), convert),
+            "non_trainable_variables": _nested(entries(self.non_trainable_variables), convert),
+            "optimizer_variables": _nested(self._optimizer_entries(), convert),
+            "metrics_variables": _nested(entries(self.metrics_variables), convert),
+        }
+
+    def set_state_tree(self, state_tree):
+        """Assigns the values of a state tree (as `get_state_tree` returns) to the variables with
+        the same paths; paths the model does not have are ignored.
+
+        Args:
+            state_tree: a dict with any of the keys `"trainable_variables"`,
+                `"non_trainable_variables"`, `"optimizer_variables"`, `"metrics_variables"`.
+
+        Raises:
+            ValueError: for another key.
+        """
+        from jkeras.saving import keras3_optimizer
+
+        for kind, tree in state_tree.items():
+            values = _flat(tree)
+            if kind in ("trainable_variables", "non_trainable_variables", "metrics_variables"):
+                for variable in getattr(self, kind):
+                    if variable.path in values:
+                        variable.assign(values[variable.path])
+            elif kind == "optimizer_variables":
+                if getattr(self, "optimizer", None) is None:
+                    continue
+                paths = keras3_optimizer.keras_variable_paths(self)
+                if paths is not None:
+                    current = dict(zip(paths, keras3_optimizer.keras_variables(self)))
+                    current.update((p, np.asarray(v)) for p, v in values.items() if p in current)
+                    keras3_optimizer.restore(self, [current[p] for p in paths], source="the state tree")
+                else:
+                    for variable in self.optimizer.variables:
+                        if variable.path in values:
+                            variable.assign(values[variable.path])
+            else:
+                raise ValueError(f"Unknown variable name: {kind}")
+
+    def _optimizer_entries(self):
+        """(path, value) of the optimizer's variables: Keras 3's names and values where the
+        optimizer state has Keras's layout, else jkeras's own variables."""
+        from jkeras.saving import keras3_optimizer
+
+        if getattr(self, "optimizer", None) is None:
+            return []
+        paths = keras3_optimizer.keras_variable_paths(self)
+        if paths is not None:
+            return list(zip(paths, keras3_optimizer.keras_variables(self)))
+        return [(v.path, v.value) for v in self.optimizer.variables]
+
     def reset_metrics(self):
         """Resets the state of every metric in `metrics`."""
         for metric in self.metrics:
@@ -867,8 +949,7 @@ def _keras_flat_order(spec):
         for out in spec.outputs:
             names += [log_name if single else metric.name
                       for log_name, metric, weighted in out.metrics if weighted == weighted_pass]
-    if not single:
-        names += [f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
+    names += [f"{out.name}_loss" for out in core_step.logged_output_losses(spec)]
     return names
 
 
@@ -888,8 +969,7 @@ def _layer_metrics(model, outputs):
 
 def _log_names(spec):
     """`metrics_names`: the built-in step's log names in `evaluate`'s list order."""
-    logs = ["loss"] + ([f"{out.name}_loss" for out in spec.outputs if out.loss is not None]
-                       if len(spec.outputs) > 1 else [])
+    logs = ["loss"] + [f"{out.name}_loss" for out in core_step.logged_output_losses(spec)]
     logs += [log_name for out in spec.outputs for log_name, _, _ in out.metrics]
     logs += [log_name for log_name, _ in spec.layer_metrics]
     first = [name for name in _keras_flat_order(spec) if name in logs]
@@ -900,3 +980,35 @@ def _should_validate(epoch, freq):
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return (epoch + 1) in freq
+
+
+def _nested(entries, convert):
+    """`{"a": {"b": value}}` from `[("a/b", value)]` (Keras 3's state-tree layout).
+
+    Raises:
+        ValueError: for a path found twice.
+    """
+    tree, seen = {}, set()
+    for path, value in entries:
+        if path in seen:
+            raise ValueError(f"The following variable path is found twice in the model: '{path}'. "
+                             "`get_state_tree()` can only be called when all variable paths are "
+                             "unique. Make sure to give unique names to your layers (and other objects).")
+        seen.add(path)
+        *parents, leaf = path.split("/")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = convert(value)
+    return tree
+
+
+def _flat(tree, prefix=""):
+    """`{"a/b": value}` from `{"a": {"b": value}}`."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

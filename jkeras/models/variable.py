@@ -172,7 +172,11 @@ class Variable(_ArrayLike):
         return self
 
     def __repr__(self):
-        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+        try:  # Keras 3 shows the value too (not inside a trace, where there is none)
+            value = f", value={np.asarray(self.value)}"
+        except Exception:  # noqa: BLE001 (a tracer, a deleted buffer: no value to show)
+            value = ""
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}{value}>"
 
 
 @_register

@@ -278,3 +278,112 @@ class BackupAndRestore(Callback):
         self._checkpointer = None
         if self.delete_checkpoint:
             shutil.rmtree(self.backup_dir, ignore_errors=True)
+
+
+class OrbaxCheckpoint(_MonitorCallback):
+    """Saves the model's state with Orbax during training, as Keras 3's `OrbaxCheckpoint` does.
+
+    Each save is a step directory `<directory>/<step>/` (the epoch index, or the number of batches
+    seen with an integer `save_freq`) holding `model.get_state_tree()` and the model's config;
+    `keras.saving.load_model(directory)` and `model.load_weights(directory)` read the newest one.
+    Keras 3 and jkeras read each other's checkpoints.
+
+    Args:
+        directory: where the step directories go.
+        monitor: the log key compared with `save_best_only` (default "val_loss").
+        verbose: 1 prints a line at each save.
+        save_best_only: save only when `monitor` improves on the best value so far.
+        mode: "auto", "min" or "max": whether `monitor` should go down or up.
+        save_freq: "epoch", or a number of batches.
+        initial_value_threshold: the value `monitor` must beat for the first save.
+        max_to_keep: how many of the newest checkpoints to keep (None: all).
+        save_on_background: write asynchronously while training goes on.
+        save_weights_only: save the variables without the model's config.
+
+    Raises:
+        ValueError: for a `save_freq` other than "epoch" or an integer.
+        ImportError: when orbax-checkpoint is not installed.
+    """
+
+    def __init__(self, directory, monitor="val_loss", verbose=0, save_best_only=False, mode="auto",
+                 save_freq="epoch", initial_value_threshold=None, max_to_keep=1, save_on_background=True,
+                 save_weights_only=False):
+        from jkeras.saving import keras3_orbax
+
+        ocp = keras3_orbax.ocp()
+        super().__init__(monitor, mode, 0)
+        if save_freq != "epoch" and not isinstance(save_freq, int):
+            raise ValueError(f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values")
+        self.directory = os.fspath(directory)
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_freq = save_freq
+        self.max_to_keep = max_to_keep
+        self.save_on_background = save_on_background
+        self.save_weights_only = save_weights_only
+        self.best = initial_value_threshold
+        self._counter = _BatchCounter(save_freq)
+        self._total_batches_seen = 0
+        self._weights_on_batch = save_freq != "epoch"
+        policies = ocp.training.preservation_policies
+        self.checkpointer = ocp.training.Checkpointer(
+            directory=os.path.abspath(self.directory),  # orbax needs an absolute path
+            preservation_policy=None if max_to_keep is None else policies.LatestN(max_to_keep),
+            save_decision_policy=ocp.training.save_decision_policies.FixedIntervalPolicy(1),
+        )
+
+    def set_model(self, model):
+        super().set_model(model)
+        if getattr(model, "optimizer", None) is not None:
+            self._total_batches_seen = int(model.optimizer.iterations)  # a reloaded model goes on counting
+
+    def _improved(self, logs, where):
+        if not self.save_best_only:
+            return True
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available, skipping save at {where}.",
+                          stacklevel=3)
+            return False
+        if not self._is_improvement(float(current), self.best):
+            return False
+        self.best = float(current)
+        return True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        last = self._counter.last_batch
+        self._total_batches_seen += batch + 1 if last is None or batch <= last else batch - last
+        if self._counter.due(batch) and self._improved(logs, f"batch {batch}"):
+            self._save(self._total_batches_seen)  # the step: batches seen in all
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch" and self._improved(logs, f"epoch {epoch}"):
+            self._save(epoch)
+
+    def _save(self, step):
+        from jkeras.saving import keras3_orbax, saving_api
+        from jkeras.saving import model_config
+
+        ocp = keras3_orbax.ocp()
+        state = self.model.get_state_tree()
+        if self.save_weights_only:
+            payload = {"pytree": {key: state[key] for key in ("trainable_variables", "non_trainable_variables")}}
+        else:
+            payload = {"pytree": state,
+                       "model_config": {"config": model_config.dumps(saving_api._keras_config(self.model))}}
+        with ocp.Context():
+            if self.save_on_background:
+                self.checkpointer.save_checkpointables_async(step, payload)
+            else:
+                self.checkpointer.save_checkpointables(step, payload)
+        if self.verbose > 0:
+            print_msg(f"\nOrbaxCheckpoint: saving step {step} to {self.directory}")
+
+    def on_train_end(self, logs=None):
+        self.checkpointer.close()  # waits for the saves in flight
+
+    def wait_until_finished(self):
+        """Blocks until the checkpoints being written are complete."""
+        self.checkpointer.wait()

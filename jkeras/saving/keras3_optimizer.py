@@ -57,8 +57,9 @@ _AVERAGES = "averages"  # jkeras.core.ema.EMAState's field
 class _Slot:
     """One Keras optimizer variable: the jkeras state leaves holding it, and the sign between them."""
 
-    def __init__(self, name, leaves, sign=1, shape=()):
+    def __init__(self, name, leaves, sign=1, shape=(), weight=None):
         self.name, self.leaves, self.sign, self.shape = name, leaves, sign, tuple(shape)
+        self.weight = weight  # position in `model.trainable_weights` of a per-weight slot
 
 
 def _keras_class(optimizer):
@@ -131,17 +132,18 @@ def _layout(model, state):
     if isinstance(getattr(optimizer, "_learning_rate", None), float):
         slots.append(_Slot("learning_rate", [learning_rate]))
     if _AVERAGES in fields:  # use_ema: Keras's `_model_variables_moving_average`, built first
-        slots += [_Slot("average", [fields[_AVERAGES][i][0]], 1, fields[_AVERAGES][i][1]) for i in order]
+        slots += [_Slot("average", [fields[_AVERAGES][i][0]], 1, fields[_AVERAGES][i][1], weight=k)
+                  for k, i in enumerate(order)]
     for group in _LAYOUTS[name]:
         present = [(slot, field, sign) for slot, field, sign in group if field in fields]
         if not present:
             continue
         if len(present) != len(group):
             return None
-        for index in order:
+        for k, index in enumerate(order):
             for slot, field, sign in present:
                 leaf, shape = fields[field][index]
-                slots.append(_Slot(slot, [leaf], sign, shape))
+                slots.append(_Slot(slot, [leaf], sign, shape, weight=k))
     slots += [_Slot(field, [scalars[field]]) for field in _TRAILING.get(name, ())]
     return slots
 
@@ -177,6 +179,23 @@ def keras_variables(model):
     if len(counts) != 1:  # counters that disagree (e.g. skipped loss-scaled steps)
         return None
     return [_signed(np.asarray(jax.device_get(leaves[slot.leaves[0]])), slot.sign) for slot in slots]
+
+
+def keras_variable_paths(model):
+    """The paths Keras 3 gives the variables `keras_variables(model)` lists (same order):
+    "<optimizer>/iteration", "<optimizer>/learning_rate", "<optimizer>/<weight path with _>_<slot>"
+    (e.g. "adam/dense_kernel_momentum"); None when the state has no Keras layout."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(model, "built", False) or not hasattr(optimizer, "transform"):
+        return None
+    state = optimizer.state if optimizer.state is not None else optimizer.transform.init(_trainable(model))
+    slots = _layout(model, state)
+    if slots is None:
+        return None
+    weights = model.trainable_weights
+    names = [slot.name if slot.weight is None else f"{weights[slot.weight].path.replace('/', '_')}_{slot.name}"
+             for slot in slots]
+    return [f"{optimizer.name}/{name}" for name in names]
 
 
 def _signed(value, sign):

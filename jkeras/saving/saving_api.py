@@ -80,7 +80,7 @@ import tempfile
 import zipfile
 import zlib
 
-from jkeras.saving import atomic, keras3_h5, layer_hooks, legacy_h5, model_config, orbax_io
+from jkeras.saving import atomic, keras3_h5, keras3_orbax, layer_hooks, legacy_h5, model_config, orbax_io
 
 _CONFIG = "config.json"
 _ASSETS = "assets"
@@ -287,6 +287,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise FileNotFoundError(f"No file or directory found at {path!r}")
     options = dict(custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     if os.path.isdir(path):
+        if not os.path.isfile(os.path.join(path, _CONFIG)) and keras3_orbax.is_checkpoint(path):
+            return keras3_orbax.load_model(
+                path, lambda text: _build(text, custom_objects, compile, safe_mode, source=repr(path)))
         return _load_model_dir(path, **options)
     if zipfile.is_zipfile(path):
         with _damaged_zip(path), zipfile.ZipFile(path) as archive:
@@ -428,6 +431,9 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
             if orbax_io.is_checkpoint(directory):
                 orbax_io.load_checkpoint(model, directory, skip_mismatch=skip_mismatch, by_name=by_name)
                 return
+        if keras3_orbax.is_checkpoint(path):
+            keras3_orbax.load_weights(model, path)
+            return
         if os.path.isfile(os.path.join(path, _KERAS3_WEIGHTS)):
             path = os.path.join(path, _KERAS3_WEIGHTS)
         else:

@@ -71,7 +71,7 @@ def test_device_mesh_errors_name_the_arguments():
 
 def test_data_parallel_forms():
     default = D.DataParallel()
-    assert default.device_mesh.axis_names == ("batch",) and default.batch_dim_name == "batch"
+    assert default.device_mesh.axis_names == ["batch"] and default.batch_dim_name == "batch"
     assert default.device_mesh.shape == (len(jax.devices()),)
     explicit = D.DataParallel(device_mesh=D.DeviceMesh((1,), ("data",)))
     assert explicit.batch_dim_name == "data"

@@ -282,3 +282,37 @@ def test_two_processes_train_and_back_up_sharded_weights(tmp_path):
               callbacks=[jkeras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
     np.testing.assert_allclose(model.predict(x, verbose=0), np.load(tmp_path / "sharded_predictions.npy"),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_orbax_checkpoint_loads_under_another_layout(tmp_path):
+    # keras-io orbax_checkpoint guide: a checkpoint written with both kernels split over "model"
+    # loads under a layout that splits only dense_2's; each weight lies as the current layout says.
+    run(4, """
+        from jax.sharding import PartitionSpec as P
+        mesh = D.DeviceMesh((2, 2), ["data", "model"], D.list_devices())
+
+        def parallel(*names):
+            layout_map = D.LayoutMap(mesh)
+            for name in names:
+                layout_map[name + "/kernel"] = (None, "model")
+            return D.ModelParallel(layout_map, batch_dim_name="data")
+
+        def build():
+            inputs = jkeras.Input((6,))
+            hidden = layers.Dense(4, name="dense_1")(inputs)
+            model = jkeras.Model(inputs, layers.Dense(8, name="dense_2")(hidden))
+            model.compile(optimizer="adam", loss="mse")
+            return model
+
+        D.set_distribution(parallel("dense_1", "dense_2"))
+        model = build()
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0,
+                  callbacks=[jkeras.callbacks.OrbaxCheckpoint("ckpt", save_on_background=False)])
+        expected = model.predict(x, verbose=0)
+        D.set_distribution(parallel("dense_2"))
+        loaded = jkeras.saving.load_model("ckpt")
+        specs = {v.path: v.value.sharding.spec for v in loaded.trainable_variables}
+        assert specs["dense_1/kernel"] == P() and specs["dense_2/kernel"] == P(None, "model"), specs
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+        assert int(loaded.optimizer.iterations) == 4
+    """, tmp_path)
