@@ -247,6 +247,12 @@ class NodeAccessors:
         return list(self._inbound_nodes)
 
     @property
+    def outbound_nodes(self):
+        """Keras 2: the nodes of other layers' symbolic calls on this layer's outputs, in order
+        (a call since undone, as `Sequential.pop` does, is left out)."""
+        return [n for n in self.__dict__.get("_outbound_nodes", []) if n in n.layer._inbound_nodes]
+
+    @property
     def input(self):
         return self._single_node("input", "input")
 
