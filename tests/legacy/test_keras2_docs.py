@@ -1,0 +1,196 @@
+"""Keras 2 (and 1) documentation snippets and the Keras 1/2 names they use, on jkeras: the FAQ's
+`K.function` with the learning phase, `uses_learning_phase`, `outbound_nodes`, optimizers'
+`get_gradients` / `get_updates` feeding `K.function(updates=...)`, `K.local_conv1d/2d`,
+`K.ctc_label_dense_to_sparse`. References: Keras 3 where it still has the API, else NumPy."""
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+from jkeras import backend as K
+
+RNG = np.random.default_rng(0)
+
+
+def _local_conv_reference(x, kernel, kernel_size, strides, channels_last):
+    """Keras 2's local_conv loop: one window per output position, flattened in the input's order."""
+    if not channels_last:
+        x = np.moveaxis(x, 1, -1)
+    spatial = x.shape[1:-1]
+    out = [(s - k) // st + 1 for s, k, st in zip(spatial, kernel_size, strides)]
+    result = np.zeros((x.shape[0], *out, kernel.shape[-1]), "float32")
+    for i, pos in enumerate(np.ndindex(*out)):
+        window = x[(slice(None),) + tuple(slice(p * st, p * st + k) for p, st, k in zip(pos, strides, kernel_size))]
+        if not channels_last:  # Keras 2 flattens (channels, *window) for channels_first
+            window = np.moveaxis(window, -1, 1)
+        result[(slice(None),) + pos] = window.reshape(x.shape[0], -1) @ kernel[i]
+    return result if channels_last else np.moveaxis(result, -1, 1)
+
+
+@pytest.mark.parametrize("data_format", ["channels_first"])
+def test_local_conv1d_and_2d_match_the_window_loop(data_format):
+    # channels_first: the harder layout (channels_last is LocallyConnected's tested path too)
+    last = data_format == "channels_last"
+    x1 = RNG.normal(size=(2, 7, 3) if last else (2, 3, 7)).astype("float32")
+    k1 = RNG.normal(size=(3, 3 * 3, 4)).astype("float32")  # steps 7, window 3, stride 2: 3 outputs
+    np.testing.assert_allclose(K.local_conv1d(x1, k1, (3,), (2,), data_format),
+                               _local_conv_reference(x1, k1, (3,), (2,), last), rtol=1e-4, atol=1e-4)
+    x2 = RNG.normal(size=(2, 5, 4, 3) if last else (2, 3, 5, 4)).astype("float32")
+    k2 = RNG.normal(size=(4 * 3, 2 * 2 * 3, 5)).astype("float32")  # 5x4, window 2x2, stride 1: 4x3 outputs
+    np.testing.assert_allclose(K.local_conv2d(x2, k2, (2, 2), (1, 1), (4, 3), data_format),
+                               _local_conv_reference(x2, k2, (2, 2), (1, 1), last), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="kernel must have shape"):
+        K.local_conv1d(x1, k1[:2], (3,), (2,), data_format)
+    with pytest.raises(ValueError, match="output_shape"):
+        K.local_conv2d(x2, k2, (2, 2), (1, 1), (3, 3), data_format)
+
+
+def test_ctc_label_dense_to_sparse_keeps_the_labels_within_each_length():
+    labels = np.array([[4, 2, 7], [5, 9, 9], [1, 1, 3]])
+    sparse = K.ctc_label_dense_to_sparse(labels, np.array([2, 1, 3]))
+    assert K.is_sparse(sparse) and not K.is_sparse(labels)
+    np.testing.assert_array_equal(sparse.indices, [[0, 0], [0, 1], [1, 0], [2, 0], [2, 1], [2, 2]])
+    np.testing.assert_array_equal(sparse.data, [4, 2, 5, 1, 1, 3])
+    np.testing.assert_array_equal(K.to_dense(sparse), [[4, 2, 0], [5, 0, 0], [1, 1, 3]])
+
+
+def test_uses_learning_phase_is_whether_training_changes_the_outputs():
+    # Keras 2: True when a layer switches on the learning phase (dropout above 0, batch norm)
+    inputs = jkeras.Input((4,))
+    dense = jkeras.layers.Dense(3)(inputs)
+    assert not jkeras.Model(inputs, dense).uses_learning_phase
+    assert jkeras.Model(inputs, jkeras.layers.Dropout(0.5)(dense)).uses_learning_phase
+    assert not jkeras.Model(inputs, jkeras.layers.Dropout(0.0)(dense)).uses_learning_phase
+    assert jkeras.Model(inputs, jkeras.layers.BatchNormalization()(dense)).uses_learning_phase
+    assert jkeras.Model(inputs, dense).state_updates == []
+
+
+def _graph(lib):
+    inputs = lib.Input((4,))
+    shared = lib.layers.Dense(3)
+    hidden = shared(inputs)
+    out1, out2 = lib.layers.Dense(1)(hidden), lib.layers.Dense(2)(hidden)
+    return lib.Model(inputs, [out1, out2]), shared
+
+
+def test_outbound_nodes_are_the_calls_on_a_layer_outputs_as_keras():
+    model, shared = _graph(jkeras)
+    reference, ref_shared = _graph(keras)
+    assert len(shared.outbound_nodes) == len(ref_shared._outbound_nodes) == 2
+    assert [n.layer.name for n in shared.outbound_nodes] == [model.layers[2].name, model.layers[3].name]
+    assert [len(layer.outbound_nodes) for layer in model.layers] == \
+        [len(layer._outbound_nodes) for layer in reference.layers]
+    stack = jkeras.Sequential([jkeras.Input((4,)), jkeras.layers.Dense(3), jkeras.layers.Dense(2)])
+    first = stack.layers[0]
+    assert len(first.outbound_nodes) == 1
+    stack.pop()  # the call undone: no longer an outbound node
+    assert first.outbound_nodes == []
+
+
+@pytest.mark.parametrize("clipnorm", [None, 0.05])
+def test_get_gradients_and_get_updates_drive_a_k_function_train_step(clipnorm):
+    # the Keras 2 custom training loop: updates = opt.get_updates(loss, params);
+    # train = K.function([x, y], [loss], updates=updates)
+    x = RNG.normal(size=(8, 3)).astype("float32")
+    y = RNG.normal(size=(8, 1)).astype("float32")
+    inputs, target = jkeras.Input((3,)), jkeras.Input((1,))
+    dense = jkeras.layers.Dense(1)
+    model = jkeras.Model(inputs, dense(inputs))
+    loss = K.mean(K.square(model.output - target))
+    opt = jkeras.optimizers.SGD(0.1, clipnorm=clipnorm)
+    w, b = model.get_weights()
+
+    def clip(g):  # per tensor, as Keras 2.3 / 3
+        norm = np.sqrt(np.sum(g ** 2))
+        return g if clipnorm is None else g * clipnorm / max(norm, clipnorm)
+
+    err = x @ w + b - y
+    grads = [clip(2 * x.T @ err / 8), clip(2 * err.mean(0))]
+    computed = K.function([inputs, target], opt.get_gradients(loss, model.trainable_weights))([x, y])
+    for got, want in zip(computed, grads):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    train = K.function([inputs, target], [loss], updates=opt.get_updates(loss, model.trainable_weights))
+    (value,) = train([x, y])
+    np.testing.assert_allclose(value, np.mean(err ** 2), rtol=1e-5)  # before the update
+    np.testing.assert_allclose(model.get_weights()[0], w - 0.1 * grads[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.get_weights()[1], b - 0.1 * grads[1], rtol=1e-4, atol=1e-6)
+    # K.update on a symbolic value is a graph update: applied by the function, outputs empty
+    mean_out = K.mean(model.output, axis=0)
+    expected = (x @ model.get_weights()[0] + model.get_weights()[1]).mean(0)
+    assert K.function([inputs], [], updates=[K.update(dense.bias, mean_out)])([x]) == []
+    np.testing.assert_allclose(K.get_value(dense.bias), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="None` for gradient"):
+        opt.get_gradients(K.mean(target), model.trainable_weights)
+    with pytest.raises(ValueError, match="updates\\[0\\]"):
+        K.function([inputs], [loss], updates=["not an update"])
+
+
+def test_tf_optimizer_says_it_needs_tensorflow():
+    with pytest.raises(NotImplementedError, match="TensorFlow"):
+        jkeras.optimizers.TFOptimizer(object())
+
+
+def test_backend_guide_snippet():
+    # docs/templates/backend.md, as written
+    assert K.int_shape(K.placeholder(shape=(2, 4, 5))) == (2, 4, 5)
+    assert K.int_shape(K.placeholder(shape=(None, 4, 5))) == (None, 4, 5)
+    assert K.int_shape(K.placeholder(ndim=3)) == (None, None, None)
+    b = K.random_uniform_variable(shape=(3, 4), low=0, high=1)
+    c = K.random_normal_variable(shape=(3, 4), mean=0, scale=1)
+    d = K.random_normal_variable(shape=(3, 4), mean=0, scale=1)
+    assert 0 <= float(K.min(b)) and float(K.max(b)) < 1
+    a = b + c * K.abs(d)
+    c = K.dot(a, K.transpose(b))
+    a = K.concatenate([b, c], axis=-1)
+    np.testing.assert_allclose(a, np.concatenate([b, np.asarray(a[:, 4:])], -1))
+    assert K.int_shape(a) == (3, 7)
+    samples = np.asarray(K.truncated_normal((4000,), 1.0, 2.0, seed=1))
+    assert samples.min() >= -3.0 and samples.max() <= 5.0 and abs(samples.mean() - 1.0) < 0.15
+
+
+@pytest.mark.parametrize("padding,strides", [("same", 2)])
+def test_conv_transpose_separable_and_pool3d_match_keras_ops(padding, strides):
+    x = RNG.normal(size=(2, 5, 5, 3)).astype("float32")
+    kernel = RNG.normal(size=(3, 3, 4, 3)).astype("float32")  # (rows, cols, out, in), as TF
+    ref = np.asarray(keras.ops.conv_transpose(x, kernel, strides=strides, padding=padding))
+    got = K.conv2d_transpose(x, kernel, (None,) + ref.shape[1:], (strides, strides), padding)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+    got = K.conv2d_transpose(x.transpose(0, 3, 1, 2), kernel, (2, 4) + ref.shape[1:3], (strides, strides),
+                             padding, data_format="channels_first")
+    np.testing.assert_allclose(got, ref.transpose(0, 3, 1, 2), rtol=1e-4, atol=1e-4)
+    volume = RNG.normal(size=(1, 3, 4, 4, 2)).astype("float32")
+    kernel3 = RNG.normal(size=(2, 2, 2, 5, 2)).astype("float32")
+    ref3 = np.asarray(keras.ops.conv_transpose(volume, kernel3, strides=strides, padding=padding))
+    np.testing.assert_allclose(K.conv3d_transpose(volume, kernel3, ref3.shape, (strides,) * 3, padding), ref3,
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="output_shape"):
+        K.conv2d_transpose(x, kernel, (2, 3, 3, 4), (strides, strides), padding)
+    depthwise, pointwise = RNG.normal(size=(3, 3, 3, 2)).astype("float32"), RNG.normal(size=(1, 1, 6, 4)).astype("float32")
+    np.testing.assert_allclose(K.separable_conv2d(x, depthwise, pointwise, (strides, strides), padding),
+                               keras.ops.separable_conv(x, depthwise, pointwise, strides, padding), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(K.separable_conv1d(x[:, 0], depthwise[0], pointwise[0], strides, padding),
+                               keras.ops.separable_conv(x[:, 0], depthwise[0], pointwise[0], strides, padding),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(K.pool3d(volume, (2, 2, 2), (strides,) * 3, padding),
+                               keras.ops.max_pool(volume, 2, strides, padding), rtol=1e-6)
+    np.testing.assert_allclose(K.pool3d(volume, (2, 2, 2), (strides,) * 3, padding, pool_mode="avg"),
+                               keras.ops.average_pool(volume, 2, strides, padding), rtol=1e-5)
+
+
+def test_keras2_backend_helpers_without_a_keras3_twin():
+    x = RNG.normal(size=(3, 4, 5)).astype("float32")
+    np.testing.assert_array_equal(K.slice(x, (1, 0, 2), (2, -1, 3)), x[1:3, :, 2:5])
+    assert int(K.size(x)) == 60
+    np.testing.assert_array_equal(K.identity(x), x)
+    padded = K.spatial_3d_padding(x[None, ..., None], ((1, 0), (0, 2), (1, 1)))
+    np.testing.assert_array_equal(padded, np.pad(x[None, ..., None], ((0, 0), (1, 0), (0, 2), (1, 1), (0, 0))))
+    assert K.normalize_data_format(None) == K.image_data_format()
+    assert K.normalize_data_format("Channels_First") == "channels_first"
+    with pytest.raises(ValueError, match="data_format"):
+        K.normalize_data_format("nhwc")
+    layer = jkeras.layers.Dense(2)
+    layer.build((None, 3))
+    assert K.is_variable(layer.kernel) and not K.is_variable(x)
+    assert K.is_placeholder(K.placeholder((2, 3))) and not K.is_placeholder(x)
+    with K.control_dependencies([x]):
+        pass
