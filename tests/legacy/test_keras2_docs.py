@@ -194,3 +194,28 @@ def test_keras2_backend_helpers_without_a_keras3_twin():
     assert K.is_placeholder(K.placeholder((2, 3))) and not K.is_placeholder(x)
     with K.control_dependencies([x]):
         pass
+
+
+def test_model_to_dot_as_the_visualization_page_uses_it(tmp_path):
+    # docs/templates/visualization.md: SVG(model_to_dot(model).create(prog='dot', format='svg'))
+    import xml.etree.ElementTree as ET
+
+    from jkeras.utils import model_to_dot
+
+    def build(lib):
+        inputs = lib.Input((3,))
+        left, right = lib.layers.Dense(2, name="left")(inputs), lib.layers.Dense(2, name="right")(inputs)
+        return lib.Model(inputs, lib.layers.add([left, right]))
+
+    model, reference = build(jkeras), build(keras)
+    dot = model_to_dot(model, show_shapes=True)
+    svg = ET.fromstring(dot.create(prog="dot", format="svg"))
+    boxes = [e for e in svg.iter() if e.tag.endswith("rect")]
+    assert len(boxes) == len(reference.layers)  # Keras 3 lists the InputLayer too
+    text = dot.to_string()
+    assert text.startswith("digraph G {") and text.count("->") == 4 and "left (Dense)" in text
+    assert "output: (None, 2)" in text
+    dot.write(tmp_path / "model.dot")
+    assert (tmp_path / "model.dot").read_text() == text
+    with pytest.raises(ValueError, match="svg"):
+        dot.create(format="png")
