@@ -219,3 +219,43 @@ def test_model_to_dot_as_the_visualization_page_uses_it(tmp_path):
     assert (tmp_path / "model.dot").read_text() == text
     with pytest.raises(ValueError, match="svg"):
         dot.create(format="png")
+
+
+@pytest.mark.slow
+def test_nasnet_matches_keras_layer_for_layer(monkeypatch):
+    # applications.md lists keras.applications.nasnet.NASNetMobile / NASNetLarge; they were missing
+    from applications_testing import _hyperparameters, assert_close, batch, cheap_random_initializers, randomize
+
+    def same_structure(k_model, j_model):
+        assert j_model.name == k_model.name
+        assert [layer.name for layer in j_model.layers] == [layer.name for layer in k_model.layers]
+        assert [type(lay).__name__ for lay in j_model.layers] == [type(lay).__name__ for lay in k_model.layers]
+        assert [_hyperparameters(lay) for lay in j_model.layers] == [_hyperparameters(lay) for lay in k_model.layers]
+        # same weights in the same order (Keras 3 prefixes the paths with its cells' name scopes)
+        assert [w.path.split("/")[-2:] for w in j_model.weights] == [w.path.split("/")[-2:] for w in k_model.weights]
+        assert [w.shape for w in j_model.weights] == [tuple(w.shape) for w in k_model.weights]
+        assert j_model.output_shape == k_model.output_shape
+
+    with cheap_random_initializers():
+        small = dict(input_shape=(32, 32, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8,
+                     skip_reduction=False, include_top=False, pooling="avg", weights=None)
+        from keras.src.applications import nasnet as keras_nasnet
+
+        k_model = keras_nasnet.NASNet(**small)
+        j_model = jkeras.applications.nasnet.NASNet(**small)
+    same_structure(k_model, j_model)
+    randomize(k_model)
+    j_model.set_weights(k_model.get_weights())
+    x = batch(k_model)
+    assert_close(j_model.predict(x, verbose=0), k_model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="penultimate_filters"):
+        jkeras.applications.nasnet.NASNet(penultimate_filters=100, weights=None)
+    # NASNetMobile / NASNetLarge: the same NASNet arguments as Keras's (not built: 771 and 1040 layers)
+    calls = {"keras": [], "jkeras": []}
+    monkeypatch.setattr(keras_nasnet, "NASNet", lambda *a, **kw: calls["keras"].append((a, kw)))
+    monkeypatch.setattr(jkeras.applications.nasnet, "NASNet", lambda *a, **kw: calls["jkeras"].append((a, kw)))
+    for kwargs in (dict(), dict(include_top=False, weights=None, pooling="max"), dict(input_shape=(64, 64, 3))):
+        for kind in ("NASNetMobile", "NASNetLarge"):
+            getattr(keras_nasnet, kind)(**kwargs)
+            getattr(jkeras.applications, kind)(**kwargs)
+    assert calls["jkeras"] == calls["keras"] and len(calls["keras"]) == 6
