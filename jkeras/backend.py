@@ -797,30 +797,28 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
 
 
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
-    """Greedy CTC decoding of softmax outputs, as Keras 2's (the last category is the blank).
+    """CTC decoding of softmax outputs, as Keras 2's (the last category is the blank).
 
     Args:
         y_pred: `(samples, time_steps, num_categories)` softmax outputs.
         input_length: `(samples,)` time steps used in each sample.
-        greedy: must be True (beam search is not implemented).
+        greedy: True: the most likely category at each step; False: a prefix beam search.
+        beam_width: with `greedy=False`, how many prefixes the search keeps.
+        top_paths: with `greedy=False`, how many sequences to return.
 
     Returns:
-        `([decoded], log_prob)`: `decoded` `(samples, time_steps)` labels padded with -1,
-        `log_prob` `(samples, 1)` the negative sum of the best log-probability at each step.
-
-    Raises:
-        ValueError: for `greedy=False`.
+        `(decoded, log_prob)`: `decoded` a list of `top_paths` (1 if greedy) `(samples,
+        time_steps)` label arrays padded with -1, best first; `log_prob` `(samples, top_paths)`
+        the log-probability of each sequence (greedy: `(samples, 1)` the negative sum of the best
+        log-probability at each step).
     """
     from jkeras.ops import nn
 
-    if not greedy:
-        raise ValueError(
-            f"ctc_decode: only greedy=True is supported (beam search is not implemented), got greedy={greedy!r}"
-        )
     y_pred = _v(y_pred)
     decoded, log_prob = nn.ctc_decode(jnp.log(y_pred + epsilon()), jnp.reshape(jnp.asarray(_v(input_length)), (-1,)),
-                                      strategy="greedy", mask_index=y_pred.shape[-1] - 1)
-    return [decoded[0]], log_prob
+                                      strategy="greedy" if greedy else "beam_search", beam_width=beam_width,
+                                      top_paths=1 if greedy else top_paths, mask_index=y_pred.shape[-1] - 1)
+    return [decoded[i] for i in range(decoded.shape[0])], log_prob
 
 
 class _LearningPhase:

@@ -259,3 +259,24 @@ def test_nasnet_matches_keras_layer_for_layer(monkeypatch):
             getattr(keras_nasnet, kind)(**kwargs)
             getattr(jkeras.applications, kind)(**kwargs)
     assert calls["jkeras"] == calls["keras"] and len(calls["keras"]) == 6
+
+
+def test_ctc_beam_search_matches_keras_and_k_ctc_decode_uses_it():
+    # Keras 2: K.ctc_decode(y_pred, input_length, greedy=False, beam_width, top_paths) on softmax
+    # outputs, the blank last; log_prob the log-probability of each path
+    scores = np.exp(RNG.normal(size=(2, 5, 3)) * 2)
+    probs = (scores / scores.sum(-1, keepdims=True)).astype("float32")
+    decoded, log_prob = K.ctc_decode(probs, np.array([5, 3]), greedy=False, beam_width=20, top_paths=2)
+    k_paths, k_scores = keras.ops.ctc_decode(np.log(probs + 1e-7), np.array([5, 3]), strategy="beam_search",
+                                             beam_width=20, top_paths=2, mask_index=2)
+    j_paths, j_scores = jkeras.ops.ctc_decode(np.log(probs + 1e-7), np.array([5, 3]), strategy="beam_search",
+                                              beam_width=20, top_paths=2, mask_index=2)
+    np.testing.assert_array_equal(j_paths, k_paths)
+    np.testing.assert_allclose(j_scores, k_scores, rtol=1e-5, atol=1e-5)
+    assert len(decoded) == 2
+    for got, want in zip(decoded, np.asarray(k_paths)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(log_prob, k_scores, rtol=1e-5, atol=1e-5)
+    (greedy,), _ = K.ctc_decode(probs, np.array([5, 3]))
+    np.testing.assert_array_equal(greedy, keras.ops.ctc_decode(np.log(probs + 1e-7), np.array([5, 3]),
+                                                               mask_index=2)[0][0])
