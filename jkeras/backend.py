@@ -226,7 +226,10 @@ def ones(shape, dtype=None, name=None):
 
 
 def eye(size, dtype=None, name=None):
-    return jnp.eye(size, dtype=dtype or floatx())
+    """An identity matrix: `size` rows and columns, or `(rows, columns)` (Keras 2)."""
+    del name
+    rows, columns = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    return jnp.eye(rows, columns, dtype=dtype or floatx())
 
 
 def zeros_like(x, dtype=None, name=None):

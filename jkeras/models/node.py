@@ -28,6 +28,11 @@ class KerasTensor:
         return len(self.shape)
 
     @property
+    def _keras_shape(self):
+        """Keras 2's attribute of symbolic tensors (custom layers read it): the shape."""
+        return self.shape
+
+    @property
     def node(self):
         layer, node_index, _ = self._keras_history
         return layer._inbound_nodes[node_index]

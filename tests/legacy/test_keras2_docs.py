@@ -280,3 +280,15 @@ def test_ctc_beam_search_matches_keras_and_k_ctc_decode_uses_it():
     (greedy,), _ = K.ctc_decode(probs, np.array([5, 3]))
     np.testing.assert_array_equal(greedy, keras.ops.ctc_decode(np.log(probs + 1e-7), np.array([5, 3]),
                                                                mask_index=2)[0][0])
+
+
+def test_backend_docstring_examples_keras2():
+    # keras/backend/tensorflow_backend.py (2.3) docstrings
+    input_ph = K.placeholder(shape=(2, 4, 5))
+    assert input_ph._keras_shape == (2, 4, 5)
+    assert jkeras.layers.Dense(3)(jkeras.Input((4,)))._keras_shape == (None, 3)
+    np.testing.assert_array_equal(K.eval(K.eye((2, 3))), np.eye(2, 3))
+    np.testing.assert_array_equal(K.eval(K.eye(3)), np.eye(3))
+    np.testing.assert_array_equal(K.eval(K.tile(K.eye(2), (2, 3))), np.tile(np.eye(2), (2, 3)))
+    assert K.int_shape(K.batch_dot(K.ones(shape=(32, 20, 1)), K.ones(shape=(32, 30, 20)), axes=(1, 2))) == (32, 1, 30)
+    assert K.int_shape(K.dot(K.random_uniform_variable(shape=(2, 3), low=0, high=1), K.ones((4, 3, 5)))) == (2, 4, 5)
