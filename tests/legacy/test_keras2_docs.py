@@ -292,3 +292,22 @@ def test_backend_docstring_examples_keras2():
     np.testing.assert_array_equal(K.eval(K.tile(K.eye(2), (2, 3))), np.tile(np.eye(2), (2, 3)))
     assert K.int_shape(K.batch_dot(K.ones(shape=(32, 20, 1)), K.ones(shape=(32, 30, 20)), axes=(1, 2))) == (32, 1, 30)
     assert K.int_shape(K.dot(K.random_uniform_variable(shape=(2, 3), low=0, high=1), K.ones((4, 3, 5)))) == (2, 4, 5)
+
+
+def test_keras1_metric_function_returning_a_dict_logs_each_value():
+    # Keras 1 sequential guide: def false_rates(y_true, y_pred): return {'false_neg': ..., 'false_pos': ...}
+    def false_rates(y_true, y_pred):
+        return {"false_neg": K.mean(y_true * (1 - K.round(y_pred))),
+                "false_pos": K.mean((1 - y_true) * K.round(y_pred))}
+
+    model = jkeras.Sequential([jkeras.layers.Dense(1, input_dim=3, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy", false_rates])
+    x = RNG.normal(size=(16, 3)).astype("float32")
+    y = RNG.integers(0, 2, size=(16, 1)).astype("float32")
+    logs = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert sorted(logs) == ["accuracy", "false_neg", "false_pos", "loss"]
+    predicted = np.round(model.predict(x, verbose=0))
+    np.testing.assert_allclose(logs["false_neg"], np.mean(y * (1 - predicted)), rtol=1e-5)
+    np.testing.assert_allclose(logs["false_pos"], np.mean((1 - y) * predicted), rtol=1e-5)
+    history = model.fit(x, y, epochs=1, verbose=0, validation_split=0.25)
+    assert {"false_neg", "false_pos", "val_false_neg", "val_false_pos"} <= set(history.history)
