@@ -311,3 +311,14 @@ def test_keras1_metric_function_returning_a_dict_logs_each_value():
     np.testing.assert_allclose(logs["false_pos"], np.mean((1 - y) * predicted), rtol=1e-5)
     history = model.fit(x, y, epochs=1, verbose=0, validation_split=0.25)
     assert {"false_neg", "false_pos", "val_false_neg", "val_false_pos"} <= set(history.history)
+
+
+def test_losses_docstring_examples_take_python_lists():
+    # keras/losses.py (2.3) docstrings: cce([0, 1, 2], [[.9, .05, .05], [.5, .89, .6], [.05, .01, .94]])
+    y_pred = [[.9, .05, .05], [.5, .89, .6], [.05, .01, .94]]
+    loss = jkeras.losses.SparseCategoricalCrossentropy()([0, 1, 2], y_pred)
+    probs = np.array(y_pred) / np.sum(y_pred, axis=1, keepdims=True)
+    np.testing.assert_allclose(loss, -np.mean(np.log(probs[[0, 1, 2], [0, 1, 2]])), rtol=1e-5)
+    # same-structure lists keep working, as in Keras 3
+    np.testing.assert_allclose(jkeras.losses.MeanSquaredError()([0., 0., 1., 1.], [1., 1., 1., 0.]),
+                               keras.losses.MeanSquaredError()([0., 0., 1., 1.], [1., 1., 1., 0.]), rtol=1e-6)
