@@ -27,7 +27,7 @@ from jkeras.layers.recurrent import _RNN_RENAMES, CellRNN, _rnn_preprocess
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import DATA_FORMAT_VALUES, LegacyInterface
 
-__all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+__all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM2DCell", "ConvLSTM3D"]
 
 
 def _gate_conv(x, kernel, masks, channel_axis, conv):
@@ -223,6 +223,25 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
 
     def get_config(self):
         return {**Layer.get_config(self), "rank": self._rank, **self._cell_config()}
+
+
+class ConvLSTM2DCell(ConvLSTMCell):
+    """Keras 2's cell of `ConvLSTM2D`, for `RNN(ConvLSTM2DCell(...))`: a `ConvLSTMCell` of rank 2
+    with Keras 2's defaults (`recurrent_activation="hard_sigmoid"`).
+
+    Args:
+        filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
+        recurrent_activation, ...: as `ConvLSTMCell` (without `rank`).
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), activation="tanh", recurrent_activation="hard_sigmoid", **kwargs):
+        super().__init__(2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation,
+                         recurrent_activation=recurrent_activation, **kwargs)
+
+    def get_config(self):
+        return {k: v for k, v in super().get_config().items() if k != "rank"}
 
 
 def _conv_lstm_legacy(rank):
