@@ -1,6 +1,7 @@
 """Utilities: seeds, names, labels, progress bars, batch datasets, downloads, image files."""
 from jkeras import config as _config
-from jkeras.utils.data_utils import PyDataset, Sequence, get_file, pad_sequences
+from jkeras.utils.data_utils import (GeneratorEnqueuer, OrderedEnqueuer, PyDataset, Sequence, SequenceEnqueuer,
+                                     get_file, pad_sequences)
 from jkeras.utils.np_utils import normalize, to_categorical
 from jkeras.utils.numerics import check_numerics
 from jkeras.utils.object_registry import (
@@ -42,7 +43,7 @@ __all__ = [
     "clear_session", "deserialize_keras_object", "serialize_keras_object", "get_source_inputs",
     "is_keras_tensor", "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "standardize_dtype",
     "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
-    "HDF5Matrix", "multi_gpu_model", "print_summary",
+    "HDF5Matrix", "multi_gpu_model", "print_summary", "GeneratorEnqueuer", "OrderedEnqueuer", "SequenceEnqueuer",
 ]
 
 enable_interactive_logging = _config.enable_interactive_logging

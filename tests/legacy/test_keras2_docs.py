@@ -322,3 +322,105 @@ def test_losses_docstring_examples_take_python_lists():
     # same-structure lists keep working, as in Keras 3
     np.testing.assert_allclose(jkeras.losses.MeanSquaredError()([0., 0., 1., 1.], [1., 1., 1., 0.]),
                                keras.losses.MeanSquaredError()([0., 0., 1., 1.], [1., 1., 1., 0.]), rtol=1e-6)
+
+
+def test_generic_utils_helpers_of_keras2():
+    from jkeras.utils import generic_utils as gu
+
+    # the transpose_shape docstring examples
+    assert gu.transpose_shape((16, 128, 128, 32), "channels_first", spatial_axes=(1, 2)) == (16, 32, 128, 128)
+    assert gu.transpose_shape((16, 128, 128, 32), "channels_last", spatial_axes=(1, 2)) == (16, 128, 128, 32)
+    assert gu.transpose_shape((128, 128, 32), "channels_first", spatial_axes=(0, 1)) == (32, 128, 128)
+    assert gu.transpose_shape([8, 5, 3], "channels_first", spatial_axes=(1,)) == [8, 3, 5]
+    with pytest.raises(ValueError, match="data_format"):
+        gu.transpose_shape((1, 2), "nhwc", (0,))
+    assert gu.to_list(3) == [3] and gu.to_list((1, 2)) == [(1, 2)] and gu.to_list((1, 2), allow_tuple=True) == [1, 2]
+    assert gu.unpack_singleton([5]) == 5 and gu.unpack_singleton([5, 6]) == [5, 6]
+    assert gu.is_all_none([None, None]) and not gu.is_all_none((None, 1)) and gu.is_all_none(None)
+    assert gu.has_arg(lambda x, training=None: x, "training") and not gu.has_arg(lambda x: x, "training")
+    assert gu.has_arg(lambda x, **kw: x, "mask", accept_all=True) and not gu.has_arg(lambda x, **kw: x, "mask")
+    a, b = np.arange(10), np.arange(10, 20)
+    np.testing.assert_array_equal(gu.slice_arrays(a, 2, 5), a[2:5])
+    sliced = gu.slice_arrays([a, None, b], np.array([1, 3]))
+    np.testing.assert_array_equal(sliced[0], a[[1, 3]])
+    assert sliced[1] is None and gu.slice_arrays(None) == [None]
+    with pytest.raises(ValueError, match="Unknown entries in loss dictionary"):
+        gu.check_for_unexpected_keys("loss", {"out": 1, "typo": 2}, ["out"])
+
+
+def test_custom_object_scope_names_reach_layer_arguments():
+    # utils/generic_utils.py (2.3): with CustomObjectScope({'MyObject': MyObject}):
+    #     layer = Dense(..., kernel_regularizer='MyObject')   # Keras 2 resolves it; Keras 3 raises
+    class MyObject(jkeras.regularizers.Regularizer):
+        def __call__(self, x):
+            return 0.5 * jkeras.ops.sum(jkeras.ops.abs(x))
+
+    with jkeras.utils.CustomObjectScope({"MyObject": MyObject}):
+        layer = jkeras.layers.Dense(3, kernel_regularizer="MyObject")
+    assert isinstance(layer.kernel_regularizer, MyObject)
+    layer.build((None, 2))
+    np.testing.assert_allclose(layer.kernel_regularizer(layer.kernel), 0.5 * np.abs(K.get_value(layer.kernel)).sum(),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="Unknown regularizer"):  # outside the scope
+        jkeras.layers.Dense(3, kernel_regularizer="MyObject")
+
+
+def test_conv_lstm2d_cell_in_an_rnn_matches_keras_conv_lstm2d():
+    # Keras 2.3 documents layers.ConvLSTM2DCell (RNN(ConvLSTM2DCell(...))); Keras 3 only has the layer
+    x = RNG.normal(size=(2, 2, 4, 4, 2)).astype("float32")
+    cell = jkeras.layers.ConvLSTM2DCell(4, (3, 3), padding="same", recurrent_activation="sigmoid")
+    assert jkeras.layers.ConvLSTM2DCell(4, 3).get_config()["recurrent_activation"] == "hard_sigmoid"  # Keras 2's
+    inputs = jkeras.Input((2, 4, 4, 2))
+    model = jkeras.Model(inputs, jkeras.layers.RNN(cell)(inputs))
+    reference = keras.layers.ConvLSTM2D(4, (3, 3), padding="same")
+    reference.build((None, 2, 4, 4, 2))
+    assert [tuple(w.shape) for w in model.weights] == [tuple(w.shape) for w in reference.weights]
+    reference.set_weights([RNG.normal(size=w.shape).astype("float32") * 0.3 for w in reference.weights])
+    model.set_weights(reference.get_weights())
+    np.testing.assert_allclose(model.predict(x, verbose=0), reference(x), rtol=1e-4, atol=1e-5)
+    restored = jkeras.Model.from_config(model.get_config())
+    assert type(restored.layers[1].cell).__name__ == "ConvLSTM2DCell"
+
+
+def test_enqueuers_read_batches_ahead_as_keras2():
+    from jkeras.utils import GeneratorEnqueuer, OrderedEnqueuer
+
+    class Batches(jkeras.utils.Sequence):
+        def __init__(self):
+            super().__init__()
+            self.epochs = 0
+
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, index):
+            return np.full((2, 1), index + 10 * self.epochs)
+
+        def on_epoch_end(self):
+            self.epochs += 1
+
+    sequence = Batches()
+    enqueuer = OrderedEnqueuer(sequence)
+    enqueuer.start(workers=3, max_queue_size=2)
+    batches = enqueuer.get()
+    seen = [int(next(batches)[0, 0]) for _ in range(10)]
+    enqueuer.stop()
+    assert seen == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14] and not enqueuer.is_running()
+    shuffled = OrderedEnqueuer(Batches(), shuffle=True)
+    shuffled.start()
+    first_epoch = [int(b[0, 0]) for b, _ in zip(shuffled.get(), range(5))]
+    shuffled.stop()
+    assert sorted(first_epoch) == [0, 1, 2, 3, 4]
+    generator_enqueuer = GeneratorEnqueuer((np.array([i]) for i in range(4)))
+    generator_enqueuer.start(max_queue_size=1)
+    assert [int(b[0]) for b in generator_enqueuer.get()] == [0, 1, 2, 3]
+    generator_enqueuer.stop()
+
+    def failing():
+        yield np.zeros(1)
+        raise RuntimeError("bad batch")
+
+    broken = GeneratorEnqueuer(failing())
+    broken.start()
+    with pytest.raises(RuntimeError, match="bad batch"):
+        list(broken.get())
