@@ -230,8 +230,15 @@ class ConvLSTM2DCell(ConvLSTMCell):
     with Keras 2's defaults (`recurrent_activation="hard_sigmoid"`).
 
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
-        recurrent_activation, ...: as `ConvLSTMCell` (without `rank`).
+        filters: number of output channels.
+        kernel_size: int or tuple of 2 ints.
+        strides: int or tuple of 2 ints.
+        padding: "valid" or "same".
+        data_format: "channels_last" or "channels_first"; None: `image_data_format()`.
+        dilation_rate: int or tuple of 2 ints.
+        activation: activation of the cell and hidden states.
+        recurrent_activation: activation of the gates; Keras 2's default "hard_sigmoid".
+        **kwargs: the other `ConvLSTMCell` arguments (initializers, regularizers, dropout, ...).
     """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
