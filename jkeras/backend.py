@@ -148,6 +148,71 @@ def count_params(x):
     return int(np.prod(int_shape(x)))
 
 
+def is_variable(x):
+    """Whether `x` is a layer's weight (Keras 2)."""
+    from jkeras.models.variable import Variable
+
+    return isinstance(x, Variable)
+
+
+def is_placeholder(x):
+    """Whether `x` is a symbolic input (`K.placeholder`, an `Input` tensor; Keras 2)."""
+    from jkeras.models.node import KerasTensor
+
+    return isinstance(x, KerasTensor) and getattr(x, "_keras_history", None) is not None and x.node.is_input
+
+
+def identity(x, name=None):
+    """`x` itself, as an array (Keras 2)."""
+    del name
+    return jnp.asarray(_v(x))
+
+
+def size(x, name=None):
+    """The number of elements of `x`, as an int32 scalar (Keras 2)."""
+    del name
+    return jnp.asarray(jnp.size(_v(x)), "int32")
+
+
+def slice(x, start, size):  # noqa: A001
+    """`x[start[0]:start[0] + size[0], ...]` (Keras 2; a size of -1 takes the rest of the axis).
+
+    Raises:
+        ValueError: if `start` and `size` do not have one entry per axis of `x`.
+    """
+    x = _v(x)
+    start, size = list(start), list(size)
+    if len(start) != jnp.ndim(x) or len(size) != jnp.ndim(x):
+        raise ValueError(f"slice: start and size must have one entry per axis of x ({jnp.ndim(x)}), got "
+                         f"start={start!r}, size={size!r}")
+    return jax.lax.dynamic_slice(x, start, [d - b if n == -1 else n for b, n, d in zip(start, size, x.shape)])
+
+
+def normalize_data_format(value):
+    """The data format `value` names ("channels_last" / "channels_first", any case); None:
+    `image_data_format()` (Keras 2).
+
+    Raises:
+        ValueError: for another value.
+    """
+    if value is None:
+        return image_data_format()
+    data_format = str(value).lower()
+    if data_format not in ("channels_first", "channels_last"):
+        raise ValueError(f'The `data_format` argument must be one of "channels_first", "channels_last". '
+                         f"Received: {value!r}")
+    return data_format
+
+
+def control_dependencies(control_inputs):
+    """A context that does nothing (Keras 2: ops run in order in JAX, updates happen when
+    computed)."""
+    import contextlib
+
+    del control_inputs
+    return contextlib.nullcontext()
+
+
 def cast(x, dtype):
     return jnp.asarray(_v(x)).astype(dtype)
 
@@ -161,7 +226,10 @@ def ones(shape, dtype=None, name=None):
 
 
 def eye(size, dtype=None, name=None):
-    return jnp.eye(size, dtype=dtype or floatx())
+    """An identity matrix: `size` rows and columns, or `(rows, columns)` (Keras 2)."""
+    del name
+    rows, columns = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    return jnp.eye(rows, columns, dtype=dtype or floatx())
 
 
 def zeros_like(x, dtype=None, name=None):
@@ -492,6 +560,63 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
                              dilation_rate=dilation_rate)
 
 
+def _local_conv(where, rank, inputs, kernel, kernel_size, strides, data_format):
+    from jkeras.layers.locally_connected import local_conv
+
+    data_format = _data_format(data_format, where)
+    inputs = _v(inputs)
+    if jnp.ndim(inputs) != rank + 2:
+        raise ValueError(f"{where}: expected an input of rank {rank + 2}, got shape {tuple(jnp.shape(inputs))}")
+    as_tuple = lambda v: tuple(v) if isinstance(v, (list, tuple)) else (v,) * rank  # noqa: E731
+    return local_conv(inputs, _v(kernel), as_tuple(kernel_size), as_tuple(strides), data_format == "channels_last")
+
+
+def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
+    """1D convolution with unshared weights, as Keras 2's `LocallyConnected1D` ('valid' padding).
+
+    Args:
+        inputs: `(batch, steps, channels)`, or `(batch, channels, steps)` for channels_first.
+        kernel: `(output_length, kernel_size * channels, filters)`, one filter bank per output
+            step; features ordered as the input window flattened (`(window, channels)`, or
+            `(channels, window)` for channels_first).
+        kernel_size, strides: tuples of one int.
+        data_format: "channels_last" or "channels_first"; None: `image_data_format()`.
+
+    Returns:
+        `(batch, output_length, filters)`, or `(batch, filters, output_length)`.
+
+    Raises:
+        ValueError: for another data_format or an input that is not 3D.
+    """
+    return _local_conv("local_conv1d", 1, inputs, kernel, kernel_size, strides, data_format)
+
+
+def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format=None):
+    """2D convolution with unshared weights, as Keras 2's `LocallyConnected2D` ('valid' padding).
+
+    Args:
+        inputs: `(batch, rows, cols, channels)`, or `(batch, channels, rows, cols)`.
+        kernel: `(output_rows * output_cols, kernel_rows * kernel_cols * channels, filters)`.
+        kernel_size, strides: tuples of two ints.
+        output_shape: `(output_rows, output_cols)`.
+        data_format: "channels_last" or "channels_first"; None: `image_data_format()`.
+
+    Returns:
+        `(batch, output_rows, output_cols, filters)`, or `(batch, filters, output_rows,
+        output_cols)`.
+
+    Raises:
+        ValueError: for another data_format, an input that is not 4D, or an `output_shape` the
+            windows do not give.
+    """
+    outputs = _local_conv("local_conv2d", 2, inputs, kernel, kernel_size, strides, data_format)
+    spatial = outputs.shape[1:3] if _data_format(data_format, "local_conv2d") == "channels_last" else outputs.shape[2:]
+    if tuple(output_shape) != tuple(spatial):
+        raise ValueError(f"local_conv2d: output_shape {tuple(output_shape)} does not match the output "
+                         f"positions of the windows, {tuple(spatial)}")
+    return outputs
+
+
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
     """2D max or average pooling (Keras 2: `pool_mode` "max" or "avg").
 
@@ -506,6 +631,90 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     return pool(_v(x), pool_size, strides, padding, _data_format(data_format, "pool2d"))
 
 
+def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
+    """3D max or average pooling (Keras 2: `pool_mode` "max" or "avg").
+
+    Raises:
+        ValueError: for another `pool_mode`.
+    """
+    from jkeras.ops import nn
+
+    if pool_mode not in ("max", "avg"):
+        raise ValueError(f"pool3d: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
+    pool = nn.max_pool if pool_mode == "max" else nn.average_pool
+    return pool(_v(x), pool_size, strides, padding, _data_format(data_format, "pool3d"))
+
+
+def _conv_transpose(where, rank, x, kernel, output_shape, strides, padding, data_format, dilation_rate):
+    """The transpose of `_conv` (its gradient with respect to the input), as TF's
+    `conv2d_transpose`: `kernel` `(*window, out_channels, in_channels)` maps `x` back to an
+    input of `output_shape`."""
+    x, kernel = _v(x), _v(kernel)
+    if jnp.ndim(x) != rank + 2:
+        raise ValueError(f"{where}: expected an input of rank {rank + 2}, got shape {tuple(jnp.shape(x))}")
+    shape = (x.shape[0],) + tuple(int(d) for d in tuple(output_shape)[1:])  # the batch from `x`
+    if len(shape) != rank + 2:
+        raise ValueError(f"{where}: output_shape must have {rank + 2} entries (batch included), got {output_shape!r}")
+    forward = lambda y: _conv(where, rank, y, kernel, strides, padding, data_format, dilation_rate)  # noqa: E731
+    expected = jax.eval_shape(forward, jax.ShapeDtypeStruct(shape, x.dtype)).shape
+    if tuple(expected) != tuple(x.shape):
+        raise ValueError(f"{where}: a convolution of an input of output_shape {shape} gives shape "
+                         f"{tuple(expected)}, not the shape of x {tuple(x.shape)}")
+    _, transpose = jax.vjp(forward, jnp.zeros(shape, x.dtype))
+    return transpose(x)[0]
+
+
+def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """2D transposed convolution ("deconvolution"), as Keras 2 (TF's `conv2d_transpose`).
+
+    Args:
+        x: `(batch, rows, cols, in_channels)` (channels_first: channels on axis 1).
+        kernel: `(rows, cols, out_channels, in_channels)`.
+        output_shape: the shape of the result, batch included (its batch entry is ignored): the
+            input that a `conv2d` with `kernel` transposed, these strides and padding maps to
+            `x`'s shape.
+        strides, padding, data_format, dilation_rate: those of that `conv2d`.
+
+    Returns:
+        The result, of `output_shape`.
+
+    Raises:
+        ValueError: if `output_shape` does not convolve to `x`'s shape, or for a bad
+            data_format.
+    """
+    return _conv_transpose("conv2d_transpose", 2, x, kernel, output_shape, strides, padding, data_format,
+                           dilation_rate)
+
+
+def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid", data_format=None):
+    """3D transposed convolution, as Keras 2; `kernel` `(d1, d2, d3, out_channels,
+    in_channels)`. See `conv2d_transpose`."""
+    return _conv_transpose("conv3d_transpose", 3, x, kernel, output_shape, strides, padding, data_format, 1)
+
+
+def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                     dilation_rate=1):
+    """1D separable convolution: a depthwise convolution with `depthwise_kernel` (width,
+    in_channels, multiplier), then a 1x1 convolution with `pointwise_kernel` (1, in_channels *
+    multiplier, out_channels)."""
+    from jkeras.ops import nn
+
+    return nn.separable_conv(_v(x), depthwise_kernel, pointwise_kernel, strides=strides, padding=padding,
+                             data_format=_data_format(data_format, "separable_conv1d"), dilation_rate=dilation_rate)
+
+
+def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid", data_format=None,
+                     dilation_rate=(1, 1)):
+    """2D separable convolution: depthwise with `depthwise_kernel` (rows, cols, in_channels,
+    multiplier), then pointwise with `pointwise_kernel` (1, 1, in_channels * multiplier,
+    out_channels)."""
+    from jkeras.ops import nn
+
+    return nn.separable_conv(_v(x), depthwise_kernel, pointwise_kernel, strides=strides, padding=padding,
+                             data_format=_data_format(data_format, "separable_conv2d"), dilation_rate=dilation_rate)
+
+
 def temporal_padding(x, padding=(1, 1)):
     """Zeros added before and after the time axis (axis 1) of a 3D tensor."""
     return jnp.pad(_v(x), ((0, 0), tuple(padding), (0, 0)))
@@ -515,6 +724,14 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     """Zeros added around the rows and columns of a 4D tensor."""
     pads = [(0, 0), tuple(padding[0]), tuple(padding[1])]
     if _data_format(data_format, "spatial_2d_padding") == "channels_last":
+        return jnp.pad(_v(x), pads + [(0, 0)])
+    return jnp.pad(_v(x), [(0, 0)] + pads)
+
+
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    """Zeros added around the three spatial axes of a 5D tensor."""
+    pads = [(0, 0)] + [tuple(p) for p in padding]
+    if _data_format(data_format, "spatial_3d_padding") == "channels_last":
         return jnp.pad(_v(x), pads + [(0, 0)])
     return jnp.pad(_v(x), [(0, 0)] + pads)
 
@@ -534,6 +751,28 @@ def map_fn(fn, elems, name=None, dtype=None):
 
 # ------------------------------------------------------------------------------------------
 # CTC (Keras 2: softmax probabilities, the last class is the blank)
+
+
+def ctc_label_dense_to_sparse(labels, label_lengths):
+    """The first `label_lengths[i]` labels of each row of `labels` as a sparse array (Keras 2;
+    TF's `SparseTensor` there).
+
+    Args:
+        labels: `(samples, max_string_length)` integer labels.
+        label_lengths: `(samples,)` (or `(samples, 1)`) how many labels of each row count.
+
+    Returns:
+        A `jax.experimental.sparse.BCOO` of shape `labels.shape`: `.indices` the `(row, col)`
+        of each kept label in row-major order, `.data` the labels; `K.to_dense` gives the
+        labels with zeros past each length.
+    """
+    from jax.experimental import sparse
+
+    labels = np.asarray(_v(labels))
+    lengths = np.reshape(np.asarray(_v(label_lengths)), (-1,))
+    rows, cols = np.nonzero(np.arange(labels.shape[1])[None, :] < lengths[:, None])
+    indices = np.stack([rows, cols], axis=1).astype("int32")
+    return sparse.BCOO((jnp.asarray(labels[rows, cols]), jnp.asarray(indices)), shape=labels.shape)
 
 
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
@@ -561,30 +800,28 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
 
 
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
-    """Greedy CTC decoding of softmax outputs, as Keras 2's (the last category is the blank).
+    """CTC decoding of softmax outputs, as Keras 2's (the last category is the blank).
 
     Args:
         y_pred: `(samples, time_steps, num_categories)` softmax outputs.
         input_length: `(samples,)` time steps used in each sample.
-        greedy: must be True (beam search is not implemented).
+        greedy: True: the most likely category at each step; False: a prefix beam search.
+        beam_width: with `greedy=False`, how many prefixes the search keeps.
+        top_paths: with `greedy=False`, how many sequences to return.
 
     Returns:
-        `([decoded], log_prob)`: `decoded` `(samples, time_steps)` labels padded with -1,
-        `log_prob` `(samples, 1)` the negative sum of the best log-probability at each step.
-
-    Raises:
-        ValueError: for `greedy=False`.
+        `(decoded, log_prob)`: `decoded` a list of `top_paths` (1 if greedy) `(samples,
+        time_steps)` label arrays padded with -1, best first; `log_prob` `(samples, top_paths)`
+        the log-probability of each sequence (greedy: `(samples, 1)` the negative sum of the best
+        log-probability at each step).
     """
     from jkeras.ops import nn
 
-    if not greedy:
-        raise ValueError(
-            f"ctc_decode: only greedy=True is supported (beam search is not implemented), got greedy={greedy!r}"
-        )
     y_pred = _v(y_pred)
     decoded, log_prob = nn.ctc_decode(jnp.log(y_pred + epsilon()), jnp.reshape(jnp.asarray(_v(input_length)), (-1,)),
-                                      strategy="greedy", mask_index=y_pred.shape[-1] - 1)
-    return [decoded[0]], log_prob
+                                      strategy="greedy" if greedy else "beam_search", beam_width=beam_width,
+                                      top_paths=1 if greedy else top_paths, mask_index=y_pred.shape[-1] - 1)
+    return [decoded[i] for i in range(decoded.shape[0])], log_prob
 
 
 class _LearningPhase:
@@ -713,6 +950,24 @@ def _key(seed):
     return next_key() if seed is None else seed._next_own_key()
 
 
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples redrawn beyond two standard deviations from the mean (Keras 2 / TF)."""
+    return mean + stddev * jax.random.truncated_normal(_key(seed), -2.0, 2.0, shape, dtype or floatx())
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A variable (an array) of uniform samples in `[low, high)` (Keras 2)."""
+    del name
+    return random_uniform(tuple(shape), low, high, dtype, seed)
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A variable (an array) of normal samples of mean `mean` and standard deviation `scale`
+    (Keras 2)."""
+    del name
+    return random_normal(tuple(shape), mean, scale, dtype, seed)
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal samples; inside a layer's `call` they come from that call's key."""
     return mean + stddev * jax.random.normal(_key(seed), shape, dtype or floatx())
@@ -745,7 +1000,9 @@ def print_tensor(x, message="", summarize=3):
 
 def update(x, new_x):
     """Sets `x` (a layer's weight, made with `add_weight`) to `new_x`; returns `new_x`. Inside a
-    layer's call in inference (`predict`, `evaluate`) nothing changes, as in Keras 2.
+    layer's call in inference (`predict`, `evaluate`) nothing changes, as in Keras 2. A symbolic
+    `new_x` (computed from `Input` tensors) is a graph update: this returns the pair `(x, new_x)`
+    for `K.function(inputs, outputs, updates=[...])`, which assigns it on each call.
 
     Raises:
         ValueError: if `x` is not a weight (a JAX array cannot be changed in place).
@@ -753,6 +1010,10 @@ def update(x, new_x):
     if not hasattr(x, "assign"):
         raise ValueError(f"K.update: expected a layer's weight (made with add_weight), got {type(x).__name__}; "
                          "arrays are immutable in JAX")
+    from jkeras.models.node import KerasTensor
+
+    if isinstance(new_x, KerasTensor):  # a graph update (Keras 2): K.function(..., updates=[...]) applies it
+        return (x, new_x)
     from jkeras.models import call_scope
 
     scope = call_scope.current()
@@ -901,14 +1162,17 @@ def get_variable_shape(x):
 
 
 def is_sparse(tensor):
-    """False: jkeras has no sparse tensors."""
-    del tensor
-    return False
+    """Whether `tensor` is a sparse array (`jax.experimental.sparse.BCOO`, what
+    `ctc_label_dense_to_sparse` returns)."""
+    from jax.experimental import sparse
+
+    return isinstance(tensor, sparse.BCOO)
 
 
 def to_dense(tensor):
-    """`tensor` itself (jkeras has no sparse tensors)."""
-    return tensor
+    """The dense array of a sparse `tensor` (zeros where it has no entry); any other `tensor`
+    itself."""
+    return tensor.todense() if is_sparse(tensor) else tensor
 
 
 def reset_uids():
@@ -950,23 +1214,43 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
         inputs: list of `Input` tensors (or tensors of an existing model); it may hold
             `K.learning_phase()`, whose value (0 or 1) then chooses inference or training mode
             (dropout on, batch statistics) for each call.
-        outputs: a tensor or list of tensors computed from them.
+        outputs: a tensor or list of tensors computed from them (may be empty with `updates`).
+        updates: what each call also changes, after computing `outputs` (Keras 2): the list
+            `optimizer.get_updates(loss, params)` returns, and `(weight, new_value)` pairs
+            (`K.update(weight, new_value)` on a symbolic `new_value` makes one), where
+            `new_value` is a symbolic tensor computed from `inputs` or an array.
 
     Returns:
         `f(list_of_arrays) -> list_of_numpy_arrays`, compiled with `jax.jit` on first use.
 
     Raises:
-        ValueError: if the call gets a different number of values than `inputs` has, or a
-            learning phase other than 0 or 1.
+        ValueError: if an update is neither of those, if the call gets a different number of
+            values than `inputs` has, or a learning phase other than 0 or 1.
     """
-    del updates, name, kwargs
+    del name, kwargs
     from jkeras.models.functional import Model
+    from jkeras.models.node import KerasTensor
+    from jkeras.optimizers._base import OptimizerUpdate
 
     inputs = list(inputs)
     phase_at = [i for i, t in enumerate(inputs) if isinstance(t, _LearningPhase)]
     tensors = [t for t in inputs if not isinstance(t, _LearningPhase)]
     single = not isinstance(outputs, (list, tuple))
-    model = Model(tensors, [outputs] if single else list(outputs))
+    outputs = [outputs] if single else list(outputs)
+    steps, assignments = [], []  # optimizer steps; (weight, symbolic value or array) pairs
+    for i, update in enumerate(updates or []):
+        if isinstance(update, OptimizerUpdate):
+            steps.append(update)
+        elif isinstance(update, (tuple, list)) and len(update) == 2 and hasattr(update[0], "assign"):
+            assignments.append(tuple(update))
+        else:
+            raise ValueError(
+                f"K.function: updates[{i}] must be what `optimizer.get_updates(loss, params)` returns or a "
+                f"(weight, new_value) pair such as `K.update(weight, new_value)`, got {update!r}"
+            )
+    computed = outputs + [g for step in steps for g in step.grads] + [
+        value for _, value in assignments if isinstance(value, KerasTensor)]
+    model = Model(tensors, computed) if computed else None
     compiled = {}
 
     def run(values):
@@ -979,12 +1263,20 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
                 raise ValueError(f"K.function: the learning phase must be 0 or 1, got {values[i]!r}")
             training = bool(int(values[i]))
         arrays = [jnp.asarray(v) for i, v in enumerate(values) if i not in phase_at]
-        fn = compiled.get(training)
-        if fn is None:
-            fn = compiled[training] = jax.jit(
-                lambda variables, xs, rng: model.apply(variables, xs, training=training, rng=rng)[0])
-        outs = fn(model.get_variables(), arrays, next_key())  # one output: the array itself
-        return [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+        results = []
+        if model is not None:
+            fn = compiled.get(training)
+            if fn is None:
+                fn = compiled[training] = jax.jit(
+                    lambda variables, xs, rng: model.apply(variables, xs, training=training, rng=rng)[0])
+            results = fn(model.get_variables(), arrays, next_key())
+            results = list(results) if len(computed) > 1 else [results]  # one output: the array itself
+        rest = iter(results[len(outputs):])
+        for step in steps:  # after the outputs, as Keras 2's session ran its update ops
+            step.run([next(rest) for _ in step.grads])
+        for weight, value in assignments:
+            weight.assign(next(rest) if isinstance(value, KerasTensor) else _v(value))
+        return [np.asarray(o) for o in results[:len(outputs)]]
 
     return run
 
@@ -1060,7 +1352,9 @@ _NOT_OPS = frozenset({
     "ndim", "dtype", "count_params", "placeholder", "gradients", "cast_to_floatx", "eval", "arange", "learning_phase", "set_learning_phase", "in_train_phase",
     "in_test_phase", "random_normal", "random_uniform", "random_binomial", "function",
     "update", "update_add", "update_sub", "moving_average_update", "name_scope", "get_variable_shape",
-    "is_sparse", "to_dense", "reset_uids", "manual_variable_initialization", "set_session", "get_session",
+    "is_sparse", "to_dense", "reset_uids", "ctc_label_dense_to_sparse", "random_uniform_variable",
+    "random_normal_variable", "truncated_normal", "is_variable", "is_placeholder", "normalize_data_format",
+    "control_dependencies", "manual_variable_initialization", "set_session", "get_session",
 })
 
 

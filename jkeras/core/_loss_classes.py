@@ -9,6 +9,7 @@ import re
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jkeras.core import config
 from jkeras.core import losses as _fns
@@ -79,9 +80,8 @@ class Loss:
         Returns:
             A scalar (or the weighted per-sample values for reduction none).
         """
-        convert = lambda x: jnp.asarray(x, self.dtype)  # noqa: E731
-        y_true = jax.tree_util.tree_map(convert, y_true)
-        y_pred = jax.tree_util.tree_map(convert, y_pred)
+        y_true = _as_arrays(y_true, self.dtype)
+        y_pred = _as_arrays(y_pred, self.dtype)
         values, out_mask = self._call_with_mask(y_true, y_pred)
         if mask is not None:
             mask = _fns.broadcast_mask(jnp.asarray(mask).astype(bool), jnp.shape(values))
@@ -108,6 +108,22 @@ class Loss:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+def _numbers_only(value):
+    """Whether `value` is a (nested) list / tuple of Python or NumPy numbers: array data."""
+    if isinstance(value, (list, tuple)):
+        return all(_numbers_only(v) for v in value)
+    return isinstance(value, (bool, int, float, np.number))
+
+
+def _as_arrays(value, dtype):
+    """`value` as arrays of `dtype`: nested lists of numbers (`[0, 1, 2]`, `[[.9, .1], ...]`) as
+    one array, as Keras 2 converted them; any other structure leaf by leaf (a pytree of
+    per-output targets)."""
+    if isinstance(value, (list, tuple)) and value and _numbers_only(value):
+        return jnp.asarray(value, dtype)
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype), value)
 
 
 def _squeeze_pairs(y_true, y_pred):

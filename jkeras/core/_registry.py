@@ -10,6 +10,17 @@ goes the other way. Pure Python: nothing here touches jax.
 """
 
 
+# Where the custom objects visible now come from (open `CustomObjectScope`s, registered objects):
+# `jkeras.utils.object_registry` installs its lookup here, so this module stays free of it.
+_visible_objects = None
+
+
+def set_visible_objects(provider):
+    """Installs `provider(custom_objects) -> dict`, the custom objects every name lookup sees."""
+    global _visible_objects
+    _visible_objects = provider
+
+
 def build(obj, config):
     """Returns a class built from `config`, or any other object as it is.
 
@@ -96,13 +107,14 @@ class Registry:
 
         Args:
             name: The name.
-            custom_objects: Optional dict of user objects by name.
+            custom_objects: Optional dict of user objects by name (with those of the open
+                `CustomObjectScope`s and the registered ones, first).
             table: The built-in names to search; defaults to the registry's.
 
         Raises:
             ValueError: for an unknown name.
         """
-        custom_objects = custom_objects or {}
+        custom_objects = _visible_objects(custom_objects) if _visible_objects else (custom_objects or {})
         table = self.table if table is None else table
         for objects in (custom_objects, table):
             if name in objects:

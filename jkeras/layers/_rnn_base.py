@@ -452,6 +452,7 @@ def deserialize_cell(config, custom_objects=None):
     conv = sys.modules.get("jkeras.layers.conv_recurrent")
     if conv is not None:
         own["ConvLSTMCell"] = conv.ConvLSTMCell
+        own["ConvLSTM2DCell"] = conv.ConvLSTM2DCell
     cls = (custom_objects or {}).get(name) or own.get(name)
     if cls is None:
         return deserialize_layer(config, custom_objects=custom_objects)

@@ -27,7 +27,7 @@ from jkeras.layers.recurrent import _RNN_RENAMES, CellRNN, _rnn_preprocess
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import DATA_FORMAT_VALUES, LegacyInterface
 
-__all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+__all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM2DCell", "ConvLSTM3D"]
 
 
 def _gate_conv(x, kernel, masks, channel_axis, conv):
@@ -223,6 +223,32 @@ class ConvLSTMCell(AbstractRNNCell, SpatialConv):
 
     def get_config(self):
         return {**Layer.get_config(self), "rank": self._rank, **self._cell_config()}
+
+
+class ConvLSTM2DCell(ConvLSTMCell):
+    """Keras 2's cell of `ConvLSTM2D`, for `RNN(ConvLSTM2DCell(...))`: a `ConvLSTMCell` of rank 2
+    with Keras 2's defaults (`recurrent_activation="hard_sigmoid"`).
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or tuple of 2 ints.
+        strides: int or tuple of 2 ints.
+        padding: "valid" or "same".
+        data_format: "channels_last" or "channels_first"; None: `image_data_format()`.
+        dilation_rate: int or tuple of 2 ints.
+        activation: activation of the cell and hidden states.
+        recurrent_activation: activation of the gates; Keras 2's default "hard_sigmoid".
+        **kwargs: the other `ConvLSTMCell` arguments (initializers, regularizers, dropout, ...).
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), activation="tanh", recurrent_activation="hard_sigmoid", **kwargs):
+        super().__init__(2, filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation,
+                         recurrent_activation=recurrent_activation, **kwargs)
+
+    def get_config(self):
+        return {k: v for k, v in super().get_config().items() if k != "rank"}
 
 
 def _conv_lstm_legacy(rank):

@@ -23,6 +23,53 @@ __all__ = ["LocallyConnected1D", "LocallyConnected2D"]
 _SPATIAL_LETTERS = "xyz"
 
 
+def local_conv(inputs, kernel, kernel_size, strides, channels_last):
+    """Convolution with unshared weights ('valid' padding): at output position `p`,
+    `output[p] = patch(p) @ kernel[p]`, where `patch(p)` is the input window at `p` flattened in
+    the input's axis order (`(*window, channels)` for channels_last, `(channels, *window)` for
+    channels_first).
+
+    Args:
+        inputs: `(batch, *spatial, channels)` or `(batch, channels, *spatial)`.
+        kernel: `(prod(output_spatial), prod(kernel_size) * channels, filters)`.
+        kernel_size, strides: tuples, one int per spatial axis.
+        channels_last: the layout of `inputs` and of the result.
+
+    Raises:
+        ValueError: for a kernel of another shape.
+
+    Returns:
+        `(batch, *output_spatial, filters)`, or `(batch, filters, *output_spatial)`.
+    """
+    inputs = jnp.asarray(inputs)
+    kernel_size, strides = tuple(kernel_size), tuple(strides)
+    rank = len(kernel_size)
+    channels = inputs.shape[-1 if channels_last else 1]
+    spatial = _SPATIAL_LETTERS[:rank].upper()
+    lhs = f"N{spatial}C" if channels_last else f"NC{spatial}"
+    # (batch, *output_spatial, channels * window), the last axis ordered (channels, *window).
+    patches = lax.conv_general_dilated_patches(
+        inputs, kernel_size, strides, "VALID",
+        dimension_numbers=(lhs, "OI" + spatial, f"N{spatial}C"), precision=lax.Precision.HIGHEST,
+    )
+    out_spatial = patches.shape[1:-1]
+    window = math.prod(kernel_size)
+    patches = patches.reshape(patches.shape[:-1] + (channels, window))
+    feature_axes = (window, channels) if channels_last else (channels, window)
+    kernel = jnp.asarray(kernel)
+    if kernel.ndim != 3 or kernel.shape[:2] != (math.prod(out_spatial), window * channels):
+        raise ValueError(
+            f"local_conv: the kernel must have shape (output positions, window size * channels, filters) = "
+            f"({math.prod(out_spatial)}, {window * channels}, filters) for an input of shape {tuple(inputs.shape)}, "
+            f"kernel_size {kernel_size} and strides {strides}; got {tuple(kernel.shape)}"
+        )
+    kernel = kernel.reshape(out_spatial + feature_axes + (kernel.shape[-1],))
+    s = _SPATIAL_LETTERS[:rank]
+    kernel_spec = f"{s}wcf" if channels_last else f"{s}cwf"
+    out_spec = f"b{s}f" if channels_last else f"bf{s}"
+    return jnp.einsum(f"b{s}cw,{kernel_spec}->{out_spec}", patches, kernel)
+
+
 class _LocallyConnected(SpatialConv):
     """N-D locally connected layer (Keras 2, implementation 1).
 
@@ -88,23 +135,8 @@ class _LocallyConnected(SpatialConv):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         inputs = jnp.asarray(inputs, self.compute_dtype)
-        channels = inputs.shape[self._channel_axis]
-        spatial = _SPATIAL_LETTERS[:self._rank].upper()
-        lhs = f"N{spatial}C" if self._channels_last else f"NC{spatial}"
-        # (batch, *output_spatial, channels * window), the last axis ordered (channels, *window).
-        patches = lax.conv_general_dilated_patches(
-            inputs, self.kernel_size, self.strides, "VALID",
-            dimension_numbers=(lhs, "OI" + spatial, f"N{spatial}C"), precision=lax.Precision.HIGHEST,
-        )
-        out_spatial = patches.shape[1:-1]
-        window = math.prod(self.kernel_size)
-        patches = patches.reshape(patches.shape[:-1] + (channels, window))
-        feature_axes = (window, channels) if self._channels_last else (channels, window)
-        kernel = params["kernel"].reshape(out_spatial + feature_axes + (self.filters,))
-        s = _SPATIAL_LETTERS[:self._rank]
-        kernel_spec = f"{s}wcf" if self._channels_last else f"{s}cwf"
-        out_spec = f"b{s}f" if self._channels_last else f"bf{s}"
-        outputs = jnp.einsum(f"b{s}cw,{kernel_spec}->{out_spec}", patches, kernel)
+        outputs = local_conv(inputs, params["kernel"], self.kernel_size, self.strides, self._channels_last)
+        out_spatial = outputs.shape[1:-1] if self._channels_last else outputs.shape[2:]
         if self.use_bias:
             bias = params["bias"]
             outputs = outputs + (bias if self._channels_last else bias.reshape((self.filters,) + out_spatial))

@@ -96,6 +96,45 @@ def _resolve_metric(identifier, y_true_shape, y_pred_shape):
     return metrics.MeanMetricWrapper(obj, name=name)
 
 
+def _named_values(fn, y_true_shape, y_pred_shape):
+    """The names of the values a metric function returns as a dict (Keras 1: `return
+    {'false_neg': ..., 'false_pos': ...}` logs each), or None when it returns one value or
+    cannot be traced on placeholder shapes (its errors then come from the step itself)."""
+    import jax
+
+    def spec(shape):
+        return jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in shape), "float32")
+
+    try:
+        out = jax.eval_shape(fn, spec(y_true_shape), spec(y_pred_shape))
+    except Exception:  # noqa: BLE001 (a probe only: any failure means "not a dict of values")
+        return None
+    return list(out) if isinstance(out, dict) else None
+
+
+def _resolve_metrics(identifier, y_true_shape, y_pred_shape):
+    """`(log name base, metric)` pairs for one `metrics=` entry: one pair, or one per value of a
+    Keras 1 metric function that returns a dict."""
+    from jkeras import metrics
+
+    metric = _resolve_metric(identifier, y_true_shape, y_pred_shape)
+    if isinstance(identifier, str) or isinstance(identifier, metrics.Metric) or \
+            not isinstance(metric, metrics.MeanMetricWrapper) or metric._fn is not identifier:
+        return [(identifier if isinstance(identifier, str) else metric.name, metric)]
+    keys = _named_values(identifier, y_true_shape, y_pred_shape)
+    if keys is None:
+        return [(metric.name, metric)]
+
+    def entry(key):
+        def value(y_true, y_pred):
+            return identifier(y_true, y_pred)[key]
+
+        value.__name__ = str(key)
+        return metrics.MeanMetricWrapper(value, name=str(key))
+
+    return [(str(key), entry(key)) for key in keys]
+
+
 def _metric_lists(value, names, what):
     """Per-output lists of metric identifiers (a flat list applies to every output)."""
     if value is None:
@@ -135,9 +174,8 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
         entries = []
         for ids, is_weighted in ((plain[i], False), (weighted[i], True)):
             for identifier in ids:
-                metric = _resolve_metric(identifier, y_true_shape, y_pred_shape)
-                base = identifier if isinstance(identifier, str) else metric.name
-                entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
+                for base, metric in _resolve_metrics(identifier, y_true_shape, y_pred_shape):
+                    entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
         outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries, tuple(y_pred_shape)))
     return outputs
 

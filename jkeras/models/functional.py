@@ -123,6 +123,32 @@ class Model(Trainer, SavingMixin, Layer):
         return [layer for layer in self._graph_layers if type(layer).__name__ != "OpLambda"]
 
     @property
+    def uses_learning_phase(self):
+        """Keras 2: True when the model computes differently in training than in inference
+        (`Dropout` with a rate above 0, `BatchNormalization`, noise layers), so `K.function`
+        users feed `K.learning_phase()`. Found by tracing the model in both modes."""
+        from jkeras.utils.random import next_key
+
+        if self._input_struct is None:
+            return False
+        specs = map_structure(
+            lambda t: jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in t.shape), t.dtype),
+            self._input_struct)
+
+        def traced(training):
+            return str(jax.make_jaxpr(
+                lambda variables, xs, rng: self.apply(variables, xs, training=training, rng=rng)[0]
+            )(self.get_variables(), specs, next_key()))
+
+        return traced(True) != traced(False)
+
+    @property
+    def state_updates(self):
+        """Keras 2: the pending state-update ops of stateful layers; always empty, as the states
+        (a stateful RNN's) are assigned when each batch runs (`reset_states()` clears them)."""
+        return []
+
+    @property
     def _graph_layers(self):
         """Every layer of the graph, operations included (what `summary()` lists)."""
         return list(self._layers) if self._nodes or self._layers else list(self._sublayers)

@@ -110,6 +110,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         self._params = {}
         self._state = {}
         self._inbound_nodes = []
+        self._outbound_nodes = []  # calls of other layers on this layer's outputs (Keras 2's)
         self._build_input_shape = None
         self._batch_input_shape = self._batch_input_shape_from(kwargs)
         self._initial_weights = kwargs.get("weights")
@@ -741,6 +742,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         node = Node(self, inputs, kwargs if explicit_mask is None else {**kwargs, "mask": explicit_mask})
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
+        for producer in {id(t.node.layer): t.node.layer for t in node.input_tensors}.values():
+            producer.__dict__.setdefault("_outbound_nodes", []).append(node)
         count = iter(range(len(flatten(specs))))
 
         def make(spec):

@@ -28,6 +28,11 @@ class KerasTensor:
         return len(self.shape)
 
     @property
+    def _keras_shape(self):
+        """Keras 2's attribute of symbolic tensors (custom layers read it): the shape."""
+        return self.shape
+
+    @property
     def node(self):
         layer, node_index, _ = self._keras_history
         return layer._inbound_nodes[node_index]
@@ -245,6 +250,12 @@ class NodeAccessors:
     def inbound_nodes(self):
         """Keras 2: the nodes of this layer's symbolic calls, in order."""
         return list(self._inbound_nodes)
+
+    @property
+    def outbound_nodes(self):
+        """Keras 2: the nodes of other layers' symbolic calls on this layer's outputs, in order
+        (a call since undone, as `Sequential.pop` does, is left out)."""
+        return [n for n in self.__dict__.get("_outbound_nodes", []) if n in n.layer._inbound_nodes]
 
     @property
     def input(self):

@@ -588,23 +588,82 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
                           log_epsilon=-1e5)
 
 
+def _prefix_beam_search(log_probs, lengths, beam_width, top_paths, blank):
+    """CTC prefix beam search in NumPy, on (batch, time, classes) log-probabilities: for each
+    sample, the `top_paths` label sequences of highest probability (summed over their alignments)
+    among those kept in a beam of `beam_width` prefixes, as (top_paths, batch, time) labels padded
+    with -1 and (batch, top_paths) log-probabilities."""
+    log_probs, lengths = np.asarray(log_probs, "float64"), np.asarray(lengths)
+    batch, steps, classes = log_probs.shape
+    decoded = np.full((top_paths, batch, steps), -1, "int32")
+    scores = np.full((batch, top_paths), -np.inf, "float64")
+    for b in range(batch):
+        beams = {(): (0.0, -np.inf)}  # prefix -> (log P ending in blank, log P ending in a label)
+        for t in range(int(min(lengths[b], steps))):
+            lp = log_probs[b, t]
+            grown = {}
+
+            def add(prefix, blank_score, label_score):
+                old_blank, old_label = grown.get(prefix, (-np.inf, -np.inf))
+                grown[prefix] = (np.logaddexp(old_blank, blank_score), np.logaddexp(old_label, label_score))
+
+            for prefix, (p_blank, p_label) in beams.items():
+                total = np.logaddexp(p_blank, p_label)
+                add(prefix, total + lp[blank], -np.inf)
+                for c in range(classes):
+                    if c == blank:
+                        continue
+                    if prefix and prefix[-1] == c:  # a repeat collapses unless a blank separates
+                        add(prefix, -np.inf, p_label + lp[c])
+                        add(prefix + (c,), -np.inf, p_blank + lp[c])
+                    else:
+                        add(prefix + (c,), -np.inf, total + lp[c])
+            ranked = sorted(grown.items(), key=lambda item: -np.logaddexp(*item[1]))
+            beams = dict(ranked[:beam_width])
+        ranked = sorted(beams.items(), key=lambda item: -np.logaddexp(*item[1]))[:top_paths]
+        for k, (prefix, (p_blank, p_label)) in enumerate(ranked):
+            decoded[k, b, :len(prefix)] = prefix
+            scores[b, k] = np.logaddexp(p_blank, p_label)
+    return decoded, scores
+
+
 @op
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
                merge_repeated=True, mask_index=0):
-    """Greedy CTC decoding of (batch, time, classes) scores: (decoded (1, batch, time) with -1
-    padding, negative summed scores (batch, 1)).
+    """CTC decoding of (batch, time, classes) scores (logits), with the blank class `mask_index`
+    (None: the last class).
+
+    Args:
+        strategy: "greedy" (the best class at each step; `merge_repeated` collapses repeats) or
+            "beam_search" (prefix beam search over the log-softmax of `inputs`, keeping
+            `beam_width` prefixes; repeats are always merged, as in Keras).
+        top_paths: with "beam_search", how many sequences to return.
+
+    Returns:
+        `(decoded, scores)`: greedy: decoded (1, batch, time) with -1 padding and the negative
+        summed best scores (batch, 1); beam search: decoded (top_paths, batch, time) and their
+        log-probabilities (batch, top_paths), best first.
 
     Raises:
-        ValueError: for a strategy other than "greedy" ("beam_search" is not implemented).
+        ValueError: for another strategy.
     """
-    if strategy != "greedy":
-        raise ValueError(f"ctc_decode: only strategy='greedy' is supported, received strategy={strategy!r}")
     inputs = _t(inputs)
     inputs = inputs.astype(_compute_dtype(inputs.dtype))
     lengths = _t(sequence_lengths, "int32")
     batch, steps, classes = inputs.shape
     if mask_index is None:
         mask_index = classes - 1
+    if strategy == "beam_search":
+        log_probs = jax.nn.log_softmax(inputs, axis=-1)
+        shapes = (jax.ShapeDtypeStruct((top_paths, batch, steps), jnp.int32),
+                  jax.ShapeDtypeStruct((batch, top_paths), jnp.float64 if jax.config.jax_enable_x64 else jnp.float32))
+        decoded, scores = jax.pure_callback(
+            lambda lp, n: tuple(np.asarray(a, s.dtype) for a, s in zip(
+                _prefix_beam_search(lp, n, beam_width, top_paths, mask_index), shapes)),
+            shapes, log_probs, lengths)
+        return decoded, scores.astype(inputs.dtype)
+    if strategy != "greedy":
+        raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'.")
     indices, scores = jnp.argmax(inputs, axis=-1), jnp.max(inputs, axis=-1)
     beyond = jnp.arange(steps)[None, :] >= lengths[:, None]
     indices = jnp.where(beyond, mask_index, indices)

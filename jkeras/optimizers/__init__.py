@@ -542,7 +542,24 @@ def get(identifier):
                      "optax.GradientTransformation.")
 
 
-__all__ = ["Optimizer", "OptaxOptimizer", "LearningRateVariable", "LossScaleOptimizer", "SGD", "RMSprop", "Adagrad",
+class TFOptimizer:
+    """Keras 2's wrapper of a TensorFlow `tf.train` optimizer; it cannot exist without TensorFlow.
+
+    Raises:
+        NotImplementedError: always (use a jkeras optimizer such as `Adam`, or an optax
+            transformation, which `get` and `compile` accept).
+    """
+
+    def __init__(self, optimizer, iterations=None):
+        del iterations
+        raise NotImplementedError(
+            f"TFOptimizer wraps a TensorFlow optimizer ({type(optimizer).__name__}), and jkeras runs on JAX "
+            "without TensorFlow; use a jkeras optimizer (keras.optimizers.Adam(...)) or an optax "
+            "GradientTransformation instead."
+        )
+
+
+__all__ = ["Optimizer", "OptaxOptimizer", "TFOptimizer", "LearningRateVariable", "LossScaleOptimizer", "SGD", "RMSprop", "Adagrad",
            "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "Adafactor", "Ftrl", "Lamb", "Lion",
            "ScheduleFreeAdamW", "schedules", "legacy", "get", "serialize", "deserialize",
            "labels_by_layer"]

@@ -289,6 +289,60 @@ class Optimizer(legacy.Converted):
         _variables.apply_to_variables(self, list(grads), list(variables))
         return self.iterations
 
+    # -------------------------------------------------------------- Keras 2's graph API
+
+    def get_gradients(self, loss, params):
+        """The gradients of `loss` with respect to `params`, clipped as this optimizer clips
+        (Keras 2): symbolic tensors that `K.function` evaluates.
+
+        Args:
+            loss: a scalar symbolic tensor computed from `Input` tensors (a model's inputs,
+                `K.placeholder`s).
+            params: a list of layer weights (`model.trainable_weights`).
+
+        Returns:
+            A list of symbolic gradients, one per weight.
+
+        Raises:
+            ValueError: if `loss` does not depend on one of `params` (a None gradient).
+        """
+        from jkeras import backend
+
+        grads = backend.gradients(loss, params)
+        if any(g is None for g in grads):
+            raise ValueError(
+                "An operation has `None` for gradient. Please make sure that all of your ops have a "
+                "gradient defined (i.e. are differentiable). `loss` does not depend on the weights "
+                f"{[getattr(p, 'path', p) for p, g in zip(params, grads) if g is None]}"
+            )
+        if self.global_clipnorm is not None:
+            norm = backend.sqrt(sum(backend.sum(backend.square(g)) for g in grads))
+            grads = [g * (self.global_clipnorm / backend.maximum(norm, self.global_clipnorm)) for g in grads]
+        if self.clipnorm is not None:
+            grads = [g * (self.clipnorm / backend.maximum(backend.sqrt(backend.sum(backend.square(g))),
+                                                          self.clipnorm)) for g in grads]
+        if self.clipvalue is not None:
+            grads = [backend.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def get_updates(self, loss, params):
+        """The update of `params` that minimises `loss` by one step (Keras 2), for
+        `K.function(inputs, outputs, updates=optimizer.get_updates(loss, params))`: each call of
+        that function computes the gradients on its inputs and applies them to the weights.
+
+        Args:
+            loss: a scalar symbolic tensor computed from `Input` tensors.
+            params: a list of layer weights (`model.trainable_weights`).
+
+        Returns:
+            A list with one `OptimizerUpdate` (what `K.function` runs after its outputs).
+
+        Raises:
+            ValueError: if `loss` does not depend on one of `params`.
+        """
+        params = list(params)
+        return [OptimizerUpdate(self, self.get_gradients(loss, params), params)]
+
     # -------------------------------------------------------------- Keras 3's stateless API
 
     def build(self, var_list):
@@ -501,6 +555,30 @@ class Optimizer(legacy.Converted):
 
 
 legacy.wrap_init(Optimizer)  # also converts subclasses that inherit the constructor
+
+
+class OptimizerUpdate:
+    """One optimizer step on graph gradients, as `Optimizer.get_updates` returns it (Keras 2's
+    update ops): `K.function(..., updates=[...])` evaluates `grads` with its outputs, then
+    applies them to `params` with `optimizer.apply_gradients`.
+
+    Args:
+        optimizer: the optimizer that applies the step.
+        grads: symbolic gradients, one per weight.
+        params: the layer weights updated.
+    """
+
+    def __init__(self, optimizer, grads, params):
+        self.optimizer = optimizer
+        self.grads = list(grads)
+        self.params = list(params)
+
+    def run(self, grad_values):
+        """Applies `grad_values` (the evaluated `grads`) to the weights."""
+        self.optimizer.apply_gradients(zip(grad_values, self.params))
+
+    def __repr__(self):
+        return f"<OptimizerUpdate of {self.optimizer.name} on {len(self.params)} weights>"
 
 
 class OptaxOptimizer(Optimizer):

@@ -1,6 +1,7 @@
 """Utilities: seeds, names, labels, progress bars, batch datasets, downloads, image files."""
 from jkeras import config as _config
-from jkeras.utils.data_utils import PyDataset, Sequence, get_file, pad_sequences
+from jkeras.utils.data_utils import (GeneratorEnqueuer, OrderedEnqueuer, PyDataset, Sequence, SequenceEnqueuer,
+                                     get_file, pad_sequences)
 from jkeras.utils.np_utils import normalize, to_categorical
 from jkeras.utils.numerics import check_numerics
 from jkeras.utils.object_registry import (
@@ -15,7 +16,7 @@ from jkeras.utils.progbar import Progbar
 from jkeras.utils.random import set_random_seed
 from jkeras.utils.serialization import deserialize_keras_object, serialize_keras_object
 from jkeras.utils.dtype_utils import pack_x_y_sample_weight, standardize_dtype, unpack_x_y_sample_weight
-from jkeras.utils.vis_utils import model_to_svg, plot_history, plot_model
+from jkeras.utils.vis_utils import model_to_dot, model_to_svg, plot_history, plot_model
 # Keras 3's keras.utils image file helpers (Pillow, imported when first used).
 from jkeras.preprocessing.image import array_to_img, img_to_array, load_img, save_img
 # Keras 3's dataset loaders, as PyDatasets with the tf.data methods tutorials call (no TensorFlow).
@@ -33,7 +34,7 @@ from jkeras.utils.summary import print_summary
 __all__ = [
     "CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_registered_name",
     "get_registered_object", "register_keras_serializable",
-    "Progbar", "PyDataset", "Sequence", "check_numerics", "get_file", "model_to_svg", "normalize",
+    "Progbar", "PyDataset", "Sequence", "check_numerics", "get_file", "model_to_dot", "model_to_svg", "normalize",
     "pad_sequences",
     "array_to_img", "img_to_array", "load_img", "save_img",
     "audio_dataset_from_directory", "image_dataset_from_directory", "split_dataset",
@@ -42,7 +43,7 @@ __all__ = [
     "clear_session", "deserialize_keras_object", "serialize_keras_object", "get_source_inputs",
     "is_keras_tensor", "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "standardize_dtype",
     "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
-    "HDF5Matrix", "multi_gpu_model", "print_summary",
+    "HDF5Matrix", "multi_gpu_model", "print_summary", "GeneratorEnqueuer", "OrderedEnqueuer", "SequenceEnqueuer",
 ]
 
 enable_interactive_logging = _config.enable_interactive_logging

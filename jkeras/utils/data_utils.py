@@ -1,17 +1,22 @@
-"""Data helpers Keras users reach for: `Sequence`, `get_file`, `pad_sequences`.
+"""Data helpers Keras users reach for: `Sequence`, `get_file`, `pad_sequences`, and Keras 2's
+`OrderedEnqueuer` / `GeneratorEnqueuer` (batches read ahead on threads).
 
 `get_file` downloads into the Keras cache (`$KERAS_HOME`, else `~/.keras`), verifies the file's
 sha256 / md5 hash and extracts tar / zip archives without letting a member escape the target
 folder.
 """
+import concurrent.futures
 import hashlib
 import os
+import queue
 import shutil
 import tarfile
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import zipfile
 
 import numpy as np
@@ -99,6 +104,135 @@ class Sequence:
 
 
 PyDataset = Sequence
+
+
+# --------------------------------------------------------------------------------------------
+# Enqueuers (Keras 2): batches read ahead on threads, for custom training loops
+
+
+class SequenceEnqueuer:
+    """Reads batches ahead on background threads into a queue (Keras 2's base class):
+    `start()`, then iterate `get()`, then `stop()`.
+
+    Args:
+        sequence: what the subclass reads (a `Sequence`, or a generator).
+        use_multiprocessing: accepted; jkeras reads on threads (a warning says so when True).
+    """
+
+    def __init__(self, sequence, use_multiprocessing=False):
+        self.sequence = sequence
+        self.use_multiprocessing = use_multiprocessing
+        if use_multiprocessing:
+            warnings.warn("use_multiprocessing=True: jkeras reads batches on threads", stacklevel=2)
+        self.workers = 0
+        self.queue = None
+        self._stop = None
+        self._thread = None
+
+    def is_running(self):
+        return self._stop is not None and not self._stop.is_set()
+
+    def start(self, workers=1, max_queue_size=10):
+        """Starts reading with `workers` threads, keeping up to `max_queue_size` batches ahead."""
+        self.workers = max(1, int(workers))
+        self.queue = queue.Queue(max(1, int(max_queue_size)))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="jkeras_enqueuer")
+        self._thread.start()
+
+    def _put(self, item):
+        """Puts `item` on the queue unless stopped; False once stopped."""
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def stop(self, timeout=None):
+        """Stops reading and waits for the reading thread (at most `timeout` seconds)."""
+        if self._stop is None:
+            return
+        self._stop.set()
+        while self.queue is not None and not self.queue.empty():
+            self.queue.get_nowait()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self):
+        raise NotImplementedError
+
+    def get(self):
+        """Yields the batches, as they are read; a reading error is raised here."""
+        while self.is_running() or (self.queue is not None and not self.queue.empty()):
+            try:
+                kind, value = self.queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "end":
+                return
+            if kind == "error":
+                self.stop()
+                raise value
+            yield value.result() if isinstance(value, concurrent.futures.Future) else value
+
+
+class OrderedEnqueuer(SequenceEnqueuer):
+    """Reads a `Sequence` ahead, batches in order (epoch after epoch, calling `on_epoch_end`
+    between them), with `workers` threads calling `sequence[i]` (Keras 2).
+
+    Args:
+        sequence: a `jkeras.utils.Sequence`.
+        use_multiprocessing: accepted; threads are used.
+        shuffle: whether each epoch reads the batches in a new random order.
+    """
+
+    def __init__(self, sequence, use_multiprocessing=False, shuffle=False):
+        super().__init__(sequence, use_multiprocessing)
+        self.shuffle = shuffle
+
+    def _run(self):
+        with concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="jkeras_enqueuer") as pool:
+            while not self._stop.is_set():
+                order = list(range(len(self.sequence)))
+                if self.shuffle:
+                    np.random.shuffle(order)
+                futures = [pool.submit(self.sequence.__getitem__, index) for index in order[:self.workers]]
+                for position in range(len(order)):
+                    ahead = position + self.workers  # `workers` reads run ahead of the queue
+                    if ahead < len(order):
+                        futures.append(pool.submit(self.sequence.__getitem__, order[ahead]))
+                    if not self._put(("batch", futures[position])):
+                        return
+                concurrent.futures.wait(futures)  # every batch of the epoch is read...
+                while not self.queue.empty() and not self._stop.is_set():  # ...and taken
+                    self._stop.wait(0.01)
+                self.sequence.on_epoch_end()
+
+
+class GeneratorEnqueuer(SequenceEnqueuer):
+    """Reads a generator ahead on a thread (Keras 2); `get()` ends when the generator does.
+
+    Args:
+        generator: a generator (or any iterator) of batches.
+        use_multiprocessing: accepted; a thread is used.
+        wait_time, random_seed: accepted (Keras 2's process settings).
+    """
+
+    def __init__(self, generator, use_multiprocessing=False, wait_time=None, random_seed=None):
+        del wait_time, random_seed
+        super().__init__(generator, use_multiprocessing)
+
+    def _run(self):
+        try:
+            for batch in self.sequence:
+                if not self._put(("batch", batch)):
+                    return
+            self._put(("end", None))
+        except Exception as error:  # noqa: BLE001 (re-raised by get())
+            self._put(("error", error))
 
 
 # --------------------------------------------------------------------------------------------

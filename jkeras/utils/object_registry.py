@@ -123,3 +123,12 @@ def _global_objects():
 def merged_custom_objects(custom_objects=None):
     """One dict of every custom object visible now, with the priority of `get_registered_object`."""
     return {**(custom_objects or {}), **_global_objects(), **_scope_objects()}
+
+
+def _install():
+    from jkeras.core import _registry
+
+    _registry.set_visible_objects(merged_custom_objects)
+
+
+_install()  # activations, initializers, regularizers, ... see the scopes: Dense(kernel_regularizer="MyObject")

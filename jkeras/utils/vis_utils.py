@@ -97,6 +97,85 @@ def model_to_svg(model, show_shapes=False, show_layer_names=True, rankdir="TB", 
     return "\n".join(parts)
 
 
+class ModelDot:
+    """The layer graph of a model, as `model_to_dot` returns it: the parts of `pydot.Dot` that
+    Keras code calls, without pydot or graphviz (`create` draws the SVG with jkeras itself).
+
+    Args:
+        model: a built `Sequential` or functional `Model`.
+        show_shapes, show_layer_names, rankdir, show_dtype: as for `plot_model`.
+    """
+
+    def __init__(self, model, show_shapes=False, show_layer_names=True, rankdir="TB", show_dtype=False):
+        self._model = model
+        self._options = (show_shapes, show_layer_names, rankdir, show_dtype)
+
+    def to_string(self):
+        """The graph in the Graphviz DOT language (one node per layer, one edge per connection)."""
+        show_shapes, show_layer_names, rankdir, show_dtype = self._options
+        layers, edges, _ = _graph(self._model)
+        lines = ["digraph G {", f"rankdir={rankdir};", "concentrate=True;", "node [shape=box];"]
+        for i, layer in enumerate(layers):
+            label = "\\n".join(_label(layer, show_shapes, show_layer_names, show_dtype)).replace('"', '\\"')
+            lines.append(f'{i} [label="{label}"];')
+        lines += [f"{a} -> {b};" for a, b in edges]
+        return "\n".join(lines + ["}"])
+
+    def create(self, prog=None, format="svg", encoding=None):  # noqa: A002
+        """The picture as bytes, as `pydot.Dot.create` (Keras docs: `SVG(model_to_dot(model)
+        .create(prog='dot', format='svg'))`); `prog` is accepted and unused.
+
+        Raises:
+            ValueError: for a format other than "svg" (use `plot_model(model, "x.png")`).
+        """
+        del prog, encoding
+        return self._picture(format)
+
+    def create_svg(self, prog=None, encoding=None):
+        """`create(format="svg")`."""
+        return self.create(prog, "svg", encoding)
+
+    def write(self, path, prog=None, format="raw", encoding=None):  # noqa: A002
+        """Writes the DOT text (`format="raw"` / "dot") or the SVG (`format="svg"`) to `path`.
+
+        Raises:
+            ValueError: for another format.
+        """
+        del prog, encoding
+        data = self.to_string().encode() if format in ("raw", "dot") else self._picture(format)
+        with open(path, "wb") as f:
+            f.write(data)
+        return True
+
+    def _picture(self, format):  # noqa: A002
+        if format != "svg":
+            raise ValueError(f"model_to_dot: jkeras draws format='svg' only, got format={format!r}; "
+                             "plot_model(model, to_file='model.png') writes PNG / PDF")
+        show_shapes, show_layer_names, rankdir, show_dtype = self._options
+        return model_to_svg(self._model, show_shapes, show_layer_names, rankdir, show_dtype).encode()
+
+
+def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True, rankdir="TB",
+                 expand_nested=False, dpi=96, subgraph=False, **kwargs):
+    """The layer graph of `model` as a `ModelDot` (Keras's returns a `pydot.Dot`; this one needs
+    neither pydot nor graphviz).
+
+    Args:
+        model: a built `Sequential` or functional `Model`.
+        show_shapes: print each layer's output shape.
+        show_dtype: print each layer's dtype.
+        show_layer_names: print layer names (else only class names).
+        rankdir: "TB" (top to bottom) or "LR" (left to right).
+        expand_nested, dpi, subgraph: accepted for Keras compatibility.
+
+    Returns:
+        A `ModelDot`: `.create(prog="dot", format="svg")` gives the SVG bytes, `.to_string()`
+        the DOT text.
+    """
+    del expand_nested, dpi, subgraph, kwargs
+    return ModelDot(model, show_shapes, show_layer_names, rankdir, show_dtype)
+
+
 def _draw_matplotlib(model, to_file, show_shapes, show_layer_names, rankdir, show_dtype, dpi):
     import matplotlib
 

@@ -305,8 +305,8 @@ def test_ctc_decode_greedy_collapses_repeats_and_drops_the_last_class():
     (decoded,), log_prob = K.ctc_decode(y_pred, np.array([6]))
     np.testing.assert_array_equal(np.asarray(decoded), [[0, 0, 1, -1, -1, -1]])
     np.testing.assert_allclose(np.asarray(log_prob), [[-6 * np.log(0.8 + K.epsilon())]], rtol=1e-5)
-    with pytest.raises(ValueError, match="ctc_decode: only greedy=True is supported"):
-        K.ctc_decode(y_pred, np.array([6]), greedy=False)
+    (beam,), _ = K.ctc_decode(y_pred, np.array([6]), greedy=False, beam_width=10)  # the same best path
+    np.testing.assert_array_equal(np.asarray(beam), [[0, 0, 1, -1, -1, -1]])
 
 
 def test_fit_generator_reads_after_on_train_begin_and_ignores_extra_input_keys():
