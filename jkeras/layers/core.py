@@ -8,6 +8,7 @@ import numpy as np
 
 from jkeras.core import activations, config, constraints, initializers, regularizers
 from jkeras.layers._lora import LoRAMixin
+from jkeras.layers._quantize import QuantizableMixin, int8_contract
 from jkeras.models import call_scope
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import KERNEL_RENAMES, LegacyInterface
@@ -19,7 +20,7 @@ def _positive_int(layer_name, arg, value):
     return int(value)
 
 
-class Dense(LoRAMixin, Layer):
+class Dense(QuantizableMixin, LoRAMixin, Layer):
     """Densely connected layer: `activation(inputs @ kernel + bias)`.
 
     Inputs of rank > 2 are contracted on their last axis: `(batch, ..., d) -> (batch, ..., units)`.
@@ -35,10 +36,14 @@ class Dense(LoRAMixin, Layer):
             the kernel is frozen and `kernel + (lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b`
             is used).
         lora_alpha: optional scale of the LoRA update (default `lora_rank`).
+        quantization_config: optional `jkeras.quantizers.Int8QuantizationConfig` (or its config
+            dict) of a layer with an int8 policy (`quantize("int8")` sets it).
 
     Weights:
         kernel `(input_dim, units)`, bias `(units,)`; with LoRA also lora_kernel_a `(input_dim, rank)`
-        and lora_kernel_b `(rank, units)`.
+        and lora_kernel_b `(rank, units)`. Quantized to int8 (`quantize("int8")`, or a policy such as
+        "int8_from_float32"): bias, kernel (int8, non-trainable), kernel_scale `(units,)`
+        (non-trainable), computing `(q_inputs @ kernel) / (kernel_scale * inputs_scale)`.
 
     Raises:
         ValueError: if `units` is not a positive int, or LoRA is asked for with a kernel constraint.
@@ -49,8 +54,9 @@ class Dense(LoRAMixin, Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 lora_alpha=None, **kwargs):
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._configure_quantization(quantization_config)
         self.units = _positive_int(f"Dense '{self.name}'", "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -68,9 +74,10 @@ class Dense(LoRAMixin, Layer):
             raise self._error(f"expected an input of rank >= 2 (batch, ..., features), got shape {input_shape}")
         if input_shape[-1] is None:
             raise self._error(f"the last axis of the input must be defined, got shape {input_shape}")
-        if self.built and input_shape[-1] != self._params["kernel"].shape[0]:
+        rows = self._own_weight("kernel").shape[0] if self.built else None
+        if self.built and input_shape[-1] != rows:
             raise self._error(
-                f"expected the input's last axis to have size {self._params['kernel'].shape[0]} "
+                f"expected the input's last axis to have size {rows} "
                 f"(the layer was built for it), got shape {input_shape}"
             )
 
@@ -79,16 +86,45 @@ class Dense(LoRAMixin, Layer):
         params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
+        if self.quantization_mode is not None:
+            return self._int8_variables(input_shape, params)
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), input_shape[-1], self.units))
         return {"params": params, "state": {}}
 
+    def _int8_shapes(self, input_shape):
+        return (input_shape[-1], self.units), (self.units,)
+
+    def _quantize_matrix(self, matrix, config):
+        from jkeras import quantizers
+
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=0))
+        quantized, scale = quantizer(matrix, to_numpy=True)
+        return quantized, jnp.squeeze(scale, axis=0)
+
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
+        if self.quantization_mode is not None:
+            outputs = self._int8_matmul(variables["state"], jnp.asarray(inputs, self.compute_dtype))
+        else:
+            outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
         if self.use_bias:
             outputs = outputs + params["bias"]
         return self.activation(outputs), variables["state"]
+
+    def _int8_matmul(self, state, inputs):
+        dtype = self.compute_dtype
+        scale = state["kernel_scale"].astype(dtype)
+
+        def contract(x, q):
+            return jnp.matmul(x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.matmul(upstream, jnp.transpose(q.astype(dtype) / s))
+
+        return int8_contract(contract, gradient, inputs, state["kernel"], scale, self.inputs_quantizer, -1,
+                             lambda x_scale: x_scale, dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -106,7 +142,11 @@ class Dense(LoRAMixin, Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint) if self.kernel_constraint else None,
             "bias_constraint": constraints.serialize(self.bias_constraint) if self.bias_constraint else None,
             **self._lora_config(),
+            **self._quantization_config_entry(),
         }
+
+
+Dense._quantizable_class = Dense
 
 
 class Activation(Layer):
