@@ -21,6 +21,7 @@ import numpy as np
 
 from jkeras.core import activations, constraints, initializers, regularizers
 from jkeras.core._initializer_classes import VarianceScaling
+from jkeras.layers._quantize import EinsumQuantization, QuantizableMixin, int8_contract
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, map_structure
 
@@ -149,7 +150,7 @@ def _analyze_split_string(layer, split, bias_axes, input_shape, output_shape, le
     return weight_shape, bias_shape, output_shape, input_axes, output_axes
 
 
-class EinsumDense(Layer):
+class EinsumDense(QuantizableMixin, Layer):
     """A dense layer computed with `einsum`: `activation(einsum(equation, inputs, kernel) + bias)`.
 
     Args:
@@ -162,10 +163,14 @@ class EinsumDense(Layer):
         kernel_initializer, bias_initializer: initializer names or objects.
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers (or None).
         kernel_constraint, bias_constraint: constraints applied after each update (or None).
+        quantization_config: optional `jkeras.quantizers.Int8QuantizationConfig` (or its config
+            dict) of a layer with an int8 policy (`quantize("int8")` sets it).
 
     Weights:
         kernel (shape from the weight spec), then bias (the output spec from the first bias axis
-        on, size 1 on the axes not in `bias_axes`).
+        on, size 1 on the axes not in `bias_axes`). Quantized to int8 (`quantize("int8")`, for an
+        equation without ellipsis): bias, kernel (int8) and kernel_scale (one scale per output
+        channel, laid out on the output's axes), the last two non-trainable.
 
     Raises:
         ValueError: for an equation of another form, an `output_shape` or input that does not fit
@@ -175,8 +180,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+                 bias_constraint=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._configure_quantization(quantization_config)
         if not isinstance(equation, str):
             raise self._error(f"equation must be a str such as 'ab,bc->ac', got equation={equation!r}")
         self.equation = equation
@@ -216,9 +222,10 @@ class EinsumDense(Layer):
                 f"the kernel shape {tuple(kernel_shape)} of equation '{self.equation}' depends on an "
                 f"input axis of unknown size: got input shape {input_shape}"
             )
-        if self.built and tuple(kernel_shape) != tuple(self._params["kernel"].shape):
+        built_shape = tuple(self._own_weight("kernel").shape) if self.built else None
+        if self.built and tuple(kernel_shape) != built_shape:
             raise self._error(
-                f"the layer was built for a kernel of shape {tuple(self._params['kernel'].shape)}; an "
+                f"the layer was built for a kernel of shape {built_shape}; an "
                 f"input of shape {input_shape} needs {tuple(kernel_shape)}"
             )
 
@@ -238,10 +245,52 @@ class EinsumDense(Layer):
         params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
+        if self.quantization_mode is not None:
+            return self._int8_variables(input_shape, params)
         return {"params": params, "state": {}}
+
+    def _quantization_layout(self):
+        return EinsumQuantization(self.equation)
+
+    def _int8_shapes(self, input_shape):
+        kernel_shape = tuple(self._analyze(tuple(input_shape))[0])
+        return kernel_shape, self._quantization_layout().kernel_scale_shape(kernel_shape)
+
+    def _quantize_matrix(self, matrix, config):
+        from jkeras import quantizers
+
+        layout = self._quantization_layout()
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=layout.kernel_reduced_axes))
+        quantized, scale = quantizer(matrix, to_numpy=True)
+        return quantized, layout.to_output(scale, layout.kernel)
+
+    def _int8_einsum(self, state, inputs):
+        layout = self._quantization_layout()
+        dtype = self.compute_dtype
+        equation = self.equation
+
+        def contract(x, q):
+            return jnp.einsum(equation, x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.einsum(layout.gradient_equation, upstream, q.astype(dtype) / layout.to_kernel(s))
+
+        return int8_contract(contract, gradient, jnp.asarray(inputs, dtype), state["kernel"],
+                             state["kernel_scale"].astype(dtype), self.inputs_quantizer,
+                             layout.input_reduced_axes, lambda x_scale: layout.to_output(x_scale, layout.input), dtype)
+
+    def _quantize(self, mode, type_check, config):
+        self._quantization_layout()  # an equation with an ellipsis: refused before anything changes
+        super()._quantize(mode, type_check, config)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
+        if self.quantization_mode is not None:
+            outputs = self._int8_einsum(variables["state"], inputs)
+            if "bias" in params:
+                outputs = outputs + params["bias"]
+            return self.activation(outputs), variables["state"]
         outputs = jnp.einsum(self.equation, jnp.asarray(inputs), params["kernel"])
         if "bias" in params:
             outputs = outputs + params["bias"]
@@ -264,7 +313,11 @@ class EinsumDense(Layer):
             "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
             "kernel_constraint": _serialize(constraints, self.kernel_constraint),
             "bias_constraint": _serialize(constraints, self.bias_constraint),
+            **self._quantization_config_entry(),
         }
+
+
+EinsumDense._quantizable_class = EinsumDense
 
 
 def _min_rank(equation):

@@ -8,6 +8,7 @@ import numpy as np
 
 from jkeras.core import constraints, initializers, regularizers
 from jkeras.layers._lora import LoRAMixin
+from jkeras.layers._quantize import QuantizableMixin
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import LegacyInterface
 
@@ -27,7 +28,7 @@ def _keras1_dropout(args, kwargs):
     return args, kwargs, []
 
 
-class Embedding(LoRAMixin, Layer):
+class Embedding(QuantizableMixin, LoRAMixin, Layer):
     """Turns non-negative integer indices into dense vectors: `embeddings[inputs]`.
 
     Inputs of shape `(batch, ...)` (integers; float inputs are cast to int32, as Keras does) give
@@ -47,9 +48,12 @@ class Embedding(LoRAMixin, Layer):
             `(input_length,)` for the first layer of a `Sequential`.
         lora_rank, lora_alpha: Keras 3's LoRA, as in `Dense`: the factors are lora_embeddings_a
             `(input_dim, rank)` and lora_embeddings_b `(rank, output_dim)`.
+        quantization_config: optional `jkeras.quantizers.Int8QuantizationConfig` (or its config
+            dict) of a layer with an int8 policy (`quantize("int8")` sets it).
 
     Weights:
-        embeddings `(input_dim, output_dim)`.
+        embeddings `(input_dim, output_dim)`. Quantized to int8 (`quantize("int8")`): embeddings
+        (int8) and embeddings_scale `(input_dim,)` (one scale per row), both non-trainable.
 
     Raises:
         ValueError: if `input_dim` or `output_dim` is not a positive int; when called eagerly, if
@@ -67,10 +71,11 @@ class Embedding(LoRAMixin, Layer):
     _lora_factor_names = ("lora_embeddings_a", "lora_embeddings_b")
     _lora_regularizer_attr = "embeddings_regularizer"
     _lora_constraint_attr = "embeddings_constraint"
+    _quantized_target = "embeddings"
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, lora_rank=None, lora_alpha=None,
-                 **kwargs):
+                 quantization_config=None, **kwargs):
         if input_length is not None and kwargs.get("input_shape") is None and kwargs.get("batch_input_shape") is None:
             kwargs["input_shape"] = tuple(input_length) if isinstance(input_length, (list, tuple)) else (input_length,)
         if kwargs.get("weights") is not None and not isinstance(kwargs["weights"], (list, tuple)):
@@ -88,6 +93,7 @@ class Embedding(LoRAMixin, Layer):
         self.supports_masking = self.mask_zero
         self.input_dtype = "int32"
         self._configure_lora(lora_rank, lora_alpha)
+        self._configure_quantization(quantization_config)
 
     def check_indices(self, inputs):
         """Raises a ValueError if concrete `inputs` hold a non-integer or an index outside
@@ -129,6 +135,8 @@ class Embedding(LoRAMixin, Layer):
     def init(self, rng, input_shape):
         embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), self.dtype, key=rng)
         params = {"embeddings": embeddings}
+        if self.quantization_mode is not None:
+            return self._int8_variables(input_shape, params)
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), self.input_dim, self.output_dim))
         return {"params": params, "state": {}}
@@ -137,7 +145,23 @@ class Embedding(LoRAMixin, Layer):
         inputs = jnp.asarray(inputs)
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             inputs = inputs.astype(jnp.int32)
+        if self.quantization_mode is not None:
+            state = variables["state"]
+            rows = jnp.take(state["embeddings"], inputs, axis=0, mode="fill").astype(self.compute_dtype)
+            scale = jnp.take(state["embeddings_scale"], inputs, axis=0, mode="fill").astype(self.compute_dtype)
+            return rows / scale[..., None], state
         return jnp.take(self.lora_matrix(variables["params"]), inputs, axis=0, mode="fill"), variables["state"]
+
+    def _int8_shapes(self, input_shape):
+        return (self.input_dim, self.output_dim), (self.input_dim,)
+
+    def _quantize_matrix(self, matrix, config):
+        from jkeras import quantizers
+
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=-1))
+        quantized, scale = quantizer(matrix, to_numpy=True)
+        return quantized, jnp.squeeze(scale, axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
@@ -159,10 +183,14 @@ class Embedding(LoRAMixin, Layer):
                                       if self.embeddings_constraint else None),
             "mask_zero": self.mask_zero,
             **self._lora_config(),
+            **self._quantization_config_entry(),
         }
         if self.input_length is not None:
             config["input_length"] = self.input_length
         return config
+
+
+Embedding._quantizable_class = Embedding
 
 
 class Masking(Layer):
