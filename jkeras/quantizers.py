@@ -93,9 +93,9 @@ class AbsMaxQuantizer(Quantizer):
         return abs_max_quantize(x, axis, self.value_range, self.output_dtype, self.epsilon, to_numpy)
 
     def get_config(self):
-        config = {"value_range": list(self.value_range), "epsilon": self.epsilon, "output_dtype": self.output_dtype}
+        config = {"value_range": self.value_range, "epsilon": self.epsilon, "output_dtype": self.output_dtype}
         if self.axis is not None:
-            config["axis"] = list(self.axis)
+            config["axis"] = self.axis
         return config
 
 

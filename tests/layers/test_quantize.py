@@ -1,0 +1,187 @@
+"""Keras 3's int8 post-training quantization (`model.quantize("int8")`, "int8_from_float32"
+policies); each test compares with Keras 3 running the same code."""
+import warnings
+
+import jax
+import keras
+import numpy as np
+import pytest
+
+import jkeras
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(8, 6)).astype("float32")
+Y = RNG.normal(size=(8, 3)).astype("float32")
+
+
+def _model(k):
+    inputs = k.Input((6,))
+    x = k.layers.Dense(5, activation="tanh", name="a")(inputs)
+    x = k.layers.Dense(4, activation="relu", name="q")(x)
+    outputs = k.layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c", name="e")(x)
+    return k.Model(inputs, outputs)
+
+
+def _pair(build, **quantize):
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.quantize("int8", **quantize)
+        ours.quantize("int8", **quantize)
+    return ref, ours
+
+
+def _describe(model):
+    return [(w.path, str(w.dtype), tuple(w.shape), w.trainable) for w in model.weights]
+
+
+def test_quantized_weights_and_outputs_match_keras():
+    ref, ours = _pair(_model)
+    assert _describe(ours) == _describe(ref)  # bias, kernel (int8), kernel_scale per layer
+    for a, b in zip(ref.get_weights(), ours.get_weights()):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(np.asarray(ours(X)), np.asarray(ref(X)), rtol=1e-6, atol=1e-6)
+    assert ours.layers[1].dtype_policy.name == ref.layers[1].dtype_policy.name == "int8_from_float32"
+    assert ours.layers[1].get_config()["dtype"] == ref.layers[1].get_config()["dtype"]
+    assert ours.layers[1].get_config()["quantization_config"] == ref.layers[1].get_config()["quantization_config"]
+
+
+@pytest.mark.parametrize("equation,output_shape,bias_axes,input_shape", [
+    ("abc,cde->abde", (3, 2, 4), "de", (2, 3, 5)),
+    ("abcd,cde->abe", (3, 4), "e", (2, 3, 5, 6)),
+    ("ab,bcd->acd", (2, 3), None, (2, 5)),
+])
+def test_einsum_dense_scale_layouts_match_keras(equation, output_shape, bias_axes, input_shape):
+    layers = [k.layers.EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes) for k in (keras, jkeras)]
+    for layer in layers:
+        layer.build(input_shape)
+    ref, ours = layers
+    ours.set_weights([RNG.normal(size=w.shape).astype("float32") for w in ref.weights])
+    ref.set_weights(ours.get_weights())
+    ref.quantize("int8")
+    ours.quantize("int8")
+    assert [(w.name, str(w.dtype), tuple(w.shape)) for w in ours.weights] == \
+        [(w.name, str(w.dtype), tuple(w.shape)) for w in ref.weights]
+    x = RNG.normal(size=input_shape).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-6, atol=1e-6)
+
+
+def test_embedding_and_weight_only_config_match_keras():
+    def build(k):
+        return k.Sequential([k.Input((5,), dtype="int32"), k.layers.Embedding(20, 8), k.layers.Flatten(),
+                             k.layers.Dense(4)])
+
+    x = RNG.integers(0, 20, (6, 5))
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    ref.quantize(config=keras.quantizers.Int8QuantizationConfig(activation_quantizer=None))
+    ours.quantize(config=jkeras.quantizers.Int8QuantizationConfig(activation_quantizer=None))
+    assert _describe(ours) == _describe(ref)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-6, atol=1e-6)
+
+
+def test_fit_trains_the_float_weights_with_keras_straight_through_gradient():
+    # Only `q` and `e` are quantized: the gradient reaching `a` goes through their dequantized kernels.
+    ref, ours = _pair(_model, filters=["q", "e"])
+    ref.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    ours.compile(optimizer=jkeras.optimizers.SGD(0.1), loss="mse")
+    h_ref = ref.fit(X, Y, epochs=2, batch_size=4, shuffle=False, verbose=0).history["loss"]
+    h_ours = ours.fit(X, Y, epochs=2, batch_size=4, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(h_ours, h_ref, rtol=1e-5)
+    for a, b in zip(ref.get_weights(), ours.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert [w.path for w in ours.trainable_weights] == [w.path for w in ref.trainable_weights]
+    np.testing.assert_allclose(ours.evaluate(X, Y, verbose=0), ref.evaluate(X, Y, verbose=0), rtol=1e-5)
+
+
+def test_quantized_apply_is_pure_and_jits():
+    _, ours = _pair(_model)
+    variables = ours.get_variables()
+    run = jax.jit(lambda v, x: ours.apply(v, x)[0])
+    np.testing.assert_allclose(np.asarray(run(variables, X)), np.asarray(ours(X)), rtol=1e-6, atol=1e-6)
+
+
+def test_keras_files_cross_load(tmp_path):
+    ref, ours = _pair(_model)
+    expected = np.asarray(ref(X))
+    ours.save(tmp_path / "ours.keras")
+    ref.save(tmp_path / "ref.keras")
+    for loaded in (jkeras.models.load_model(tmp_path / "ours.keras"), keras.models.load_model(tmp_path / "ours.keras"),
+                   jkeras.models.load_model(tmp_path / "ref.keras")):
+        assert loaded.layers[2].dtype_policy.name == "int8_from_float32"
+        np.testing.assert_allclose(np.asarray(loaded(X)), expected, rtol=1e-6, atol=1e-6)
+    ours.save_weights(tmp_path / "ours.weights.h5")
+    for k in (keras, jkeras):  # a fresh model (other float weights), quantized, then loaded
+        target = _model(k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            target.quantize("int8")
+        target.load_weights(tmp_path / "ours.weights.h5")
+        np.testing.assert_allclose(np.asarray(target(X)), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_quantized_policies_match_keras():
+    for name in ("int8_from_float32", "int8_from_mixed_bfloat16"):
+        ref, ours = keras.dtype_policies.get(name), jkeras.dtype_policies.get(name)
+        assert type(ours).__name__ == type(ref).__name__ == "QuantizedDTypePolicy"
+        assert (ours.name, ours.compute_dtype, ours.variable_dtype, ours.quantization_mode) == \
+            (ref.name, ref.compute_dtype, ref.variable_dtype, ref.quantization_mode)
+        assert jkeras.dtype_policies.serialize(ours) == keras.dtype_policies.serialize(ref)
+    built = []
+    for k in (keras, jkeras):
+        layer = k.layers.Dense(3, dtype="int8_from_float32")
+        layer.build((None, 4))
+        built.append([(w.name, str(w.dtype), tuple(w.shape), w.trainable) for w in layer.weights])
+    assert built[0] == built[1]
+
+
+def _errors(k):
+    found = []
+
+    def attempt(fn):
+        try:
+            fn()
+            found.append(None)
+        except Exception as error:  # noqa: BLE001 - the type and message are compared
+            found.append((type(error).__name__, str(error)))
+
+    dense = k.layers.Dense(2, name="dq")
+    attempt(lambda: dense.quantize("int8"))
+    dense.build((None, 3))
+    attempt(lambda: dense.quantize("int3"))
+    attempt(lambda: dense.quantize(None))
+    attempt(lambda: dense.quantize("int8"))
+    attempt(lambda: dense.quantize("int8"))
+    conv = k.layers.Conv2D(2, 3)
+    conv.build((None, 5, 5, 1))
+    attempt(lambda: conv.quantize("int8"))
+
+    class MyDense(k.layers.Dense):
+        pass
+
+    sub = MyDense(2)
+    sub.build((None, 3))
+    attempt(lambda: sub.quantize("int8"))
+    attempt(lambda: k.dtype_policies.get("int8_from_float16"))
+    model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
+    attempt(lambda: model.quantize("int8", filters=3))
+    return found
+
+
+def test_errors_match_keras():
+    assert _errors(jkeras) == _errors(keras)
+
+
+def test_model_quantize_skips_unsupported_layers_with_a_warning():
+    messages = []
+    for k in (keras, jkeras):
+        model = k.Sequential([k.Input((6, 6, 1)), k.layers.Conv2D(2, 3), k.layers.Flatten(), k.layers.Dense(2)])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.quantize("int8")
+        messages.append(sorted({str(w.message) for w in caught if "quantize" in str(w.message)}))
+        assert [layer.quantization_mode for layer in model.layers] == [None, None, "int8"]
+    assert set(messages[1]) <= set(messages[0])
+    assert "Layer Conv2D does not have a `quantize` method implemented." in messages[1]
