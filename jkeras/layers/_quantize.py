@@ -73,6 +73,9 @@ class QuantizableMixin:
     def _int8_variables(self, input_shape, float_params):
         """`init`'s variables in int8 mode: `float_params` without the matrix, which is replaced
         by zeros (int8) and a scale of ones in `state`."""
+        if getattr(self, "lora_rank", None):
+            raise NotImplementedError(f"{type(self).__name__} '{self.name}': jkeras does not combine LoRA "
+                                      f"(lora_rank={self.lora_rank}) with the quantized policy {self.dtype_policy.name!r}")
         shape, scale_shape = self._int8_shapes(input_shape)
         params = {k: v for k, v in float_params.items() if k != self._quantized_target}
         state = {self._quantized_target: jnp.zeros(shape, jnp.int8),

@@ -557,9 +557,9 @@ class MultiHeadAttention(Layer):
             )
         for name, sub, shape in (("query", self.query_dense, query_shape), ("key", self.key_dense, key_shape),
                                  ("value", self.value_dense, value_shape)):
-            if sub is not None and sub.built and shape[-1] != sub._params["kernel"].shape[0]:
+            if sub is not None and sub.built and shape[-1] != sub._own_weight("kernel").shape[0]:
                 raise self._error(f"the layer was built for a `{name}` of last axis "
-                                  f"{sub._params['kernel'].shape[0]}, received: {name}_shape={shape}")
+                                  f"{sub._own_weight('kernel').shape[0]}, received: {name}_shape={shape}")
 
     # ---- building
 

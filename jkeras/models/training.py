@@ -269,6 +269,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
         Raises:
             ValueError: for unknown keyword arguments or `filters` of another type, and as
                 `Layer.quantize` (an unknown mode, neither mode nor config, a layer already quantized).
+            NotImplementedError: for a mode other than "int8" ("int4", "float8", "gptq", "awq" are
+                Keras 3 modes jkeras does not implement).
         """
         import re
 
@@ -278,6 +280,12 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if filters is not None and not (isinstance(filters, (str, list, tuple)) or callable(filters)):
             raise ValueError("The `filters` argument must be a regex string, a list of regex strings, or a "
                              f"callable. Received: {type(filters)}")
+        from jkeras import mixed_precision, quantizers
+
+        resolved, _ = quantizers.resolve_mode(mode, config)
+        if resolved not in mixed_precision.SUPPORTED_QUANTIZATION_MODES:
+            raise NotImplementedError(f"Quantization mode '{resolved}' is not supported by jkeras (supported: "
+                                      f"{list(mixed_precision.SUPPORTED_QUANTIZATION_MODES)})")
 
         def selected(layer):
             if filters is None:

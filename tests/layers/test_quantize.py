@@ -185,3 +185,16 @@ def test_model_quantize_skips_unsupported_layers_with_a_warning():
         assert [layer.quantization_mode for layer in model.layers] == [None, None, "int8"]
     assert set(messages[1]) <= set(messages[0])
     assert "Layer Conv2D does not have a `quantize` method implemented." in messages[1]
+
+
+def test_multi_head_attention_quantizes_its_einsum_dense_sublayers():
+    # model.quantize reaches MultiHeadAttention's EinsumDense projections (its own check of the
+    # input sizes read the float kernel, which a quantized sublayer no longer has).
+    def build(k):
+        inputs = k.Input((4, 8))
+        return k.Model(inputs, k.layers.MultiHeadAttention(num_heads=2, key_dim=4)(inputs, inputs))
+
+    ref, ours = _pair(build)
+    assert _describe(ours) == _describe(ref)
+    x = RNG.normal(size=(2, 4, 8)).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
