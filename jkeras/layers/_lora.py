@@ -55,13 +55,9 @@ class LoRAMixin:
         Raises:
             ValueError: naming the layer, if it has a constraint on the matrix, is not built yet,
                 LoRA is already enabled, or `rank` is not a positive int.
-            NotImplementedError: for a quantized layer (Keras 3 adds LoRA to int8 layers; jkeras not yet).
         """
         if getattr(self, self._lora_constraint_attr) is not None:
             raise self._error(self._lora_constraint_message())
-        if getattr(self, "quantization_mode", None) is not None:
-            raise NotImplementedError(f"{type(self).__name__} '{self.name}': jkeras does not enable LoRA on a "
-                                      f"quantized layer (policy {self.dtype_policy.name!r})")
         if not self.built:
             raise self._error("cannot enable LoRA on a layer that isn't built yet: build it or call it first")
         if self.lora_enabled:
@@ -71,7 +67,8 @@ class LoRAMixin:
         self.lora_rank = rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
         self._lora_initializers = (a_initializer, b_initializer)
-        rows, cols = self._params[self._lora_target].shape
+        target = self._lora_target  # an int8 matrix (a quantized layer) is in `state`
+        rows, cols = (self._params[target] if target in self._params else self._state[target]).shape
         self._params.update(self._lora_factors(next_key(), rows, cols))
 
     def _lora_factors(self, rng, rows, cols):

@@ -58,9 +58,6 @@ class QuantizableMixin:
         if mode not in mixed_precision.SUPPORTED_QUANTIZATION_MODES:
             raise NotImplementedError(f"Layer {type(self).__name__}: quantization mode '{mode}' is not supported "
                                       f"by jkeras (supported: {list(mixed_precision.SUPPORTED_QUANTIZATION_MODES)})")
-        if getattr(self, "lora_enabled", False):
-            raise NotImplementedError(f"Layer {type(self).__name__}: jkeras does not quantize a layer with LoRA "
-                                      "enabled")
         self.quantization_config = config
         matrix = self._params.pop(self._quantized_target)
         quantized, scale = self._quantize_matrix(matrix, config)
@@ -71,11 +68,8 @@ class QuantizableMixin:
         self.dtype_policy = mixed_precision.QuantizedDTypePolicy(mode, self.dtype_policy.name)
 
     def _int8_variables(self, input_shape, float_params):
-        """`init`'s variables in int8 mode: `float_params` without the matrix, which is replaced
-        by zeros (int8) and a scale of ones in `state`."""
-        if getattr(self, "lora_rank", None):
-            raise NotImplementedError(f"{type(self).__name__} '{self.name}': jkeras does not combine LoRA "
-                                      f"(lora_rank={self.lora_rank}) with the quantized policy {self.dtype_policy.name!r}")
+        """`init`'s variables in int8 mode: `float_params` (LoRA factors too) without the matrix,
+        which is replaced by zeros (int8) and a scale of ones in `state`."""
         shape, scale_shape = self._int8_shapes(input_shape)
         params = {k: v for k, v in float_params.items() if k != self._quantized_target}
         state = {self._quantized_target: jnp.zeros(shape, jnp.int8),
@@ -84,19 +78,31 @@ class QuantizableMixin:
 
     def stored_weights(self, weights):
         """`[(Variable, array)]` in the order Keras 3 files store this layer's own `weights`:
-        the int8 matrix first, then the float weights, then the scale."""
+        the int8 matrix first, then the float weights, then the scale. With LoRA, as Keras 3:
+        the matrix merged with the LoRA update and quantized again, and no factors."""
         if self.quantization_mode is None:
             parent = getattr(super(), "stored_weights", None)
             return parent(weights) if parent is not None else [(w, w.numpy()) for w in weights]
+        values = {w.name: w.numpy() for w in weights}
+        factors = set(getattr(self, "_lora_factor_names", ())) if getattr(self, "lora_enabled", False) else set()
+        if factors:
+            values[self._quantized_target], values[self._scale_name] = self._merged_int8()
         first = [w for w in weights if w.name == self._quantized_target]
         last = [w for w in weights if w.name == self._scale_name]
-        middle = [w for w in weights if w not in first and w not in last]
-        return [(w, w.numpy()) for w in first + middle + last]
+        middle = [w for w in weights if w not in first and w not in last and w.name not in factors]
+        return [(w, values[w.name]) for w in first + middle + last]
+
+    def _merged_int8(self):
+        """`(q, scale)` of the dequantized matrix plus the LoRA update, quantized again."""
+        name_a, name_b = self._lora_factor_names
+        matrix = self._dequantized(self._state[self._quantized_target], self._state[self._scale_name])
+        delta = (self.lora_alpha / self.lora_rank) * jnp.matmul(self._params[name_a], self._params[name_b])
+        return tuple(np.asarray(a) for a in self._quantize_matrix(matrix + delta, None))
 
     def after_stored_load(self):
         parent = getattr(super(), "after_stored_load", None)
-        if self.quantization_mode is None and parent is not None:
-            parent()
+        if parent is not None:
+            parent()  # LoRA factors restart at zero
 
     def _own_weight(self, name):
         """The array of own weight `name`, trainable (`params`) or not (`state`, once quantized)."""

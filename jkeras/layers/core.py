@@ -86,14 +86,17 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
         params = {"kernel": self.kernel_initializer((input_shape[-1], self.units), self.dtype, key=k_kernel)}
         if self.use_bias:
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
-        if self.quantization_mode is not None:
-            return self._int8_variables(input_shape, params)
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), input_shape[-1], self.units))
+        if self.quantization_mode is not None:
+            return self._int8_variables(input_shape, params)
         return {"params": params, "state": {}}
 
     def _int8_shapes(self, input_shape):
         return (input_shape[-1], self.units), (self.units,)
+
+    def _dequantized(self, quantized, scale):
+        return quantized.astype(self.compute_dtype) / scale
 
     def _quantize_matrix(self, matrix, config):
         from jkeras import quantizers
@@ -106,7 +109,11 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         if self.quantization_mode is not None:
-            outputs = self._int8_matmul(variables["state"], jnp.asarray(inputs, self.compute_dtype))
+            inputs = jnp.asarray(inputs, self.compute_dtype)
+            outputs = self._int8_matmul(variables["state"], inputs)
+            if "lora_kernel_a" in params:
+                update = jnp.matmul(jnp.matmul(inputs, params["lora_kernel_a"]), params["lora_kernel_b"])
+                outputs = (outputs + (self.lora_alpha / self.lora_rank) * update).astype(self.compute_dtype)
         else:
             outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
         if self.use_bias:

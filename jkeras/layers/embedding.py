@@ -135,10 +135,10 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
     def init(self, rng, input_shape):
         embeddings = self.embeddings_initializer((self.input_dim, self.output_dim), self.dtype, key=rng)
         params = {"embeddings": embeddings}
-        if self.quantization_mode is not None:
-            return self._int8_variables(input_shape, params)
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), self.input_dim, self.output_dim))
+        if self.quantization_mode is not None:
+            return self._int8_variables(input_shape, params)
         return {"params": params, "state": {}}
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
@@ -149,11 +149,20 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
             state = variables["state"]
             rows = jnp.take(state["embeddings"], inputs, axis=0, mode="fill").astype(self.compute_dtype)
             scale = jnp.take(state["embeddings_scale"], inputs, axis=0, mode="fill").astype(self.compute_dtype)
-            return rows / scale[..., None], state
+            outputs = rows / scale[..., None]
+            params = variables["params"]
+            if "lora_embeddings_a" in params:
+                update = jnp.matmul(jnp.take(params["lora_embeddings_a"], inputs, axis=0, mode="fill"),
+                                    params["lora_embeddings_b"])
+                outputs = (outputs + (self.lora_alpha / self.lora_rank) * update).astype(self.compute_dtype)
+            return outputs, state
         return jnp.take(self.lora_matrix(variables["params"]), inputs, axis=0, mode="fill"), variables["state"]
 
     def _int8_shapes(self, input_shape):
         return (self.input_dim, self.output_dim), (self.input_dim,)
+
+    def _dequantized(self, quantized, scale):
+        return quantized.astype(self.compute_dtype) / scale[:, None]
 
     def _quantize_matrix(self, matrix, config):
         from jkeras import quantizers
