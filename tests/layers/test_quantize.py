@@ -230,3 +230,20 @@ def test_lora_on_int8_layers_matches_keras(tmp_path, lora_first):
     ours.load_weights(tmp_path / "ref.weights.h5")
     np.testing.assert_allclose(np.asarray(ours(X)), np.asarray(ref(X)), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(np.asarray(ref(X)), expected, rtol=0.1, atol=0.05)  # requantized: close, not equal
+
+
+def test_abs_max_quantize_and_quantizer_configs_match_keras():
+    x = RNG.normal(size=(4, 5)).astype("float32")
+    for axis, to_numpy in ((0, True), (-1, False), ((0, 1), False)):
+        q_ref, s_ref = keras.quantizers.abs_max_quantize(x, axis, to_numpy=to_numpy)
+        q_ours, s_ours = jkeras.quantizers.abs_max_quantize(x, axis, to_numpy=to_numpy)
+        np.testing.assert_array_equal(np.asarray(q_ours), np.asarray(q_ref))
+        np.testing.assert_allclose(np.asarray(s_ours), np.asarray(s_ref), rtol=1e-7)
+        assert str(np.asarray(q_ours).dtype) == "int8"
+    ref = keras.quantizers.Int8QuantizationConfig(weight_quantizer=keras.quantizers.AbsMaxQuantizer(axis=0))
+    ours = jkeras.quantizers.Int8QuantizationConfig(weight_quantizer=jkeras.quantizers.AbsMaxQuantizer(axis=0))
+    assert jkeras.quantizers.serialize(ours) == keras.quantizers.serialize(ref)
+    again = keras.quantizers.deserialize(jkeras.quantizers.serialize(ours))
+    assert again.weight_quantizer.axis == (0,) and again.mode == "int8"
+    assert jkeras.quantizers.serialize(jkeras.quantizers.deserialize(keras.quantizers.serialize(ref))) == \
+        keras.quantizers.serialize(ref)
