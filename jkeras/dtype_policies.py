@@ -1,14 +1,15 @@
 """`jkeras.dtype_policies`: Keras 3's module of dtype policies (`DTypePolicy`, `get`, ...).
 
 Float policies (`DTypePolicy`, alias `FloatDTypePolicy`) and the policies of quantized layers
-(`QuantizedDTypePolicy`, named like "int8_from_float32").
+(`QuantizedDTypePolicy`, named like "int8_from_float32"; `Int4DTypePolicy`, named like
+"int4/128_from_float32").
 """
-from jkeras.mixed_precision import QUANTIZATION_MODES, DTypePolicy, QuantizedDTypePolicy, get
+from jkeras.mixed_precision import QUANTIZATION_MODES, DTypePolicy, Int4DTypePolicy, QuantizedDTypePolicy, get
 
 FloatDTypePolicy = DTypePolicy
 
-__all__ = ["DTypePolicy", "FloatDTypePolicy", "QUANTIZATION_MODES", "QuantizedDTypePolicy", "deserialize", "get",
-           "serialize"]
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Int4DTypePolicy", "QUANTIZATION_MODES", "QuantizedDTypePolicy",
+           "deserialize", "get", "serialize"]
 
 
 def serialize(dtype_policy):
@@ -16,7 +17,7 @@ def serialize(dtype_policy):
     "config": {"name": ...}}`, or for a quantized one `{"module": "keras.dtype_policies",
     "class_name": "QuantizedDTypePolicy", "config": {"mode": ..., "source_name": ...}}`."""
     if isinstance(dtype_policy, QuantizedDTypePolicy):
-        return {"module": "keras.dtype_policies", "class_name": "QuantizedDTypePolicy",
+        return {"module": "keras.dtype_policies", "class_name": type(dtype_policy).__name__,
                 "config": dtype_policy.get_config(), "registered_name": None}
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype_policy.name},
             "registered_name": None}

@@ -2,9 +2,13 @@
 
 `abs_max_quantize` maps a float tensor to int8 with one scale per slice along `axis`
 (`q = clip(round(x * s), -127, 127)`, `s = 127 / (max |x| + epsilon)`, so `x ~ q / s`);
-`AbsMaxQuantizer` wraps it as an object, and `Int8QuantizationConfig` says which quantizers
-`layer.quantize(config=...)` uses for the weights and the activations.
+`AbsMaxQuantizer` wraps it as an object, and `Int8QuantizationConfig` / `Int4QuantizationConfig`
+say which quantizers `layer.quantize(config=...)` uses for the weights and the activations (and
+the int4 block size). `pack_int4` / `unpack_int4` hold two int4 values per int8 byte and
+`abs_max_quantize_grouped_with_zero_point` quantizes groups of rows asymmetrically (int4 mode).
 """
+import math
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -163,7 +167,145 @@ class Int8QuantizationConfig(QuantizationConfig):
         return "int8"
 
 
-_OBJECTS = {cls.__name__: cls for cls in (Quantizer, AbsMaxQuantizer, QuantizationConfig, Int8QuantizationConfig)}
+class Int4QuantizationConfig(QuantizationConfig):
+    """The int4 quantization config (`quantize(config=Int4QuantizationConfig(...))`).
+
+    Args:
+        weight_quantizer: quantizer of the weights, per channel only (None: `AbsMaxQuantizer`
+            with `value_range=(-8, 7)`).
+        activation_quantizer: quantizer of the inputs; "default": None (weight-only).
+        block_size: rows per group of the sub-channel quantization (a scale and an int8 zero
+            point per group and output); None or -1: per-channel (a scale per output).
+
+    Raises:
+        ValueError: for a block size that is not None, -1 or positive; a custom quantizer with
+            sub-channel quantization; a weight quantizer of another range or dtype.
+    """
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default", block_size=128):
+        if isinstance(activation_quantizer, str) and activation_quantizer == "default":
+            activation_quantizer = None
+        super().__init__(weight_quantizer, activation_quantizer)
+        if block_size is not None and block_size != -1 and block_size <= 0:
+            raise ValueError(f"block_size must be None, -1, or a positive integer. Received: block_size={block_size}")
+        self.block_size = block_size
+        if block_size is not None and block_size > 0 and (weight_quantizer is not None
+                                                          or activation_quantizer is not None):
+            raise ValueError("Int4 sub-channel quantization (block_size > 0) does not support custom quantizers. "
+                             "Either set block_size to None or -1 for per-channel quantization, or remove the "
+                             f"custom quantizer arguments. Received: block_size={block_size}")
+        if weight_quantizer is not None:
+            if tuple(weight_quantizer.value_range) != (-8, 7):
+                raise ValueError("Int4QuantizationConfig requires a weight_quantizer with value_range=(-8, 7). "
+                                 f"Received: value_range={weight_quantizer.value_range}")
+            if weight_quantizer.output_dtype != "int8":
+                raise ValueError("Int4QuantizationConfig requires a weight_quantizer with output_dtype='int8'. "
+                                 f"Received: output_dtype={weight_quantizer.output_dtype}")
+
+    @property
+    def mode(self):
+        return "int4"
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(weight_quantizer=deserialize(config.get("weight_quantizer")),
+                   activation_quantizer=deserialize(config.get("activation_quantizer")),
+                   block_size=config.get("block_size"))
+
+
+def pack_int4(arr, axis=0, dtype="int8"):
+    """Packs int4 values (held in int8) two per byte along `axis`: the even entries in the low
+    nibble, the odd ones in the high nibble (an odd length is padded with a zero).
+
+    Returns:
+        `(packed, packed_shape, original_length)`.
+
+    Raises:
+        ValueError / TypeError: for a `dtype` other than int8 / uint8 or an `arr` of another dtype.
+    """
+    if dtype not in ("int8", "uint8"):
+        raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
+    values = np.asarray(arr)
+    if str(values.dtype) != dtype:
+        raise TypeError(f"Expected {dtype} tensor for packing, got {values.dtype}.")
+    axis = axis % values.ndim
+    values = np.moveaxis(values, axis, 0)
+    length = values.shape[0]
+    if length % 2:
+        values = np.concatenate([values, np.zeros((1,) + values.shape[1:], values.dtype)], axis=0)
+    low = np.bitwise_and(values[::2], np.array(0x0F, dtype))
+    high = np.bitwise_and(values[1::2], np.array(0x0F, dtype))
+    packed = np.bitwise_or(low, np.left_shift(high, np.array(4, dtype))).astype(dtype)
+    packed = np.moveaxis(packed, 0, axis)
+    return jnp.asarray(packed), tuple(packed.shape), length
+
+
+def unpack_int4(packed, orig_len, axis=0, dtype="int8"):
+    """The int4 values `pack_int4` packed along `axis`, `orig_len` of them, as `dtype` (pure).
+
+    Raises:
+        ValueError / TypeError: for a `dtype` other than int8 / uint8, or a packed array that is
+            not int8 / uint8.
+    """
+    if dtype not in ("int8", "uint8"):
+        raise ValueError(f"Expected dtype to be 'int8' or 'uint8', but got '{dtype}'.")
+    packed = jnp.asarray(packed)
+    if packed.dtype not in (jnp.int8, jnp.uint8):
+        raise TypeError(f"Expected int8 or uint8 tensor for unpacking, got {packed.dtype}")
+    axis = axis % packed.ndim
+    moved = jnp.moveaxis(packed, axis, 0)
+    mask = jnp.asarray(0x0F, packed.dtype)
+    nibbles = [jnp.bitwise_and(moved, mask), jnp.bitwise_and(jnp.right_shift(moved, 4), mask)]
+    if dtype == "int8":  # 0..15 -> -8..7
+        eight = jnp.asarray(8, packed.dtype)
+        nibbles = [jnp.bitwise_xor(n, eight) - eight for n in nibbles]
+    stacked = jnp.stack([n.astype(dtype) for n in nibbles], axis=1)
+    unpacked = jnp.reshape(stacked, (-1,) + moved.shape[1:])[:orig_len]
+    return jnp.moveaxis(unpacked, 0, axis)
+
+
+def abs_max_quantize_grouped_with_zero_point(inputs, block_size, value_range=(-8, 7), dtype="int8", epsilon=_EPSILON,
+                                             to_numpy=False):
+    """Asymmetric quantization of a 2D `(rows, cols)` tensor in groups of `block_size` rows.
+
+    Each group and column gets a scale `(max - min + epsilon) / (high - low)` and a zero point
+    `clip(round(-min / scale) + low)`; `q = clip(round(x / scale) + zero)`. Computed with NumPy
+    on the host (`to_numpy` is accepted for Keras's signature).
+
+    Returns:
+        `(quantized (rows, cols), scale (groups, cols), zero_point (groups, cols) int8)`.
+    """
+    del to_numpy
+    values = np.asarray(inputs)
+    rows, cols = values.shape
+    groups = math.ceil(rows / block_size)
+    low, high = value_range
+    padded = np.concatenate([values, np.zeros((groups * block_size - rows, cols), values.dtype)], axis=0)
+    blocks = padded.reshape(groups, block_size, cols)
+    minimum = np.min(blocks, axis=1, keepdims=True)
+    maximum = np.max(blocks, axis=1, keepdims=True)
+    scale = np.divide(np.subtract(maximum, minimum) + epsilon, high - low)
+    zero = np.clip(np.round(np.divide(-minimum, scale)) + low, low, high)
+    quantized = np.clip(np.round(np.divide(blocks, scale)) + zero, low, high).astype(dtype)
+    quantized = quantized.reshape(groups * block_size, cols)[:rows]
+    return (jnp.asarray(quantized), jnp.asarray(np.squeeze(scale, axis=1), values.dtype),
+            jnp.asarray(np.squeeze(zero, axis=1).astype("int8")))
+
+
+def dequantize_with_sz_map(weights_matrix, scale, zero, g_idx, group_axis=-1):
+    """`(weights - zero[g]) * scale[g]`: the scale and zero of each position's group `g_idx`,
+    taken along `group_axis` of `scale` / `zero` (pure)."""
+    groups = jnp.asarray(g_idx).astype(jnp.int32)
+    scales = jnp.take(scale, groups, axis=group_axis)
+    zeros = jnp.take(zero, groups, axis=group_axis).astype(scales.dtype)
+    return (weights_matrix - zeros) * scales
+
+
+_OBJECTS = {cls.__name__: cls for cls in (Quantizer, AbsMaxQuantizer, QuantizationConfig, Int8QuantizationConfig,
+                                          Int4QuantizationConfig)}
 
 
 def serialize(quantizer):
@@ -229,7 +371,7 @@ def resolve_mode(mode, config):
         if mode in ("gptq", "awq"):
             raise ValueError(f"For {mode.upper()}, you must pass a `{mode.upper()}Config` object in the `config` "
                              "argument.")
-        return mode, (Int8QuantizationConfig() if mode == "int8" else None)
+        return mode, {"int8": Int8QuantizationConfig, "int4": Int4QuantizationConfig}.get(mode, lambda: None)()
     if not isinstance(config, QuantizationConfig):
         raise ValueError("Argument `config` must be an instance of `QuantizationConfig`. "
                          f"Received: config={config} (of type {type(config)})")
@@ -244,5 +386,6 @@ def _validate_mode(mode):
         raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. Received: mode={mode}")
 
 
-__all__ = ["AbsMaxQuantizer", "Int8QuantizationConfig", "QuantizationConfig", "Quantizer", "abs_max_quantize",
-           "deserialize", "get", "serialize"]
+__all__ = ["AbsMaxQuantizer", "Int4QuantizationConfig", "Int8QuantizationConfig", "QuantizationConfig", "Quantizer",
+           "abs_max_quantize", "abs_max_quantize_grouped_with_zero_point", "deserialize",
+           "get", "pack_int4", "serialize", "unpack_int4"]

@@ -10,7 +10,11 @@ non-trainable (this layer's `state`), the bias stays trainable (`params`):
     EinsumDense  bias, kernel (int8), kernel_scale (the kernel's shape laid out on the output axes)
     Embedding    embeddings (int8), embeddings_scale (input_dim,)
 
-Files store them in Keras 3's order instead (kernel, bias, kernel_scale): see `stored_weights`.
+`Dense` also quantizes to int4: bias, kernel (two int4 values per int8 byte, packed along the
+output axis), kernel_scale, and for sub-channel quantization (groups of `block_size` input rows,
+asymmetric) kernel_zero and g_idx (each input row's group).
+
+Files store them in Keras 3's order instead (kernel, bias, kernel_scale, ...): `stored_weights`.
 
 The computation stays pure. Dense and EinsumDense quantize their inputs too (by default, one
 `AbsMaxQuantizer` scale per row over the contracted axes), contract int8 with int8 in int32,
@@ -48,49 +52,82 @@ class QuantizableMixin:
 
     @property
     def inputs_quantizer(self):
-        """The quantizer of the inputs in int8 mode (None: weight-only quantization)."""
-        return quantizers.QuantizationConfig.activation_quantizer_or_default(
-            self.quantization_config, quantizers.AbsMaxQuantizer())
+        """The quantizer of the inputs (None: weight-only quantization); without a config, an
+        `AbsMaxQuantizer` in int8 mode and none in int4 mode (Keras 3's defaults)."""
+        default = quantizers.AbsMaxQuantizer() if self.quantization_mode == "int8" else None
+        return quantizers.QuantizationConfig.activation_quantizer_or_default(self.quantization_config, default)
+
+    # The modes the class quantizes to.
+    _quantization_modes = ("int8",)
 
     def _quantize(self, mode, type_check, config):
         if type_check and type(self) is not self._quantizable_class:
             raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
-        if mode not in mixed_precision.SUPPORTED_QUANTIZATION_MODES:
+        if mode not in self._quantization_modes:
             raise NotImplementedError(f"Layer {type(self).__name__}: quantization mode '{mode}' is not supported "
-                                      f"by jkeras (supported: {list(mixed_precision.SUPPORTED_QUANTIZATION_MODES)})")
+                                      f"by jkeras for this layer (supported: {list(self._quantization_modes)})")
+        if mode == "int4" and getattr(self, "lora_enabled", False):
+            raise NotImplementedError(f"Layer {type(self).__name__}: jkeras does not quantize a layer with LoRA "
+                                      "enabled to int4")
         self.quantization_config = config
         matrix = self._params.pop(self._quantized_target)
-        quantized, scale = self._quantize_matrix(matrix, config)
-        self._state[self._quantized_target] = quantized
-        self._state[self._scale_name] = jnp.asarray(scale, self.variable_dtype)
+        if mode == "int8":
+            quantized, scale = self._quantize_matrix(matrix, config)
+            made = {self._quantized_target: quantized, self._scale_name: jnp.asarray(scale, self.variable_dtype)}
+            policy = mixed_precision.QuantizedDTypePolicy(mode, self.dtype_policy.name)
+        else:
+            block_size = self._int4_block_size(config)
+            made = self._quantize_int4(matrix, config, block_size)
+            policy = mixed_precision.Int4DTypePolicy(f"int4/{block_size or -1}", self.dtype_policy.name)
+        self._state.update(made)
         handles = self.__dict__.get("_variable_handles", {})
         handles.pop(("params", self._quantized_target), None)  # the weight is a new (non-trainable) one
-        self.dtype_policy = mixed_precision.QuantizedDTypePolicy(mode, self.dtype_policy.name)
+        self.dtype_policy = policy
 
-    def _int8_variables(self, input_shape, float_params):
-        """`init`'s variables in int8 mode: `float_params` (LoRA factors too) without the matrix,
-        which is replaced by zeros (int8) and a scale of ones in `state`."""
-        shape, scale_shape = self._int8_shapes(input_shape)
+    def _int4_block_size(self, config=None):
+        """Rows per group of int4 sub-channel quantization, None for per-channel: from the
+        config (`Int4QuantizationConfig.block_size`), else the policy ("int4/128_from_...")."""
+        config = config if config is not None else self.quantization_config
+        if isinstance(config, quantizers.Int4QuantizationConfig):
+            size = config.block_size
+        elif isinstance(self.dtype_policy, mixed_precision.Int4DTypePolicy):
+            size = self.dtype_policy.block_size
+        else:
+            size = None
+        return None if size in (None, -1) else size
+
+    def _quantized_variables(self, input_shape, float_params):
+        """`init`'s variables of a quantized layer: `float_params` (LoRA factors too) without the
+        matrix, which is replaced by its quantized weights (zeros, scales of ones) in `state`."""
+        if self.quantization_mode not in self._quantization_modes:
+            raise NotImplementedError(f"Layer {type(self).__name__}: the policy {self.dtype_policy.name!r} is not "
+                                      f"supported by jkeras for this layer (modes: {list(self._quantization_modes)})")
         params = {k: v for k, v in float_params.items() if k != self._quantized_target}
+        if self.quantization_mode == "int4":
+            if getattr(self, "lora_rank", None):
+                raise NotImplementedError(f"Layer {type(self).__name__}: jkeras does not combine LoRA with int4")
+            return {"params": params, "state": self._int4_initial_state(input_shape)}
+        shape, scale_shape = self._int8_shapes(input_shape)
         state = {self._quantized_target: jnp.zeros(shape, jnp.int8),
                  self._scale_name: jnp.ones(scale_shape, self.variable_dtype)}
         return {"params": params, "state": state}
 
     def stored_weights(self, weights):
         """`[(Variable, array)]` in the order Keras 3 files store this layer's own `weights`:
-        the int8 matrix first, then the float weights, then the scale. With LoRA, as Keras 3:
+        the quantized matrix first, then the float weights, then the scale (and the int4 zero
+        points and group indices). With LoRA, as Keras 3:
         the matrix merged with the LoRA update and quantized again, and no factors."""
         if self.quantization_mode is None:
             parent = getattr(super(), "stored_weights", None)
             return parent(weights) if parent is not None else [(w, w.numpy()) for w in weights]
         values = {w.name: w.numpy() for w in weights}
         factors = set(getattr(self, "_lora_factor_names", ())) if getattr(self, "lora_enabled", False) else set()
-        if factors:
+        if factors and self.quantization_mode == "int8":
             values[self._quantized_target], values[self._scale_name] = self._merged_int8()
         first = [w for w in weights if w.name == self._quantized_target]
-        last = [w for w in weights if w.name == self._scale_name]
-        middle = [w for w in weights if w not in first and w not in last and w.name not in factors]
-        return [(w, values[w.name]) for w in first + middle + last]
+        floats = [w for w in weights if w._collection == "params" and w.name not in factors]
+        rest = [w for w in weights if w._collection != "params" and w.name != self._quantized_target]
+        return [(w, values[w.name]) for w in first + floats + rest]
 
     def _merged_int8(self):
         """`(q, scale)` of the dequantized matrix plus the LoRA update, quantized again."""

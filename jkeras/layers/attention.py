@@ -246,7 +246,7 @@ class EinsumDense(QuantizableMixin, Layer):
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
         if self.quantization_mode is not None:
-            return self._int8_variables(input_shape, params)
+            return self._quantized_variables(input_shape, params)
         return {"params": params, "state": {}}
 
     def _quantization_layout(self):

@@ -43,7 +43,10 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
         kernel `(input_dim, units)`, bias `(units,)`; with LoRA also lora_kernel_a `(input_dim, rank)`
         and lora_kernel_b `(rank, units)`. Quantized to int8 (`quantize("int8")`, or a policy such as
         "int8_from_float32"): bias, kernel (int8, non-trainable), kernel_scale `(units,)`
-        (non-trainable), computing `(q_inputs @ kernel) / (kernel_scale * inputs_scale)`.
+        (non-trainable), computing `(q_inputs @ kernel) / (kernel_scale * inputs_scale)`. Quantized
+        to int4 (`quantize("int4")`, policy "int4/<block_size>_from_float32"): bias, kernel (two
+        int4 values per int8, `(input_dim, ceil(units / 2))`), kernel_scale, and with a block size
+        (sub-channel, default 128) also kernel_zero `(groups, units)` and g_idx `(input_dim,)`.
 
     Raises:
         ValueError: if `units` is not a positive int, or LoRA is asked for with a kernel constraint.
@@ -89,7 +92,7 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), input_shape[-1], self.units))
         if self.quantization_mode is not None:
-            return self._int8_variables(input_shape, params)
+            return self._quantized_variables(input_shape, params)
         return {"params": params, "state": {}}
 
     def _int8_shapes(self, input_shape):
@@ -108,7 +111,9 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        if self.quantization_mode is not None:
+        if self.quantization_mode == "int4":
+            outputs = self._int4_matmul(variables["state"], jnp.asarray(inputs, self.compute_dtype))
+        elif self.quantization_mode is not None:
             inputs = jnp.asarray(inputs, self.compute_dtype)
             outputs = self._int8_matmul(variables["state"], inputs)
             if "lora_kernel_a" in params:
@@ -131,6 +136,59 @@ class Dense(QuantizableMixin, LoRAMixin, Layer):
             return jnp.matmul(upstream, jnp.transpose(q.astype(dtype) / s))
 
         return int8_contract(contract, gradient, inputs, state["kernel"], scale, self.inputs_quantizer, -1,
+                             lambda x_scale: x_scale, dtype)
+
+    _quantization_modes = ("int8", "int4")
+
+    def _quantize_int4(self, matrix, config, block_size):
+        from jkeras import quantizers
+
+        if block_size is None:  # per channel: a scale per output
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
+            quantized, scale = quantizer(matrix, to_numpy=True)
+            made = {"kernel_scale": jnp.squeeze(scale, axis=0)}
+        else:  # per group of `block_size` input rows: a scale and a zero point per group and output
+            quantized, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                matrix, block_size=block_size, to_numpy=True)
+            rows = matrix.shape[0]
+            made = {"kernel_scale": scale, "kernel_zero": zero,
+                    "g_idx": jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size)}
+        packed, _, _ = quantizers.pack_int4(np.asarray(quantized), axis=-1)
+        made["kernel_scale"] = jnp.asarray(made["kernel_scale"], self.variable_dtype)
+        return {"kernel": packed, **made}
+
+    def _int4_initial_state(self, input_shape):
+        rows = input_shape[-1]
+        block_size = self._int4_block_size()
+        state = {"kernel": jnp.zeros((rows, (self.units + 1) // 2), jnp.int8)}
+        if block_size is None:
+            state["kernel_scale"] = jnp.ones((self.units,), self.variable_dtype)
+            return state
+        groups = -(-rows // block_size)
+        state.update(kernel_scale=jnp.ones((groups, self.units), self.variable_dtype),
+                     kernel_zero=jnp.zeros((groups, self.units), jnp.int8),
+                     g_idx=jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size))
+        return state
+
+    def _int4_matmul(self, state, inputs):
+        from jkeras import quantizers
+
+        dtype = self.compute_dtype
+        unpacked = quantizers.unpack_int4(state["kernel"], self.units, axis=-1)
+        if "kernel_zero" in state:  # sub-channel: the dequantized kernel, fixed (no gradient)
+            kernel = quantizers.dequantize_with_sz_map(unpacked, state["kernel_scale"], state["kernel_zero"],
+                                                       state["g_idx"], group_axis=0)
+            return jnp.matmul(inputs, jax.lax.stop_gradient(kernel.astype(dtype)))
+        scale = state["kernel_scale"].astype(dtype)
+
+        def contract(x, q):
+            return jnp.matmul(x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.matmul(upstream, jnp.transpose(q.astype(dtype) / s))
+
+        return int8_contract(contract, gradient, inputs, unpacked, scale, self.inputs_quantizer, -1,
                              lambda x_scale: x_scale, dtype)
 
     def compute_output_shape(self, input_shape):

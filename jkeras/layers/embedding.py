@@ -138,7 +138,7 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), self.input_dim, self.output_dim))
         if self.quantization_mode is not None:
-            return self._int8_variables(input_shape, params)
+            return self._quantized_variables(input_shape, params)
         return {"params": params, "state": {}}
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):

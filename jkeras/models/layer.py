@@ -172,17 +172,20 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
         `Dense`, `EinsumDense` and `Embedding` support mode "int8": the matrix weight becomes int8
         with a float scale per output channel, and the layer's policy becomes "int8_from_<policy>".
+        `Dense` also supports "int4" (two int4 values per byte; per channel, or per group of
+        `block_size` input rows with zero points: policy "int4/<block_size>_from_<policy>").
 
         Args:
-            mode: the quantization mode, "int8" (optional when `config` says it).
+            mode: the quantization mode, "int8" or "int4" (optional when `config` says it).
             type_check: refuse subclasses of the supporting layers (as Keras 3 does).
-            config: optional `jkeras.quantizers.Int8QuantizationConfig` choosing the quantizers.
+            config: optional `jkeras.quantizers.Int8QuantizationConfig` /
+                `Int4QuantizationConfig` choosing the quantizers (and the int4 block size).
 
         Raises:
             ValueError: for an unknown mode, neither mode nor config, a layer not built yet, a layer
                 already quantized, or int8 with a float16 compute dtype.
             NotImplementedError: for a layer (or a subclass) without quantization support, or a
-                mode jkeras does not implement (all but "int8").
+                mode jkeras does not implement for it ("float8", "gptq", "awq"; "int4" but for `Dense`).
         """
         from jkeras import quantizers
 

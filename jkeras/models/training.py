@@ -257,20 +257,21 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         Each layer without sublayers is quantized with `layer.quantize(mode, config=config)`; a layer
         without quantization support is skipped with a warning, as in Keras 3. jkeras quantizes
-        `Dense`, `EinsumDense` and `Embedding` to "int8". The model must be built; it then predicts,
-        evaluates, trains (its quantized matrices stay fixed) and saves as usual.
+        `Dense`, `EinsumDense` and `Embedding` to "int8", and `Dense` to "int4" (the others are then
+        skipped with a warning). The model must be built; it then predicts, evaluates, trains (its
+        quantized matrices stay fixed) and saves as usual.
 
         Args:
-            mode: the quantization mode, "int8" (optional when `config` says it).
-            config: optional `jkeras.quantizers.Int8QuantizationConfig` choosing the quantizers.
+            mode: the quantization mode, "int8" or "int4" (optional when `config` says it).
+            config: optional `jkeras.quantizers.Int8QuantizationConfig` / `Int4QuantizationConfig`.
             filters: optional regex string, list of them (matched against layer names with
                 `re.search`), or callable `layer -> bool`: only the layers it selects are quantized.
 
         Raises:
             ValueError: for unknown keyword arguments or `filters` of another type, and as
                 `Layer.quantize` (an unknown mode, neither mode nor config, a layer already quantized).
-            NotImplementedError: for a mode other than "int8" ("int4", "float8", "gptq", "awq" are
-                Keras 3 modes jkeras does not implement).
+            NotImplementedError: for "float8", "gptq" or "awq" (Keras 3 modes jkeras does not
+                implement).
         """
         import re
 

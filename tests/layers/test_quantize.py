@@ -123,9 +123,9 @@ def test_keras_files_cross_load(tmp_path):
 
 
 def test_quantized_policies_match_keras():
-    for name in ("int8_from_float32", "int8_from_mixed_bfloat16"):
+    for name in ("int8_from_float32", "int8_from_mixed_bfloat16", "int4/128_from_float32", "int4_from_float32"):
         ref, ours = keras.dtype_policies.get(name), jkeras.dtype_policies.get(name)
-        assert type(ours).__name__ == type(ref).__name__ == "QuantizedDTypePolicy"
+        assert type(ours).__name__ == type(ref).__name__
         assert (ours.name, ours.compute_dtype, ours.variable_dtype, ours.quantization_mode) == \
             (ref.name, ref.compute_dtype, ref.variable_dtype, ref.quantization_mode)
         assert jkeras.dtype_policies.serialize(ours) == keras.dtype_policies.serialize(ref)
@@ -220,8 +220,8 @@ def test_lora_on_int8_layers_matches_keras(tmp_path, lora_first):
     np.testing.assert_allclose(np.asarray(ours(X)), np.asarray(ref(X)), rtol=1e-6, atol=1e-6)
     ref.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     ours.compile(optimizer=jkeras.optimizers.SGD(0.05), loss="mse")
-    np.testing.assert_allclose(ours.fit(X, Y, epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"],
-                               ref.fit(X, Y, epochs=1, batch_size=4, shuffle=False, verbose=0).history["loss"], rtol=1e-5)
+    fit = dict(epochs=1, batch_size=4, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ours.fit(X, Y, **fit).history["loss"], ref.fit(X, Y, **fit).history["loss"], rtol=1e-5)
     # Files hold the LoRA update merged into a requantized kernel (no factors), as Keras writes them.
     ours.save_weights(tmp_path / "ours.weights.h5")
     ref.save_weights(tmp_path / "ref.weights.h5")
@@ -247,3 +247,62 @@ def test_abs_max_quantize_and_quantizer_configs_match_keras():
     assert again.weight_quantizer.axis == (0,) and again.mode == "int8"
     assert jkeras.quantizers.serialize(jkeras.quantizers.deserialize(keras.quantizers.serialize(ref))) == \
         keras.quantizers.serialize(ref)
+
+
+@pytest.mark.parametrize("block_size,with_inputs_quantizer", [(None, False), (-1, False), (4, False), (-1, True)])
+def test_int4_dense_matches_keras(tmp_path, block_size, with_inputs_quantizer):
+    # None: quantize("int4") (sub-channel, block 128); -1: per channel; 4: groups of 4 input rows.
+    def build(k):
+        inputs = k.Input((10,))
+        x = k.layers.Dense(5, activation="tanh", name="a")(inputs)
+        return k.Model(inputs, k.layers.Dense(3, name="q")(x))
+
+    def config(k):
+        if block_size is None:
+            return {"mode": "int4"}
+        extra = {"activation_quantizer": k.quantizers.AbsMaxQuantizer()} if with_inputs_quantizer else {}
+        return {"config": k.quantizers.Int4QuantizationConfig(block_size=block_size, **extra)}
+
+    x = RNG.normal(size=(8, 10)).astype("float32")
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    ref.quantize(filters="q", **config(keras))
+    ours.quantize(filters="q", **config(jkeras))
+    assert _describe(ours) == _describe(ref)  # bias, kernel (packed), kernel_scale[, kernel_zero, g_idx]
+    assert ours.layers[2].dtype_policy.name == ref.layers[2].dtype_policy.name
+    assert ours.layers[2].get_config()["dtype"] == ref.layers[2].get_config()["dtype"]
+    for a, b in zip(ref.get_weights(), ours.get_weights()):
+        np.testing.assert_array_equal(b, a)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-6, atol=1e-6)
+    ref.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    ours.compile(optimizer=jkeras.optimizers.SGD(0.1), loss="mse")
+    y = RNG.normal(size=(8, 3)).astype("float32")
+    fit = dict(epochs=1, batch_size=4, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ours.fit(x, y, **fit).history["loss"], ref.fit(x, y, **fit).history["loss"], rtol=1e-5)
+    ours.save(tmp_path / "ours.keras")
+    loaded = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(ours(x)), rtol=1e-6, atol=1e-6)
+    again = jkeras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(ours(x)), rtol=1e-6, atol=1e-6)
+
+
+def test_int4_packing_and_grouped_quantization_match_keras():
+    from keras.src.quantizers import dequantize_with_sz_map
+
+    values = RNG.integers(-8, 8, (5, 7)).astype("int8")
+    for axis in (0, -1):
+        packed_ref, shape_ref, n_ref = keras.quantizers.pack_int4(values, axis=axis)
+        packed, shape, n = jkeras.quantizers.pack_int4(values, axis=axis)
+        np.testing.assert_array_equal(np.asarray(packed), np.asarray(packed_ref))
+        assert (shape, n) == (shape_ref, n_ref)
+        np.testing.assert_array_equal(np.asarray(jkeras.quantizers.unpack_int4(packed, n, axis=axis)), values)
+    x = RNG.normal(size=(10, 3)).astype("float32")
+    ref = keras.quantizers.abs_max_quantize_grouped_with_zero_point(x, 4, to_numpy=True)
+    ours = jkeras.quantizers.abs_max_quantize_grouped_with_zero_point(x, 4)
+    for a, b in zip(ref, ours):
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+    groups = np.arange(10) // 4
+    np.testing.assert_allclose(
+        np.asarray(jkeras.quantizers.dequantize_with_sz_map(*ours, groups, group_axis=0)),
+        np.asarray(dequantize_with_sz_map(*ref, groups, group_axis=0)), rtol=1e-7)
