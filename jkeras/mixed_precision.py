@@ -98,7 +98,7 @@ Policy = DTypePolicy  # Keras 2 name (tf.keras.mixed_precision.Policy)
 
 # Keras 3's quantization modes, in its order (error messages list them so).
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
-# The modes jkeras quantizes layers to (int4: `Dense` only).
+# The modes jkeras quantizes layers to.
 SUPPORTED_QUANTIZATION_MODES = ("int8", "int4")
 
 

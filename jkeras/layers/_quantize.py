@@ -10,9 +10,10 @@ non-trainable (this layer's `state`), the bias stays trainable (`params`):
     EinsumDense  bias, kernel (int8), kernel_scale (the kernel's shape laid out on the output axes)
     Embedding    embeddings (int8), embeddings_scale (input_dim,)
 
-`Dense` also quantizes to int4: bias, kernel (two int4 values per int8 byte, packed along the
-output axis), kernel_scale, and for sub-channel quantization (groups of `block_size` input rows,
-asymmetric) kernel_zero and g_idx (each input row's group).
+In int4 mode the matrix holds two int4 values per int8 byte (packed along its last axis; an
+EinsumDense kernel flattened to 2D first), with a scale per column (per row for Embedding), or
+for sub-channel quantization (groups of `block_size`, asymmetric) scales, int8 zero points and
+`g_idx` (each position's group): `kernel_zero` / `embeddings_zero`, `g_idx` after the scale.
 
 Files store them in Keras 3's order instead (kernel, bias, kernel_scale, ...): `stored_weights`.
 
@@ -187,7 +188,8 @@ def int8_contract(contract, gradient_contract, inputs, quantized, scale, inputs_
 
     def bwd(residuals, upstream):
         q, s = residuals
-        return (gradient_contract(upstream, q, s), np.zeros(q.shape, jax.dtypes.float0), jnp.zeros_like(s))
+        q_zero = jnp.zeros_like(q) if jnp.issubdtype(q.dtype, jnp.floating) else np.zeros(q.shape, jax.dtypes.float0)
+        return gradient_contract(upstream, q, s), q_zero, jnp.zeros_like(s)
 
     run.defvjp(fwd, bwd)
     return run(inputs, quantized, scale)

@@ -170,7 +170,9 @@ class EinsumDense(QuantizableMixin, Layer):
         kernel (shape from the weight spec), then bias (the output spec from the first bias axis
         on, size 1 on the axes not in `bias_axes`). Quantized to int8 (`quantize("int8")`, for an
         equation without ellipsis): bias, kernel (int8) and kernel_scale (one scale per output
-        channel, laid out on the output's axes), the last two non-trainable.
+        channel, laid out on the output's axes), the last two non-trainable. To int4: the kernel
+        flattened to `(contracted size, other size)` and packed two values per int8, its scale
+        per column, and with a block size (default 128) kernel_zero and g_idx too.
 
     Raises:
         ValueError: for an equation of another form, an `output_shape` or input that does not fit
@@ -223,6 +225,9 @@ class EinsumDense(QuantizableMixin, Layer):
                 f"input axis of unknown size: got input shape {input_shape}"
             )
         built_shape = tuple(self._own_weight("kernel").shape) if self.built else None
+        if self.quantization_mode == "int4":  # held flattened to 2D and packed
+            rows, columns = self._int4_matrix_size(tuple(kernel_shape))
+            kernel_shape = (rows, (columns + 1) // 2)
         if self.built and tuple(kernel_shape) != built_shape:
             raise self._error(
                 f"the layer was built for a kernel of shape {built_shape}; an "
@@ -284,10 +289,74 @@ class EinsumDense(QuantizableMixin, Layer):
         self._quantization_layout()  # an equation with an ellipsis: refused before anything changes
         super()._quantize(mode, type_check, config)
 
+    _quantization_modes = ("int8", "int4")
+
+    def _int4_matrix_size(self, kernel_shape):
+        """`(rows, columns)` of the kernel flattened to 2D: the contracted axes' sizes, the others'."""
+        reduced = self._quantization_layout().kernel_reduced_axes
+        rows = int(np.prod([d for i, d in enumerate(kernel_shape) if i in reduced], dtype=np.int64))
+        return rows, int(np.prod(kernel_shape, dtype=np.int64)) // rows
+
+    def _quantize_int4(self, matrix, config, block_size):
+        from jkeras import quantizers
+
+        rows, columns = self._int4_matrix_size(matrix.shape)
+        flat = np.reshape(np.asarray(matrix), (rows, columns))  # as Keras 3: contracted axes first
+        if block_size is None:
+            quantized, scale = quantizers.abs_max_quantize(flat, axis=0, value_range=(-8, 7), to_numpy=True)
+            made = {"kernel_scale": jnp.squeeze(scale, axis=0)}
+        else:
+            quantized, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(flat, block_size=block_size)
+            made = {"kernel_scale": scale, "kernel_zero": zero,
+                    "g_idx": jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size)}
+        packed, _, _ = quantizers.pack_int4(np.asarray(quantized), axis=-1)
+        made["kernel_scale"] = jnp.asarray(made["kernel_scale"], self.variable_dtype)
+        return {"kernel": packed, **made}
+
+    def _int4_initial_state(self, input_shape):
+        rows, columns = self._int4_matrix_size(tuple(self._analyze(tuple(input_shape))[0]))
+        block_size = self._int4_block_size()
+        state = {"kernel": jnp.zeros((rows, (columns + 1) // 2), jnp.int8)}
+        if block_size is None:
+            state["kernel_scale"] = jnp.ones((columns,), self.variable_dtype)
+            return state
+        groups = -(-rows // block_size)
+        state.update(kernel_scale=jnp.ones((groups, columns), self.variable_dtype),
+                     kernel_zero=jnp.zeros((groups, columns), jnp.int8),
+                     g_idx=jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size))
+        return state
+
+    def _int4_einsum(self, state, inputs):
+        from jkeras import quantizers
+
+        layout = self._quantization_layout()
+        dtype = self.compute_dtype
+        inputs = jnp.asarray(inputs, dtype)
+        kernel_shape = tuple(self._analyze(tuple(inputs.shape))[0])
+        _, columns = self._int4_matrix_size(kernel_shape)
+        unpacked = quantizers.unpack_int4(state["kernel"], columns, axis=-1)
+        if "kernel_zero" in state:
+            kernel = quantizers.dequantize_with_sz_map(unpacked, state["kernel_scale"], state["kernel_zero"],
+                                                       state["g_idx"], group_axis=0).astype(dtype)
+        else:
+            kernel = unpacked.astype(dtype) / state["kernel_scale"]
+        kernel = jax.lax.stop_gradient(jnp.reshape(kernel, kernel_shape))
+        quantizer = self.inputs_quantizer if "kernel_zero" not in state else None
+        if quantizer is None:
+            return jnp.einsum(self.equation, inputs, kernel)
+        equation = self.equation
+        return int8_contract(lambda x, k: jnp.einsum(equation, x, k),
+                             lambda upstream, k, _: jnp.einsum(layout.gradient_equation, upstream, k),
+                             inputs, kernel, jnp.ones((), dtype), quantizer, layout.input_reduced_axes,
+                             lambda x_scale: layout.to_output(x_scale, layout.input), dtype)
+
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         if self.quantization_mode is not None:
-            outputs = self._int8_einsum(variables["state"], inputs)
+            if self.quantization_mode == "int4":
+                outputs = self._int4_einsum(variables["state"], inputs)
+            else:
+                outputs = self._int8_einsum(variables["state"], inputs)
             if "bias" in params:
                 outputs = outputs + params["bias"]
             return self.activation(outputs), variables["state"]

@@ -53,7 +53,10 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
 
     Weights:
         embeddings `(input_dim, output_dim)`. Quantized to int8 (`quantize("int8")`): embeddings
-        (int8) and embeddings_scale `(input_dim,)` (one scale per row), both non-trainable.
+        (int8) and embeddings_scale `(input_dim,)` (one scale per row), both non-trainable. To int4
+        (`quantize("int4")`): embeddings (two int4 values per int8, `(input_dim, ceil(output_dim /
+        2))`), embeddings_scale, and with a block size (groups of columns, asymmetric; default 128)
+        embeddings_zero `(input_dim, groups)` and g_idx `(output_dim,)`.
 
     Raises:
         ValueError: if `input_dim` or `output_dim` is not a positive int; when called eagerly, if
@@ -145,6 +148,8 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
         inputs = jnp.asarray(inputs)
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             inputs = inputs.astype(jnp.int32)
+        if self.quantization_mode == "int4":
+            return self._int4_lookup(variables["state"], inputs), variables["state"]
         if self.quantization_mode is not None:
             state = variables["state"]
             rows = jnp.take(state["embeddings"], inputs, axis=0, mode="fill").astype(self.compute_dtype)
@@ -160,6 +165,49 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
 
     def _int8_shapes(self, input_shape):
         return (self.input_dim, self.output_dim), (self.input_dim,)
+
+    _quantization_modes = ("int8", "int4")
+
+    def _quantize_int4(self, matrix, config, block_size):
+        from jkeras import quantizers
+
+        if block_size is None:  # per row: a scale per index
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=-1, value_range=(-8, 7), output_dtype="int8"))
+            quantized, scale = quantizer(matrix, to_numpy=True)
+            made = {"embeddings_scale": jnp.squeeze(scale, axis=-1)}
+        else:  # per group of `block_size` columns of a row: a scale and a zero point
+            quantized, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                np.asarray(matrix).T, block_size=block_size, to_numpy=True)
+            quantized = jnp.transpose(quantized)
+            made = {"embeddings_scale": jnp.transpose(scale), "embeddings_zero": jnp.transpose(zero),
+                    "g_idx": jnp.floor_divide(jnp.arange(self.output_dim, dtype="float32"), block_size)}
+        packed, _, _ = quantizers.pack_int4(np.asarray(quantized), axis=-1)
+        made["embeddings_scale"] = jnp.asarray(made["embeddings_scale"], self.variable_dtype)
+        return {"embeddings": packed, **made}
+
+    def _int4_initial_state(self, input_shape):
+        block_size = self._int4_block_size()
+        state = {"embeddings": jnp.zeros((self.input_dim, (self.output_dim + 1) // 2), jnp.int8)}
+        if block_size is None:
+            state["embeddings_scale"] = jnp.ones((self.input_dim,), self.variable_dtype)
+            return state
+        groups = -(-self.output_dim // block_size)
+        state.update(embeddings_scale=jnp.ones((self.input_dim, groups), self.variable_dtype),
+                     embeddings_zero=jnp.zeros((self.input_dim, groups), jnp.int8),
+                     g_idx=jnp.floor_divide(jnp.arange(self.output_dim, dtype="float32"), block_size))
+        return state
+
+    def _int4_lookup(self, state, inputs):
+        from jkeras import quantizers
+
+        unpacked = quantizers.unpack_int4(state["embeddings"], self.output_dim, axis=-1)
+        rows = jnp.take(unpacked, inputs, axis=0, mode="fill").astype(self.compute_dtype)
+        scale = jnp.take(state["embeddings_scale"], inputs, axis=0, mode="fill")
+        if "embeddings_zero" not in state:
+            return rows / scale[..., None]
+        zero = jnp.take(state["embeddings_zero"], inputs, axis=0, mode="fill")
+        return quantizers.dequantize_with_sz_map(rows, scale, zero, state["g_idx"], group_axis=-1)
 
     def _dequantized(self, quantized, scale):
         return quantized.astype(self.compute_dtype) / scale[:, None]

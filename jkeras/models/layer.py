@@ -172,8 +172,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
         `Dense`, `EinsumDense` and `Embedding` support mode "int8": the matrix weight becomes int8
         with a float scale per output channel, and the layer's policy becomes "int8_from_<policy>".
-        `Dense` also supports "int4" (two int4 values per byte; per channel, or per group of
-        `block_size` input rows with zero points: policy "int4/<block_size>_from_<policy>").
+        They also support "int4" (two int4 values per byte; per channel, or per group of
+        `block_size` rows with zero points: policy "int4/<block_size>_from_<policy>").
 
         Args:
             mode: the quantization mode, "int8" or "int4" (optional when `config` says it).
@@ -185,7 +185,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             ValueError: for an unknown mode, neither mode nor config, a layer not built yet, a layer
                 already quantized, or int8 with a float16 compute dtype.
             NotImplementedError: for a layer (or a subclass) without quantization support, or a
-                mode jkeras does not implement for it ("float8", "gptq", "awq"; "int4" but for `Dense`).
+                mode jkeras does not implement ("float8", "gptq", "awq").
         """
         from jkeras import quantizers
 

@@ -257,9 +257,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         Each layer without sublayers is quantized with `layer.quantize(mode, config=config)`; a layer
         without quantization support is skipped with a warning, as in Keras 3. jkeras quantizes
-        `Dense`, `EinsumDense` and `Embedding` to "int8", and `Dense` to "int4" (the others are then
-        skipped with a warning). The model must be built; it then predicts, evaluates, trains (its
-        quantized matrices stay fixed) and saves as usual.
+        `Dense`, `EinsumDense` and `Embedding` to "int8" and "int4". The model must be built; it then
+        predicts, evaluates, trains (its quantized matrices stay fixed) and saves as usual.
 
         Args:
             mode: the quantization mode, "int8" or "int4" (optional when `config` says it).

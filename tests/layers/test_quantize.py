@@ -250,12 +250,13 @@ def test_abs_max_quantize_and_quantizer_configs_match_keras():
 
 
 @pytest.mark.parametrize("block_size,with_inputs_quantizer", [(None, False), (-1, False), (4, False), (-1, True)])
-def test_int4_dense_matches_keras(tmp_path, block_size, with_inputs_quantizer):
+def test_int4_dense_and_einsum_dense_match_keras(tmp_path, block_size, with_inputs_quantizer):
     # None: quantize("int4") (sub-channel, block 128); -1: per channel; 4: groups of 4 input rows.
-    def build(k):
+    def build(k):  # the float `a` is trained through the int4 layers' input gradients
         inputs = k.Input((10,))
         x = k.layers.Dense(5, activation="tanh", name="a")(inputs)
-        return k.Model(inputs, k.layers.Dense(3, name="q")(x))
+        x = k.layers.Dense(6, name="q")(x)
+        return k.Model(inputs, k.layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c", name="qe")(x))
 
     def config(k):
         if block_size is None:
@@ -267,7 +268,7 @@ def test_int4_dense_matches_keras(tmp_path, block_size, with_inputs_quantizer):
     ref, ours = build(keras), build(jkeras)
     ours.set_weights(ref.get_weights())
     ref.quantize(filters="q", **config(keras))
-    ours.quantize(filters="q", **config(jkeras))
+    ours.quantize(filters="q", **config(jkeras))  # `q` and `qe`
     assert _describe(ours) == _describe(ref)  # bias, kernel (packed), kernel_scale[, kernel_zero, g_idx]
     assert ours.layers[2].dtype_policy.name == ref.layers[2].dtype_policy.name
     assert ours.layers[2].get_config()["dtype"] == ref.layers[2].get_config()["dtype"]
@@ -306,3 +307,28 @@ def test_int4_packing_and_grouped_quantization_match_keras():
     np.testing.assert_allclose(
         np.asarray(jkeras.quantizers.dequantize_with_sz_map(*ours, groups, group_axis=0)),
         np.asarray(dequantize_with_sz_map(*ref, groups, group_axis=0)), rtol=1e-7)
+
+
+@pytest.mark.parametrize("block_size", [None, -1, 3])
+def test_int4_embedding_matches_keras(tmp_path, block_size):
+    def build(k):
+        return k.Sequential([k.Input((5,), dtype="int32"), k.layers.Embedding(20, 7, name="emb"),
+                             k.layers.Flatten(name="flat")], name="seq")
+
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    for k, model in ((keras, ref), (jkeras, ours)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if block_size is None:
+                model.quantize("int4")
+            else:
+                model.quantize(config=k.quantizers.Int4QuantizationConfig(block_size=block_size))
+    assert _describe(ours) == _describe(ref)  # embeddings (packed), embeddings_scale[, embeddings_zero, g_idx]
+    for a, b in zip(ref.get_weights(), ours.get_weights()):
+        np.testing.assert_array_equal(b, a)
+    x = RNG.integers(0, 20, (6, 5))
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-6, atol=1e-6)
+    ours.save(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(keras.models.load_model(tmp_path / "ours.keras")(x)), np.asarray(ref(x)),
+                               rtol=1e-6, atol=1e-6)
