@@ -17,7 +17,7 @@ from jkeras.models import Model, Sequential
 from jkeras.models.remat import RematScope, remat
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras import applications
-from jkeras import config, dtype_policies, tree, wrappers
+from jkeras import config, dtype_policies, quantizers, tree, wrappers
 from jkeras import engine, initializations, objectives  # Keras 1 / 2 module names, reachable as attributes
 # Keras 3's top-level names for the base classes.
 from jkeras.initializers import Initializer
@@ -61,6 +61,6 @@ __all__ = [
     "constraints", "datasets", "distribution",
     "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "ops",
     "optimizers", "random", "regularizers", "utils", "functional", "remat",
-    "config", "dtype_policies", "tree", "wrappers", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor",
+    "config", "dtype_policies", "quantizers", "tree", "wrappers", "FloatDTypePolicy", "Initializer", "InputSpec", "KerasTensor",
     "Layer", "Loss", "Metric", "Optimizer", "Regularizer", "Variable", "device", "version",
 ]

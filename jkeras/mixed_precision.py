@@ -68,6 +68,11 @@ class DTypePolicy:
         return self._variable
 
     @property
+    def quantization_mode(self):
+        """The quantization mode ("int8", ...) of a `QuantizedDTypePolicy`; None for float policies."""
+        return None
+
+    @property
     def is_mixed(self):
         """True when computations run in a lower precision than the weights are kept in."""
         return self._compute != self._variable
@@ -91,11 +96,113 @@ class DTypePolicy:
 
 Policy = DTypePolicy  # Keras 2 name (tf.keras.mixed_precision.Policy)
 
+# Keras 3's quantization modes, in its order (error messages list them so).
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
+# The modes jkeras quantizes layers to.
+SUPPORTED_QUANTIZATION_MODES = ("int8", "int4")
+
+
+class QuantizedDTypePolicy(DTypePolicy):
+    """The policy of a quantized layer: `"<mode>_from_<source>"`, e.g. "int8_from_float32".
+
+    The layer keeps its matrix weight quantized (int8 with a float scale for mode "int8") and
+    computes in the compute dtype of the source policy; its other weights keep the source
+    policy's variable dtype. `layer.quantize("int8")` gives a layer this policy.
+
+    Args:
+        mode: the quantization mode, one of `QUANTIZATION_MODES`.
+        source_name: the name of the float policy it comes from (None: the global policy).
+
+    Raises:
+        ValueError: for an unknown mode, a source policy computing in float16 with mode "int8",
+            or an unknown source policy.
+    """
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = global_policy().name
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. "
+                             f"Received: mode={mode}")
+        source = DTypePolicy(source_name)
+        if source.compute_dtype == "float16" and mode == "int8":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'.")
+        self._compute, self._variable = source.compute_dtype, source.variable_dtype
+        self._source_name = source.name
+        self._mode = mode
+        self._name = f"{mode}_from_{source.name}"
+
+    @property
+    def quantization_mode(self):
+        """The quantization mode, e.g. "int8"."""
+        return self._mode
+
+    @property
+    def source_name(self):
+        """The name of the float policy the layer had before it was quantized."""
+        return self._source_name
+
+    def get_config(self):
+        return {"mode": self._mode, "source_name": self._source_name}
+
+    def __repr__(self):
+        return f'<QuantizedDTypePolicy "{self.name}">'
+
+
+class Int4DTypePolicy(QuantizedDTypePolicy):
+    """The policy of an int4 layer with its block size: `"int4/<block_size>_from_<source>"`.
+
+    Args:
+        mode: "int4/<block_size>": a positive block size (rows per group of the sub-channel
+            quantization) or -1 (per-channel).
+        source_name: the name of the float policy it comes from (None: the global policy).
+
+    Raises:
+        ValueError: for a mode of another form or a block size that is neither -1 nor positive.
+    """
+
+    def __init__(self, mode, source_name=None):
+        parts = str(mode).split("/")
+        expected = "'int4/<block_size>'"
+        if len(parts) != 2 or parts[0] != "int4":
+            raise ValueError(f"Invalid mode for Int4DTypePolicy. Expected format {expected}, but got '{mode}'.")
+        try:
+            block_size = int(parts[1])
+        except ValueError:
+            raise ValueError(f"Invalid mode for Int4DTypePolicy. <block_size> must be an integer. Expected format "
+                             f"{expected}, but got '{mode}'.") from None
+        if block_size < -1 or block_size == 0:
+            raise ValueError("Invalid block_size in mode. Supported values are -1 (per-channel) or a positive "
+                             f"integer (sub-channel), but got {block_size} from '{mode}'.")
+        super().__init__("int4", source_name)
+        self._name = f"{mode}_from_{self._source_name}"
+        self.block_size = block_size
+
+    def get_config(self):
+        return {"mode": f"int4/{self.block_size}", "source_name": self._source_name}
+
+    def __repr__(self):
+        return f'<Int4DTypePolicy "{self.name}">'
+
+
+def _quantized_policy_from_name(name):
+    """The quantized policy of a name such as "int8_from_float32" or "int4/128_from_float32"."""
+    parts = name.split("_from_")
+    if len(parts) != 2:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+                         f"`QuantizedDTypePolicy`. Received: policy={name}")
+    if parts[0].startswith("int4") and "/" in parts[0]:
+        return Int4DTypePolicy(*parts)
+    return QuantizedDTypePolicy(*parts)
+
 _global_policy = None
 
 
 def get(identifier):
     """A `DTypePolicy` from a policy, a name, a dtype, a Keras config dict, or None (the global one).
+
+    Names of quantized policies ("int8_from_float32") and Keras 3's `QuantizedDTypePolicy` config
+    dicts give a `QuantizedDTypePolicy`.
 
     Raises:
         ValueError: for an unknown name.
@@ -106,7 +213,13 @@ def get(identifier):
         return identifier
     if isinstance(identifier, dict):
         config = identifier.get("config", identifier)
+        if identifier.get("class_name") == "Int4DTypePolicy" or "/" in str(config.get("mode", "")):
+            return Int4DTypePolicy(config.get("mode"), config.get("source_name"))
+        if identifier.get("class_name") == "QuantizedDTypePolicy" or "mode" in config:
+            return QuantizedDTypePolicy(config.get("mode"), config.get("source_name"))
         return DTypePolicy(config.get("name"))
+    if isinstance(identifier, str) and identifier.startswith(QUANTIZATION_MODES):
+        return _quantized_policy_from_name(identifier)
     return DTypePolicy(identifier)
 
 

@@ -67,7 +67,8 @@ class LoRAMixin:
         self.lora_rank = rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
         self._lora_initializers = (a_initializer, b_initializer)
-        rows, cols = self._params[self._lora_target].shape
+        target = self._lora_target  # an int8 matrix (a quantized layer) is in `state`
+        rows, cols = (self._params[target] if target in self._params else self._state[target]).shape
         self._params.update(self._lora_factors(next_key(), rows, cols))
 
     def _lora_factors(self, rng, rows, cols):

@@ -21,6 +21,7 @@ import numpy as np
 
 from jkeras.core import activations, constraints, initializers, regularizers
 from jkeras.core._initializer_classes import VarianceScaling
+from jkeras.layers._quantize import EinsumQuantization, QuantizableMixin, int8_contract
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, map_structure
 
@@ -149,7 +150,7 @@ def _analyze_split_string(layer, split, bias_axes, input_shape, output_shape, le
     return weight_shape, bias_shape, output_shape, input_axes, output_axes
 
 
-class EinsumDense(Layer):
+class EinsumDense(QuantizableMixin, Layer):
     """A dense layer computed with `einsum`: `activation(einsum(equation, inputs, kernel) + bias)`.
 
     Args:
@@ -162,10 +163,16 @@ class EinsumDense(Layer):
         kernel_initializer, bias_initializer: initializer names or objects.
         kernel_regularizer, bias_regularizer, activity_regularizer: regularizers (or None).
         kernel_constraint, bias_constraint: constraints applied after each update (or None).
+        quantization_config: optional `jkeras.quantizers.Int8QuantizationConfig` (or its config
+            dict) of a layer with an int8 policy (`quantize("int8")` sets it).
 
     Weights:
         kernel (shape from the weight spec), then bias (the output spec from the first bias axis
-        on, size 1 on the axes not in `bias_axes`).
+        on, size 1 on the axes not in `bias_axes`). Quantized to int8 (`quantize("int8")`, for an
+        equation without ellipsis): bias, kernel (int8) and kernel_scale (one scale per output
+        channel, laid out on the output's axes), the last two non-trainable. To int4: the kernel
+        flattened to `(contracted size, other size)` and packed two values per int8, its scale
+        per column, and with a block size (default 128) kernel_zero and g_idx too.
 
     Raises:
         ValueError: for an equation of another form, an `output_shape` or input that does not fit
@@ -175,8 +182,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+                 bias_constraint=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._configure_quantization(quantization_config)
         if not isinstance(equation, str):
             raise self._error(f"equation must be a str such as 'ab,bc->ac', got equation={equation!r}")
         self.equation = equation
@@ -216,9 +224,13 @@ class EinsumDense(Layer):
                 f"the kernel shape {tuple(kernel_shape)} of equation '{self.equation}' depends on an "
                 f"input axis of unknown size: got input shape {input_shape}"
             )
-        if self.built and tuple(kernel_shape) != tuple(self._params["kernel"].shape):
+        built_shape = tuple(self._own_weight("kernel").shape) if self.built else None
+        if self.quantization_mode == "int4":  # held flattened to 2D and packed
+            rows, columns = self._int4_matrix_size(tuple(kernel_shape))
+            kernel_shape = (rows, (columns + 1) // 2)
+        if self.built and tuple(kernel_shape) != built_shape:
             raise self._error(
-                f"the layer was built for a kernel of shape {tuple(self._params['kernel'].shape)}; an "
+                f"the layer was built for a kernel of shape {built_shape}; an "
                 f"input of shape {input_shape} needs {tuple(kernel_shape)}"
             )
 
@@ -238,10 +250,116 @@ class EinsumDense(Layer):
         params = {"kernel": init(tuple(kernel_shape), self.dtype, key=k_kernel)}
         if bias_shape is not None:
             params["bias"] = self.bias_initializer(tuple(bias_shape), self.dtype, key=k_bias)
+        if self.quantization_mode is not None:
+            return self._quantized_variables(input_shape, params)
         return {"params": params, "state": {}}
+
+    def _quantization_layout(self):
+        return EinsumQuantization(self.equation)
+
+    def _int8_shapes(self, input_shape):
+        kernel_shape = tuple(self._analyze(tuple(input_shape))[0])
+        return kernel_shape, self._quantization_layout().kernel_scale_shape(kernel_shape)
+
+    def _quantize_matrix(self, matrix, config):
+        from jkeras import quantizers
+
+        layout = self._quantization_layout()
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=layout.kernel_reduced_axes))
+        quantized, scale = quantizer(matrix, to_numpy=True)
+        return quantized, layout.to_output(scale, layout.kernel)
+
+    def _int8_einsum(self, state, inputs):
+        layout = self._quantization_layout()
+        dtype = self.compute_dtype
+        equation = self.equation
+
+        def contract(x, q):
+            return jnp.einsum(equation, x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.einsum(layout.gradient_equation, upstream, q.astype(dtype) / layout.to_kernel(s))
+
+        return int8_contract(contract, gradient, jnp.asarray(inputs, dtype), state["kernel"],
+                             state["kernel_scale"].astype(dtype), self.inputs_quantizer,
+                             layout.input_reduced_axes, lambda x_scale: layout.to_output(x_scale, layout.input), dtype)
+
+    def _quantize(self, mode, type_check, config):
+        self._quantization_layout()  # an equation with an ellipsis: refused before anything changes
+        super()._quantize(mode, type_check, config)
+
+    _quantization_modes = ("int8", "int4")
+
+    def _int4_matrix_size(self, kernel_shape):
+        """`(rows, columns)` of the kernel flattened to 2D: the contracted axes' sizes, the others'."""
+        reduced = self._quantization_layout().kernel_reduced_axes
+        rows = int(np.prod([d for i, d in enumerate(kernel_shape) if i in reduced], dtype=np.int64))
+        return rows, int(np.prod(kernel_shape, dtype=np.int64)) // rows
+
+    def _quantize_int4(self, matrix, config, block_size):
+        from jkeras import quantizers
+
+        rows, columns = self._int4_matrix_size(matrix.shape)
+        flat = np.reshape(np.asarray(matrix), (rows, columns))  # as Keras 3: contracted axes first
+        if block_size is None:
+            quantized, scale = quantizers.abs_max_quantize(flat, axis=0, value_range=(-8, 7), to_numpy=True)
+            made = {"kernel_scale": jnp.squeeze(scale, axis=0)}
+        else:
+            quantized, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(flat, block_size=block_size)
+            made = {"kernel_scale": scale, "kernel_zero": zero,
+                    "g_idx": jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size)}
+        packed, _, _ = quantizers.pack_int4(np.asarray(quantized), axis=-1)
+        made["kernel_scale"] = jnp.asarray(made["kernel_scale"], self.variable_dtype)
+        return {"kernel": packed, **made}
+
+    def _int4_initial_state(self, input_shape):
+        rows, columns = self._int4_matrix_size(tuple(self._analyze(tuple(input_shape))[0]))
+        block_size = self._int4_block_size()
+        state = {"kernel": jnp.zeros((rows, (columns + 1) // 2), jnp.int8)}
+        if block_size is None:
+            state["kernel_scale"] = jnp.ones((columns,), self.variable_dtype)
+            return state
+        groups = -(-rows // block_size)
+        state.update(kernel_scale=jnp.ones((groups, columns), self.variable_dtype),
+                     kernel_zero=jnp.zeros((groups, columns), jnp.int8),
+                     g_idx=jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size))
+        return state
+
+    def _int4_einsum(self, state, inputs):
+        from jkeras import quantizers
+
+        layout = self._quantization_layout()
+        dtype = self.compute_dtype
+        inputs = jnp.asarray(inputs, dtype)
+        kernel_shape = tuple(self._analyze(tuple(inputs.shape))[0])
+        _, columns = self._int4_matrix_size(kernel_shape)
+        unpacked = quantizers.unpack_int4(state["kernel"], columns, axis=-1)
+        if "kernel_zero" in state:
+            kernel = quantizers.dequantize_with_sz_map(unpacked, state["kernel_scale"], state["kernel_zero"],
+                                                       state["g_idx"], group_axis=0).astype(dtype)
+        else:
+            kernel = unpacked.astype(dtype) / state["kernel_scale"]
+        kernel = jax.lax.stop_gradient(jnp.reshape(kernel, kernel_shape))
+        quantizer = self.inputs_quantizer if "kernel_zero" not in state else None
+        if quantizer is None:
+            return jnp.einsum(self.equation, inputs, kernel)
+        equation = self.equation
+        return int8_contract(lambda x, k: jnp.einsum(equation, x, k),
+                             lambda upstream, k, _: jnp.einsum(layout.gradient_equation, upstream, k),
+                             inputs, kernel, jnp.ones((), dtype), quantizer, layout.input_reduced_axes,
+                             lambda x_scale: layout.to_output(x_scale, layout.input), dtype)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
+        if self.quantization_mode is not None:
+            if self.quantization_mode == "int4":
+                outputs = self._int4_einsum(variables["state"], inputs)
+            else:
+                outputs = self._int8_einsum(variables["state"], inputs)
+            if "bias" in params:
+                outputs = outputs + params["bias"]
+            return self.activation(outputs), variables["state"]
         outputs = jnp.einsum(self.equation, jnp.asarray(inputs), params["kernel"])
         if "bias" in params:
             outputs = outputs + params["bias"]
@@ -264,7 +382,11 @@ class EinsumDense(Layer):
             "activity_regularizer": _serialize(regularizers, self.activity_regularizer),
             "kernel_constraint": _serialize(constraints, self.kernel_constraint),
             "bias_constraint": _serialize(constraints, self.bias_constraint),
+            **self._quantization_config_entry(),
         }
+
+
+EinsumDense._quantizable_class = EinsumDense
 
 
 def _min_rank(equation):
@@ -504,9 +626,9 @@ class MultiHeadAttention(Layer):
             )
         for name, sub, shape in (("query", self.query_dense, query_shape), ("key", self.key_dense, key_shape),
                                  ("value", self.value_dense, value_shape)):
-            if sub is not None and sub.built and shape[-1] != sub._params["kernel"].shape[0]:
+            if sub is not None and sub.built and shape[-1] != sub._own_weight("kernel").shape[0]:
                 raise self._error(f"the layer was built for a `{name}` of last axis "
-                                  f"{sub._params['kernel'].shape[0]}, received: {name}_shape={shape}")
+                                  f"{sub._own_weight('kernel').shape[0]}, received: {name}_shape={shape}")
 
     # ---- building
 

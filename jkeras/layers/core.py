@@ -8,6 +8,7 @@ import numpy as np
 
 from jkeras.core import activations, config, constraints, initializers, regularizers
 from jkeras.layers._lora import LoRAMixin
+from jkeras.layers._quantize import QuantizableMixin, int8_contract
 from jkeras.models import call_scope
 from jkeras.models.layer import Layer
 from jkeras.utils.legacy import KERNEL_RENAMES, LegacyInterface
@@ -19,7 +20,7 @@ def _positive_int(layer_name, arg, value):
     return int(value)
 
 
-class Dense(LoRAMixin, Layer):
+class Dense(QuantizableMixin, LoRAMixin, Layer):
     """Densely connected layer: `activation(inputs @ kernel + bias)`.
 
     Inputs of rank > 2 are contracted on their last axis: `(batch, ..., d) -> (batch, ..., units)`.
@@ -35,10 +36,17 @@ class Dense(LoRAMixin, Layer):
             the kernel is frozen and `kernel + (lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b`
             is used).
         lora_alpha: optional scale of the LoRA update (default `lora_rank`).
+        quantization_config: optional `jkeras.quantizers.Int8QuantizationConfig` (or its config
+            dict) of a layer with an int8 policy (`quantize("int8")` sets it).
 
     Weights:
         kernel `(input_dim, units)`, bias `(units,)`; with LoRA also lora_kernel_a `(input_dim, rank)`
-        and lora_kernel_b `(rank, units)`.
+        and lora_kernel_b `(rank, units)`. Quantized to int8 (`quantize("int8")`, or a policy such as
+        "int8_from_float32"): bias, kernel (int8, non-trainable), kernel_scale `(units,)`
+        (non-trainable), computing `(q_inputs @ kernel) / (kernel_scale * inputs_scale)`. Quantized
+        to int4 (`quantize("int4")`, policy "int4/<block_size>_from_float32"): bias, kernel (two
+        int4 values per int8, `(input_dim, ceil(units / 2))`), kernel_scale, and with a block size
+        (sub-channel, default 128) also kernel_zero `(groups, units)` and g_idx `(input_dim,)`.
 
     Raises:
         ValueError: if `units` is not a positive int, or LoRA is asked for with a kernel constraint.
@@ -49,8 +57,9 @@ class Dense(LoRAMixin, Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
-                 lora_alpha=None, **kwargs):
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._configure_quantization(quantization_config)
         self.units = _positive_int(f"Dense '{self.name}'", "units", units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -68,9 +77,10 @@ class Dense(LoRAMixin, Layer):
             raise self._error(f"expected an input of rank >= 2 (batch, ..., features), got shape {input_shape}")
         if input_shape[-1] is None:
             raise self._error(f"the last axis of the input must be defined, got shape {input_shape}")
-        if self.built and input_shape[-1] != self._params["kernel"].shape[0]:
+        rows = self._own_weight("kernel").shape[0] if self.built else None
+        if self.built and input_shape[-1] != rows:
             raise self._error(
-                f"expected the input's last axis to have size {self._params['kernel'].shape[0]} "
+                f"expected the input's last axis to have size {rows} "
                 f"(the layer was built for it), got shape {input_shape}"
             )
 
@@ -81,14 +91,105 @@ class Dense(LoRAMixin, Layer):
             params["bias"] = self.bias_initializer((self.units,), self.dtype, key=k_bias)
         if self.lora_rank:
             params.update(self._lora_factors(jax.random.fold_in(rng, 1), input_shape[-1], self.units))
+        if self.quantization_mode is not None:
+            return self._quantized_variables(input_shape, params)
         return {"params": params, "state": {}}
+
+    def _int8_shapes(self, input_shape):
+        return (input_shape[-1], self.units), (self.units,)
+
+    def _dequantized(self, quantized, scale):
+        return quantized.astype(self.compute_dtype) / scale
+
+    def _quantize_matrix(self, matrix, config):
+        from jkeras import quantizers
+
+        quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+            config, quantizers.AbsMaxQuantizer(axis=0))
+        quantized, scale = quantizer(matrix, to_numpy=True)
+        return quantized, jnp.squeeze(scale, axis=0)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
-        outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
+        if self.quantization_mode == "int4":
+            outputs = self._int4_matmul(variables["state"], jnp.asarray(inputs, self.compute_dtype))
+        elif self.quantization_mode is not None:
+            inputs = jnp.asarray(inputs, self.compute_dtype)
+            outputs = self._int8_matmul(variables["state"], inputs)
+            if "lora_kernel_a" in params:
+                update = jnp.matmul(jnp.matmul(inputs, params["lora_kernel_a"]), params["lora_kernel_b"])
+                outputs = (outputs + (self.lora_alpha / self.lora_rank) * update).astype(self.compute_dtype)
+        else:
+            outputs = jnp.matmul(jnp.asarray(inputs, self.compute_dtype), self.lora_matrix(params))
         if self.use_bias:
             outputs = outputs + params["bias"]
         return self.activation(outputs), variables["state"]
+
+    def _int8_matmul(self, state, inputs):
+        dtype = self.compute_dtype
+        scale = state["kernel_scale"].astype(dtype)
+
+        def contract(x, q):
+            return jnp.matmul(x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.matmul(upstream, jnp.transpose(q.astype(dtype) / s))
+
+        return int8_contract(contract, gradient, inputs, state["kernel"], scale, self.inputs_quantizer, -1,
+                             lambda x_scale: x_scale, dtype)
+
+    _quantization_modes = ("int8", "int4")
+
+    def _quantize_int4(self, matrix, config, block_size):
+        from jkeras import quantizers
+
+        if block_size is None:  # per channel: a scale per output
+            quantizer = quantizers.QuantizationConfig.weight_quantizer_or_default(
+                config, quantizers.AbsMaxQuantizer(axis=0, value_range=(-8, 7), output_dtype="int8"))
+            quantized, scale = quantizer(matrix, to_numpy=True)
+            made = {"kernel_scale": jnp.squeeze(scale, axis=0)}
+        else:  # per group of `block_size` input rows: a scale and a zero point per group and output
+            quantized, scale, zero = quantizers.abs_max_quantize_grouped_with_zero_point(
+                matrix, block_size=block_size, to_numpy=True)
+            rows = matrix.shape[0]
+            made = {"kernel_scale": scale, "kernel_zero": zero,
+                    "g_idx": jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size)}
+        packed, _, _ = quantizers.pack_int4(np.asarray(quantized), axis=-1)
+        made["kernel_scale"] = jnp.asarray(made["kernel_scale"], self.variable_dtype)
+        return {"kernel": packed, **made}
+
+    def _int4_initial_state(self, input_shape):
+        rows = input_shape[-1]
+        block_size = self._int4_block_size()
+        state = {"kernel": jnp.zeros((rows, (self.units + 1) // 2), jnp.int8)}
+        if block_size is None:
+            state["kernel_scale"] = jnp.ones((self.units,), self.variable_dtype)
+            return state
+        groups = -(-rows // block_size)
+        state.update(kernel_scale=jnp.ones((groups, self.units), self.variable_dtype),
+                     kernel_zero=jnp.zeros((groups, self.units), jnp.int8),
+                     g_idx=jnp.floor_divide(jnp.arange(rows, dtype="float32"), block_size))
+        return state
+
+    def _int4_matmul(self, state, inputs):
+        from jkeras import quantizers
+
+        dtype = self.compute_dtype
+        unpacked = quantizers.unpack_int4(state["kernel"], self.units, axis=-1)
+        if "kernel_zero" in state:  # sub-channel: the dequantized kernel, fixed (no gradient)
+            kernel = quantizers.dequantize_with_sz_map(unpacked, state["kernel_scale"], state["kernel_zero"],
+                                                       state["g_idx"], group_axis=0)
+            return jnp.matmul(inputs, jax.lax.stop_gradient(kernel.astype(dtype)))
+        scale = state["kernel_scale"].astype(dtype)
+
+        def contract(x, q):
+            return jnp.matmul(x, q, preferred_element_type=jnp.int32 if x.dtype == jnp.int8 else None)
+
+        def gradient(upstream, q, s):
+            return jnp.matmul(upstream, jnp.transpose(q.astype(dtype) / s))
+
+        return int8_contract(contract, gradient, inputs, unpacked, scale, self.inputs_quantizer, -1,
+                             lambda x_scale: x_scale, dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -106,7 +207,11 @@ class Dense(LoRAMixin, Layer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint) if self.kernel_constraint else None,
             "bias_constraint": constraints.serialize(self.bias_constraint) if self.bias_constraint else None,
             **self._lora_config(),
+            **self._quantization_config_entry(),
         }
+
+
+Dense._quantizable_class = Dense
 
 
 class Activation(Layer):

@@ -163,6 +163,53 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """The dtype of the layer's weights."""
         return self.dtype_policy.variable_dtype
 
+    @property
+    def quantization_mode(self):
+        """The quantization mode of the layer ("int8"), None when it is not quantized."""
+        return self.dtype_policy.quantization_mode
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantizes the layer's weights in place (Keras 3's post-training quantization).
+
+        `Dense`, `EinsumDense` and `Embedding` support mode "int8": the matrix weight becomes int8
+        with a float scale per output channel, and the layer's policy becomes "int8_from_<policy>".
+        They also support "int4" (two int4 values per byte; per channel, or per group of
+        `block_size` rows with zero points: policy "int4/<block_size>_from_<policy>").
+
+        Args:
+            mode: the quantization mode, "int8" or "int4" (optional when `config` says it).
+            type_check: refuse subclasses of the supporting layers (as Keras 3 does).
+            config: optional `jkeras.quantizers.Int8QuantizationConfig` /
+                `Int4QuantizationConfig` choosing the quantizers (and the int4 block size).
+
+        Raises:
+            ValueError: for an unknown mode, neither mode nor config, a layer not built yet, a layer
+                already quantized, or int8 with a float16 compute dtype.
+            NotImplementedError: for a layer (or a subclass) without quantization support, or a
+                mode jkeras does not implement ("float8", "gptq", "awq").
+        """
+        from jkeras import quantizers
+
+        mode, config = quantizers.resolve_mode(mode, config)
+        self._check_quantize_args(mode)
+        self._quantize(mode, type_check, config)
+
+    def _check_quantize_args(self, mode):
+        if not self.built:
+            raise ValueError(f"Cannot quantize a layer that isn't yet built. Layer '{self.name}' (of type "
+                             f"'{type(self).__name__}') is not built yet.")
+        if self.quantization_mode is not None:
+            raise ValueError(f"Layer '{self.name}' is already quantized with dtype_policy="
+                             f"'{self.dtype_policy.name}'. Received: mode={mode}")
+        if mode == "int8" and self.compute_dtype == "float16":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'. Consider "
+                             "loading model/layer with another dtype policy such as 'mixed_bfloat16' or "
+                             "'mixed_float16' before calling `quantize()`.")
+
+    def _quantize(self, mode, type_check, config):
+        """The layer's own quantization (`quantize` checked the arguments): none by default."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
+
     def _error(self, message):
         """A ValueError whose message starts with this layer's class and name."""
         return ValueError(f"{type(self).__name__} '{self.name}': {message}")
@@ -1144,7 +1191,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     def get_config(self):
         """The constructor arguments as a JSON-friendly dict (Keras keys)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
+        policy = self.dtype_policy
+        dtype = policy.name
+        if policy.quantization_mode is not None:  # as Keras 3 writes it: a config dict
+            from jkeras import dtype_policies
+
+            dtype = dtype_policies.serialize(policy)
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
         if self.activity_regularizer is not None:
             from jkeras.core import regularizers
 

@@ -334,6 +334,64 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _step_function(self):
         return stateless.keras3_train_step(self) if self._keras3_active() else self.train_step
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the weights of the model's layers in place (Keras 3's post-training quantization).
+
+        Each layer without sublayers is quantized with `layer.quantize(mode, config=config)`; a layer
+        without quantization support is skipped with a warning, as in Keras 3. jkeras quantizes
+        `Dense`, `EinsumDense` and `Embedding` to "int8" and "int4". The model must be built; it then
+        predicts, evaluates, trains (its quantized matrices stay fixed) and saves as usual.
+
+        Args:
+            mode: the quantization mode, "int8" or "int4" (optional when `config` says it).
+            config: optional `jkeras.quantizers.Int8QuantizationConfig` / `Int4QuantizationConfig`.
+            filters: optional regex string, list of them (matched against layer names with
+                `re.search`), or callable `layer -> bool`: only the layers it selects are quantized.
+
+        Raises:
+            ValueError: for unknown keyword arguments or `filters` of another type, and as
+                `Layer.quantize` (an unknown mode, neither mode nor config, a layer already quantized).
+            NotImplementedError: for "float8", "gptq" or "awq" (Keras 3 modes jkeras does not
+                implement).
+        """
+        import re
+
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if filters is not None and not (isinstance(filters, (str, list, tuple)) or callable(filters)):
+            raise ValueError("The `filters` argument must be a regex string, a list of regex strings, or a "
+                             f"callable. Received: {type(filters)}")
+        from jkeras import mixed_precision, quantizers
+
+        resolved, _ = quantizers.resolve_mode(mode, config)
+        if resolved not in mixed_precision.SUPPORTED_QUANTIZATION_MODES:
+            raise NotImplementedError(f"Quantization mode '{resolved}' is not supported by jkeras (supported: "
+                                      f"{list(mixed_precision.SUPPORTED_QUANTIZATION_MODES)})")
+
+        def selected(layer):
+            if filters is None:
+                return True
+            if isinstance(filters, str):
+                return bool(re.search(filters, layer.name))
+            if isinstance(filters, (list, tuple)):
+                return any(re.search(pattern, layer.name) for pattern in filters)
+            return filters(layer)
+
+        modified = False
+        for layer in self._flatten_layers():
+            if not selected(layer) or len(layer._flatten_layers()) != 1:
+                continue
+            try:
+                layer.quantize(mode, type_check=type_check, config=config)
+                modified = True
+            except NotImplementedError as error:
+                warnings.warn(str(error), stacklevel=2)
+        if modified:  # the weights changed structure: programs and the step are made afresh
+            self._spec = None
+            self._spec_key = None
+            self._jit_cache = {}
+
     # ----------------------------------------------------------------------------------------
     # The compiled pieces
 

@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from jkeras.layers._lora import LoRAMixin
+from jkeras.layers._quantize import QuantizableMixin
 from jkeras.saving import keras3_optimizer, layer_hooks, legacy_h5, variables
 
 OPTIMIZER_VARS = "optimizer/vars"
@@ -111,8 +112,9 @@ def _own_groups(layer):
 
 
 def _stored(layer, weights):
-    """`[(Variable, array)]` as the file holds them (a LoRA layer stores its merged matrix only)."""
-    if isinstance(layer, LoRAMixin):
+    """`[(Variable, array)]` as the file holds them (a LoRA layer stores its merged matrix only; a
+    quantized layer its int8 matrix, its float weights, then the scale, as Keras 3 does)."""
+    if isinstance(layer, (LoRAMixin, QuantizableMixin)):
         return layer.stored_weights(weights)
     return [(w, w.numpy()) for w in weights]
 
@@ -198,7 +200,7 @@ def load_weights(model, h5, skip_mismatch=False, by_name=False):
                 raise ValueError(message + ": it was saved from another architecture.")
             for var, value in zip(weights, values):
                 variables.assign(var, value, f"layer '{layer.name}'", skip_mismatch)
-            if isinstance(layer, LoRAMixin):
+            if isinstance(layer, (LoRAMixin, QuantizableMixin)):
                 layer.after_stored_load()
 
 

@@ -375,13 +375,15 @@ _IGNORED_WHEN_DEFAULT = {
 def standardize_layer_config(config):
     """A Keras 2 / Keras 3 layer config made acceptable to jkeras constructors.
 
-    DTypePolicy dicts become their name; keys of absent Keras features are dropped while they hold
+    DTypePolicy dicts (QuantizedDTypePolicy ones too) become their name; keys of absent Keras features are dropped while they hold
     their default value.
     """
     config = dict(config)
     dtype = config.get("dtype")
     if isinstance(dtype, dict):
-        config["dtype"] = dtype.get("config", {}).get("name", "float32")
+        from jkeras import mixed_precision
+
+        config["dtype"] = mixed_precision.get(dtype).name
     for key, default in _IGNORED_WHEN_DEFAULT.items():
         if key in config and config[key] == default:
             config.pop(key)
