@@ -1,0 +1,96 @@
+"""Found by running keras-io structured-data, timeseries, recipes and vision examples (Keras 3
+versions, NumPy data) on jkeras; each test compares with Keras 3 running the same code."""
+import contextlib
+import io
+import re
+
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+import jkeras
+
+
+def _attention_model_names(k):
+    # cct.py / timeseries_classification_transformer.py: MultiHeadAttention(dropout=...) then the
+    # model's own Dropout layers; Keras 3's attention layers create a Softmax and a Dropout layer
+    # of their own when they build, which take those default names first.
+    k.backend.clear_session()
+    inputs = k.Input((4, 8))
+    x = k.layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.1)(inputs, inputs)
+    x = k.layers.Dropout(0.1)(x)
+    x = k.layers.GroupQueryAttention(head_dim=4, num_query_heads=4, num_key_value_heads=2)(x, x)
+    x = k.layers.Dropout(0.1)(x)
+    x = k.layers.Softmax()(x)
+    return [layer.name for layer in k.Model(inputs, x).layers]
+
+
+def test_attention_layers_take_the_default_names_of_their_softmax_and_dropout():
+    names = _attention_model_names(jkeras)
+    assert names == _attention_model_names(keras)
+    assert "dropout_1" in names and "softmax_2" in names
+
+
+def _sequential_names(k):
+    # mlp_image_classification.py / cct.py: the model printed by summary() after several
+    # Sequential blocks were built is "functional_6" / "functional_2" in Keras 3, which wires each
+    # Sequential build through a new (default-named) Functional.
+    k.backend.clear_session()
+    names = []
+    k.Sequential([k.layers.Dense(2)])  # not built: takes no name
+    stack = k.Sequential([k.Input((3,)), k.layers.Dense(2), k.layers.Dense(3)])  # built once
+    inputs = k.Input((3,))
+    names.append(k.Model(inputs, stack(inputs)).name)
+    lazy = k.Sequential([k.layers.Dense(2)])
+    lazy(np.ones((1, 3), "float32"))  # built on the first call
+    names.append(k.Model(inputs, inputs).name)
+    stack.add(k.layers.Dense(4))  # each add / pop rebuilds
+    stack.pop()
+    stack.add(k.layers.Dense(5), rebuild=False)  # ... unless asked not to
+    names.append(k.Model(inputs, inputs).name)
+    stack.build((None, 3))
+    names.append(k.Model(inputs, inputs).name)
+    return names, stack
+
+
+def test_sequential_builds_take_functional_names_and_add_can_defer_the_rebuild():
+    (names, ours), (expected, ref) = _sequential_names(jkeras), _sequential_names(keras)
+    assert names == expected == ["functional_1", "functional_3", "functional_6", "functional_8"]
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in ref.layers]
+    ours.set_weights(ref.get_weights())
+    x = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
+    assert ours.pop(rebuild=False).name == ref.pop(rebuild=False).name
+    assert np.asarray(ours(x)).shape == (2, 3)
+
+
+def test_to_categorical_gives_float64_for_arrays_and_float32_tensors_as_keras_3():
+    # mnist_convnet.py: y_train = keras.utils.to_categorical(y_train, num_classes) (uint8 labels).
+    labels = np.array([[1], [0], [3]], dtype="uint8")
+    for num_classes in (None, 0, 5):
+        ours = jkeras.utils.to_categorical(labels, num_classes)
+        ref = keras.utils.to_categorical(labels, num_classes)
+        assert ours.dtype == ref.dtype == np.float64 and ours.shape == ref.shape
+        np.testing.assert_array_equal(ours, ref)
+    ours = jkeras.utils.to_categorical(jnp.asarray([2, 0]), 3)
+    ref = keras.utils.to_categorical(jnp.asarray([2, 0]), 3)
+    assert ours.dtype == ref.dtype == jnp.float32 and isinstance(ours, type(ref))
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref))
+    # Keras 2's dtype argument still gives that dtype.
+    out = jkeras.utils.to_categorical([1, 0], 2, dtype="float32")
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.eye(2)[[1, 0]])
+
+
+def _progbar_values(k):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        bar = k.utils.Progbar(1, verbose=2)
+        bar.update(1, values=[("fn", 0.0), ("small", 5e-4), ("edge", 1e-3), ("loss", 0.5)], finalize=True)
+    return re.findall(r" - (fn|small|edge|loss): (\S+)", buf.getvalue())
+
+
+def test_progress_bar_formats_zero_and_tiny_values_as_keras():
+    # imbalanced_classification.py: Keras 3 logs a zero false-negative count as `0.0000e+00`.
+    assert _progbar_values(jkeras) == _progbar_values(keras)
+    assert dict(_progbar_values(jkeras))["fn"] == "0.0000e+00"
