@@ -40,11 +40,24 @@ def to_categorical(y, num_classes=None, dtype=None):
 
 
 def normalize(x, axis=-1, order=2):
-    """Scales `x` to unit `order`-norm along `axis` (zero vectors stay zero)."""
-    x = np.asarray(x)
+    """Scales `x` to unit `order`-norm along `axis`.
+
+    Args:
+        x: a NumPy array, or a tensor (also inside a traced function: a loss, a `call`).
+        axis: the axis to normalize along.
+        order: the norm's order (2 for L2).
+
+    Returns:
+        For a NumPy array, a NumPy array (zero vectors stay zero); for anything else, as Keras 3,
+        the tensor `ops.normalize(x, axis, order)` (norms floored at `epsilon()`).
+    """
+    if not isinstance(x, np.ndarray):
+        from jkeras.ops import nn
+
+        return nn.normalize(x, axis=axis, order=order)
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
-    return x / np.expand_dims(norm, axis)
+    return x / np.expand_dims(norm, axis or -1)
 
 
 def categorical_probas_to_classes(p):
