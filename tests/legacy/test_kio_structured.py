@@ -94,3 +94,64 @@ def test_progress_bar_formats_zero_and_tiny_values_as_keras():
     # imbalanced_classification.py: Keras 3 logs a zero false-negative count as `0.0000e+00`.
     assert _progbar_values(jkeras) == _progbar_values(keras)
     assert dict(_progbar_values(jkeras))["fn"] == "0.0000e+00"
+
+
+def test_image_resize_keeps_integer_images_integer_as_keras_3():
+    # image_classification_with_vision_transformer.py: ops.image.resize(convert_to_tensor([image]))
+    # on a uint8 CIFAR image, then `.astype("uint8")` on the patches for plotting.
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(2, 5, 7, 3)).astype("uint8")
+    for dtype in ("uint8", "int32", "float32"):
+        for interpolation in ("bilinear", "nearest", "bicubic"):
+            ours = jkeras.ops.image.resize(images.astype(dtype), (8, 4), interpolation=interpolation)
+            ref = keras.ops.image.resize(images.astype(dtype), (8, 4), interpolation=interpolation)
+            assert ours.dtype == ref.dtype == dtype
+            np.testing.assert_allclose(np.asarray(ours, "float32"), np.asarray(ref, "float32"), atol=1e-4)
+    layer_out = jkeras.layers.Resizing(8, 4, interpolation="bicubic")(images)
+    np.testing.assert_array_equal(np.asarray(layer_out), np.asarray(keras.layers.Resizing(8, 4, interpolation="bicubic")(images)))
+
+
+def _packaged_model_class(k):
+    # packaging_keras_models_for_wide_distribution.py: a Model subclass whose __init__ builds its
+    # own functional graph and takes only **kwargs; model.save / load_model must call it again.
+    class MnistDictModel(k.Model):
+        def __init__(self, **kwargs):
+            inputs = {"image": k.Input(shape=(None, None, 1), dtype="uint8", name="image")}
+            y = k.layers.Rescaling(1 / 255.0)(inputs["image"])
+            y = k.layers.Conv2D(2, 3, padding="same")(y)
+            y = k.layers.GlobalAveragePooling2D()(y)
+            outputs = k.layers.Dense(3, name="classification_head")(y)
+            super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    return MnistDictModel
+
+
+def test_functional_subclass_with_its_own_constructor_saves_and_loads_as_keras_3(tmp_path):
+    ours_cls, ref_cls = _packaged_model_class(jkeras), _packaged_model_class(keras)
+    ours, ref = ours_cls(name="mnist"), ref_cls(name="mnist")
+    ours_config, ref_config = ours.get_config(), ref.get_config()
+    assert sorted(ours_config) == sorted(ref_config) == ["dtype", "name", "trainable"]
+    ours.set_weights(ref.get_weights())
+    x = {"image": np.random.default_rng(0).integers(0, 256, size=(2, 6, 5, 1)).astype("uint8")}
+    path = str(tmp_path / "packaged.keras")
+    ours.save(path)
+    loaded = jkeras.models.load_model(path, custom_objects={"MnistDictModel": ours_cls})
+    assert type(loaded) is ours_cls and loaded.name == "mnist"
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(ref.predict(x, verbose=0)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_utils_normalize_takes_tensors_inside_traced_code_as_keras_3():
+    # supervised-contrastive-learning.py: the loss's __call__ runs
+    # keras.utils.normalize(feature_vectors, axis=1, order=2) on the model's output in the step.
+    import jax
+
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    x[2] = 0.0
+    for order in (1, 2):
+        ref = np.asarray(keras.utils.normalize(keras.ops.convert_to_tensor(x), axis=1, order=order))
+        traced = jax.jit(lambda t, order=order: jkeras.utils.normalize(t, axis=1, order=order))(x)
+        np.testing.assert_allclose(np.asarray(traced), ref, rtol=1e-5, atol=1e-6)
+        ours = jkeras.utils.normalize(x, axis=1, order=order)
+        assert isinstance(ours, np.ndarray)
+        np.testing.assert_allclose(ours, keras.utils.normalize(x, axis=1, order=order), rtol=1e-6)
