@@ -155,3 +155,41 @@ def test_utils_normalize_takes_tensors_inside_traced_code_as_keras_3():
         ours = jkeras.utils.normalize(x, axis=1, order=order)
         assert isinstance(ours, np.ndarray)
         np.testing.assert_allclose(ours, keras.utils.normalize(x, axis=1, order=order), rtol=1e-6)
+
+
+def _contrastive_loss_run(k, weights=None):
+    # supervised-contrastive-learning.py: a Loss subclass overriding __call__(labels,
+    # feature_vectors, sample_weight=None), passed to compile and called by fit / evaluate.
+    ops = k.ops
+
+    class SupervisedContrastiveLoss(k.losses.Loss):
+        def __init__(self, temperature=1, name=None):
+            super().__init__(name=name)
+            self.temperature = temperature
+
+        def __call__(self, labels, feature_vectors, sample_weight=None):
+            normalized = k.utils.normalize(feature_vectors, axis=1, order=2)
+            logits = ops.divide(ops.matmul(normalized, ops.transpose(normalized)), self.temperature)
+            labels = ops.expand_dims(ops.squeeze(labels), -1)
+            targets = ops.cast(ops.equal(labels, ops.transpose(labels)), logits.dtype)
+            targets = targets / ops.sum(targets, 1, keepdims=True)
+            return ops.mean(ops.categorical_crossentropy(targets, logits, from_logits=True))
+
+    inputs = k.Input((4,))
+    model = k.Model(inputs, k.layers.Dense(3, activation="relu")(k.layers.Dense(5)(inputs)))
+    if weights is not None:
+        model.set_weights(weights)
+    model.compile(optimizer=k.optimizers.SGD(0.1), loss=SupervisedContrastiveLoss(0.5))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.integers(0, 3, size=(16, 1))
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return model, history.history["loss"], model.evaluate(x, y, batch_size=16, verbose=0)
+
+
+def test_a_loss_overriding_call_is_called_as_keras_3_calls_it():
+    fresh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5), keras.layers.Dense(3, activation="relu")])
+    start = [np.asarray(w) for w in fresh.get_weights()]  # the same starting weights for both
+    _, ref_losses, ref_eval = _contrastive_loss_run(keras, start)
+    _, losses, evaluated = _contrastive_loss_run(jkeras, start)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(evaluated, ref_eval, rtol=1e-4, atol=1e-5)
