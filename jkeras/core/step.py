@@ -6,6 +6,8 @@ A step never reads Python object state; weights, optimizer state, metric state a
 travel in a `TrainState` pytree.
 """
 import contextlib
+import functools
+import inspect
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import jax
@@ -272,6 +274,18 @@ def _batch_valued(loss, y_true, y_pred):
     return all(jnp.ndim(leaf) == 0 for leaf in jax.tree_util.tree_leaves(shape))
 
 
+@functools.lru_cache(maxsize=None)
+def _takes_mask(loss_class):
+    """Whether the loss's `__call__` takes jkeras's `mask` argument: a Loss subclass may override
+    `__call__` as `(labels, feature_vectors, sample_weight=None)` (keras-io's supervised contrastive
+    loss), which Keras 3 calls with the targets, predictions and sample weights alone."""
+    try:
+        params = inspect.signature(loss_class.__call__).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "mask" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     """Total weighted loss and the per-output losses (a dict keyed `{output}_loss`).
 
@@ -285,11 +299,15 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
     for out, yt, yp, sw, mask in zip(spec.outputs, y_true, y_pred, sample_weights, masks):
         if out.loss is None:
             continue
+        takes_mask = _takes_mask(type(out.loss))
         if rows is not None and _batch_valued(out.loss, yt, yp):  # padding cannot be masked out of it
+            kwargs = {"sample_weight": sw, "mask": mask} if takes_mask else {"sample_weight": sw}
             value = on_real_rows(lambda _, args, kwargs: jnp.float32(out.loss(*args, **kwargs)), jnp.zeros((), jnp.float32),
-                                 (yt, yp), {"sample_weight": sw, "mask": mask}, weigh_padding=False)
-        else:
+                                 (yt, yp), kwargs, weigh_padding=False)
+        elif takes_mask:
             value = out.loss(yt, yp, sample_weight=sw, mask=_rows_mask(mask, rows))  # a Loss casts to float32
+        else:
+            value = out.loss(yt, yp, sw)  # as Keras 3's compiled loss calls it (no mask argument)
         per_output[f"{out.name}_loss"] = value
         total = total + out.loss_weight * value
     return total, per_output

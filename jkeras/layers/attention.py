@@ -24,6 +24,7 @@ from jkeras.core._initializer_classes import VarianceScaling
 from jkeras.layers._quantize import EinsumQuantization, QuantizableMixin, int8_contract
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, map_structure
+from jkeras.utils import naming
 
 __all__ = ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention", "Identity"]
 
@@ -448,6 +449,14 @@ def _is_tensor(value):
     return isinstance(value, (KerasTensor, jax.Array, np.ndarray))
 
 
+def _reserve_attention_layer_names():
+    """Takes the default names of the `Softmax` and `Dropout` layers that Keras 3's attention layers
+    create when they build (jkeras computes both inline), so the layers a model creates afterwards
+    get Keras 3's names (a transformer's own `Dropout` layers are `dropout_1`, ... there)."""
+    naming.uniquify("softmax")
+    naming.uniquify("dropout")
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention (Vaswani et al., 2017), as Keras's `MultiHeadAttention`.
 
@@ -681,6 +690,7 @@ class MultiHeadAttention(Layer):
         self.output_dense = self._projection(ranks[0], 2, list(self._output_shape or [query_shape[-1]]),
                                              "attention_output")
         self._attention_axes = axes
+        _reserve_attention_layer_names()
         self._dot_product_equation, self._combine_equation, scores_rank = _build_attention_equation(rank, axes)
         self._norm_axes = tuple(range(scores_rank - len(axes), scores_rank))
         self._sublayers = [s for s in (self.query_dense, self.key_dense, self._gate_dense, self.value_dense,

@@ -13,6 +13,7 @@ from jkeras.layers.attention import (
     MultiHeadAttention,
     _build_attention_equation,
     _is_int,
+    _reserve_attention_layer_names,
     _serialize,
 )
 from jkeras.models.layer import Layer
@@ -118,6 +119,7 @@ class GroupedQueryAttention(MultiHeadAttention):
         self.value_dense = self._projection(3, 1, shared_heads, "value")
         self.output_dense = self._projection(3, 2, [query_shape[-1]], "attention_output")
         self._attention_axes = (1,)
+        _reserve_attention_layer_names()
         self._dot_product_equation, self._combine_equation, scores_rank = _build_attention_equation(4, (1,))
         self._norm_axes = (scores_rank - 1,)
         self._sublayers = [s for s in (self.query_dense, self.key_dense, self._gate_dense, self.value_dense,

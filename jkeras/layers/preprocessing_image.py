@@ -95,12 +95,6 @@ def _affine_transform(images, transforms, interpolation, fill_mode, fill_value, 
     return jnp.moveaxis(out, -1, 1) if data_format == "channels_first" else out
 
 
-def _saturate_cast(x, dtype):
-    """Rounds float `x` and casts it to the integer `dtype`, clipping to its range."""
-    info = jnp.iinfo(dtype)
-    return jnp.clip(jnp.round(x), info.min, info.max).astype(dtype)
-
-
 # ------------------------------------------------------------------------------------------------
 # Bases
 
@@ -346,14 +340,12 @@ class Resizing(_SizedImageLayer):
         self.antialias = bool(antialias)
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
-        x = self._images(inputs)
-        integer = not jnp.issubdtype(x.dtype, jnp.inexact)
+        x = self._images(inputs)  # integer images stay integers (rounded, clipped), as ops.image.resize
         resized = _resize(
-            x.astype(jnp.float32) if integer else x, (self.height, self.width), self.data_format,
-            self.interpolation, self.antialias, self.crop_to_aspect_ratio, self.pad_to_aspect_ratio,
-            self.fill_value,
+            x, (self.height, self.width), self.data_format, self.interpolation, self.antialias,
+            self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_value,
         )
-        return (_saturate_cast(resized, x.dtype) if integer else resized), variables["state"]
+        return resized, variables["state"]
 
     def get_config(self):
         return {

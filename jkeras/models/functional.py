@@ -5,6 +5,7 @@ does (by depth, then traversal order), and its pure `apply` evaluates them in th
 """
 import collections
 import copy
+import inspect
 import os
 import tempfile
 import warnings
@@ -466,7 +467,9 @@ class Model(Trainer, SavingMixin, Layer):
         """The graph as Keras 3 writes it: layers with their inbound nodes, input and output layers."""
         from jkeras.utils.serialization import serialize_layer
 
-        if self._is_subclassed:
+        if self._is_subclassed or not _functional_like_constructor(type(self)):
+            # As Keras 3: a subclass whose own __init__ builds the graph (keras-io's packaging
+            # recipe: `MnistModel()`) is configured by its constructor arguments.
             return Layer.get_config(self)
         self._require_graph("get_config")
         node_ids = {}
@@ -508,7 +511,7 @@ class Model(Trainer, SavingMixin, Layer):
         """
         from jkeras.utils.serialization import deserialize_layer
 
-        if "layers" not in config:
+        if "layers" not in config or not _functional_like_constructor(cls):
             return Layer.from_config.__func__(cls, config)
         # Everything is keyed by the config entry's name (as Keras 3 does): a layer whose
         # `get_config()` leaves out `name` gets an automatic name, but the graph's references
@@ -562,6 +565,16 @@ class Model(Trainer, SavingMixin, Layer):
         outputs = _map_refs(tensor_of, config["output_layers"])
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+def _functional_like_constructor(cls):
+    """Whether `cls(inputs=..., outputs=..., name=...)` rebuilds a model of class `cls`, as Keras 3
+    decides: `Model` and subclasses keeping its constructor, or an `__init__(self, inputs,
+    outputs, name=None)`, or one taking `*args, **kwargs`."""
+    if cls.__init__ is Model.__init__:
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    return spec.args[1:] == ["inputs", "outputs", "name"] or (spec.varargs is not None and spec.varkw is not None)
 
 
 def _map_graph(inputs, outputs):

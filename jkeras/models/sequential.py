@@ -12,6 +12,7 @@ from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor
 from jkeras.models.variable import creation_scope
+from jkeras.utils import naming
 
 
 class Sequential(Model):
@@ -31,14 +32,21 @@ class Sequential(Model):
         self._input_layer = None
         self._owned_nodes = []
         for layer in layers or []:
-            self.add(layer)
+            self.add(layer, rebuild=False)
+        if self._stack and self._wired and self._output_struct is None:
+            self._rebuild()  # once, for the whole list, as Keras 3
 
     @property
     def _tracks_layers(self):
         return self._keras_style  # its layers are the ones `add` stacks
 
-    def add(self, layer):
+    def add(self, layer, rebuild=True):
         """Appends a layer (or an `Input` tensor / `InputLayer` that fixes the input shape).
+
+        Args:
+            layer: the layer instance to add.
+            rebuild: whether to wire the model's graph again now (when it has an input shape);
+                with False it is wired when next built or called.
 
         Raises:
             TypeError: if `layer` is not a layer.
@@ -71,7 +79,9 @@ class Sequential(Model):
             self._input_layer = InputLayer(
                 batch_shape=batch_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
             )
-        if self._wired:
+        if not rebuild:
+            self._unwire()
+        elif self._wired:
             if self._output_struct is None:
                 self._rebuild()
             else:
@@ -81,8 +91,15 @@ class Sequential(Model):
                     self._stack.pop()
                     raise
 
-    def pop(self):
+    def pop(self, rebuild=True):
         """Removes the last layer.
+
+        Args:
+            rebuild: whether to wire the model's graph again now (when it has an input shape);
+                with False it is wired when next built or called.
+
+        Returns:
+            The removed layer.
 
         Raises:
             TypeError: if the model has no layers.
@@ -90,7 +107,9 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"Sequential '{self.name}': there are no layers to pop")
         layer = self._stack.pop()
-        if self._wired:
+        if not rebuild:
+            self._unwire()
+        elif self._wired:
             self._rebuild()
         return layer
 
@@ -152,7 +171,9 @@ class Sequential(Model):
                 raise declared from None
 
     def _maybe_build(self, input_shape):
-        if self._input_struct is None:
+        if self._output_struct is None and self._stack and self._wired:
+            self._rebuild()  # layers added or popped with rebuild=False since
+        elif self._input_struct is None:
             self._build_from_data([input_shape])
 
     def init(self, rng, input_shape=None):
@@ -169,12 +190,15 @@ class Sequential(Model):
             shape = input_shapes[0]
             self.build((None,) + tuple(shape[1:]))
 
-    def _rebuild(self):
+    def _unwire(self):
         for layer, node in self._owned_nodes:
             if node in layer._inbound_nodes:
                 layer._inbound_nodes.remove(node)
         self._owned_nodes = []
         self._output_struct = None
+
+    def _rebuild(self):
+        self._unwire()
         merged = self._merged_sources()
         if merged is not None:
             (self._input_tensor, x), stack = merged, self._stack[1:]
@@ -186,10 +210,12 @@ class Sequential(Model):
         for layer in stack:
             x = self._call_owned(layer, x)
         self._init_graph(self._input_tensor, x)
+        naming.uniquify("functional")  # Keras 3 wires each build through a new, default-named Functional
 
     def _extend(self, layer):
         x = self._call_owned(layer, self._output_struct)
         self._init_graph(self._input_tensor, x)
+        naming.uniquify("functional")  # as _rebuild
 
     def _call_owned(self, layer, x):
         before = len(layer._inbound_nodes)

@@ -97,6 +97,9 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     """Images resized to `size` (height, width), optionally first center-cropped or padded to the
     target aspect ratio.
 
+    Integer images come back in their own dtype, as in Keras 3: the interpolated values are
+    rounded and clipped to the dtype's range.
+
     Raises:
         ValueError: for a bad `interpolation`, `size`, `fill_mode`, or both aspect-ratio options.
     """
@@ -132,7 +135,11 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         images = jnp.pad(images, pads, constant_values=jnp.asarray(fill_value, images.dtype))
     shape = list(images.shape)
     shape[axes[0]], shape[axes[1]] = target_height, target_width
-    return jax.image.resize(images, shape, method=interpolation, antialias=antialias)
+    resized = jax.image.resize(images, shape, method=interpolation, antialias=antialias)
+    if resized.dtype == images.dtype or not jnp.issubdtype(images.dtype, jnp.integer):
+        return resized  # JAX interpolates integers as floats ("nearest" keeps them)
+    info = jnp.iinfo(images.dtype)
+    return jnp.clip(jnp.round(resized), info.min, info.max).astype(images.dtype)
 
 
 def _bounds(name, size, start, end, target, what):

@@ -52,11 +52,12 @@ class _NotebookLine:
 
 
 def format_value(value):
-    """Formats a log value as Keras does: 4 decimals, or scientific notation when tiny."""
+    """Formats a log value as Keras (2 and 3) does: 4 decimals above 1e-3 in magnitude, else
+    scientific notation (0 included: `0.0000e+00`)."""
     value = float(np.mean(value))
-    if value != 0 and abs(value) < 1e-3:
-        return f"{value:.4e}"
-    return f"{value:.4f}"
+    if abs(value) > 1e-3:
+        return f"{value:.4f}"
+    return f"{value:.4e}"
 
 
 def format_time(seconds):
