@@ -97,8 +97,9 @@ def constant(value, dtype=None, shape=None, name=None):
 
 
 def get_value(x):
-    """The value of a weight, learning rate or array as NumPy."""
-    return np.asarray(_v(x))
+    """The value of a weight, learning rate or array as a NumPy array of its own (writable, as
+    Keras 2's)."""
+    return np.array(_v(x))
 
 
 def batch_get_value(xs):
@@ -953,7 +954,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
         outputs: a tensor or list of tensors computed from them.
 
     Returns:
-        `f(list_of_arrays) -> list_of_numpy_arrays`, compiled with `jax.jit` on first use.
+        `f(list_of_arrays) -> list_of_numpy_arrays` (writable arrays of their own), compiled with
+        `jax.jit` on first use.
 
     Raises:
         ValueError: if the call gets a different number of values than `inputs` has, or a
@@ -984,7 +986,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
             fn = compiled[training] = jax.jit(
                 lambda variables, xs, rng: model.apply(variables, xs, training=training, rng=rng)[0])
         outs = fn(model.get_variables(), arrays, next_key())  # one output: the array itself
-        return [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+        # Writable copies, as Keras 2's session returned (Grad-CAM scales them in place).
+        return [np.array(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
 
     return run
 

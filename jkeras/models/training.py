@@ -822,7 +822,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
         self._keep_states(state)
-        return self._restructure_outputs([np.asarray(o) for o in outputs])
+        return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's
 
     def _host_logs(self, logs):
         """Device logs -> floats, sorted by name as Keras 3 hands logs to callbacks and `History`

@@ -57,3 +57,47 @@ def test_a_layer_call_may_compute_with_graph_tensors_it_does_not_take_as_inputs(
             np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(np.asarray(ours(X)), X)
 
+
+def test_weights_and_batch_predictions_come_back_as_writable_arrays():
+    # DLwP 5.4 (Grad-CAM) scales arrays it got back in place; Keras 3 returns writable arrays
+    # of their own from get_weights / Variable.numpy / predict_on_batch, jkeras read-only views.
+    def arrays(k):
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
+        return [model.get_weights()[0], model.layers[0].get_weights()[1], model.weights[0].numpy(),
+                np.asarray(model.predict_on_batch(X[:, :3]))]
+
+    expected = [a.flags.writeable for a in arrays(keras)]
+    assert expected == [True] * 4
+    ours = arrays(jkeras)
+    assert [a.flags.writeable for a in ours] == expected
+    model = jkeras.Sequential([jkeras.Input((3,)), jkeras.layers.Dense(2)])
+    kernel = model.get_weights()[0]
+    kernel *= 0.0  # a copy of its own: the layer keeps its weights
+    assert np.abs(model.get_weights()[0]).sum() > 0
+
+
+def test_k_function_and_get_value_return_writable_arrays():
+    # DLwP 5.4's Grad-CAM: `conv_layer_output_value[:, :, i] *= pooled_grads_value[i]` on what
+    # K.function returned (Keras 2's session gave NumPy arrays of their own); Keras 3 has no
+    # K.function: the reference is that behaviour and a NumPy formula.
+    K = jkeras.backend
+    inputs = jkeras.Input((5, 5, 2))
+    conv = jkeras.layers.Conv2D(3, 3, name="conv")
+    score = jkeras.layers.Dense(1)(jkeras.layers.GlobalAveragePooling2D()(conv(inputs)))
+    model = jkeras.Model(inputs, score)
+    grads = K.gradients(model.output[:, 0], conv.output)[0]
+    pooled = K.mean(grads, axis=(0, 1, 2))
+    iterate = K.function([model.input], [pooled, conv.output[0]])
+    image = RNG.normal(size=(1, 5, 5, 2)).astype("float32")
+    pooled_value, conv_value = iterate([image])
+    assert pooled_value.flags.writeable and conv_value.flags.writeable
+    expected = conv_value * pooled_value
+    for i in range(3):
+        conv_value[:, :, i] *= pooled_value[i]
+    np.testing.assert_allclose(conv_value, expected, rtol=1e-6)
+    # d score / d conv = dense kernel / (3 * 3) at every position (global average pooling).
+    kernel = model.layers[-1].get_weights()[0][:, 0]
+    np.testing.assert_allclose(pooled_value, kernel / 9, rtol=1e-5)
+    value = K.get_value(K.variable(np.ones((2, 2))))
+    value += 1  # writable
+    assert value.sum() == 8
