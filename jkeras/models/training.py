@@ -534,6 +534,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if validation_data is not None:
                     val_data = data_adapter.unpack_validation(self, validation_data)
                 if val_data is not None:
+                    for cb in callbacks or []:  # Keras 2: array validation data reach the callbacks
+                        cb.validation_data = data_adapter.keras2_validation_arrays(val_data)
                     val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)

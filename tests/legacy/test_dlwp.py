@@ -101,3 +101,27 @@ def test_k_function_and_get_value_return_writable_arrays():
     value = K.get_value(K.variable(np.ones((2, 2))))
     value += 1  # writable
     assert value.sum() == 8
+
+
+def test_fit_gives_callbacks_keras2_validation_data():
+    # DLwP 7.2's ActivationLogger reads `self.validation_data[0][0:1]` in on_epoch_end: Keras 2
+    # set it to the validation inputs + targets + sample weights (ones when none are given).
+    # Keras 3 dropped the attribute: the reference is that documented Keras 2 behaviour.
+    seen = []
+
+    class ActivationLogger(jkeras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if self.validation_data is None:
+                raise RuntimeError("Requires validation_data.")
+            seen.append([np.array(a) for a in self.validation_data])
+
+    model = jkeras.Sequential([jkeras.Input((4,)), jkeras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    y = X[:, :1] * 2.0
+    model.fit(X, y, epochs=1, callbacks=[ActivationLogger()], validation_data=(X[:3], y[:3]), verbose=0)
+    x_val, y_val, weights = seen[0]
+    np.testing.assert_array_equal(x_val, X[:3])
+    np.testing.assert_array_equal(y_val, y[:3])
+    np.testing.assert_array_equal(weights, np.ones(3))
+    model.fit(X, y, epochs=1, callbacks=[ActivationLogger()], validation_split=0.5, verbose=0)
+    np.testing.assert_array_equal(seen[1][0], X[3:])  # Keras: the last rows validate
