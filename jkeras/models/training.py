@@ -257,7 +257,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _flat_apply(self, variables, x, training=False, rng=None):
         outputs, state, masks = self.apply_with_masks(variables, x, training=training, rng=rng)
-        flat = outputs if isinstance(outputs, list) else (
+        flat = list(outputs) if isinstance(outputs, (list, tuple)) else (  # a `call` may return a tuple
             list(outputs.values()) if isinstance(outputs, dict) else [outputs]
         )
         return flat, state, masks

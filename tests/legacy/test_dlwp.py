@@ -125,3 +125,36 @@ def test_fit_gives_callbacks_keras2_validation_data():
     np.testing.assert_array_equal(weights, np.ones(3))
     model.fit(X, y, epochs=1, callbacks=[ActivationLogger()], validation_split=0.5, verbose=0)
     np.testing.assert_array_equal(seen[1][0], X[3:])  # Keras: the last rows validate
+
+
+def test_a_subclassed_model_returning_a_tuple_trains_one_loss_per_output():
+    # DLwP 2nd edition 7 (CustomerTicketModel): `call` returns `priority, department` and compile
+    # gets a list of two losses; jkeras took the tuple for one output ('tuple' has no 'ndim').
+    def run(k):
+        class TicketModel(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.mixing_layer = k.layers.Dense(8, activation="relu")
+                self.priority_scorer = k.layers.Dense(1, activation="sigmoid")
+                self.department_classifier = k.layers.Dense(3, activation="softmax")
+
+            def call(self, inputs):
+                features = self.mixing_layer(inputs)
+                return self.priority_scorer(features), self.department_classifier(features)
+
+        model = TicketModel()
+        model(X)
+        return model
+
+    priority = RNG.random((6, 1)).astype("float32")
+    department = np.eye(3, dtype="float32")[RNG.integers(0, 3, 6)]
+    ref, ours = run(keras), run(jkeras)
+    ours.set_weights(ref.get_weights())
+    for model in (ref, ours):
+        model.compile(optimizer="sgd", loss=["mean_squared_error", "categorical_crossentropy"])
+    expected = ref.evaluate(X, [priority, department], verbose=0)
+    np.testing.assert_allclose(ours.evaluate(X, [priority, department], verbose=0)[0], expected[0], rtol=1e-5)
+    ours.fit(X, [priority, department], epochs=1, verbose=0)
+    ref.fit(X, [priority, department], epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(ours.predict(X, verbose=0), ref.predict(X, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
