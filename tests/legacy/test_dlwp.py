@@ -158,3 +158,24 @@ def test_a_subclassed_model_returning_a_tuple_trains_one_loss_per_output():
     ref.fit(X, [priority, department], epochs=1, verbose=0, shuffle=False)
     for a, b in zip(ours.predict(X, verbose=0), ref.predict(X, verbose=0)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_preprocess_input_in_a_functional_model_saves_and_loads_safely(tmp_path):
+    # DLwP 2nd edition 8: `x = keras.applications.vgg16.preprocess_input(x)` inside the model,
+    # saved by a ModelCheckpoint and loaded back; jkeras recorded a Lambda layer, which loading
+    # refuses in safe mode. Keras 3 records operations, as jkeras now does.
+    images = RNG.uniform(0, 255, size=(2, 4, 4, 3)).astype("float32")
+    for family in ("vgg16", "mobilenet", "densenet"):  # caffe, tf and torch modes
+        def build(k):
+            inputs = k.Input((4, 4, 3))
+            x = getattr(k.applications, family).preprocess_input(inputs)
+            return k.Model(inputs, k.layers.Dense(2)(k.layers.Flatten()(x)))
+
+        ref, ours = build(keras), build(jkeras)
+        assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in ref.layers]
+        ours.set_weights(ref.get_weights())
+        expected = np.asarray(ref(images))
+        path = str(tmp_path / f"{family}.keras")
+        ours.save(path)
+        for model in (ours, jkeras.models.load_model(path)):
+            np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-5, atol=1e-4)
