@@ -3,6 +3,7 @@ standalone Keras 2) on jkeras; each test compares with Keras 3 running the same 
 with the documented Keras 2 behaviour."""
 import keras
 import numpy as np
+import pytest
 
 import jkeras
 
@@ -179,3 +180,25 @@ def test_preprocess_input_in_a_functional_model_saves_and_loads_safely(tmp_path)
         ours.save(path)
         for model in (ours, jkeras.models.load_model(path)):
             np.testing.assert_allclose(np.asarray(model(images)), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_california_housing_loads_and_splits_as_keras(tmp_path, monkeypatch):
+    # DLwP 3rd edition 4: `california_housing.load_data(version="small")`; jkeras had no such
+    # module. Both loaders read the same stand-in file (no download): same arrays.
+    from keras.src.datasets import california_housing as reference
+
+    from jkeras.datasets import california_housing
+
+    path = str(tmp_path / "california_housing.npz")
+    np.savez(path, x=RNG.normal(size=(700, 8)), y=RNG.uniform(1e4, 5e5, size=700))
+    for module in (reference, california_housing):
+        monkeypatch.setattr(module, "get_file", lambda *args, **kwargs: path)
+    for kwargs in ({"version": "small"}, {"test_split": 0.3, "seed": 1}):
+        expected = reference.load_data(**kwargs)
+        ours = california_housing.load_data(**kwargs)
+        for a, b in zip(np.asarray(ours, dtype=object).ravel(), np.asarray(expected, dtype=object).ravel()):
+            np.testing.assert_array_equal(a, b)
+    for kwargs in ({"version": "medium"}, {"test_split": 1.0}):
+        for loader in (reference.load_data, california_housing.load_data):
+            with pytest.raises(ValueError):
+                loader(**kwargs)
