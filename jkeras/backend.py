@@ -97,8 +97,9 @@ def constant(value, dtype=None, shape=None, name=None):
 
 
 def get_value(x):
-    """The value of a weight, learning rate or array as NumPy."""
-    return np.asarray(_v(x))
+    """The value of a weight, learning rate or array as a NumPy array of its own (writable, as
+    Keras 2's)."""
+    return np.array(_v(x))
 
 
 def batch_get_value(xs):
@@ -1221,7 +1222,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
             `new_value` is a symbolic tensor computed from `inputs` or an array.
 
     Returns:
-        `f(list_of_arrays) -> list_of_numpy_arrays`, compiled with `jax.jit` on first use.
+        `f(list_of_arrays) -> list_of_numpy_arrays` (writable arrays of their own), compiled with
+        `jax.jit` on first use.
 
     Raises:
         ValueError: if an update is neither of those, if the call gets a different number of
@@ -1276,7 +1278,8 @@ def function(inputs, outputs, updates=None, name=None, **kwargs):
             step.run([next(rest) for _ in step.grads])
         for weight, value in assignments:
             weight.assign(next(rest) if isinstance(value, KerasTensor) else _v(value))
-        return [np.asarray(o) for o in results[:len(outputs)]]
+        # Writable copies, as Keras 2's session returned (Grad-CAM scales them in place).
+        return [np.array(o) for o in results[:len(outputs)]]
 
     return run
 

@@ -33,7 +33,7 @@ PREPROCESS_INPUT_DOC = """Preprocesses a batch of images (a NumPy array or a JAX
         x: floating point or integer array, 3D or 4D, with 3 color channels and
             values in [0, 255]. A floating point NumPy array is overwritten
             (as in Keras); pass `numpy.copy(x)` to keep it. A symbolic tensor
-            (output of `jkeras.Input`) gets a `Lambda` layer doing the same.
+            (output of `jkeras.Input`) gets the same operations recorded in its graph.
         data_format: `"channels_last"` or `"channels_first"`; `None` uses
             `jkeras.backend.image_data_format()`.{mode}
 
@@ -81,11 +81,9 @@ def preprocess_input(x, data_format=None, mode="caffe"):
         )
     if isinstance(x, np.ndarray):
         return _preprocess_numpy_input(x, data_format=data_format, mode=mode)
-    if isinstance(x, KerasTensor):
-        return layers.Lambda(
-            lambda t: _preprocess_tensor_input(t, data_format=data_format, mode=mode)
-        )(x)
-    return _preprocess_tensor_input(jnp.asarray(x), data_format=data_format, mode=mode)
+    if not isinstance(x, KerasTensor):
+        x = jnp.asarray(x)
+    return _preprocess_tensor_input(x, data_format=data_format, mode=mode)
 
 
 preprocess_input.__doc__ = PREPROCESS_INPUT_DOC.format(
@@ -164,7 +162,11 @@ def _preprocess_numpy_input(x, data_format, mode):
 
 
 def _preprocess_tensor_input(x, data_format, mode):
-    """Keras's tensor preprocessing on a JAX array (the mean takes the array's dtype, as in Keras)."""
+    """Keras's tensor preprocessing on a JAX array or a symbolic tensor, with `jkeras.ops` and
+    operators: on a symbolic tensor they record operations of the graph, which a saved model
+    stores by name, as Keras 3 does (the mean takes the input's dtype, as in Keras)."""
+    from jkeras import ops
+
     ndim = x.ndim
     if mode == "tf":
         return x / 127.5 - 1.0
@@ -173,9 +175,9 @@ def _preprocess_tensor_input(x, data_format, mode):
         mean, std = _TORCH_MEAN, _TORCH_STD
     else:
         if data_format == "channels_first":
-            x = jnp.flip(x, axis=0 if ndim == 3 else 1)
+            x = ops.flip(x, axis=0 if ndim == 3 else 1)
         else:
-            x = jnp.flip(x, axis=-1)
+            x = ops.flip(x, axis=-1)
         mean, std = _CAFFE_MEAN, None
     mean_tensor = jnp.asarray(-np.array(mean), dtype=x.dtype)
     if data_format == "channels_first":

@@ -5,6 +5,9 @@ from jkeras.utils import legacy
 class Callback(legacy.Converted):
     """Base class of callbacks. Override any hook; `self.model` and `self.params` are set by `fit`.
 
+    With validation data given as arrays, `fit` also sets Keras 2's `self.validation_data`: the
+    validation inputs, targets and sample weights (ones where none are given), one flat list.
+
     A subclass converts old argument spellings by declaring `_legacy = LegacyInterface(...)`.
 
     Batch hooks receive `logs` whose values may still be on the device; converting one with

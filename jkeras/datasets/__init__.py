@@ -4,6 +4,8 @@
 
     (x_train, y_train), (x_test, y_test) = jkeras.datasets.mnist.load_data()
 """
-from jkeras.datasets import boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
+from jkeras.datasets import (boston_housing, california_housing, cifar10, cifar100, fashion_mnist, imdb, mnist,
+                             reuters)
 
-__all__ = ["boston_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist",
+           "reuters"]

@@ -16,6 +16,7 @@ import operator
 
 import numpy as np
 
+from jkeras.models import call_scope, captures
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor
 from jkeras.utils import naming
@@ -214,7 +215,14 @@ class OpLambda(Layer):
 
 def symbolic_call(op, args, kwargs):
     """Records `op(*args, **kwargs)` for the KerasTensors among the arguments: an `OpLambda`
-    layer called on them; returns its symbolic output."""
+    layer called on them; returns its symbolic output.
+
+    Inside a running layer call (see `jkeras.models.captures`), the operation computes on the
+    values bound to the tensors instead.
+
+    Raises:
+        Captured: inside a running layer call, for tensors bound to no value.
+    """
     tensors = []
 
     def slot(value):
@@ -223,8 +231,18 @@ def symbolic_call(op, args, kwargs):
             return _Slot(len(tensors) - 1)
         return value
 
-    layer = OpLambda(op, _map(slot, tuple(args)), _map(slot, dict(kwargs)))
-    return layer(tensors)
+    args, kwargs = _map(slot, tuple(args)), _map(slot, dict(kwargs))
+    values = [captures.value_of(t) for t in tensors]
+    if call_scope.current() is not None:  # a layer's call runs on arrays: no graph to record in
+        unbound = [t for t, v in zip(tensors, values) if v is None]
+        if unbound:
+            raise captures.Captured(unbound)
+
+        def fill(value):
+            return values[value.index] if isinstance(value, _Slot) else value
+
+        return _resolve(op)(*_map(fill, args), **_map(fill, kwargs))
+    return OpLambda(op, args, kwargs)(tensors)
 
 
 def _leaf(tree, path):

@@ -462,6 +462,15 @@ def unpack_validation(model, validation_data):
     return data
 
 
+def keras2_validation_arrays(data):
+    """Keras 2's `callback.validation_data` for array validation data: the inputs, the targets and
+    a sample weight per target (ones where none is given), one flat list of NumPy arrays."""
+    targets = [np.asarray(a) for a in (data.y or [])]
+    weights = list(data.sw or [None] * len(targets))
+    return ([np.asarray(a) for a in data.x] + targets
+            + [np.ones((data.num_samples,), "float32") if w is None else np.asarray(w) for w in weights])
+
+
 def epoch_order(num_samples, shuffle, batch_size, seed):
     """The row order of one epoch, an int32 NumPy array drawn from `seed`.
 

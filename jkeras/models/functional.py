@@ -13,7 +13,7 @@ import warnings
 import jax
 
 from jkeras.core.scope import add_loss
-from jkeras.models import call_scope, masks
+from jkeras.models import call_scope, captures, masks
 from jkeras.models.input_layer import InputLayer
 from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
@@ -351,9 +351,10 @@ class Model(Trainer, SavingMixin, Layer):
             layer_rng = None if rng is None else jax.random.fold_in(rng, position)
             if node_training and layer_rng is None:
                 layer_rng = jax.random.PRNGKey(position)
-            out, new_state = layer.forward(
-                layer_vars, args, training=node_training, rng=layer_rng, mask=arg_mask, **kwargs
-            )
+            with captures.bind({id(t): values[id(t)] for t in node.captured}):
+                out, new_state = layer.forward(
+                    layer_vars, args, training=node_training, rng=layer_rng, mask=arg_mask, **kwargs
+                )
             if new_state and len(path) == 1:
                 state[layer.name] = new_state
             flat_out = flatten(out)

@@ -6,6 +6,7 @@ pair `init(rng, input_shape) -> variables` and
 `variables = {"params": {...}, "state": {...}}`. The stateful Keras methods (`__call__`, `build`,
 `get_weights`, ...) are built on that pair.
 """
+import contextlib
 import difflib
 import functools
 import inspect
@@ -19,7 +20,7 @@ from jkeras import mixed_precision
 from jkeras.core import config
 from jkeras.core import step
 from jkeras.core.scope import add_loss, collect_losses, short_batch_size, valid_rows
-from jkeras.models import _sharding, build_guard, call_scope, masks, remat
+from jkeras.models import _sharding, build_guard, call_scope, captures, masks, remat
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -235,7 +236,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         active, _eager_losses.active = _eager_losses.active, False
         try:
             # The call on zeros only creates weights: the losses it adds go nowhere.
-            with call_scope.opened(self._init_scope(rng)) as scope, collect_losses():
+            with call_scope.opened(self._init_scope(rng)) as scope, collect_losses(), \
+                    captures.bind(captures.stand_ins(_capturing.tensors, 1)):
                 if not getattr(type(self).build, "_jkeras_base", False):
                     _call_with_shapes(self.build, input_shape)
                 elif _pure_ancestor(type(self)) is not None:
@@ -355,7 +357,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             if isinstance(update, tuple) and len(update) == 2:
                 backend.update(*update)
 
-    def add_loss(self, loss):
+    def add_loss(self, loss, inputs=None):
         """Adds `loss` (a scalar computed in `call`, e.g. a VAE's KL term) to the training loss.
 
         Called inside `call`: `fit`, `evaluate` and `train_on_batch` add it to the compiled
@@ -364,6 +366,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
         Args:
             loss: a scalar array, or a list of them.
+            inputs: Keras 2's inputs the loss depends on (`self.add_loss(loss, inputs=inputs)`);
+                ignored: a loss added in `call` is always that call's.
         """
         for value in (loss if isinstance(loss, (list, tuple)) else [loss]):
             self._add_own_loss(jnp.asarray(value))
@@ -783,10 +787,20 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         in_mask = None
         if _computes_in_call(type(self)) and "mask" in _call_parameters(type(self)):
             in_mask = masks.symbolic_input_mask(inputs, explicit_mask)
-        with masks.symbolic_call_masks(self, in_mask):
-            self._maybe_build(shapes)
-            specs = self._infer_output_spec(inputs, kwargs)
-        node = Node(self, inputs, kwargs if explicit_mask is None else {**kwargs, "mask": explicit_mask})
+        captured = []  # symbolic tensors `call` reads from outside its inputs (Keras 2's one graph)
+        while True:
+            try:
+                with masks.symbolic_call_masks(self, in_mask), _capturing(captured):
+                    self._maybe_build(shapes)
+                    specs = self._infer_output_spec(inputs, kwargs)
+                break
+            except captures.Captured as e:
+                if any(t._keras_history is None for t in e.tensors) or all(
+                        any(t is c for c in captured) for t in e.tensors):
+                    raise
+                captured += [t for t in e.tensors if not any(t is c for c in captured)]
+        node = Node(self, inputs, kwargs if explicit_mask is None else {**kwargs, "mask": explicit_mask},
+                    captured=captured)
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
         for producer in {id(t.node.layer): t.node.layer for t in node.input_tensors}.values():
@@ -860,6 +874,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         has_none = any(None in t.shape for t in flatten(inputs) if isinstance(t, KerasTensor))
         try:
             first = self._trace_output(inputs, kwargs, 7)
+        except captures.Captured:
+            raise
         except Exception:
             if not has_formula:
                 raise
@@ -902,8 +918,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         )
         static = {k: v for k, v in kwargs.items() if k != "training"}
         mask = masks.trace_mask(self, size)
-        return jax.eval_shape(lambda v, x, m: self.apply(v, x, training=False, mask=m, **static)[0],
-                              var_spec, arg_spec, mask)
+
+        def run(v, x, m):
+            with captures.bind(captures.stand_ins(_capturing.tensors, size)):
+                return self.apply(v, x, training=False, mask=m, **static)[0]
+
+        return jax.eval_shape(run, var_spec, arg_spec, mask)
 
     # ----------------------------------------------------------------------------------------
     # Variables: this layer's own weights plus its sublayers', nested by sublayer name
@@ -1286,6 +1306,25 @@ class _EagerLosses(threading.local):
 
 
 _eager_losses = _EagerLosses()
+
+
+class _Capturing(threading.local):
+    """The symbolic tensors the layer in its symbolic call has so far found its `call` reading
+    from outside its inputs (`jkeras.models.captures`): `init` and the output trace bind them to
+    stand-in zeros. `with _capturing(tensors):` sets them for the block."""
+
+    tensors = ()
+
+    @contextlib.contextmanager
+    def __call__(self, tensors):
+        outer, self.tensors = self.tensors, tensors
+        try:
+            yield
+        finally:
+            self.tensors = outer
+
+
+_capturing = _Capturing()
 
 
 def map_structure_shapes(fn, shape):

@@ -159,15 +159,18 @@ class Node:
         layer: the layer called.
         call_args: the inputs structure (KerasTensors inside lists / dicts), or None for an InputLayer.
         call_kwargs: the other call arguments (static values).
+        captured: symbolic tensors the layer's `call` reads from outside its inputs (see
+            `jkeras.models.captures`): edges of the graph, bound to their values while it runs.
     """
 
-    def __init__(self, layer, call_args=None, call_kwargs=None):
+    def __init__(self, layer, call_args=None, call_kwargs=None, captured=()):
         self.layer = layer
         self.call_args = call_args
         self.call_kwargs = dict(call_kwargs or {})
+        self.captured = list(captured)
         self.input_tensors = [] if call_args is None else [  # an explicit `mask=` tensor too
             t for t in flatten([call_args, self.call_kwargs.get("mask")]) if isinstance(t, KerasTensor)
-        ]
+        ] + self.captured
         self.outputs = None
         self.output_tensors = []
 

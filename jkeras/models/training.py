@@ -397,7 +397,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _flat_apply(self, variables, x, training=False, rng=None):
         outputs, state, masks = self.apply_with_masks(variables, x, training=training, rng=rng)
-        flat = outputs if isinstance(outputs, list) else (
+        flat = list(outputs) if isinstance(outputs, (list, tuple)) else (  # a `call` may return a tuple
             list(outputs.values()) if isinstance(outputs, dict) else [outputs]
         )
         return flat, state, masks
@@ -674,6 +674,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if validation_data is not None:
                     val_data = data_adapter.unpack_validation(self, validation_data)
                 if val_data is not None:
+                    for cb in callbacks or []:  # Keras 2: array validation data reach the callbacks
+                        cb.validation_data = data_adapter.keras2_validation_arrays(val_data)
                     val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)
@@ -962,7 +964,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
         self._keep_states(state)
-        return self._restructure_outputs([np.asarray(o) for o in outputs])
+        return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's
 
     def _host_logs(self, logs):
         """Device logs -> floats, sorted by name as Keras 3 hands logs to callbacks and `History`

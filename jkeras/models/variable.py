@@ -26,7 +26,8 @@ class _ArrayLike:
         return self.assign(self.value - jnp.asarray(as_array(value), jnp.asarray(self.value).dtype))
 
     def numpy(self):
-        return np.asarray(self.value)
+        """The value as a NumPy array of its own (writable, as Keras's `Variable.numpy()`)."""
+        return np.array(self.value)
 
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.value, dtype=dtype)
