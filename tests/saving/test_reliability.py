@@ -337,6 +337,7 @@ def _cases():
     add("ConvLSTM1D", lambda: L.ConvLSTM1D(2, 2), (2, 4, 2))
     add("ConvLSTM2D", lambda: L.ConvLSTM2D(2, 2, padding="same"), (2, 3, 3, 1))
     add("ConvLSTM3D", lambda: L.ConvLSTM3D(1, 2), (2, 2, 2, 2, 1))
+    add("RNN_ConvLSTM2DCell", lambda: L.RNN(L.ConvLSTM2DCell(2, 2, padding="same")), (2, 3, 3, 1))
     # attention
     add("EinsumDense", lambda: L.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c"), (4,))
     add("MultiHeadAttention", lambda: L.MultiHeadAttention(num_heads=2, key_dim=2), (3, 4), (3, 4))
@@ -497,7 +498,7 @@ def _double(x):
 # JaxLayer / FlaxLayer hold user code (functions, a flax module class) that loads only from
 # custom_objects, like Lambda: tests/interop/test_flax_layer.py round-trips them.
 _NOT_STANDALONE = {"Layer", "InputLayer", "Input", "Wrapper", "AbstractRNNCell", "Lambda",
-                   "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN",
+                   "SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTM2DCell", "StackedRNNCells", "RNN",
                    "CuDNNGRU", "CuDNNLSTM", "JaxLayer", "FlaxLayer",
                    # string layers run on the host, outside models (tests/layers/test_preprocessing_text.py)
                    "StringLookup", "TextVectorization",
