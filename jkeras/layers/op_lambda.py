@@ -218,10 +218,10 @@ def symbolic_call(op, args, kwargs):
     layer called on them; returns its symbolic output.
 
     Inside a running layer call (see `jkeras.models.captures`), the operation computes on the
-    values bound to the tensors instead.
+    values bound to the tensors instead, unless the call made the tensors itself.
 
     Raises:
-        Captured: inside a running layer call, for tensors bound to no value.
+        Captured: inside a running layer call, for tensors bound to no value that it did not make.
     """
     tensors = []
 
@@ -232,16 +232,15 @@ def symbolic_call(op, args, kwargs):
         return value
 
     args, kwargs = _map(slot, tuple(args)), _map(slot, dict(kwargs))
-    values = [captures.value_of(t) for t in tensors]
     if call_scope.current() is not None:  # a layer's call runs on arrays: no graph to record in
-        unbound = [t for t, v in zip(tensors, values) if v is None]
-        if unbound:
-            raise captures.Captured(unbound)
+        values = captures.in_call(tensors)
+        if not any(isinstance(v, KerasTensor) for v in values):
 
-        def fill(value):
-            return values[value.index] if isinstance(value, _Slot) else value
+            def fill(value):
+                return values[value.index] if isinstance(value, _Slot) else value
 
-        return _resolve(op)(*_map(fill, args), **_map(fill, kwargs))
+            return _resolve(op)(*_map(fill, args), **_map(fill, kwargs))
+        # tensors the call made itself: a graph it builds (a functional submodel in `build`)
     return OpLambda(op, args, kwargs)(tensors)
 
 

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from jkeras.models import masks
-from jkeras.models.node import CallArgs
+from jkeras.models.node import CallArgs, next_serial
 from jkeras.models.variable import _ArrayLike, _register
 
 _local = threading.local()
@@ -63,6 +63,7 @@ def scope_of(layer):
 
 @contextlib.contextmanager
 def opened(scope):
+    scope.first_serial = next_serial()  # KerasTensors made from here on are made inside the call
     stack = _stack()
     stack.append(scope)
     try:

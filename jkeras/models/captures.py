@@ -15,11 +15,18 @@ with no value, `Captured` stops the call; the layer's symbolic call then records
 an extra input of its node (an edge of the functional graph, not an argument of `call`) and
 tries again. Wherever the node runs, the tensor's value is *bound* while `call` runs, and
 operations on the tensor compute on that value (`symbolic_call` looks the binding up).
+
+A layer's `build` or `call` may also build a graph of its own (a functional submodel made in
+`build`): the tensors made while the call runs are that graph's, not captures, and calls on them
+are recorded as usual (`in_call`).
 """
 import contextlib
 import threading
 
 import jax.numpy as jnp
+
+from jkeras.models import call_scope
+from jkeras.models.node import KerasTensor, map_structure
 
 _local = threading.local()
 
@@ -74,3 +81,35 @@ def value_of(tensor):
         if id(tensor) in values:
             return values[id(tensor)]
     return None
+
+
+def made_in_running_call(tensor):
+    """Whether `tensor` was made after the innermost running layer call started (it belongs to a
+    graph that call builds)."""
+    scope = call_scope.current()
+    return scope is not None and tensor._serial > getattr(scope, "first_serial", tensor._serial)
+
+
+def in_call(structure):
+    """Inside a running layer call: `structure` with each KerasTensor replaced by its bound value;
+    tensors the call made itself stay symbolic.
+
+    Raises:
+        Captured: for tensors bound to no value that the call did not make.
+    """
+    unbound = []
+
+    def value(t):
+        if not isinstance(t, KerasTensor):
+            return t
+        bound = value_of(t)
+        if bound is not None:
+            return bound
+        if not made_in_running_call(t):
+            unbound.append(t)
+        return t
+
+    structure = map_structure(value, structure)
+    if unbound:
+        raise Captured(unbound)
+    return structure

@@ -683,7 +683,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             inputs, kwargs = self._pack_call_args(inputs, args, kwargs)
         scope = call_scope.current()
         if scope is not None and scope.layer is not self:
-            return scope.call_sublayer(self, inputs, kwargs)
+            if is_symbolic(inputs):
+                inputs = captures.in_call(inputs)
+            if not is_symbolic(inputs):
+                return scope.call_sublayer(self, inputs, kwargs)
+            with call_scope.outside():  # tensors made in the running call: a graph it builds
+                return self._symbolic_call(inputs, kwargs)
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, kwargs)
         if kwargs.get("mask") is None:

@@ -1,11 +1,20 @@
 """Symbolic tensors and nodes: how calling layers on `Input` tensors records a graph."""
 import collections
+import itertools
 
 import jax
 import numpy as np
 
 
 KerasHistory = collections.namedtuple("KerasHistory", ["layer", "node_index", "tensor_index"])
+
+
+_serials = itertools.count()
+
+
+def next_serial():
+    """A number above the serial of every KerasTensor made so far (and below later ones)."""
+    return next(_serials)
 
 
 class KerasTensor:
@@ -22,6 +31,7 @@ class KerasTensor:
         self.dtype = str(np.dtype(dtype)) if dtype is not None else "float32"
         self.name = name
         self._keras_history = None
+        self._serial = next(_serials)  # creation order: tells tensors made inside a running call
 
     @property
     def ndim(self):

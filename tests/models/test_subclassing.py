@@ -310,3 +310,34 @@ def test_built_sublayer_that_call_does_not_use_keeps_its_weights_in_keras_order(
         return [w.path for w in m.weights]
 
     assert paths(jkeras) == paths(keras)
+
+
+def test_a_functional_submodel_built_in_build_records_its_graph_as_keras():
+    # A layer whose `build` makes a functional model (Input, a layer, ops on its tensors) and
+    # whose `call` runs it: the tensors made while the build runs are that graph's, not values.
+    def make(k):
+        class Wrap(k.layers.Layer):
+            def build(self, shape):
+                inp = k.Input(shape[1:])
+                self.sub = k.Model(inp, k.ops.relu(k.layers.Dense(4)(inp)) * 2.0)
+
+            def call(self, x):
+                return self.sub(x) + k.ops.tanh(x[:, :1])
+
+        return Wrap
+
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    ref = make(keras)()
+    expected = np.asarray(ref(x))
+    eager = make(jkeras)()
+    eager(x)
+    inputs = jkeras.Input((3,))
+    model = jkeras.Model(inputs, make(jkeras)()(inputs))
+    for layer in (eager, model):
+        assert [tuple(w.shape) for w in layer.weights] == [tuple(w.shape) for w in ref.weights]
+        layer.set_weights(ref.get_weights())
+        np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-6)
+    model.compile("sgd", "mse")
+    before = model.evaluate(x, np.zeros((5, 4)), verbose=0)
+    model.fit(x, np.zeros((5, 4)), epochs=3, verbose=0)
+    assert model.evaluate(x, np.zeros((5, 4)), verbose=0) < before
