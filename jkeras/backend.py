@@ -624,12 +624,7 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     Raises:
         ValueError: for another `pool_mode`.
     """
-    from jkeras.ops import nn
-
-    if pool_mode not in ("max", "avg"):
-        raise ValueError(f"pool2d: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
-    pool = nn.max_pool if pool_mode == "max" else nn.average_pool
-    return pool(_v(x), pool_size, strides, padding, _data_format(data_format, "pool2d"))
+    return _pool("pool2d", x, pool_size, strides, padding, data_format, pool_mode)
 
 
 def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
@@ -638,12 +633,16 @@ def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, p
     Raises:
         ValueError: for another `pool_mode`.
     """
+    return _pool("pool3d", x, pool_size, strides, padding, data_format, pool_mode)
+
+
+def _pool(where, x, pool_size, strides, padding, data_format, pool_mode):
     from jkeras.ops import nn
 
     if pool_mode not in ("max", "avg"):
-        raise ValueError(f"pool3d: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
+        raise ValueError(f"{where}: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
     pool = nn.max_pool if pool_mode == "max" else nn.average_pool
-    return pool(_v(x), pool_size, strides, padding, _data_format(data_format, "pool3d"))
+    return pool(_v(x), pool_size, strides, padding, _data_format(data_format, where))
 
 
 def _conv_transpose(where, rank, x, kernel, output_shape, strides, padding, data_format, dilation_rate):
