@@ -38,7 +38,9 @@ class OutputSpec(NamedTuple):
     """What the loss and metrics of one model output are.
 
     Attributes:
-        name: output name used in logs (`{name}_loss`) when the model has several outputs.
+        name: the name its loss is logged under (`{name}_loss`) when several outputs have a
+            loss: the output's name, or the loss's own name for an output that has none (a
+            subclassed model's list / tuple of outputs), as in Keras 3.
         loss: `loss(y_true, y_pred, sample_weight=None, mask=None) -> scalar`, or None.
         loss_weight: its weight in the total loss.
         metrics: list of `(log_name, metric, weighted)`; metric implements init/update/compute.
@@ -308,7 +310,7 @@ def compute_loss(spec, y_true, y_pred, sample_weights, masks):
             value = out.loss(yt, yp, sample_weight=sw, mask=_rows_mask(mask, rows))  # a Loss casts to float32
         else:
             value = out.loss(yt, yp, sw)  # as Keras 3's compiled loss calls it (no mask argument)
-        per_output[f"{out.name}_loss"] = value
+        per_output[f"{out.name}_loss"] = value  # one name for two outputs: the last one's, as Keras 3 logs it
         total = total + out.loss_weight * value
     return total, per_output
 

@@ -135,17 +135,26 @@ def _resolve_metrics(identifier, y_true_shape, y_pred_shape):
     return [(str(key), entry(key)) for key in keys]
 
 
+def _flat_list(value):
+    """The identifiers of a (nested) list of metrics, in order."""
+    if isinstance(value, (list, tuple)):
+        return [m for entry in value for m in _flat_list(entry)]
+    return [] if value is None else [value]
+
+
 def _metric_lists(value, names, what):
-    """Per-output lists of metric identifiers (a flat list applies to every output)."""
+    """Per-output lists of metric identifiers, as Keras 3 reads `metrics=`: with one output, every
+    metric of a (nested) list; with several, a dict keyed by output name, or a list of one entry
+    (a metric or a list of them) per output. Any other list applies to every output (Keras 2)."""
     if value is None:
         return [[] for _ in names]
+    if len(names) == 1:
+        return [_flat_list(value)]
     if isinstance(value, dict):
-        per = _per_output(value, names, what, default=[])
-        return [m if isinstance(m, (list, tuple)) else [m] for m in per]
+        return [_flat_list(m) for m in _per_output(value, names, what, default=[])]
     if isinstance(value, (list, tuple)):
-        if len(names) > 1 and value and all(isinstance(m, (list, tuple)) or m is None for m in value):
-            per = _per_output(list(value), names, what)
-            return [list(m or []) for m in per]
+        if len(value) == len(names) or (value and all(isinstance(m, (list, tuple)) or m is None for m in value)):
+            return [_flat_list(m) for m in _per_output(list(value), names, what)]
         return [list(value) for _ in names]
     return [[value] for _ in names]
 
@@ -161,6 +170,7 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
     weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights", default=1.0)
     plain = _metric_lists(metrics, names, "metrics")
     weighted = _metric_lists(weighted_metrics, names, "weighted_metrics")
+    named = _names_outputs(model)
     outputs = []
     taken = {}
     for i, name in enumerate(names):
@@ -170,7 +180,9 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
         loss_obj = None
         if y_true is not None and losses[i] is not None:
             loss_obj = _resolve_loss(losses[i], y_true_shape, y_pred_shape)
-        prefix = f"{name}_" if len(names) > 1 else ""
+        if not named:  # Keras 3 logs the loss of an unnamed output under the loss's own name
+            name = loss_obj.name if loss_obj is not None else name
+        prefix = f"{name}_" if len(names) > 1 and named else ""
         entries = []
         for ids, is_weighted in ((plain[i], False), (weighted[i], True)):
             for identifier in ids:
@@ -178,6 +190,14 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
                     entries.append((_unique_log_name(prefix, base, is_weighted, taken), metric, is_weighted))
         outputs.append(OutputSpec(name, loss_obj, float(weights[i]), entries, tuple(y_pred_shape)))
     return outputs
+
+
+def _names_outputs(model):
+    """Whether the model's outputs have names of their own to log their losses and metrics under:
+    a functional model's output layers, the keys of a dict of outputs. A subclassed model's list
+    or tuple of outputs has none: Keras 3 logs each output's loss as `<loss name>_loss` and its
+    metrics without a prefix (`mse_loss`, `mae`, `mae_1`)."""
+    return not getattr(model, "_is_subclassed", False) or isinstance(getattr(model, "_output_struct", None), dict)
 
 
 def check_target_shapes(model, ys):

@@ -219,6 +219,8 @@ class Model(Trainer, SavingMixin, Layer):
     @property
     def output_names(self):
         if self._is_subclassed:
+            if isinstance(self._output_struct, dict):
+                return list(self._output_struct)
             return [f"output_{i + 1}" for i in range(len(self.outputs))]
         # Keras 2 (`Network._set_output_names`): an output layer giving several outputs (a nested
         # model) gets unique names `model`, `model_1`, ..., so each output has its own `<name>_loss`.
@@ -320,6 +322,10 @@ class Model(Trainer, SavingMixin, Layer):
                 inputs = (dict(zip(self._input_struct, flat)) if isinstance(self._input_struct, dict)
                           else flat if isinstance(self._input_struct, list) else flat[0])
             outputs, state = Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask)
+            if isinstance(outputs, dict) and isinstance(self._output_struct, dict):
+                # a dict of outputs in `output_names`' order (the built structure's), whatever
+                # order `call` built it in, so outputs line up with their targets and names
+                outputs = {key: outputs[key] for key in self._output_struct}
             return outputs, state, [masks.get_keras_mask(t) for t in flatten(outputs)]
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
