@@ -99,13 +99,13 @@ def test_orbax_checkpoints_are_read_both_ways(tmp_path):
                                                     save_on_background=False)
         model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[callback])
         assert sorted(os.listdir(directory)) == ["2", "4"]
-        expected = np.asarray(model(x))
+        expected = np.asarray(model.predict(x, verbose=0))
         loaded = reader.saving.load_model(directory)
-        np.testing.assert_allclose(np.asarray(loaded(x)), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
         assert int(loaded.optimizer.iterations) == 4
         fresh = build(reader)
         fresh.load_weights(directory)
-        np.testing.assert_allclose(np.asarray(fresh(x)), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(fresh.predict(x, verbose=0)), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_model_parallel_takes_its_layout_map_first():
