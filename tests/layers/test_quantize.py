@@ -36,8 +36,15 @@ def _describe(model):
     return [(w.path, str(w.dtype), tuple(w.shape), w.trainable) for w in model.weights]
 
 
-def test_quantized_weights_and_outputs_match_keras():
-    ref, ours = _pair(_model)
+@pytest.fixture(scope="module")
+def int8_pair():
+    """The Keras 3 and the jkeras `_model`, same weights, both quantized to int8: built once for the
+    tests that only read them (calls, apply, saving)."""
+    return _pair(_model)
+
+
+def test_quantized_weights_and_outputs_match_keras(int8_pair):
+    ref, ours = int8_pair
     assert _describe(ours) == _describe(ref)  # bias, kernel (int8), kernel_scale per layer
     for a, b in zip(ref.get_weights(), ours.get_weights()):
         assert a.dtype == b.dtype
@@ -96,15 +103,15 @@ def test_fit_trains_the_float_weights_with_keras_straight_through_gradient():
     np.testing.assert_allclose(ours.evaluate(X, Y, verbose=0), ref.evaluate(X, Y, verbose=0), rtol=1e-5)
 
 
-def test_quantized_apply_is_pure_and_jits():
-    _, ours = _pair(_model)
+def test_quantized_apply_is_pure_and_jits(int8_pair):
+    _, ours = int8_pair
     variables = ours.get_variables()
     run = jax.jit(lambda v, x: ours.apply(v, x)[0])
     np.testing.assert_allclose(np.asarray(run(variables, X)), np.asarray(ours(X)), rtol=1e-6, atol=1e-6)
 
 
-def test_keras_files_cross_load(tmp_path):
-    ref, ours = _pair(_model)
+def test_keras_files_cross_load(tmp_path, int8_pair):
+    ref, ours = int8_pair
     expected = np.asarray(ref(X))
     ours.save(tmp_path / "ours.keras")
     ref.save(tmp_path / "ref.keras")
