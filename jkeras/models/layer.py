@@ -787,7 +787,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                               "tensor's `_keras_mask` only describes its mask); compute the mask with "
                               "`jkeras.ops`, e.g. `ops.not_equal(token_ids, 0)`")
         kwargs = {k: v for k, v in kwargs.items() if k != "mask" and not (k == "training" and v is None)}
-        shapes = map_structure(lambda t: t.shape, inputs)
+        shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
         in_mask = None
         if _computes_in_call(type(self)) and "mask" in _call_parameters(type(self)):
@@ -823,7 +823,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     def _eager_call(self, inputs, training=None, mask=None, **kwargs):
         inputs = map_structure(jnp.asarray, inputs)
-        shapes = map_structure(lambda a: tuple(a.shape), inputs)
+        shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
         self._maybe_build(shapes)
         training = self._training_default if training is None else bool(training)
