@@ -234,6 +234,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         if not self._keras_style:
             return _empty()
         active, _eager_losses.active = _eager_losses.active, False
+        # A `build` that ends with `self.built = True` (as Keras layers' do) must not mark the layer
+        # built here: `init` only computes weights, which the caller stores (`_set_variables`).
+        was_built = self.__dict__.get("built", False)
         try:
             # The call on zeros only creates weights: the losses it adds go nowhere.
             with call_scope.opened(self._init_scope(rng)) as scope, collect_losses(), \
@@ -249,6 +252,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                         scope.create_sublayer(sub, None)
         finally:
             _eager_losses.active = active
+            self.__dict__["built"] = was_built
         return scope.variables()
 
     def _init_scope(self, rng):

@@ -78,3 +78,35 @@ def test_batch_norm_on_a_tensor_that_is_not_the_batch_uses_all_its_rows():
     for a, b in zip(ours.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
+
+def _heads(k):
+    # gat_node_classification.py: attention heads whose `build` ends with `self.built = True`,
+    # held in a list by a layer without a `build`, built by its first call.
+    class Head(k.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[0][-1], 2), name="kernel")
+            self.built = True
+
+        def call(self, inputs):
+            nodes, edges = inputs
+            return k.ops.take(k.ops.matmul(nodes, self.kernel), edges[:, 1], axis=0)
+
+    class MultiHead(k.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.heads = [Head() for _ in range(2)]
+
+        def call(self, inputs):
+            return k.ops.concatenate([head(inputs) for head in self.heads], axis=-1)
+
+    return MultiHead()
+
+
+def test_sublayers_whose_build_sets_built_get_their_weights():
+    ref, ours = _heads(keras), _heads(jkeras)
+    inputs = [_NODES, _EDGES.T]
+    ref_out = ref(inputs)
+    ours(inputs)
+    assert [w.shape for w in ours.get_weights()] == [w.shape for w in ref.get_weights()]
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(inputs)), np.asarray(ref_out), rtol=1e-5, atol=1e-6)
