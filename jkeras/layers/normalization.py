@@ -288,9 +288,12 @@ class BatchNormalization(_AffineNormalization):
     @staticmethod
     def _moments(x, mask, axis):
         """Mean and variance per channel, shape `(channels,)`; masked entries and the padded rows
-        of a short last batch (`jkeras.core.scope.valid_rows`) excluded."""
+        of a short last batch (`jkeras.core.scope.valid_rows`) excluded. A tensor whose leading
+        axis is not the batch's (a graph's node features held by the model) has no padded rows."""
         reduce = tuple(i for i in range(x.ndim) if i != axis)
         rows = scope.valid_rows()
+        if rows is not None and (x.ndim == 0 or x.shape[0] != rows.shape[0]):
+            rows = None
         if mask is None and rows is None:
             return jnp.mean(x, axis=reduce), jnp.var(x, axis=reduce)
         weights = jnp.ones(x.shape, bool)

@@ -26,6 +26,7 @@ import threading
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jkeras.models import masks
 from jkeras.models.node import CallArgs, next_serial
@@ -342,14 +343,42 @@ def materialize(outputs):
     )
 
 
-def _shape_structure(inputs):
+class TypedShape(tuple):
+    """A shape tuple that remembers the non-float dtype of the tensor it describes.
+
+    Weights are created by calling a layer on zeros of its input shapes; integer or boolean
+    inputs (indices, masks) keep their dtype in those zeros, as the real call sees them in Keras.
+    """
+
+    def __new__(cls, shape, dtype):
+        t = super().__new__(cls, shape)
+        t.dtype = dtype
+        return t
+
+    def __reduce__(self):
+        return tuple, (tuple(self),)
+
+
+def shape_structure(inputs):
+    """The shapes of `inputs` (a tensor, or a list / dict / `CallArgs` of them); those of
+    integer or boolean tensors are `TypedShape`s carrying the dtype."""
     if isinstance(inputs, CallArgs):
-        return inputs.map(_shape_structure)
+        return inputs.map(shape_structure)
     if isinstance(inputs, (list, tuple)):
-        return [_shape_structure(x) for x in inputs]
+        return [shape_structure(x) for x in inputs]
     if isinstance(inputs, dict):
-        return {k: _shape_structure(v) for k, v in inputs.items()}
-    return tuple(jnp.shape(inputs))
+        return {k: shape_structure(v) for k, v in inputs.items()}
+    shape = tuple(inputs.shape) if hasattr(inputs, "shape") else tuple(jnp.shape(inputs))
+    try:
+        kind = np.dtype(getattr(inputs, "dtype", None) or "float32").kind
+    except TypeError:  # a KerasTensor's dtype name that NumPy lacks (bfloat16)
+        kind = "f"
+    if kind in "biu":
+        return TypedShape(shape, jax.dtypes.canonicalize_dtype(inputs.dtype))
+    return shape
+
+
+_shape_structure = shape_structure
 
 
 def zeros_like_shape(input_shape, dtype="float32"):
@@ -362,4 +391,4 @@ def zeros_like_shape(input_shape, dtype="float32"):
         isinstance(input_shape, tuple) and input_shape and isinstance(input_shape[0], (tuple, list))
     ):
         return [zeros_like_shape(s, dtype) for s in input_shape]
-    return jnp.zeros(tuple(1 if d is None else d for d in input_shape), dtype)
+    return jnp.zeros(tuple(1 if d is None else d for d in input_shape), getattr(input_shape, "dtype", dtype))

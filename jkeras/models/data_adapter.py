@@ -10,7 +10,7 @@ import numpy as np
 
 from jkeras.core import config
 from jkeras.core import step as core_step
-from jkeras.models import compile_utils
+from jkeras.models import call_scope, compile_utils
 from jkeras.utils.numerics import check_finite
 
 
@@ -299,12 +299,12 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             "to fit / evaluate / predict instead"
         )
     if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data") and isinstance(x, dict):
-        model._build_from_data({k: np.shape(v) for k, v in x.items()})  # `call` takes the dict
+        model._build_from_data({k: call_scope.shape_structure(np.asarray(v)) for k, v in x.items()})  # `call` takes the dict
     elif getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
         first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (
             list(x.values())[0] if isinstance(x, dict) else x[0]
         )
-        model._build_from_data([np.shape(first)])
+        model._build_from_data([call_scope.shape_structure(np.asarray(first))])
     model._require_graph(method)
     xs = [_as_array(a, f"{method} input '{name}'") for a, name in
           zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]

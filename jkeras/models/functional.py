@@ -255,11 +255,16 @@ class Model(Trainer, SavingMixin, Layer):
         if not self._is_subclassed or self._input_struct is not None:
             return
         keys = list(input_shapes) if isinstance(input_shapes, dict) else None
-        shapes = [(None,) + tuple(s[1:]) for s in (input_shapes.values() if keys else input_shapes)]
+        given = list(input_shapes.values() if keys else input_shapes)
+        # integer / boolean data (indices) keep their dtype (`call_scope.TypedShape`), as the first
+        # batch Keras builds with keeps it
+        dtypes = [getattr(s, "dtype", None) for s in given]
+        shapes = [(None,) + tuple(s[1:]) if d is None else call_scope.TypedShape((None,) + tuple(s[1:]), d)
+                  for s, d in zip(given, dtypes)]
         structure = dict(zip(keys, shapes)) if keys else shapes[0] if len(shapes) == 1 else shapes
         self._maybe_build(structure)
-        inputs = [KerasTensor(s, self._input_dtype(), name=keys[i] if keys else f"input_{i + 1}")
-                  for i, s in enumerate(shapes)]
+        inputs = [KerasTensor(s, d or self._input_dtype(), name=keys[i] if keys else f"input_{i + 1}")
+                  for i, (s, d) in enumerate(zip(shapes, dtypes))]
         self._input_struct = dict(zip(keys, inputs)) if keys else inputs[0] if len(inputs) == 1 else inputs
         self.inputs = inputs
         self._output_struct = self._infer_output_spec(self._input_struct, {})

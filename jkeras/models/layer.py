@@ -234,6 +234,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         if not self._keras_style:
             return _empty()
         active, _eager_losses.active = _eager_losses.active, False
+        # A `build` that ends with `self.built = True` (as Keras layers' do) must not mark the layer
+        # built here: `init` only computes weights, which the caller stores (`_set_variables`).
+        was_built = self.__dict__.get("built", False)
         try:
             # The call on zeros only creates weights: the losses it adds go nowhere.
             with call_scope.opened(self._init_scope(rng)) as scope, collect_losses(), \
@@ -249,6 +252,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                         scope.create_sublayer(sub, None)
         finally:
             _eager_losses.active = active
+            self.__dict__["built"] = was_built
         return scope.variables()
 
     def _init_scope(self, rng):
@@ -787,7 +791,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                               "tensor's `_keras_mask` only describes its mask); compute the mask with "
                               "`jkeras.ops`, e.g. `ops.not_equal(token_ids, 0)`")
         kwargs = {k: v for k, v in kwargs.items() if k != "mask" and not (k == "training" and v is None)}
-        shapes = map_structure(lambda t: t.shape, inputs)
+        shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
         in_mask = None
         if _computes_in_call(type(self)) and "mask" in _call_parameters(type(self)):
@@ -823,7 +827,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     def _eager_call(self, inputs, training=None, mask=None, **kwargs):
         inputs = map_structure(jnp.asarray, inputs)
-        shapes = map_structure(lambda a: tuple(a.shape), inputs)
+        shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
         self._maybe_build(shapes)
         training = self._training_default if training is None else bool(training)
