@@ -285,6 +285,12 @@ def _looks_like_one_array(data):
     return len(data) > 0 and not any(_is_array(d) for d in data)
 
 
+def _array_like(data):
+    """`data` itself when it has a shape and a dtype (no copy of device data to the host), else
+    as a NumPy array (nested lists)."""
+    return data if hasattr(data, "shape") and hasattr(data, "dtype") else np.asarray(data)
+
+
 def prepare(model, x, y, sample_weight, class_weight, method):
     """Checks and aligns user data; builds a deferred `Sequential` from the first data seen.
 
@@ -299,12 +305,12 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             "to fit / evaluate / predict instead"
         )
     if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data") and isinstance(x, dict):
-        model._build_from_data({k: call_scope.shape_structure(np.asarray(v)) for k, v in x.items()})  # `call` takes the dict
+        model._build_from_data({k: call_scope.shape_structure(_array_like(v)) for k, v in x.items()})  # `call` takes the dict
     elif getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
         first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (
             list(x.values())[0] if isinstance(x, dict) else x[0]
         )
-        model._build_from_data([call_scope.shape_structure(np.asarray(first))])
+        model._build_from_data([call_scope.shape_structure(_array_like(first))])
     model._require_graph(method)
     xs = [_as_array(a, f"{method} input '{name}'") for a, name in
           zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]
