@@ -192,7 +192,7 @@ class ApplyScope:
         if params is None and state is None:
             if sub.built:
                 return {"params": {}, "state": {}} if not sub.weights else sub.get_variables()
-            would_create = jax.eval_shape(lambda: sub.init(jax.random.PRNGKey(0), _shape_structure(inputs)))
+            would_create = jax.eval_shape(lambda: sub.init(jax.random.PRNGKey(0), shape_structure(inputs)))
             if jax.tree_util.tree_leaves(would_create):
                 raise ValueError(
                     f"{type(self.layer).__name__} '{self.layer.name}': sublayer '{sub.name}' has no weights in "
@@ -236,7 +236,7 @@ class InitScope(ApplyScope):
     def sublayer_variables(self, sub, inputs):
         if sub.name in self.params or sub.name in self.state:
             return super().sublayer_variables(sub, inputs)
-        return self.create_sublayer(sub, _shape_structure(inputs))
+        return self.create_sublayer(sub, shape_structure(inputs))
 
     def create_sublayer(self, sub, input_shape):
         """Creates the weights of sublayer `sub` for `input_shape` (its `build(input_shape)` called
@@ -376,9 +376,6 @@ def shape_structure(inputs):
     if kind in "biu":
         return TypedShape(shape, jax.dtypes.canonicalize_dtype(inputs.dtype))
     return shape
-
-
-_shape_structure = shape_structure
 
 
 def zeros_like_shape(input_shape, dtype="float32"):
