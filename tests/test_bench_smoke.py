@@ -55,3 +55,27 @@ def test_step_kernels_counts_both_programs_of_both_loops():
     for row in rows:  # "label   N (fusion a, copy b, ...)": a kernel count and its parts
         total, parts = re.match(r".*?\s(\d+) \((.*)\)$", row).groups()
         assert int(total) > 0 and int(total) == sum(int(p.split()[-1]) for p in parts.split(", ")), row
+
+
+@pytest.mark.slow
+def test_spe_loop_prints_every_unroll_and_the_hand_scan():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "spe_loop.py"), "--steps", "256",
+                           "--spe", "8", "--unrolls", "default,1,3"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]
+    assert [row[:2] for row in rows] == [["default", "1"], ["1", "1"], ["3", "3"], ["hand-scan", "-"]], proc.stdout
+    assert rows[-1][3] == "1.00x" and all(float(row[2]) > 0 for row in rows), proc.stdout
+
+
+@pytest.mark.slow
+def test_first_epoch_splits_compile_time_by_program():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "first_epoch.py"), "--workloads",
+                           "mlp-small", "--tiny"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()
+            if line.startswith(("jkeras ", "keras3 "))}
+    assert set(rows) == {"jkeras", "keras3"}, proc.stdout
+    for wall, trace, lower, compile_s, programs, rest in rows.values():
+        assert float(wall) >= float(compile_s) > 0 and int(programs) >= 1, proc.stdout
+    assert re.search(r"^\s+run\s", proc.stdout, re.M), proc.stdout  # jkeras's train program by name
