@@ -114,10 +114,17 @@ def test_padded_batch_with_timestep_weights_and_a_temporal_mask_matches_keras_3(
         np.testing.assert_allclose(h_ours[key], h_ref[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
+@pytest.mark.parametrize("unroll", [1, 3])
 @pytest.mark.parametrize("steps_per_epoch", [None, 5])
-def test_steps_per_execution_with_a_short_last_group_equals_one_step_at_a_time(steps_per_epoch):
+def test_steps_per_execution_with_a_short_last_group_equals_one_step_at_a_time(steps_per_epoch, unroll,
+                                                                               monkeypatch):
     """200 rows in batches of 30 (6 full, one of 20), or 5 steps, in groups of 4: full groups run
-    all their steps in one program, the last group (3 or 1 real steps) in one more, for every epoch."""
+    all their steps in one program, the last group (3 or 1 real steps) in one more, for every epoch.
+    `unroll` steps per loop iteration (an accelerator runs 2; 3 does not divide the group of 4) change
+    nothing."""
+    from jkeras.core import step as core_step
+
+    monkeypatch.setattr(core_step, "LOOP_UNROLL", unroll)
     x, y = data(200)
     initial = bn_model(jkeras).get_weights()
     runs = []
@@ -202,10 +209,12 @@ def test_steps_per_execution_applies_to_generators_too():
         np.testing.assert_allclose(h1[key], h4[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
-def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
+def test_full_groups_loop_with_a_trip_count_the_compiler_knows(monkeypatch):
     """steps_per_execution: a full group is a `scan` over all its steps (XLA knows the trip count,
-    so a GPU needs no host round trip per step); only a short last group loops `while` real rows
-    are left."""
+    so a GPU needs no host round trip per step; it runs `LOOP_UNROLL` steps per iteration); only a
+    short last group loops `while` real rows are left."""
+    from jkeras.core import step as core_step
+
     x, y = data(64)
     model = compiled(jkeras, bn_model(jkeras), steps_per_execution=4)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
@@ -218,7 +227,9 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
     def loop_kinds(jaxpr):
         found = []
         for eqn in jaxpr.eqns:
-            if eqn.primitive.name in ("scan", "while"):
+            if eqn.primitive.name == "scan":
+                found.append(f"scan unroll {eqn.params['unroll']}")
+            elif eqn.primitive.name == "while":
                 found.append(eqn.primitive.name)
             elif "jaxpr" in eqn.params:  # the jitted function's own equation
                 found += loop_kinds(eqn.params["jaxpr"].jaxpr)
@@ -228,7 +239,11 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows():
         fn = model._train_fn(4, 8, 64, every_step)
         return loop_kinds(jax.make_jaxpr(fn)(ts, epoch_data, np.int32(0)).jaxpr)
 
-    assert loops(True) == ["scan"]
+    assert loops(True) == ["scan unroll 1"]  # a CPU: one step per iteration
+    assert loops(False) == ["while"]
+    monkeypatch.setattr(core_step, "LOOP_UNROLL", 2)  # an accelerator's default (`core.step.loop_unroll`)
+    model._jit_cache.clear()
+    assert loops(True) == ["scan unroll 2"]
     assert loops(False) == ["while"]
 
 
