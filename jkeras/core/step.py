@@ -494,17 +494,18 @@ def take_rows(data, rows):
 
 
 # Steps per iteration of the loop that runs `steps_per_execution` steps in one call: None picks by
-# backend. A GPU pays a few microseconds at every iteration of a loop, whatever its body (H100,
-# mlp-small at 32 steps per call: 24.2 us per step at 1 step per iteration, 20.3 at 2, 19.2 at 4;
-# the hand-written whole-epoch scan 20.8; `bench/spe_loop.py`). An accelerator runs 2: most of the
-# gain, for a step program compiled twice over rather than four times (a large model's compile
-# grows, its steps gain nothing). A CPU runs 1 (no gain, a longer compile).
+# backend. A GPU pays a few microseconds at every iteration of a loop, whatever its body: an
+# accelerator runs 4 (H100, mlp-small at 32 steps per call, `bench/spe_loop.py`, two runs: 24.2 /
+# 24.4 us per step at 1 step per iteration, 20.3 / 21.2 at 2, 19.2 / 19.9 at 4, against the
+# hand-written whole-epoch scan's 20.8 / 18.3). The step program is compiled four times over: a
+# longer first call, which a model with short steps (what `steps_per_execution` is for) soon earns
+# back. A CPU runs 1 (no gain, a longer compile).
 LOOP_UNROLL = None
 
 
 def loop_unroll(num_steps):
     """Steps per loop iteration (see `LOOP_UNROLL`) for a loop of `num_steps` steps."""
-    unroll = LOOP_UNROLL if LOOP_UNROLL is not None else (1 if jax.default_backend() == "cpu" else 2)
+    unroll = LOOP_UNROLL if LOOP_UNROLL is not None else (1 if jax.default_backend() == "cpu" else 4)
     return max(1, min(int(unroll), num_steps))
 
 

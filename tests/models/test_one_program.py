@@ -120,7 +120,7 @@ def test_steps_per_execution_with_a_short_last_group_equals_one_step_at_a_time(s
                                                                                monkeypatch):
     """200 rows in batches of 30 (6 full, one of 20), or 5 steps, in groups of 4: full groups run
     all their steps in one program, the last group (3 or 1 real steps) in one more, for every epoch.
-    `unroll` steps per loop iteration (an accelerator runs 2; 3 does not divide the group of 4) change
+    `unroll` steps per loop iteration (an accelerator runs 4; 3 does not divide the group of 4) change
     nothing."""
     from jkeras.core import step as core_step
 
@@ -241,9 +241,9 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows(monkeypatch):
 
     assert loops(True) == ["scan unroll 1"]  # a CPU: one step per iteration
     assert loops(False) == ["while"]
-    monkeypatch.setattr(core_step, "LOOP_UNROLL", 2)  # an accelerator's default (`core.step.loop_unroll`)
+    monkeypatch.setattr(core_step, "LOOP_UNROLL", 4)  # an accelerator's default (`core.step.loop_unroll`)
     model._jit_cache.clear()
-    assert loops(True) == ["scan unroll 2"]
+    assert loops(True) == ["scan unroll 4"]
     assert loops(False) == ["while"]
 
 
