@@ -652,7 +652,9 @@ def _map_graph(inputs, outputs):
             )
             layer_depth[id(layer)] = 0
             layer_of[id(layer)] = layer
-            first_seen.setdefault(id(layer), len(first_seen))
+            # Keras 3 gives an unused input the traversal index -1: it comes first among the
+            # depth-0 layers (before the output layers), unused inputs in the order of `inputs`.
+            first_seen[id(layer)] = -1
     by_depth = collections.defaultdict(list)
     for lid, d in layer_depth.items():
         by_depth[d].append(layer_of[lid])
