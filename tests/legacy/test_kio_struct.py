@@ -31,3 +31,27 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_sequential_built_without_input_names_its_input_layer_as_keras_3():
+    # sample_size_estimate.py: an augmentation Sequential built by its first call, then a model
+    # from `layers.Input`; Keras 3's deferred build adds an `InputLayer` with its default name
+    # (it takes `input_layer`, so the next Input is `input_layer_1`); jkeras named it
+    # `sequential_input` / `dense_input` (tf.keras 2).
+    def names(k):
+        from keras.src.backend.common import global_state
+
+        if k is keras:
+            global_state.clear_session()
+        else:
+            k.backend.clear_session()
+        built = k.Sequential([k.layers.Dense(2)])
+        built(np.zeros((1, 3), "float32"))
+        shaped = k.Sequential([k.layers.Dense(2, input_shape=(3,))])
+        first = shaped.get_config()["layers"][0]["config"]["name"]
+        inputs = k.layers.Input((3,))
+        return built.get_config()["layers"][0]["config"]["name"], first, k.Model(inputs, inputs).layers[0].name
+
+    expected = names(keras)
+    assert expected == ("input_layer", "input_layer_1", "input_layer_2")
+    assert names(jkeras) == expected
