@@ -55,3 +55,29 @@ def test_a_sequential_built_without_input_names_its_input_layer_as_keras_3():
     expected = names(keras)
     assert expected == ("input_layer", "input_layer_1", "input_layer_2")
     assert names(jkeras) == expected
+
+
+def test_a_layer_output_as_model_input_starts_the_model_there_as_keras_3():
+    # structured_data_classification_from_scratch.py: `keras.Model(all_inputs, output)` where the
+    # numerical entries of `all_inputs` are Normalization outputs, not Input tensors. Keras 3
+    # replaces such an input by a new Input (`<name>CLONE`) and cuts the layers before it off;
+    # jkeras refused the model.
+    def build(k):
+        a, b = k.Input((2,), name="a"), k.Input((3,), name="b")
+        cut = k.layers.Dense(4, name="before")(b)
+        out = k.layers.Dense(1, name="after")(k.layers.concatenate([a, cut]))
+        return k.Model([a, cut], out)
+
+    ref, ours = build(keras), build(jkeras)
+    assert [type(layer).__name__ for layer in ours.layers] == [type(layer).__name__ for layer in ref.layers]
+    assert "before" not in [layer.name for layer in ours.layers]
+    assert ours.inputs[1]._keras_history.layer.name.endswith("CLONE")
+    assert [tuple(t.shape) for t in ours.inputs] == [tuple(t.shape) for t in ref.inputs]
+    ours.set_weights(ref.get_weights())
+    x = [np.ones((2, 2), "float32"), np.arange(8, dtype="float32").reshape(2, 4)]
+    np.testing.assert_allclose(ours.predict(x, verbose=0), ref.predict(x, verbose=0), rtol=1e-5)
+    # dict data is matched to a dict of inputs by key, as Keras 3 does
+    d = build(jkeras)
+    dm = jkeras.Model({"a": d.inputs[0], "n": d.inputs[1]}, d.outputs[0])  # "n" is not the Input's name
+    assert dm.input_names == ["a", "n"]
+    assert dm.predict({"a": x[0], "n": x[1]}, verbose=0).shape == (2, 1)
