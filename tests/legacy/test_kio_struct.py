@@ -81,3 +81,24 @@ def test_a_layer_output_as_model_input_starts_the_model_there_as_keras_3():
     dm = jkeras.Model({"a": d.inputs[0], "n": d.inputs[1]}, d.outputs[0])  # "n" is not the Input's name
     assert dm.input_names == ["a", "n"]
     assert dm.predict({"a": x[0], "n": x[1]}, verbose=0).shape == (2, 1)
+
+
+def test_a_layer_gets_its_dict_of_inputs_in_the_order_it_was_built_with_as_keras_3():
+    # structured_data_classification_from_scratch.py: `Classifier.call` concatenates
+    # `list(inputs.values())`; Keras 3 runs it with the dict in the model's order ("b", "a"),
+    # jkeras gave it sorted ("a", "b") by JAX's tree functions, so the same weights gave other
+    # values.
+    def build(k):
+        class Concat(k.layers.Layer):
+            def call(self, inputs):
+                return k.layers.concatenate(list(inputs.values()))
+
+        ins = {"b": k.Input((1,), name="b"), "a": k.Input((2,), name="a")}
+        return k.Model(ins, k.layers.Dense(2)(Concat()(ins)))
+
+    ref, ours = build(keras), build(jkeras)
+    ours.set_weights(ref.get_weights())
+    data = {"b": np.ones((2, 1), "float32"), "a": np.arange(4, dtype="float32").reshape(2, 2)}
+    expected = ref.predict(data, verbose=0)
+    np.testing.assert_allclose(ours.predict(data, verbose=0), expected, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(ours(data)), expected, rtol=1e-5)
