@@ -14,7 +14,7 @@ import jax
 
 from jkeras.core.scope import add_loss
 from jkeras.models import call_scope, captures, masks
-from jkeras.models.input_layer import InputLayer
+from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
 from jkeras.models.training import Trainer
@@ -84,11 +84,12 @@ class Model(Trainer, SavingMixin, Layer):
 
     def _init_graph(self, inputs, outputs):
         for t in flatten(inputs):
-            if not isinstance(t, KerasTensor) or not isinstance(t._keras_history.layer, InputLayer):
+            if not isinstance(t, KerasTensor):
                 raise ValueError(
-                    f"Model '{self.name}': every input must be a tensor returned by `Input(...)`, "
-                    f"got {t!r}"
+                    f"Model '{self.name}': every input must be a symbolic tensor (`Input(...)` or a "
+                    f"layer's output), got {t!r}"
                 )
+        inputs, outputs = _start_at_inputs(inputs, outputs)
         for t in flatten(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(
@@ -210,9 +211,12 @@ class Model(Trainer, SavingMixin, Layer):
 
     @property
     def input_names(self):
+        if isinstance(self._input_struct, dict) and all(
+                not isinstance(v, (list, tuple, dict)) for v in self._input_struct.values()):
+            # Keras 3 matches dict data to a dict of inputs by key, even where a key is not the
+            # Input's name (an input cut from a layer output is `<name>CLONE`)
+            return list(self._input_struct)
         if self._is_subclassed:
-            if isinstance(self._input_struct, dict):
-                return list(self._input_struct)
             return [f"input_{i + 1}" for i in range(len(self.inputs))]
         return [t._keras_history.layer.name for t in self.inputs]
 
@@ -589,6 +593,51 @@ def _functional_like_constructor(cls):
     return spec.args[1:] == ["inputs", "outputs", "name"] or (spec.varargs is not None and spec.varkw is not None)
 
 
+def _start_at_inputs(inputs, outputs):
+    """Keras 3's `clone_graph_nodes`: an input that is a layer's output rather than an `Input`
+    tensor (structured_data_classification_from_scratch.py passes `Normalization` outputs) is
+    replaced by a new `Input` of its shape and dtype named `<name>CLONE`, and the calls between
+    it and the outputs are made again from there: the model starts at that tensor, and the layers
+    before it are not part of the model."""
+    mapping = {}
+    for t in flatten(inputs):
+        if not isinstance(t._keras_history.layer, InputLayer) and id(t) not in mapping:
+            mapping[id(t)] = Input(batch_shape=t.shape, dtype=t.dtype, name=f"{t.name}CLONE")
+    if not mapping:
+        return inputs, outputs
+    cut = set(mapping)
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if not any(id(t) in cut for t in node.output_tensors):
+            for parent in node.parent_nodes:
+                visit(parent)
+        order.append(node)
+
+    for t in flatten(outputs):
+        visit(t.node)
+
+    def swap(structure):
+        return map_structure(lambda x: mapping.get(id(x), x) if isinstance(x, KerasTensor) else x, structure)
+
+    for node in order:
+        if node.is_input or not any(id(t) in mapping for t in node.input_tensors):
+            continue
+        kwargs = swap(node.call_kwargs)
+        if isinstance(node.call_args, CallArgs):
+            values = list(swap(node.call_args).values.items())
+            positional = [v for _, v in values[:node.call_args.positional]]
+            result = node.layer(*positional, **dict(values[node.call_args.positional:]), **kwargs)
+        else:
+            result = node.layer(swap(node.call_args), **kwargs)
+        for old, new in zip(node.output_tensors, flatten(result)):
+            mapping.setdefault(id(old), new)
+    return swap(inputs), swap(outputs)
+
+
 def _map_graph(inputs, outputs):
     """Nodes in evaluation order and layers in Keras's order (decreasing depth, then traversal)."""
     finished, in_progress, ordered = set(), set(), []
@@ -652,7 +701,9 @@ def _map_graph(inputs, outputs):
             )
             layer_depth[id(layer)] = 0
             layer_of[id(layer)] = layer
-            first_seen.setdefault(id(layer), len(first_seen))
+            # Keras 3 gives an unused input the traversal index -1: it comes first among the
+            # depth-0 layers (before the output layers), unused inputs in the order of `inputs`.
+            first_seen[id(layer)] = -1
     by_depth = collections.defaultdict(list)
     for lid, d in layer_depth.items():
         by_depth[d].append(layer_of[lid])

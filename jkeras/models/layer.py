@@ -616,7 +616,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
         if self.dtype_policy.is_mixed:
             variables = {**variables, "params": jax.tree_util.tree_map(cast, variables["params"])}
-        return variables, jax.tree_util.tree_map(cast, inputs)
+        return variables, _in_order_of(inputs, jax.tree_util.tree_map(cast, inputs))
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: the input mask when the layer supports masking, else None."""
@@ -930,7 +930,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
         def run(v, x, m):
             with captures.bind(captures.stand_ins(_capturing.tensors, size)):
-                return self.apply(v, x, training=False, mask=m, **static)[0]
+                return self.apply(v, _in_order_of(arg_spec, x), training=False, mask=m, **static)[0]
 
         return jax.eval_shape(run, var_spec, arg_spec, mask)
 
@@ -1404,6 +1404,18 @@ class _TrackedDict(_Tracking, dict):
 
 
 # As pytrees they are the plain list and dict they hold (`jax.tree.map`, `jit` arguments).
+def _in_order_of(original, mapped):
+    """`mapped`, the result of a JAX tree operation on `original` (which returns dicts with their
+    keys sorted), with every dict back in `original`'s key order: Keras 3 hands `call` a dict of
+    inputs in the order it was built with (`layers.concatenate(list(inputs.values()))` in
+    structured_data_classification_from_scratch.py depends on it)."""
+    if type(original) is dict and type(mapped) is dict and set(original) == set(mapped):
+        return {k: _in_order_of(original[k], mapped[k]) for k in original}
+    if type(original) in (list, tuple) and type(mapped) is type(original) and len(original) == len(mapped):
+        return type(mapped)(_in_order_of(o, m) for o, m in zip(original, mapped))
+    return mapped
+
+
 jax.tree_util.register_pytree_node(_TrackedList, lambda x: (list(x), None), lambda _, children: list(children))
 jax.tree_util.register_pytree_node(
     _TrackedDict, lambda x: (tuple(x[k] for k in sorted(x)), tuple(sorted(x))),

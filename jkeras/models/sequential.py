@@ -76,9 +76,8 @@ class Sequential(Model):
             return
         batch_shape = _known_batch_shape(layer)
         if self._input_layer is None and len(self._stack) == 1 and batch_shape is not None:
-            self._input_layer = InputLayer(
-                batch_shape=batch_shape, dtype=_input_dtype(layer), name=f"{layer.name}_input"
-            )
+            # Keras 3 adds an `InputLayer` with its default name (`input_layer`, `input_layer_1`, ...)
+            self._input_layer = InputLayer(batch_shape=batch_shape, dtype=_input_dtype(layer))
         if not rebuild:
             self._unwire()
         elif self._wired:
@@ -129,7 +128,7 @@ class Sequential(Model):
                 raise ValueError(f"Sequential '{self.name}': build() needs an input_shape")
         else:
             dtype = _input_dtype(self._stack[0]) if self._stack else None
-            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=dtype, name=f"{self.name}_input")
+            self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=dtype)  # Keras 3's default name
         self._rebuild()
 
     def predict_proba(self, x, batch_size=32, verbose=0):
