@@ -170,7 +170,7 @@ class Sequential(Model):
             except Exception:
                 raise declared from None
 
-    def _maybe_build(self, input_shape):
+    def _maybe_build(self, input_shape, call_kwargs=None):  # no other call arguments to pass
         if self._output_struct is None and self._stack and self._wired:
             self._rebuild()  # layers added or popped with rebuild=False since
         elif self._input_struct is None:

@@ -1,0 +1,51 @@
+"""Found by running keras-io vision examples (Keras 3 versions) on jkeras; each test compares with
+Keras 3 running the same code."""
+import keras
+import numpy as np
+
+import jkeras
+
+
+def test_non_tensor_call_arguments_reach_the_call_that_creates_sublayer_weights():
+    # focal_modulation_network.py: `block(x, height=h, width=w, channels=c)` inside a subclassed
+    # model; the block's `call` reshapes with those sizes before calling its own sublayers. The
+    # weights were created by a call on zeros without the keyword arguments (a TypeError).
+    def build(k):
+        class Block(k.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.conv = k.layers.Conv2D(4, 3, padding="same")
+                self.dense = k.layers.Dense(4)
+
+            def call(self, x, height, width, channels):
+                x = k.ops.reshape(x, (-1, height, width, channels))
+                x = self.conv(x)
+                return self.dense(k.ops.reshape(x, (-1, height * width, 4)))
+
+        class Net(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.proj = k.layers.Conv2D(3, 2, strides=2)
+                self.block = Block()
+                self.head = k.layers.Dense(2)
+
+            def call(self, x):
+                x = self.proj(x)
+                h, w, c = k.ops.shape(x)[1], k.ops.shape(x)[2], k.ops.shape(x)[3]
+                x = self.block(k.ops.reshape(x, (-1, h * w, c)), height=h, width=w, channels=c)
+                return self.head(k.ops.mean(x, axis=1))
+
+        return Net()
+
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    ref, ours = build(keras), build(jkeras)
+    expected_shape = tuple(ref(x).shape)
+    out = ours(x)
+    assert tuple(out.shape) == expected_shape
+    assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
+    # a top-level eager call of the block alone creates its weights with the arguments too
+    block = type(ours.block)()
+    assert tuple(block(np.zeros((2, 16, 3), "float32"), height=4, width=4, channels=3).shape) == (2, 16, 4)
+
