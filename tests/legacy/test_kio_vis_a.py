@@ -49,3 +49,28 @@ def test_non_tensor_call_arguments_reach_the_call_that_creates_sublayer_weights(
     block = type(ours.block)()
     assert tuple(block(np.zeros((2, 16, 3), "float32"), height=4, width=4, channels=3).shape) == (2, 16, 4)
 
+
+def test_validation_data_of_inputs_alone_for_an_add_loss_model():
+    # captcha_ocr.py: a model whose loss is its CTC endpoint layer's `add_loss`, validated on the
+    # input dict alone (no targets); Keras 3 unpacks `validation_data` like a batch: `(x,)` or `x`.
+    def run(k):
+        class Endpoint(k.layers.Layer):
+            def call(self, y_true, y_pred):
+                self.add_loss(k.ops.mean(k.ops.square(y_true - y_pred)))
+                return y_pred
+
+        image = k.Input((3,), name="image")
+        label = k.Input((2,), name="label")
+        out = Endpoint()(label, k.layers.Dense(2, kernel_initializer="ones", name="dense2")(image))
+        model = k.Model([image, label], out)
+        model.compile(optimizer=k.optimizers.SGD(0.0))
+        rng = np.random.default_rng(1)
+        data = {"image": rng.normal(size=(8, 3)).astype("float32"),
+                "label": rng.normal(size=(8, 2)).astype("float32")}
+        val = {"image": data["image"][:4], "label": data["label"][:4]}
+        return [model.fit(data, validation_data=v, epochs=1, batch_size=4, verbose=0).history
+                for v in ((val,), val)]
+
+    for ref, ours in zip(run(keras), run(jkeras)):
+        assert sorted(ours) == sorted(ref) == ["loss", "val_loss"]
+        np.testing.assert_allclose(ours["val_loss"], ref["val_loss"], rtol=1e-5)
