@@ -373,7 +373,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         losses added during that call, as in Keras; `apply` itself stays pure.
 
         Args:
-            loss: a scalar array, or a list of them.
+            loss: an array (summed over its entries in the training loss, as Keras 3 sums it),
+                or a list of them.
             inputs: Keras 2's inputs the loss depends on (`self.add_loss(loss, inputs=inputs)`);
                 ignored: a loss added in `call` is always that call's.
         """

@@ -74,3 +74,27 @@ def test_validation_data_of_inputs_alone_for_an_add_loss_model():
     for ref, ours in zip(run(keras), run(jkeras)):
         assert sorted(ours) == sorted(ref) == ["loss", "val_loss"]
         np.testing.assert_allclose(ours["val_loss"], ref["val_loss"], rtol=1e-5)
+
+
+def test_a_non_scalar_added_loss_is_summed_into_the_training_loss():
+    # captcha_ocr.py: the CTC endpoint layer adds a `(batch, 1)` loss; Keras 3 sums each added
+    # loss (`_aggregate_additional_loss`); jkeras failed to take its gradient (not a scalar).
+    def run(k):
+        class Endpoint(k.layers.Layer):
+            def call(self, y_true, y_pred):
+                self.add_loss(k.ops.sum(k.ops.square(y_true - y_pred), axis=1, keepdims=True))
+                return y_pred
+
+        x = k.Input((3,))
+        t = k.Input((2,))
+        model = k.Model([x, t], Endpoint()(t, k.layers.Dense(2, kernel_initializer="ones")(x)))
+        model.compile(optimizer=k.optimizers.SGD(0.01))
+        rng = np.random.default_rng(2)
+        data = [rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 2)).astype("float32")]
+        before = model.evaluate(data, verbose=0, batch_size=4)
+        model.train_on_batch(data)
+        return before, model.get_weights()[0]
+
+    (ref_loss, ref_kernel), (loss, kernel) = run(keras), run(jkeras)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    np.testing.assert_allclose(kernel, ref_kernel, rtol=1e-5, atol=1e-6)
