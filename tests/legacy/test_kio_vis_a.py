@@ -98,3 +98,21 @@ def test_a_non_scalar_added_loss_is_summed_into_the_training_loss():
     (ref_loss, ref_kernel), (loss, kernel) = run(keras), run(jkeras)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
     np.testing.assert_allclose(kernel, ref_kernel, rtol=1e-5, atol=1e-6)
+
+
+def test_a_metric_function_logs_under_its_name_in_snake_case():
+    # edsr.py: `metrics=[PSNR]` logs `psnr` / `val_psnr` in Keras 3 (get_object_name), not `PSNR`.
+    def run(k):
+        def PSNR(y_true, y_pred):
+            return k.ops.mean(y_true - y_pred)
+
+        def meanPred(y_true, y_pred):
+            return k.ops.mean(y_pred)
+
+        model = k.Sequential([k.Input((2,)), k.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", metrics=[PSNR, meanPred, "mae"])
+        x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+        return model.fit(x, y, validation_data=(x, y), verbose=0).history
+
+    assert sorted(run(jkeras)) == sorted(run(keras))
+
