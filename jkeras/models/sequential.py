@@ -228,6 +228,19 @@ class Sequential(Model):
     def layers(self):
         return list(self._stack)
 
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Sets every layer's `trainable`, as Keras 3 does, also before the model is built (its
+        layers become sublayers when it is wired: `Sequential([...]).trainable = False` then
+        calling it, as the keras-io FCN example freezes its converted dense layers)."""
+        Model.trainable.fset(self, value)
+        for layer in self.__dict__.get("_stack", ()):
+            layer.trainable = value
+
     def get_config(self):
         from jkeras.utils.serialization import serialize_layer
 

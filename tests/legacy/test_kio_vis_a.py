@@ -116,3 +116,20 @@ def test_a_metric_function_logs_under_its_name_in_snake_case():
 
     assert sorted(run(jkeras)) == sorted(run(keras))
 
+
+def test_freezing_an_unbuilt_sequential_freezes_its_layers():
+    # fully_convolutional_network.py: `dense_convs = keras.Sequential(dense_convs);
+    # dense_convs.trainable = False` before calling it; its kernels stayed trainable in the
+    # enclosing model (119M trainable parameters instead of Keras 3's 19k).
+    def build(k):
+        frozen = k.Sequential([k.layers.Conv2D(4, 3, use_bias=False), k.layers.Dropout(0.5)])
+        frozen.trainable = False
+        inputs = k.Input((8, 8, 3))
+        model = k.Model(inputs, k.layers.Dense(2)(frozen(inputs)))
+        return model, frozen
+
+    (ref, ref_seq), (ours, seq) = build(keras), build(jkeras)
+    assert [l.trainable for l in seq.layers] == [l.trainable for l in ref_seq.layers] == [False, False]
+    assert [tuple(w.shape) for w in ours.trainable_weights] == [tuple(w.shape) for w in ref.trainable_weights]
+    assert [tuple(w.shape) for w in ours.non_trainable_weights] == [
+        tuple(w.shape) for w in ref.non_trainable_weights] == [(3, 3, 3, 4)]
