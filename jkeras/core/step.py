@@ -327,7 +327,19 @@ def total_loss(spec, y_true, y_pred, sample_weights, masks, params, added):
     if not per_output and not added and isinstance(regularization, (int, float)):
         raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` "
                          "(or add losses in the model with `add_loss`).")
-    return loss + regularization + sum(added, jnp.zeros((), jnp.float32)), per_output
+    return loss + regularization + added_loss(added), per_output
+
+
+def added_loss(added):
+    """The sum of the losses `added` during a call (`add_loss`), each summed over its entries
+    (Keras 3's `_aggregate_additional_loss`: a CTC endpoint layer adds a `(batch, 1)` loss)."""
+    total = jnp.zeros((), jnp.float32)
+    for value in added:
+        value = jnp.asarray(value)
+        if not jnp.issubdtype(value.dtype, jnp.floating):
+            value = value.astype(jnp.float32)
+        total = total + jnp.sum(value)
+    return total
 
 
 def step_loss(spec, variables, x, y_true, y_pred, sample_weights, masks, added, training, rng):

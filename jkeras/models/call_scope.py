@@ -186,13 +186,15 @@ class ApplyScope:
         if collection == "state":
             _local.assigns = assign_count() + 1
 
-    def sublayer_variables(self, sub, inputs):
-        """The part of the variables that belongs to sublayer `sub`."""
+    def sublayer_variables(self, sub, inputs, kwargs=None):
+        """The part of the variables that belongs to sublayer `sub` (called on `inputs` with the
+        other arguments `kwargs`)."""
         params, state = self.params.get(sub.name), self.state.get(sub.name)
         if params is None and state is None:
             if sub.built:
                 return {"params": {}, "state": {}} if not sub.weights else sub.get_variables()
-            would_create = jax.eval_shape(lambda: sub.init(jax.random.PRNGKey(0), shape_structure(inputs)))
+            would_create = jax.eval_shape(
+                lambda: init_for_call(sub, jax.random.PRNGKey(0), shape_structure(inputs), kwargs))
             if jax.tree_util.tree_leaves(would_create):
                 raise ValueError(
                     f"{type(self.layer).__name__} '{self.layer.name}': sublayer '{sub.name}' has no weights in "
@@ -209,7 +211,7 @@ class ApplyScope:
         mask = kwargs.pop("mask", None)
         if mask is None:
             mask = masks.input_mask(inputs)  # the mask a previous layer attached (Keras's `_keras_mask`)
-        variables = self.sublayer_variables(sub, inputs)
+        variables = self.sublayer_variables(sub, inputs, kwargs)
         outputs, new_state = sub.forward(
             variables, inputs, training=training, rng=self.next_rng(), mask=mask, **kwargs
         )
@@ -233,19 +235,21 @@ class InitScope(ApplyScope):
     def _store(self, name, value):
         """`call` runs once on zeros to create sublayer weights: its assignments change nothing."""
 
-    def sublayer_variables(self, sub, inputs):
+    def sublayer_variables(self, sub, inputs, kwargs=None):
         if sub.name in self.params or sub.name in self.state:
-            return super().sublayer_variables(sub, inputs)
-        return self.create_sublayer(sub, shape_structure(inputs))
+            return super().sublayer_variables(sub, inputs, kwargs)
+        return self.create_sublayer(sub, shape_structure(inputs), kwargs)
 
-    def create_sublayer(self, sub, input_shape):
+    def create_sublayer(self, sub, input_shape, call_kwargs=None):
         """Creates the weights of sublayer `sub` for `input_shape` (its `build(input_shape)` called
-        in the layer's `build` or `call`); returns them."""
+        in the layer's `build` or `call`, with the call's other arguments `call_kwargs`); returns
+        them."""
         if sub.name in self.params or sub.name in self.state:
             return super().sublayer_variables(sub, None)
         # A sublayer built already (a trained model wrapped by a new one) keeps its weights, as in
         # Keras; only unbuilt ones get fresh weights.
-        variables = sub.get_variables() if sub.built and sub.weights else sub.init(self.next_rng(), input_shape)
+        variables = (sub.get_variables() if sub.built and sub.weights
+                     else init_for_call(sub, self.next_rng(), input_shape, call_kwargs))
         if variables["params"]:
             self.params[sub.name] = variables["params"]
         if variables["state"]:
@@ -357,6 +361,15 @@ class TypedShape(tuple):
 
     def __reduce__(self):
         return tuple, (tuple(self),)
+
+
+def init_for_call(layer, rng, input_shape, call_kwargs):
+    """`layer.init(rng, input_shape)` for a call with the other arguments `call_kwargs`: a layer
+    that creates its weights by running its `call` (Keras style) gets them too, as Keras 3 runs
+    the first call with all its arguments."""
+    if call_kwargs and getattr(type(layer).init, "_takes_call_kwargs", False):
+        return layer.init(rng, input_shape, call_kwargs=call_kwargs)
+    return layer.init(rng, input_shape)
 
 
 def shape_structure(inputs):

@@ -3,6 +3,7 @@ import jax
 import numpy as np
 
 from jkeras.core.step import OutputSpec
+from jkeras.utils import naming
 
 
 def _per_output(value, names, what, default=None):
@@ -92,7 +93,10 @@ def _resolve_metric(identifier, y_true_shape, y_pred_shape):
     obj = metrics.get(identifier)
     if isinstance(obj, metrics.Metric):
         return obj
-    name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", "metric")
+    if isinstance(identifier, str):
+        name = identifier
+    else:  # Keras 3's get_object_name: a function's name in snake case (`PSNR` logs as `psnr`)
+        name = naming.to_snake_case(obj.__name__) if hasattr(obj, "__name__") else "metric"
     return metrics.MeanMetricWrapper(obj, name=name)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from jkeras.core import config
 from jkeras.core import step as core_step
 from jkeras.models import call_scope, compile_utils
+from jkeras.utils import dtype_utils
 from jkeras.utils.numerics import check_finite
 
 
@@ -450,19 +451,19 @@ def split(data, fraction):
 
 
 def unpack_validation(model, validation_data):
-    """`(x, y)` or `(x, y, sample_weight)` -> Data.
+    """`(x, y)`, `(x, y, sample_weight)`, `(x,)` or `x` -> Data, as Keras 3 unpacks it: `x` alone
+    (a dict of inputs, a 1-tuple) has no targets, for a model whose loss comes from `add_loss`
+    (the captcha OCR example's `validation_data`).
 
     Raises:
-        ValueError: if `validation_data` is not such a tuple.
+        ValueError: for a tuple of another length.
     """
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) not in (1, 2, 3):
         raise ValueError(
             "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), "
-            f"got {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+            f"or the inputs alone, got {type(validation_data).__name__} of length {len(validation_data)}"
         )
-    x, y = validation_data[0], validation_data[1]
-    sw = validation_data[2] if len(validation_data) == 3 else None
+    x, y, sw = dtype_utils.unpack_x_y_sample_weight(validation_data)
     data = prepare(model, x, y, sw, None, "fit (validation_data)")
     compile_utils.check_target_shapes(model, data.y)
     return data

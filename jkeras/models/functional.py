@@ -284,18 +284,20 @@ class Model(Trainer, SavingMixin, Layer):
     # ----------------------------------------------------------------------------------------
     # The pure pair
 
-    def init(self, rng, input_shape=None):
+    def init(self, rng, input_shape=None, *, call_kwargs=None):
         """Fresh weights for every layer of the model (the layers' current weights are untouched).
 
         Args:
             rng: a `jax.random` key.
             input_shape: ignored (the graph fixes every layer's input shape).
+            call_kwargs: a subclassed model's other call arguments (see `Layer.init`).
 
         Returns:
             `{"params": {layer_name: ...}, "state": {layer_name: ...}}`.
         """
         if self._is_subclassed:
-            return Layer.init(self, rng, input_shape if input_shape is not None else self.input_shape)
+            return Layer.init(self, rng, input_shape if input_shape is not None else self.input_shape,
+                              call_kwargs=call_kwargs)
         del input_shape
         self._require_graph("init")
         params, state = {}, {}
@@ -308,6 +310,9 @@ class Model(Trainer, SavingMixin, Layer):
             if v["state"]:
                 state[layer.name] = v["state"]
         return {"params": params, "state": state}
+
+
+    init._takes_call_kwargs = True
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Runs the model (pure): `(outputs, new_state)`; see `Layer.apply`."""

@@ -218,7 +218,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     # ----------------------------------------------------------------------------------------
     # The pure pair (override in subclasses)
 
-    def init(self, rng, input_shape):
+    def init(self, rng, input_shape, *, call_kwargs=None):
         """Creates fresh weights for inputs of `input_shape` (batch axis included, may be None).
 
         A Keras-style layer (one that defines `call`) gets this from its `build` and `call`: see
@@ -227,6 +227,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         Args:
             rng: a `jax.random` key.
             input_shape: a shape tuple, or a list of them for several inputs.
+            call_kwargs: the call's other (non-tensor) arguments, which the call on zeros that
+                creates the weights gets too (`block(x, height, width)`: a `call` that needs them).
 
         Returns:
             `{"params": {...}, "state": {...}}`.
@@ -245,8 +247,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     _call_with_shapes(self.build, input_shape)
                 elif _pure_ancestor(type(self)) is not None:
                     self._create_pure_weights(scope, input_shape)
-                self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()), {}, False,
-                                       masks.build_mask(self))
+                self._call_keras_style(call_scope.zeros_like_shape(input_shape, self._input_dtype()),
+                                       dict(call_kwargs or {}), False, masks.build_mask(self))
                 for sub in self._sublayers:  # built ones `call` does not use (a distiller's teacher) keep theirs
                     if sub.built and sub.weights:
                         scope.create_sublayer(sub, None)
@@ -254,6 +256,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             _eager_losses.active = active
             self.__dict__["built"] = was_built
         return scope.variables()
+
+    init._takes_call_kwargs = True
 
     def _init_scope(self, rng):
         """The `InitScope` of a Keras-style build, holding the weights made in `__init__`."""
@@ -369,7 +373,8 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         losses added during that call, as in Keras; `apply` itself stays pure.
 
         Args:
-            loss: a scalar array, or a list of them.
+            loss: an array (summed over its entries in the training loss, as Keras 3 sums it),
+                or a list of them.
             inputs: Keras 2's inputs the loss depends on (`self.add_loss(loss, inputs=inputs)`);
                 ignored: a loss added in `call` is always that call's.
         """
@@ -653,14 +658,14 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
 
     build._jkeras_base = True
 
-    def _maybe_build(self, input_shape):
+    def _maybe_build(self, input_shape, call_kwargs=None):
         if self.built:
             return
         build_guard.check_build(self, input_shape)
         with jax.named_scope(self.name), creation_scope(self):
             if self._keras_style:
                 try:
-                    variables = self.init(next_key(), input_shape)
+                    variables = call_scope.init_for_call(self, next_key(), input_shape, call_kwargs)
                 except (TypeError, ValueError) as e:
                     if "None" not in repr(input_shape) or "unknown sizes taken as 1" in str(e):
                         raise
@@ -800,7 +805,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         while True:
             try:
                 with masks.symbolic_call_masks(self, in_mask), _capturing(captured):
-                    self._maybe_build(shapes)
+                    self._maybe_build(shapes, {k: v for k, v in kwargs.items() if k != "training"})
                     specs = self._infer_output_spec(inputs, kwargs)
                 break
             except captures.Captured as e:
@@ -829,7 +834,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         inputs = map_structure(jnp.asarray, inputs)
         shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
-        self._maybe_build(shapes)
+        self._maybe_build(shapes, kwargs)
         training = self._training_default if training is None else bool(training)
         assigns = call_scope.assign_count()
         outputs, new_state = self.forward(

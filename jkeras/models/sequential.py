@@ -169,7 +169,7 @@ class Sequential(Model):
             except Exception:
                 raise declared from None
 
-    def _maybe_build(self, input_shape):
+    def _maybe_build(self, input_shape, call_kwargs=None):  # no other call arguments to pass
         if self._output_struct is None and self._stack and self._wired:
             self._rebuild()  # layers added or popped with rebuild=False since
         elif self._input_struct is None:
@@ -226,6 +226,19 @@ class Sequential(Model):
     @property
     def layers(self):
         return list(self._stack)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Sets every layer's `trainable`, as Keras 3 does, also before the model is built (its
+        layers become sublayers when it is wired: `Sequential([...]).trainable = False` then
+        calling it, as the keras-io FCN example freezes its converted dense layers)."""
+        Model.trainable.fset(self, value)
+        for layer in self.__dict__.get("_stack", ()):
+            layer.trainable = value
 
     def get_config(self):
         from jkeras.utils.serialization import serialize_layer

@@ -289,7 +289,7 @@ def compute_loss(model, x=None, y=None, y_pred=None, sample_weight=None, trainin
         params, added = _override_step.params, _override_step.added
     if params is None:
         params = model.get_variables()["params"]
-    return total + spec.regularization(params) + sum(added, jnp.zeros((), jnp.float32))
+    return total + spec.regularization(params) + core_step.added_loss(added)
 
 
 def loss_override(model):
