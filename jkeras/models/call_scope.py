@@ -22,6 +22,8 @@ Nothing is written to the layer objects while a scope is open, so both functions
 `jax.jit`, `jax.grad` and `jax.vmap`.
 """
 import contextlib
+import functools
+import inspect
 import threading
 
 import jax
@@ -367,9 +369,15 @@ def init_for_call(layer, rng, input_shape, call_kwargs):
     """`layer.init(rng, input_shape)` for a call with the other arguments `call_kwargs`: a layer
     that creates its weights by running its `call` (Keras style) gets them too, as Keras 3 runs
     the first call with all its arguments."""
-    if call_kwargs and getattr(type(layer).init, "_takes_call_kwargs", False):
+    if call_kwargs and _takes_call_kwargs(type(layer).init):
         return layer.init(rng, input_shape, call_kwargs=call_kwargs)
     return layer.init(rng, input_shape)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_call_kwargs(init):
+    """Whether an `init` accepts `call_kwargs` (`Layer.init` does; a pure layer's own may not)."""
+    return "call_kwargs" in inspect.signature(init).parameters
 
 
 def shape_structure(inputs):

@@ -311,9 +311,6 @@ class Model(Trainer, SavingMixin, Layer):
                 state[layer.name] = v["state"]
         return {"params": params, "state": state}
 
-
-    init._takes_call_kwargs = True
-
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Runs the model (pure): `(outputs, new_state)`; see `Layer.apply`."""
         outputs, new_state, out_masks = self.apply_with_masks(

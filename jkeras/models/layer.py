@@ -257,8 +257,6 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             self.__dict__["built"] = was_built
         return scope.variables()
 
-    init._takes_call_kwargs = True
-
     def _init_scope(self, rng):
         """The `InitScope` of a Keras-style build, holding the weights made in `__init__`."""
         made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
