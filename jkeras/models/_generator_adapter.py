@@ -19,7 +19,6 @@ import warnings
 import jax
 import numpy as np
 
-from jkeras.core import step as core_step
 from jkeras.models import _sharding, data_adapter, stateless
 from jkeras.utils.random import next_key
 
@@ -463,7 +462,7 @@ def evaluate(model, stream, steps, cbs, epoch=None):
 
 def predict(model, stream, steps, cbs):
     """The model's outputs over `steps` batches of `stream` (one pass when None), as NumPy arrays."""
-    fn = model._jit(("predict_step",), lambda: core_step.make_predict_step(model._flat_apply))
+    fn = model._jit(("predict_generator",), model._predict_step_fn)
     cbs.on_predict_begin()  # before the weights are read: SwapEMAWeights swaps them here
     variables = model.get_variables()
     params, state = variables["params"], variables["state"]
@@ -477,5 +476,5 @@ def predict(model, stream, steps, cbs):
             cbs.on_predict_batch_end(step, {"outputs": model._restructure_outputs(outputs)})
     model._keep_states(state)
     cbs.on_predict_end()
-    outputs = [np.concatenate([np.asarray(c[i]) for c in chunks], axis=0) for i in range(len(model.outputs))]
+    outputs = [np.concatenate([np.asarray(c[i]) for c in chunks], axis=0) for i in range(len(chunks[0]))]
     return model._restructure_outputs(outputs)

@@ -533,11 +533,19 @@ def keras3_train_step(model):
     return step
 
 
-def _check_stateless_test_step(model):
-    """TypeError naming the override when `test_step` takes the batch alone (Keras 3's TensorFlow /
-    PyTorch `test_step(self, data)`), which Keras 3 on JAX, like jkeras, cannot call. A model
-    without its own `test_step` runs Keras 3's default one (`default_test_step`)."""
-    own = getattr(type(model), "test_step", None)
+_STEP_FORMS = {
+    "test_step": "`test_step(self, state, data) -> (logs, state)` with state = (trainable_variables, "
+                 "non_trainable_variables, metrics_variables)",
+    "predict_step": "`predict_step(self, state, data) -> (outputs, non_trainable_variables)` with state = "
+                    "(trainable_variables, non_trainable_variables)",
+}
+
+
+def _check_stateless_step(model, name):
+    """TypeError naming the override when step `name` ("test_step", "predict_step") takes the
+    batch alone (Keras 3's TensorFlow / PyTorch `test_step(self, data)`), which Keras 3 on JAX,
+    like jkeras, cannot call. A model without its own step runs Keras 3's default one."""
+    own = getattr(type(model), name, None)
     if own is None:
         return
     parameters = list(inspect.signature(own).parameters.values())[1:]
@@ -545,10 +553,35 @@ def _check_stateless_test_step(model):
     if len(positional) < 2 and not any(p.kind is p.VAR_POSITIONAL for p in parameters):
         received = ", ".join(["self"] + [str(p) for p in parameters])
         raise TypeError(
-            f"{type(model).__name__}.test_step: expected Keras 3's JAX signature "
-            "`test_step(self, state, data) -> (logs, state)` with state = (trainable_variables, "
-            f"non_trainable_variables, metrics_variables); received `test_step({received})`, the "
-            "TensorFlow / PyTorch form, which Keras 3 on JAX cannot call either")
+            f"{type(model).__name__}.{name}: expected Keras 3's JAX signature {_STEP_FORMS[name]}; "
+            f"received `{name}({received})`, the TensorFlow / PyTorch form, which Keras 3 on JAX "
+            "cannot call either")
+
+
+def keras3_predict_step(model, on_batch=False):
+    """An overridden `model.predict_step(state, data) -> (outputs, non_trainable_variables)`
+    (Keras 3's JAX form) as jkeras's predict step `(variables, x_list, rng) -> (output_leaves,
+    new_state)`; the structure of the override's outputs is kept in `model._predict_structure`.
+    `data` is the batch as Keras 3 hands it: the inputs (`predict`), `(inputs,)`
+    (`predict_on_batch`).
+
+    Raises:
+        TypeError: if the override takes the batch alone (`predict_step(self, data)`).
+    """
+    _check_stateless_step(model, "predict_step")
+
+    def step(variables, x, rng=None):
+        trainable, non_trainable, paths = _weight_lists(model, variables["params"], variables["state"])
+        xs = list(x)
+        data = (xs[0] if len(xs) == 1 else xs,) if on_batch else _keras_data(model, (x, None, None))
+        with _step_key(rng if rng is not None else jax.random.PRNGKey(0)):
+            outputs, non_trainable = model.predict_step((trainable, non_trainable), data)
+        refs_n = len(model.non_trainable_variables)
+        new_vars = lists_to_variables(variables, paths[len(paths) - refs_n:], [as_array(v) for v in non_trainable])
+        leaves, model._predict_structure = jax.tree_util.tree_flatten(outputs)
+        return leaves, new_vars["state"]
+
+    return step
 
 
 def keras3_test_step(model):
@@ -558,7 +591,7 @@ def keras3_test_step(model):
     Raises:
         TypeError: if the override takes the batch alone (`test_step(self, data)`).
     """
-    _check_stateless_test_step(model)
+    _check_stateless_step(model, "test_step")
 
     def step(variables, metric_state, batch, rng=None):
         trainable, non_trainable, paths = _weight_lists(model, variables["params"], variables["state"])

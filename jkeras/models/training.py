@@ -531,11 +531,38 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._jit(("eval", num_steps, batch_size, limit, every_step, per_call),
                          lambda: core_step.indexed(step, num_steps, batch_size, limit, every_step, logs_of, per_call))
 
+    def predict_step(self, state, data):
+        """Keras 3's JAX predict step: override it to change what `predict` returns.
+
+        `predict` and `predict_on_batch` run an override in place of the model's own call (an
+        override may call `super().predict_step(state, data)`).
+
+        Args:
+            state: `(trainable_variables, non_trainable_variables)`, lists of arrays in the
+                order of `self.trainable_variables` / `self.non_trainable_variables`.
+            data: the batch: its inputs (`predict`), or `(inputs,)` (`predict_on_batch`).
+
+        Returns:
+            `(outputs, non_trainable_variables)`.
+        """
+        trainable, non_trainable = state
+        x, _, _ = stateless._unpack(data)
+        return self.stateless_call(trainable, non_trainable, x, training=False)
+
+    def _custom_predict(self):
+        return type(self).predict_step is not Trainer.predict_step
+
+    def _predict_step_fn(self, on_batch=False):
+        """`(variables, x_list, rng) -> (output_leaves, new_state)`: an overridden `predict_step`,
+        or the model's call."""
+        if self._custom_predict():
+            return stateless.keras3_predict_step(self, on_batch)
+        return core_step.make_predict_step(self._flat_apply)
+
     def _predict_fn(self, batch_size, per_call):
         """The jitted predict step on the batch at row `start` (`jkeras.core.step.batch_at`: a short
         last batch is the data's last `batch_size` rows)."""
-        predict_step = self._distributed_batch_step(
-            core_step.make_predict_step(self._flat_apply), 1, batch_size, "predict", gathered=0)
+        predict_step = self._distributed_batch_step(self._predict_step_fn(), 1, batch_size, "predict", gathered=0)
 
         def make():
             def run(variables, data, start, rng):
@@ -897,7 +924,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         chunks = jax.device_get(chunks)  # one host copy at the end, no concatenate to compile
         outputs = [
             np.concatenate([c[i][skip:] for c, skip in zip(chunks, skips)], axis=0)[:num_samples]
-            for i in range(len(self.outputs))
+            for i in range(len(chunks[0]))
         ]
         return self._restructure_outputs(outputs)
 
@@ -908,6 +935,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             self.set_variables({"params": self.get_variables()["params"], "state": state})
 
     def _restructure_outputs(self, flat):
+        if self._custom_predict() and getattr(self, "_predict_structure", None) is not None:
+            return jax.tree_util.tree_unflatten(self._predict_structure, flat)  # what the override returned
         if isinstance(self._output_struct, dict):
             return dict(zip(self._output_struct.keys(), flat))
         if isinstance(self._output_struct, (list, tuple)) and len(flat) > 1:
@@ -961,7 +990,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """Returns the model's outputs for one batch `x` as NumPy array(s)."""
         self._clear_losses()
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
-        fn = self._jit(("predict_step",), lambda: core_step.make_predict_step(self._flat_apply))
+        fn = self._jit(("predict_step",), lambda: self._predict_step_fn(on_batch=True))
         outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
         self._keep_states(state)
         return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's

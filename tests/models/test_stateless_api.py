@@ -440,3 +440,49 @@ def test_evaluate_orders_a_test_step_overrides_own_logs_as_keras():
             assert set(got) == set(expected)
             got, expected = [got[k] for k in sorted(got)], [expected[k] for k in sorted(expected)]
         np.testing.assert_allclose(got, expected, rtol=RTOL)
+
+
+def _predict_step_model(k, form):
+    class PostProcessed(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = k.layers.Dense(3)
+            self.norm = k.layers.BatchNormalization()
+
+        def call(self, x, training=False):
+            return self.norm(self.dense(x), training=training)
+
+        if form == "keras3":
+            def predict_step(self, state, data):  # Keras 3's JAX form, through the default step
+                outputs, non_trainable = super().predict_step(state, data)
+                return {"clipped": k.ops.clip(outputs, 0.0, 1.0), "twice": outputs * 2}, non_trainable
+        else:
+            def predict_step(self, data):  # the TensorFlow / PyTorch form (keras-io edsr.py)
+                return self(data)
+
+    model = PostProcessed()
+    model(np.zeros((2, 4), "float32"))
+    return model
+
+
+def test_an_overridden_predict_step_is_what_predict_returns_as_in_keras():
+    """predict, predict_on_batch and predict on a generator run a Keras 3 `predict_step(state,
+    data)` override, in the structure it returns; the TensorFlow form `predict_step(self, data)`
+    is a TypeError in both (keras-io edsr.py)."""
+    x = np.random.default_rng(0).normal(size=(10, 4)).astype("float32")
+    ref, ours = _predict_step_model(keras, "keras3"), _predict_step_model(jkeras, "keras3")
+    ours.set_weights(ref.get_weights())
+
+    def batches():
+        for i in range(0, 10, 4):
+            yield x[i:i + 4]
+
+    for got, expected in ((ours.predict(x, batch_size=4, verbose=0), ref.predict(x, batch_size=4, verbose=0)),
+                          (ours.predict_on_batch(x), ref.predict_on_batch(x)),
+                          (ours.predict(batches(), verbose=0), ref.predict(x, batch_size=4, verbose=0))):
+        assert sorted(got) == sorted(expected) == ["clipped", "twice"]
+        for key in expected:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, atol=1e-6)
+    for lib in (keras, jkeras):
+        with pytest.raises(TypeError, match="predict_step"):
+            _predict_step_model(lib, "tf").predict(x, verbose=0)
