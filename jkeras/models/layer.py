@@ -255,6 +255,17 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             self.__dict__["built"] = was_built
         return scope.variables()
 
+    def _with_init_weights(self, variables):
+        """`variables` plus the weights made in `__init__` (a `keras.Variable` attribute of a subclass
+        of a built-in layer, as keras-io vit_small_ds's attention temperature `self.tau`), which the
+        built-in's `init` does not know."""
+        if not self._init_weights:
+            return variables
+        out = {c: dict(variables.get(c, {})) for c in ("params", "state")}
+        for collection, name in self._init_weights:
+            out[collection].setdefault(name, getattr(self, "_" + collection)[name])
+        return out
+
     def _init_scope(self, rng):
         """The `InitScope` of a Keras-style build, holding the weights made in `__init__`."""
         made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
@@ -648,7 +659,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             _build_directly(self, input_shape)
             return
         with creation_scope(self):  # weight paths under this layer's name, as a call builds them
-            self._set_variables(self.init(next_key(), input_shape), creating=True)
+            self._set_variables(self._with_init_weights(self.init(next_key(), input_shape)), creating=True)
         self.built, self._build_input_shape = True, input_shape
 
     build._jkeras_base = True

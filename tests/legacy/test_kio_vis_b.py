@@ -37,3 +37,40 @@ def test_predict_keeps_a_nested_output_structure():
         assert _structure(ours) == _structure(ref)
         for a, b in zip(keras.tree.flatten(ref), jkeras.tree.flatten(ours)):
             np.testing.assert_allclose(b, a, rtol=1e-6)
+
+
+def test_a_multi_head_attention_subclass_overriding_compute_attention():
+    # vit_small_ds.py: locality self-attention overrides Keras 3's `_compute_attention(query, key,
+    # value, attention_mask, training, return_attention_scores)`, divides by a trainable
+    # temperature `self.tau = keras.Variable(...)` made in `__init__` and uses `_masked_softmax` /
+    # `_dropout_layer`; jkeras called it with its own arguments and dropped `tau` from the weights.
+    def build(k):
+        ops = k.ops
+
+        class LSA(k.layers.MultiHeadAttention):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.tau = k.Variable(2.0, trainable=True)
+
+            def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                                   return_attention_scores=False):
+                query = ops.multiply(query, 1.0 / self.tau)
+                scores = ops.einsum(self._dot_product_equation, key, query)
+                scores = self._masked_softmax(scores, attention_mask)
+                dropped = self._dropout_layer(scores, training=training)
+                return ops.einsum(self._combine_equation, dropped, value), scores
+
+        mask = ops.cast([1 - ops.eye(4)], "int8")
+        inputs = k.Input((4, 6))
+        outputs = LSA(num_heads=2, key_dim=3, dropout=0.1)(inputs, inputs, attention_mask=mask)
+        return k.Model(inputs, outputs)
+
+    x = np.random.default_rng(1).normal(size=(2, 4, 6)).astype("float32")
+    ref, ours = build(keras), build(jkeras)
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in ref.weights]
+    assert ours.count_params() == ref.count_params()
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(ref(x)), rtol=1e-5, atol=1e-6)
+    ours.compile(optimizer="sgd", loss="mse")
+    ours.fit(x, np.ones((2, 4, 6), "float32"), verbose=0)
+    assert float(np.asarray(ours.layers[1].tau)) != 2.0  # the temperature trains
