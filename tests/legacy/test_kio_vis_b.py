@@ -74,3 +74,31 @@ def test_a_multi_head_attention_subclass_overriding_compute_attention():
     ours.compile(optimizer="sgd", loss="mse")
     ours.fit(x, np.ones((2, 4, 6), "float32"), verbose=0)
     assert float(np.asarray(ours.layers[1].tau)) != 2.0  # the temperature trains
+
+
+def test_a_custom_layer_with_sublayers_inside_a_sequential_made_in_build():
+    # patch_convnet.py: `Trunk.build` makes `keras.Sequential([..., SqueezeExcite(ratio)])` blocks,
+    # and SqueezeExcite makes its Dense layers in its own `build`; jkeras built SqueezeExcite twice
+    # (wiring the Sequential, then initializing it) and its call found no weights for the new Dense.
+    def build(k):
+        class SqueezeExcite(k.layers.Layer):
+            def build(self, input_shape):
+                self.excite = k.layers.Dense(input_shape[-1], activation="sigmoid", use_bias=False)
+
+            def call(self, x):
+                return x * self.excite(x)
+
+        class Trunk(k.layers.Layer):
+            def build(self, input_shape):
+                self.block = k.Sequential([k.layers.Dense(3), SqueezeExcite()])
+
+            def call(self, x):
+                return x + self.block(x)
+
+        inputs = k.Input((3,))
+        return k.Model(inputs, Trunk()(inputs))
+
+    ref, ours = build(keras), build(jkeras)
+    assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
+    ours.set_weights(ref.get_weights())
+    np.testing.assert_allclose(np.asarray(ours(X)), np.asarray(ref(X)), rtol=1e-5, atol=1e-6)
