@@ -102,3 +102,40 @@ def test_a_custom_layer_with_sublayers_inside_a_sequential_made_in_build():
     assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
     ours.set_weights(ref.get_weights())
     np.testing.assert_allclose(np.asarray(ours(X)), np.asarray(ref(X)), rtol=1e-5, atol=1e-6)
+
+
+def test_weights_of_a_sequential_made_in_a_nested_layers_build_have_the_full_path():
+    # shiftvit.py: ShiftViTModel -> StackedShiftBlocks -> ShiftViTBlock -> MLP, whose `build` makes a
+    # Sequential; Keras 3 names its weights "model/stacked/block/mlp/sequential/dense/kernel",
+    # jkeras left out the layers between the model and the Sequential.
+    def build(k):
+        class MLP(k.layers.Layer):
+            def build(self, input_shape):
+                self.mlp = k.Sequential([k.layers.Dense(4), k.layers.Dense(input_shape[-1])])
+
+            def call(self, x):
+                return self.mlp(x)
+
+        class Block(k.layers.Layer):
+            def build(self, input_shape):
+                self.mlp = MLP()
+
+            def call(self, x):
+                return x + self.mlp(x)
+
+        class Net(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.blocks = [Block(), Block()]
+
+            def call(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                return x
+
+        model = Net()
+        model(X)
+        return model
+
+    ref, ours = build(keras), build(jkeras)
+    assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
