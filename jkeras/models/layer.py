@@ -24,7 +24,7 @@ from jkeras.models import _sharding, build_guard, call_scope, captures, masks, r
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
-from jkeras.models.variable import KerasVariable, Variable, _register, creation_scope, record_path
+from jkeras.models.variable import KerasVariable, Variable, _building, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.saving.layer_hooks import LayerSavingHooks
 from jkeras.utils.random import next_key
@@ -494,8 +494,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         attrs = self.__dict__.get("_weight_attrs")
         if attrs is not None and type(value) is KerasVariable and not name.startswith("_"):
             # A `jkeras.Variable` set on a layer is one of its weights, as Keras tracks it.
+            made_in_init = not self.built
             value = self.add_weight(shape=value.shape, initializer=value.value, dtype=value.dtype,
                                     trainable=value.trainable, name=value.name)
+            if made_in_init:  # Keras 3 keeps the variable's own path: "variable", not "layer/variable"
+                outer = [owner.name for owner in getattr(_building, "stack", ()) if owner is not self]
+                self.__dict__.setdefault("_keras_variable_paths", {})[(value._collection, value.name)] = \
+                    "/".join(outer + [value.name])
         if attrs is not None and isinstance(value, Variable) and value._layer is self:
             attrs[name] = value
             self.__dict__.pop(name, None)
@@ -1264,7 +1269,8 @@ class _InitVariable(Variable):
 
     @property
     def path(self):
-        return f"{self._layer._init_weights_path}/{self.name}"
+        own = self._layer.__dict__.get("_keras_variable_paths", {}).get((self._collection, self.name))
+        return own or f"{self._layer._init_weights_path}/{self.name}"
 
 
 def _build_directly(layer, input_shape):

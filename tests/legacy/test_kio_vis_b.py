@@ -139,3 +139,23 @@ def test_weights_of_a_sequential_made_in_a_nested_layers_build_have_the_full_pat
 
     ref, ours = build(keras), build(jkeras)
     assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
+
+
+def test_a_keras_variable_set_in_init_keeps_its_own_path():
+    # vit_small_ds.py / patch_convnet.py: `self.tau = keras.Variable(...)` / `self.cls = ...` in a
+    # layer's `__init__`; Keras 3's weight path is the variable's own ("variable"), jkeras gave
+    # "layer/variable".
+    def build(k):
+        class ClassToken(k.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.cls = k.Variable(np.zeros((1, 3), "float32"))
+
+            def call(self, x):
+                return x + self.cls
+
+        inputs = k.Input((3,))
+        return k.Model(inputs, ClassToken()(inputs))
+
+    ref, ours = build(keras), build(jkeras)
+    assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
