@@ -10,6 +10,7 @@ Keras masks: `MultiHeadAttention` takes the query / value / key masks that reach
 `AdditiveAttention` take `mask=[query_mask, value_mask]`. Both pass the query's mask on to their
 output.
 """
+import inspect
 import math
 import numbers
 import re
@@ -22,6 +23,7 @@ import numpy as np
 from jkeras.core import activations, constraints, initializers, regularizers
 from jkeras.core._initializer_classes import VarianceScaling
 from jkeras.layers._quantize import EinsumQuantization, QuantizableMixin, int8_contract
+from jkeras.models import call_scope
 from jkeras.models.layer import Layer
 from jkeras.models.node import KerasTensor, map_structure
 from jkeras.utils import naming
@@ -457,6 +459,14 @@ def _reserve_attention_layer_names():
     naming.uniquify("dropout")
 
 
+def _overrides_keras3_compute_attention(cls):
+    """Whether a user subclass defines `_compute_attention` with Keras 3's arguments (no `rng`)."""
+    method = cls._compute_attention
+    if method.__module__.startswith("jkeras."):
+        return False
+    return "rng" not in inspect.signature(method).parameters
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention (Vaswani et al., 2017), as Keras's `MultiHeadAttention`.
 
@@ -738,9 +748,22 @@ class MultiHeadAttention(Layer):
         attention_mask = self._compute_attention_mask(
             query, value, query_mask, value_mask, key_mask, inputs.get("attention_mask"), use_causal_mask
         )
-        output, scores = self._compute_attention(
-            query, key, value, attention_mask, training, rng, return_attention_scores
-        )
+        if _overrides_keras3_compute_attention(type(self)):
+            # A subclass's Keras 3 `_compute_attention(query, key, value, attention_mask, training,
+            # return_attention_scores)` (keras-io vit_small_ds's locality self-attention): its
+            # `self._dropout_layer` draws from this call's key.
+            self._call_rng = rng
+            try:  # its own weights (`self.tau`) read as this call's arrays
+                with call_scope.opened(call_scope.ApplyScope(self, variables, training, rng)):
+                    output, scores = self._compute_attention(
+                        query, key, value, attention_mask, training, return_attention_scores
+                    )
+            finally:
+                self._call_rng = None
+        else:
+            output, scores = self._compute_attention(
+                query, key, value, attention_mask, training, rng, return_attention_scores
+            )
         if gate is not None:
             output = output * gate
         output = self._sub(variables, self.output_dense, output)
@@ -820,16 +843,36 @@ class MultiHeadAttention(Layer):
             probs = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(key.dtype)
             return jnp.einsum("BNTS,BSNH->BTNH", probs, value), None
         query = query * jnp.asarray(self._inverse_sqrt_key_dim, query.dtype)
-        scores = jnp.einsum(self._dot_product_equation, key, query)
-        if attention_mask is not None:
-            scores = jnp.where(attention_mask, scores, jnp.asarray(_large_negative(scores.dtype), scores.dtype))
-        scores = jax.nn.softmax(scores, axis=self._norm_axes)
-        if attention_mask is not None:
-            scores = jnp.where(attention_mask, scores, jnp.zeros((), scores.dtype))
+        scores = self._masked_softmax(jnp.einsum(self._dot_product_equation, key, query), attention_mask)
         probs = scores
         if training and self._dropout > 0.0:
             probs = _dropout(self, rng, scores, self._dropout, self.seed)
         return jnp.einsum(self._combine_equation, probs, value), scores
+
+    def _masked_softmax(self, attention_scores, attention_mask=None):
+        """Keras 3's helper (pure): the softmax over the key axes, masked positions at zero; a mask
+        without the heads axis gets it."""
+        scores = jnp.asarray(attention_scores)
+        if attention_mask is not None:
+            attention_mask = jnp.asarray(attention_mask).astype(bool)
+            for _ in range(scores.ndim - attention_mask.ndim):
+                attention_mask = jnp.expand_dims(attention_mask, -len(self._attention_axes) * 2 - 1)
+            scores = jnp.where(attention_mask, scores, jnp.asarray(_large_negative(scores.dtype), scores.dtype))
+        scores = jax.nn.softmax(scores, axis=self._norm_axes)
+        if attention_mask is not None:
+            scores = jnp.where(attention_mask, scores, jnp.zeros((), scores.dtype))
+        return scores
+
+    @property
+    def _dropout_layer(self):
+        """Keras 3's attention dropout, called as `self._dropout_layer(scores, training=...)` by a
+        subclass's `_compute_attention`, with the key of the call running it."""
+        def dropout(values, training=None):
+            if not training or self._dropout <= 0.0:
+                return values
+            return _dropout(self, getattr(self, "_call_rng", None), values, self._dropout, self.seed)
+
+        return dropout
 
     # ---- shapes, masks, config
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from jkeras.models import masks
 from jkeras.models.node import CallArgs, next_serial
-from jkeras.models.variable import _ArrayLike, _register
+from jkeras.models.variable import _ArrayLike, _register, creation_scope
 
 _local = threading.local()
 
@@ -250,8 +250,12 @@ class InitScope(ApplyScope):
             return super().sublayer_variables(sub, None)
         # A sublayer built already (a trained model wrapped by a new one) keeps its weights, as in
         # Keras; only unbuilt ones get fresh weights.
-        variables = (sub.get_variables() if sub.built and sub.weights
-                     else init_for_call(sub, self.next_rng(), input_shape, call_kwargs))
+        if sub.built and sub.weights:
+            variables = sub.get_variables()
+        else:
+            with creation_scope(sub):  # weights it builds on the way (a Sequential wired in its
+                # `build`) take its path: "model/block/mlp/sequential/dense/kernel", as Keras's
+                variables = init_for_call(sub, self.next_rng(), input_shape, call_kwargs)
         if variables["params"]:
             self.params[sub.name] = variables["params"]
         if variables["state"]:

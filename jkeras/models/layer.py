@@ -24,7 +24,7 @@ from jkeras.models import _sharding, build_guard, call_scope, captures, masks, r
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
-from jkeras.models.variable import KerasVariable, Variable, _register, creation_scope, record_path
+from jkeras.models.variable import KerasVariable, Variable, _building, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.saving.layer_hooks import LayerSavingHooks
 from jkeras.utils.random import next_key
@@ -257,6 +257,17 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             self.__dict__["built"] = was_built
         return scope.variables()
 
+    def _with_init_weights(self, variables):
+        """`variables` plus the weights made in `__init__` (a `keras.Variable` attribute of a subclass
+        of a built-in layer, as keras-io vit_small_ds's attention temperature `self.tau`), which the
+        built-in's `init` does not know."""
+        if not self._init_weights:
+            return variables
+        out = {c: dict(variables.get(c, {})) for c in ("params", "state")}
+        for collection, name in self._init_weights:
+            out[collection].setdefault(name, getattr(self, "_" + collection)[name])
+        return out
+
     def _init_scope(self, rng):
         """The `InitScope` of a Keras-style build, holding the weights made in `__init__`."""
         made_in_init = {c: {n: getattr(self, "_" + c)[n] for c2, n in self._init_weights if c2 == c}
@@ -486,8 +497,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         attrs = self.__dict__.get("_weight_attrs")
         if attrs is not None and type(value) is KerasVariable and not name.startswith("_"):
             # A `jkeras.Variable` set on a layer is one of its weights, as Keras tracks it.
+            made_in_init = not self.built
             value = self.add_weight(shape=value.shape, initializer=value.value, dtype=value.dtype,
                                     trainable=value.trainable, name=value.name)
+            if made_in_init:  # Keras 3 keeps the variable's own path: "variable", not "layer/variable"
+                outer = [owner.name for owner in getattr(_building, "stack", ()) if owner is not self]
+                self.__dict__.setdefault("_keras_variable_paths", {})[(value._collection, value.name)] = \
+                    "/".join(outer + [value.name])
         if attrs is not None and isinstance(value, Variable) and value._layer is self:
             attrs[name] = value
             self.__dict__.pop(name, None)
@@ -651,7 +667,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             _build_directly(self, input_shape)
             return
         with creation_scope(self):  # weight paths under this layer's name, as a call builds them
-            self._set_variables(self.init(next_key(), input_shape), creating=True)
+            self._set_variables(self._with_init_weights(self.init(next_key(), input_shape)), creating=True)
         self.built, self._build_input_shape = True, input_shape
 
     build._jkeras_base = True
@@ -1256,7 +1272,8 @@ class _InitVariable(Variable):
 
     @property
     def path(self):
-        return f"{self._layer._init_weights_path}/{self.name}"
+        own = self._layer.__dict__.get("_keras_variable_paths", {}).get((self._collection, self.name))
+        return own or f"{self._layer._init_weights_path}/{self.name}"
 
 
 def _build_directly(layer, input_shape):

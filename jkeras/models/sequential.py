@@ -181,6 +181,11 @@ class Sequential(Model):
         if self._input_layer is None and input_shape is not None:
             with call_scope.outside():
                 self._build_from_data([input_shape])
+            # Wiring built every layer with fresh weights: those are the weights. Initializing again
+            # would run a custom layer's `build` a second time, giving it new sublayers while its
+            # weights stay those of the first ones (a layer shared by two Sequentials, as keras-io
+            # patch_convnet.py's trunk blocks).
+            return self.get_variables()
         return super().init(rng, input_shape)
 
     def _build_from_data(self, input_shapes):

@@ -15,7 +15,7 @@ from jkeras.core import step as core_step
 from jkeras.models import (
     _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter, stateless,
 )
-from jkeras.models.node import flatten
+from jkeras.models.node import flatten, map_structure
 from jkeras.optimizers import _ema
 from jkeras.utils.random import next_key
 
@@ -397,10 +397,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _flat_apply(self, variables, x, training=False, rng=None):
         outputs, state, masks = self.apply_with_masks(variables, x, training=training, rng=rng)
-        flat = list(outputs) if isinstance(outputs, (list, tuple)) else (  # a `call` may return a tuple
-            list(outputs.values()) if isinstance(outputs, dict) else [outputs]
-        )
-        return flat, state, masks
+        # The leaves in `self.outputs`' order (and the masks'): a nested output structure (a layer
+        # returning a tuple, among a list of outputs) gives one entry per tensor.
+        return flatten(outputs), state, masks
 
     def _ensure_spec(self, y_list):
         """Builds (or reuses) the StepSpec for targets shaped like `y_list`."""
@@ -937,10 +936,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
     def _restructure_outputs(self, flat):
         if self._custom_predict() and getattr(self, "_predict_structure", None) is not None:
             return jax.tree_util.tree_unflatten(self._predict_structure, flat)  # what the override returned
-        if isinstance(self._output_struct, dict):
-            return dict(zip(self._output_struct.keys(), flat))
-        if isinstance(self._output_struct, (list, tuple)) and len(flat) > 1:
-            return flat
+        struct = self._output_struct
+        if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(flat) > 1:
+            leaves = iter(flat)  # the outputs' nesting, as Keras 3's predict (lists / tuples / dicts)
+            return map_structure(lambda _: next(leaves), struct)
         return flat[0]
 
     # ----------------------------------------------------------------------------------------
