@@ -98,6 +98,8 @@ def test_a_custom_layer_with_sublayers_inside_a_sequential_made_in_build():
         inputs = k.Input((3,))
         return k.Model(inputs, Trunk()(inputs))
 
+    keras.backend.clear_session()  # the weight paths compared hold auto-name counters
+    jkeras.backend.clear_session()
     ref, ours = build(keras), build(jkeras)
     assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
     ours.set_weights(ref.get_weights())
@@ -137,6 +139,8 @@ def test_weights_of_a_sequential_made_in_a_nested_layers_build_have_the_full_pat
         model(X)
         return model
 
+    keras.backend.clear_session()  # the weight paths compared hold auto-name counters
+    jkeras.backend.clear_session()
     ref, ours = build(keras), build(jkeras)
     assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
 
