@@ -1423,7 +1423,6 @@ class _TrackedDict(_Tracking, dict):
         return self[key]
 
 
-# As pytrees they are the plain list and dict they hold (`jax.tree.map`, `jit` arguments).
 def _in_order_of(original, mapped):
     """`mapped`, the result of a JAX tree operation on `original` (which returns dicts with their
     keys sorted), with every dict back in `original`'s key order: Keras 3 hands `call` a dict of
@@ -1436,6 +1435,7 @@ def _in_order_of(original, mapped):
     return mapped
 
 
+# As pytrees they are the plain list and dict they hold (`jax.tree.map`, `jit` arguments).
 jax.tree_util.register_pytree_node(_TrackedList, lambda x: (list(x), None), lambda _, children: list(children))
 jax.tree_util.register_pytree_node(
     _TrackedDict, lambda x: (tuple(x[k] for k in sorted(x)), tuple(sorted(x))),
