@@ -86,17 +86,18 @@ def fresh_copy(tree):
     """New buffers for every array in `tree`, with strong (non-weak) dtypes.
 
     Donating the copy never invalidates the original, and the step's input types stay the same
-    from the first call on, so it compiles once. The copies are device-to-device transfers, not
-    a compiled program (one per tree structure would add to the first epoch's time).
+    from the first call on, so it compiles once. One small jitted program per tree structure
+    makes every copy: a transfer per array cost about 30 us each on a CPU (a 20-array train state
+    0.6 ms, which dominated `train_on_batch` and a small `fit`), the program about 0.1 ms.
     """
+    return _copy_tree(tree)
 
-    def copy(a):
-        a = jnp.asarray(a)
-        if getattr(a, "weak_type", False):
-            return lax.convert_element_type(a, a.dtype)
-        return jax.device_put(a, may_alias=False)
 
-    return jax.tree_util.tree_map(copy, tree)
+@jax.jit
+def _copy_tree(tree):
+    # `jnp.copy` is an operation XLA runs, so each output is a new buffer (not the argument
+    # forwarded); converting to its own dtype drops a weak type.
+    return jax.tree_util.tree_map(lambda a: lax.convert_element_type(jnp.copy(a), a.dtype), tree)
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ The per-step Python path is kept thin: array data is put on the device once per 
 epoch's row order once per epoch; one jitted call slices its own batch(es) and runs the step
 (`steps_per_execution` steps inside one `lax.fori_loop`). Values reach the host only at the end of
 an epoch or when a callback asks for them."""
+import functools
 import warnings
 
 import jax
@@ -327,9 +328,14 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
     def _initial_metric_state(self):
         """The metric state a train state starts an epoch with (fresh, own buffers)."""
-        if self._keras3_active():
+        return self._fresh_metric_state(self._keras3_active())
+
+    def _fresh_metric_state(self, keras3):
+        """Zeroed metric state in new buffers: the Keras 3 metrics' variables (`keras3`), else the
+        compiled metrics', made by one jitted call (no eager op per variable)."""
+        if keras3:
             return core_step.fresh_copy(stateless.metrics_state(self))
-        return core_step.fresh_copy(core_step.init_metrics(self._spec))
+        return self._jit(("init_metrics",), lambda: functools.partial(core_step.init_metrics, self._spec))()
 
     def _step_function(self):
         return stateless.keras3_train_step(self) if self._keras3_active() else self.train_step
@@ -509,9 +515,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return core_step.make_eval_step(self._spec)
 
     def _eval_metric_state(self):
-        if self._keras3_test():
-            return core_step.fresh_copy(stateless.metrics_state(self))
-        return core_step.fresh_copy(core_step.init_metrics(self._spec))
+        return self._fresh_metric_state(self._keras3_test())
 
     def _eval_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False):
         eval_step = self._eval_step()
@@ -582,10 +586,14 @@ class Trainer(_legacy_generators.GeneratorMethods):
         if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
             self.optimizer.state = _init_optimizer_state(self.optimizer.transform, trainable)
             self._opt_structure = structure
-        return self._placed(core_step.TrainState(
-            variables["params"], variables["state"], self.optimizer.state,
-            self._initial_metric_state(), rng,
-        ), copy=True)
+        ts = core_step.TrainState(variables["params"], variables["state"], self.optimizer.state, {}, rng)
+        if _sharding.active() is None:  # the copy program `_write_back` runs at an epoch's end
+            params, state, opt_state = core_step.fresh_copy((ts.params, ts.state, ts.opt_state))
+            ts = ts._replace(params=params, state=state, opt_state=opt_state)
+        else:
+            ts = self._placed(ts, copy=True)
+        # The key and the metrics (one jitted call) are new buffers already.
+        return self._placed(ts._replace(metrics=self._initial_metric_state()))
 
     def _write_back(self, ts, copy):
         params, state, opt_state = ts.params, ts.state, ts.opt_state
@@ -742,7 +750,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                                            copy=True)
                 loop.ts = self._placed(loop.ts._replace(metrics=self._initial_metric_state()))
                 epoch_logs = self._host_logs(train.run(loop, epoch))
-                self._write_back(loop.ts, copy=True)
+                # The model's own copy, unless no epoch follows to donate the loop's buffers.
+                self._write_back(loop.ts, copy=epoch + 1 < epochs)
                 if validate is not None and _should_validate(epoch, validation_freq):
                     epoch_logs = _sorted_logs({**epoch_logs, **{"val_" + k: v for k, v in
                                                                validate(epoch, cbs).items()}})

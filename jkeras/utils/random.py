@@ -34,6 +34,32 @@ def next_key():
     """
     if _seed["seed"] is None:
         _seed["seed"] = int(np.random.randint(0, 2**31 - 1))
-    key = jax.random.fold_in(jax.random.PRNGKey(_seed["seed"]), _seed["counter"])
+    seed, counter = _seed["seed"], _seed["counter"]
     _seed["counter"] += 1
-    return key
+    if seed < 2**31 and counter < 2**32 and jax.config.jax_default_prng_impl == "threefry2x32" \
+            and not jax.config.jax_enable_custom_prng:
+        # `fold_in(PRNGKey(seed), counter)` computed here: the same bits without two dispatched
+        # programs (about 0.1-0.25 ms of every `predict_on_batch` / `train_on_batch` / `fit`).
+        return jax.device_put(np.asarray(_threefry_2x32((0, seed), (0, counter)), np.uint32))
+    return jax.random.fold_in(jax.random.PRNGKey(seed), counter)
+
+
+_MASK = 0xFFFFFFFF
+
+
+def _threefry_2x32(key, count):
+    """Threefry-2x32 (20 rounds) of one pair of uint32 words under `key`, as `jax.random`'s
+    threefry2x32 computes it; `fold_in(key, data)` is this of `(0, data)`."""
+    def rotate(v, d):
+        return ((v << d) | (v >> (32 - d))) & _MASK
+
+    rotations = ((13, 15, 26, 6), (17, 29, 16, 24))
+    ks = (key[0], key[1], key[0] ^ key[1] ^ 0x1BD11BDA)
+    x0, x1 = (count[0] + ks[0]) & _MASK, (count[1] + ks[1]) & _MASK
+    for i in range(5):
+        for r in rotations[i % 2]:
+            x0 = (x0 + x1) & _MASK
+            x1 = rotate(x1, r) ^ x0
+        x0 = (x0 + ks[(i + 1) % 3]) & _MASK
+        x1 = (x1 + ks[(i + 2) % 3] + i + 1) & _MASK
+    return x0, x1

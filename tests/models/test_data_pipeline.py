@@ -278,7 +278,7 @@ def test_generator_steps_compile_once_and_prefetch_on_a_thread(monkeypatch):
     real_put = jax.device_put
 
     def recording_put(*args, **kwargs):
-        if not isinstance(args[0], jax.Array):  # a batch pytree, not a weight copy
+        if not isinstance(args[0], (jax.Array, np.ndarray)):  # a batch pytree, not a weight copy or a key
             put_threads.append(threading.current_thread().name)
         return real_put(*args, **kwargs)
 
