@@ -79,3 +79,14 @@ def test_first_epoch_splits_compile_time_by_program():
     for wall, trace, lower, compile_s, programs, rest in rows.values():
         assert float(wall) >= float(compile_s) > 0 and int(programs) >= 1, proc.stdout
     assert re.search(r"^\s+run\s", proc.stdout, re.M), proc.stdout  # jkeras's train program by name
+
+
+@pytest.mark.slow
+def test_per_call_prints_every_call():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "per_call.py"), "--frameworks", "jkeras",
+                           "--rounds", "1", "--calls", "2"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()[2:] if line.strip()}
+    assert list(rows) == ["train_on_batch", "test_on_batch", "predict_on_batch", "predict", "evaluate", "fit",
+                          "call", "call_inference"], proc.stdout
+    assert all(len(values) == 1 and float(values[0]) > 0 for values in rows.values()), proc.stdout
