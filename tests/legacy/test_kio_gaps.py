@@ -84,3 +84,26 @@ def test_dict_outputs_flatten_by_sorted_key_and_are_named_by_key():
     assert list(predicted) == list(ref_predicted) == ["a", "z"]
     for key in ref_predicted:
         np.testing.assert_allclose(predicted[key], ref_predicted[key], rtol=1e-5, atol=1e-6)
+
+
+def test_an_unbuilt_sequential_lists_the_weights_of_layers_built_before():
+    # eanet.py: a Normalization adapted, then put in a Sequential (data augmentation) that is not
+    # built yet: Keras 3's `weights` list the adapted layer's weights; jkeras listed none.
+    images = np.random.default_rng(1).normal(size=(20, 4, 4, 3)).astype("float32")
+
+    def run(k):
+        norm = k.layers.Normalization(name="norm")
+        norm.adapt(images)
+        dense = k.layers.Dense(5, name="dense_built")
+        dense.build((None, 3))
+        model = k.Sequential([norm, k.layers.RandomFlip("horizontal", name="flip"), dense,
+                              k.layers.Dense(2, name="dense_later")], name="augmentation")
+        assert not model.built
+        return ([w.path for w in model.weights], len(model.trainable_weights),
+                len(model.non_trainable_weights), model.get_weights())
+
+    ours, ref = run(jkeras), run(keras)
+    assert ours[:3] == ref[:3]
+    assert ref[0][:3] == ["norm/mean", "norm/variance", "norm/count"]
+    for a, b in zip(ours[3][:3], ref[3][:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
