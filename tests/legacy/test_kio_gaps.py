@@ -107,3 +107,14 @@ def test_an_unbuilt_sequential_lists_the_weights_of_layers_built_before():
     assert ref[0][:3] == ["norm/mean", "norm/variance", "norm/count"]
     for a, b in zip(ours[3][:3], ref[3][:3]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_functional_model_is_shown_as_functional():
+    # `repr(keras.Model(inputs, outputs))` is `<Functional name=..., built=True>` in Keras 3.
+    def run(k):
+        inputs = k.Input((3,))
+        model = k.Model(inputs, k.layers.Dense(2)(inputs), name="mm")
+        assert isinstance(model, k.Model)
+        return repr(model), repr(k.Sequential([k.Input((3,)), k.layers.Dense(1)], name="seq"))
+
+    assert run(jkeras) == run(keras)
