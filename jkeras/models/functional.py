@@ -16,7 +16,7 @@ from jkeras.core.scope import add_loss
 from jkeras.models import call_scope, captures, masks
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer, _is_shape
-from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
+from jkeras.models.node import CallArgs, KerasTensor, dict_keys, flatten, map_structure
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
 from jkeras.utils import legacy, naming
@@ -96,12 +96,12 @@ class Model(Trainer, SavingMixin, Layer):
                     f"Model '{self.name}': outputs must be tensors computed by layers from the inputs, "
                     f"got {t!r}"
                 )
-        if isinstance(inputs, tuple):
-            inputs = list(inputs)
-        if isinstance(outputs, tuple):
-            outputs = list(outputs)
+        # A tuple of inputs / outputs stays a tuple, as Keras 3 (`model.output`, `predict`, calls)
         self._input_struct, self._output_struct = inputs, outputs
-        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        # a dict of inputs / outputs flattens by sorted key, as Keras 3's `model.inputs` /
+        # `outputs` (Keras 2's too): the order of `input_names` / `output_names`, of positional
+        # lists of arrays, and of the layers (the graph is walked from the outputs)
+        self.inputs, self.outputs = flatten(inputs, sort_keys=True), flatten(outputs, sort_keys=True)
         self._nodes, self._layers = _map_graph(self.inputs, self.outputs)
         names = [layer.name for layer in self._layers]
         for n in names:
@@ -202,29 +202,32 @@ class Model(Trainer, SavingMixin, Layer):
     @property
     def input_shape(self):
         self._require_graph("input_shape")
-        return map_structure(lambda t: t.shape, self._input_struct)
+        return map_structure(lambda t: t.shape, _listed(self._input_struct))
 
     @property
     def output_shape(self):
         self._require_graph("output_shape")
-        return map_structure(lambda t: t.shape, self._output_struct)
+        return map_structure(lambda t: t.shape, _listed(self._output_struct))
 
     @property
     def input_names(self):
         if isinstance(self._input_struct, dict) and all(
                 not isinstance(v, (list, tuple, dict)) for v in self._input_struct.values()):
             # Keras 3 matches dict data to a dict of inputs by key, even where a key is not the
-            # Input's name (an input cut from a layer output is `<name>CLONE`)
-            return list(self._input_struct)
+            # Input's name (an input cut from a layer output is `<name>CLONE`), in `inputs`' order
+            return dict_keys(self._input_struct)
         if self._is_subclassed:
             return [f"input_{i + 1}" for i in range(len(self.inputs))]
         return [t._keras_history.layer.name for t in self.inputs]
 
     @property
     def output_names(self):
+        if isinstance(self._output_struct, dict) and all(
+                not isinstance(v, (list, tuple, dict)) for v in self._output_struct.values()):
+            # a dict of outputs: its keys name the losses, metrics and targets, as Keras 3 logs
+            # `<key>_loss` (also where a key is not the output layer's name)
+            return dict_keys(self._output_struct)
         if self._is_subclassed:
-            if isinstance(self._output_struct, dict):
-                return list(self._output_struct)
             return [f"output_{i + 1}" for i in range(len(self.outputs))]
         # Keras 2 (`Network._set_output_names`): an output layer giving several outputs (a nested
         # model) gets unique names `model`, `model_1`, ..., so each output has its own `<name>_loss`.
@@ -270,9 +273,9 @@ class Model(Trainer, SavingMixin, Layer):
         inputs = [KerasTensor(s, d or self._input_dtype(), name=keys[i] if keys else f"input_{i + 1}")
                   for i, (s, d) in enumerate(zip(shapes, dtypes))]
         self._input_struct = dict(zip(keys, inputs)) if keys else inputs[0] if len(inputs) == 1 else inputs
-        self.inputs = inputs
+        self.inputs = flatten(self._input_struct, sort_keys=True)
         self._output_struct = self._infer_output_spec(self._input_struct, {})
-        self.outputs = flatten(self._output_struct)
+        self.outputs = flatten(self._output_struct, sort_keys=True)
 
     def _require_graph(self, what):
         if self._input_struct is None:
@@ -316,7 +319,7 @@ class Model(Trainer, SavingMixin, Layer):
         outputs, new_state, out_masks = self.apply_with_masks(
             variables, inputs, training=training, rng=rng, mask=mask
         )
-        for tensor, m in zip(flatten(outputs), out_masks):
+        for tensor, m in zip(flatten(outputs, sort_keys=True), out_masks):
             if m is not None:  # for a model called inside another one, or directly (Keras's `_keras_mask`)
                 masks.set_keras_mask(tensor, m)
         return outputs, new_state
@@ -330,14 +333,14 @@ class Model(Trainer, SavingMixin, Layer):
         if self._is_subclassed:
             if self._input_struct is not None:
                 flat = self._flatten_inputs(inputs)
-                inputs = (dict(zip(self._input_struct, flat)) if isinstance(self._input_struct, dict)
-                          else flat if isinstance(self._input_struct, list) else flat[0])
+                inputs = (dict(zip(dict_keys(self._input_struct), flat)) if isinstance(self._input_struct, dict)
+                          else flat if isinstance(self._input_struct, (list, tuple)) else flat[0])
             outputs, state = Layer.apply(self, variables, inputs, training=training, rng=rng, mask=mask)
             if isinstance(outputs, dict) and isinstance(self._output_struct, dict):
                 # a dict of outputs in `output_names`' order (the built structure's), whatever
                 # order `call` built it in, so outputs line up with their targets and names
                 outputs = {key: outputs[key] for key in self._output_struct}
-            return outputs, state, [masks.get_keras_mask(t) for t in flatten(outputs)]
+            return outputs, state, [masks.get_keras_mask(t) for t in flatten(outputs, sort_keys=True)]
         self._require_graph("apply")
         flat_inputs = self._flatten_inputs(inputs)
         flat_masks = [None] * len(flat_inputs) if mask is None else self._flatten_inputs(mask)
@@ -722,6 +725,12 @@ def _at_path(tree, path):
     return tree
 
 
+def _listed(structure):
+    """A top-level tuple of tensors as a list: Keras 3's `input_shape` / `output_shape` list the
+    shapes of a model built on a tuple."""
+    return list(structure) if isinstance(structure, tuple) else structure
+
+
 def _is_ref(value):
     return (isinstance(value, (list, tuple)) and len(value) >= 3 and isinstance(value[0], str)
             and all(isinstance(v, int) for v in value[1:3]))
@@ -734,7 +743,7 @@ def _map_refs(fn, refs):
     if isinstance(refs, dict):
         return {k: _map_refs(fn, v) for k, v in refs.items()}
     out = [_map_refs(fn, r) for r in refs]
-    return out
+    return tuple(out) if isinstance(refs, tuple) else out  # an in-memory config keeps a tuple, as Keras 3
 
 
 def _map_config(fn, structure):

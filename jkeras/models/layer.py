@@ -1262,7 +1262,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         return cls(**standardize_layer_config(config))
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+        return f"<{naming.keras_class_name(self)} name={self.name}, built={self.built}>"  # Keras 3's
 
 
 @_register

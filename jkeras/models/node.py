@@ -138,15 +138,40 @@ jax.tree_util.register_pytree_with_keys(
 )
 
 
-def flatten(structure):
-    """Leaves of nested lists / tuples / dicts (dicts in key-insertion order)."""
+def flatten(structure, sort_keys=False):
+    """Leaves of nested lists / tuples / dicts (dicts in key-insertion order; with `sort_keys`, by
+    sorted key as Keras 3's `tree.flatten`, an `OrderedDict` keeping its order)."""
     if isinstance(structure, CallArgs):
-        return flatten(list(structure.values.values()))
+        return flatten(list(structure.values.values()), sort_keys)
     if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
+        return [leaf for item in structure for leaf in flatten(item, sort_keys)]
     if isinstance(structure, dict):
-        return [leaf for item in structure.values() for leaf in flatten(item)]
+        return [leaf for key in dict_keys(structure, sort_keys) for leaf in flatten(structure[key], sort_keys)]
     return [structure]
+
+
+def pack_as(structure, flat):
+    """`flat` (leaves in `flatten(structure, sort_keys=True)`'s order) nested as `structure`;
+    dicts come back with their keys sorted, as Keras 3 packs them."""
+    leaves = iter(flat)
+
+    def pack(s):
+        if isinstance(s, dict):
+            return {k: pack(s[k]) for k in dict_keys(s)}
+        if isinstance(s, list):
+            return [pack(item) for item in s]
+        if isinstance(s, tuple) and not hasattr(s, "_fields"):
+            return tuple(pack(item) for item in s)
+        return next(leaves)
+
+    return pack(structure)
+
+
+def dict_keys(structure, sort_keys=True):
+    """The keys of a dict in the order its leaves flatten in (see `flatten`)."""
+    if sort_keys and not isinstance(structure, collections.OrderedDict):
+        return sorted(structure)
+    return list(structure)
 
 
 def map_structure(fn, structure):

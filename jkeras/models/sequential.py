@@ -69,6 +69,7 @@ class Sequential(Model):
                 f"Sequential '{self.name}': all layers must have unique names; '{layer.name}' is already in the model"
             )
         self._stack.append(layer)
+        self._track_stack()
         if len(self._stack) == 1 and getattr(layer, "_keras1_merged", None) is not None:
             # Keras 1: `Merge([model_a, model_b])` first: the merged models' inputs are the model's.
             self._input_layer = None
@@ -106,6 +107,7 @@ class Sequential(Model):
         if not self._stack:
             raise TypeError(f"Sequential '{self.name}': there are no layers to pop")
         layer = self._stack.pop()
+        self._track_stack()
         if not rebuild:
             self._unwire()
         elif self._wired:
@@ -200,6 +202,14 @@ class Sequential(Model):
                 layer._inbound_nodes.remove(node)
         self._owned_nodes = []
         self._output_struct = None
+        self._track_stack()
+
+    def _track_stack(self):
+        """Until the stack is wired (which makes its graph's layers the sublayers), its layers are
+        the sublayers: as Keras 3, an unbuilt Sequential's `weights` are those of its layers built
+        before being added (an adapted `Normalization`, keras-io's eanet)."""
+        if self._output_struct is None:
+            self._sublayers = list(self._stack)
 
     def _rebuild(self):
         self._unwire()

@@ -16,7 +16,7 @@ from jkeras.core import step as core_step
 from jkeras.models import (
     _epochs, _generator_adapter, _legacy_generators, _sharding, compile_utils, data_adapter, stateless,
 )
-from jkeras.models.node import flatten, map_structure
+from jkeras.models.node import flatten, pack_as
 from jkeras.optimizers import _ema
 from jkeras.utils.random import next_key
 
@@ -405,7 +405,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         outputs, state, masks = self.apply_with_masks(variables, x, training=training, rng=rng)
         # The leaves in `self.outputs`' order (and the masks'): a nested output structure (a layer
         # returning a tuple, among a list of outputs) gives one entry per tensor.
-        return flatten(outputs), state, masks
+        return flatten(outputs, sort_keys=True), state, masks
 
     def _ensure_spec(self, y_list):
         """Builds (or reuses) the StepSpec for targets shaped like `y_list`."""
@@ -947,8 +947,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             return jax.tree_util.tree_unflatten(self._predict_structure, flat)  # what the override returned
         struct = self._output_struct
         if isinstance(struct, dict) or isinstance(struct, (list, tuple)) and len(flat) > 1:
-            leaves = iter(flat)  # the outputs' nesting, as Keras 3's predict (lists / tuples / dicts)
-            return map_structure(lambda _: next(leaves), struct)
+            # the outputs' nesting, as Keras 3's predict (lists / tuples / dicts by sorted key)
+            return pack_as(struct, flat)
         return flat[0]
 
     # ----------------------------------------------------------------------------------------

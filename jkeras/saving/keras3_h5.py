@@ -32,6 +32,7 @@ import numpy as np
 from jkeras.layers._lora import LoRAMixin
 from jkeras.layers._quantize import QuantizableMixin
 from jkeras.saving import keras3_optimizer, layer_hooks, legacy_h5, variables
+from jkeras.utils import naming
 
 OPTIMIZER_VARS = "optimizer/vars"
 # Keras 3 recurrent layers hold their weights in a `cell` sublayer.
@@ -47,9 +48,7 @@ def to_snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def keras_class_name(layer):
-    name = type(layer).__name__
-    return "Functional" if name == "Model" else name
+keras_class_name = naming.keras_class_name
 
 
 def _join(path, name):

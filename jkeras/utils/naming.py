@@ -11,6 +11,13 @@ def to_snake_case(name):
     return name
 
 
+def keras_class_name(obj):
+    """The class name Keras 3 shows for `obj` (its repr, summaries, saved files): a functional
+    model, jkeras's `Model`, is Keras 3's `Functional`."""
+    name = type(obj).__name__
+    return "Functional" if name == "Model" else name
+
+
 def uniquify(base):
     """Returns `base` the first time, then `base_1`, `base_2`, ..."""
     n = _counts.get(base, 0)

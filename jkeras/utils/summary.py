@@ -1,6 +1,7 @@
 """`model.summary()`: the classic Keras table of layers, output shapes and parameter counts."""
 import numpy as np
 
+from jkeras.utils import naming
 from jkeras.utils.io_utils import print_msg
 
 
@@ -68,8 +69,7 @@ def type_name(layer):
     """The type a summary shows for `layer`: its class, as Keras names it (a functional model is
     `Functional`), or for an operation recorded on symbolic tensors (`OpLambda`) the op's Keras 3
     class (`Relu`, `Tile`, `GetItem`)."""
-    kind = getattr(layer, "op_class_name", None) or type(layer).__name__
-    return "Functional" if kind == "Model" else kind
+    return getattr(layer, "op_class_name", None) or naming.keras_class_name(layer)
 
 
 def _is_chain(model):
