@@ -44,6 +44,14 @@ class Data(NamedTuple):
             None if self.sw is None else [put(a) for a in self.sw],
         )
 
+    def for_call(self):
+        """The data as one jitted call takes it (`*_on_batch`): on one device the arrays as they
+        are, which the call transfers with its other arguments; placed as `to_device` places them
+        under a distribution."""
+        from jkeras.models import _sharding
+
+        return self if _sharding.active() is None else self.to_device()
+
     def batch(self):
         return (self.x, self.y, self.sw)
 

@@ -18,7 +18,7 @@ from jkeras.models import (
 )
 from jkeras.models.node import flatten, pack_as
 from jkeras.optimizers import _ema
-from jkeras.utils.random import next_key
+from jkeras.utils.random import next_call_key, next_key
 
 
 class Trainer(_legacy_generators.GeneratorMethods):
@@ -966,11 +966,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
         data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "train_on_batch")
         self._ensure_spec(data.y)
         self._uses_keras3_step(data.batch())
-        ts = self._train_state(next_key())
+        ts = self._train_state(next_call_key())
         if not reset_metrics and self._on_batch_metrics is not None:
             ts = ts._replace(metrics=self._on_batch_metrics)
         fn = self._jit(("train_step",), self._step_function, donate=True)
-        ts, logs = fn(ts, data.to_device().batch())
+        ts, logs = fn(ts, data.for_call().batch())
         self._write_back(ts, copy=False)
         self._on_batch_metrics = None if reset_metrics else ts.metrics
         return self._format_logs(self._host_logs(logs), return_dict)
@@ -989,7 +989,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         metric_state = self._eval_metric_state()
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
-        metric_state, logs, state = fn(self.get_variables(), metric_state, data.to_device().batch(), next_key())
+        metric_state, logs, state = fn(self.get_variables(), metric_state, data.for_call().batch(), next_call_key())
         self._keep_states(state)
         self._on_batch_metrics = None if reset_metrics else metric_state
         return self._format_logs(self._host_logs(logs), return_dict)
@@ -999,7 +999,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._clear_losses()
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_step",), lambda: self._predict_step_fn(on_batch=True))
-        outputs, state = fn(self.get_variables(), data.to_device().x, next_key())
+        outputs, state = fn(self.get_variables(), data.for_call().x, next_call_key())
         self._keep_states(state)
         return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's
 

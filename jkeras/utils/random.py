@@ -32,6 +32,13 @@ def next_key():
 
     Without `set_random_seed`, the stream starts from a seed drawn from NumPy's global RNG.
     """
+    key = next_call_key()
+    return jax.device_put(key) if isinstance(key, np.ndarray) else key
+
+
+def next_call_key():
+    """`next_key()`'s key, for a jitted call to take with its arguments: a NumPy uint32 pair
+    where it is computed on the host (no transfer of its own), else a JAX key."""
     if _seed["seed"] is None:
         _seed["seed"] = int(np.random.randint(0, 2**31 - 1))
     seed, counter = _seed["seed"], _seed["counter"]
@@ -40,7 +47,7 @@ def next_key():
             and not jax.config.jax_enable_custom_prng:
         # `fold_in(PRNGKey(seed), counter)` computed here: the same bits without two dispatched
         # programs (about 0.1-0.25 ms of every `predict_on_batch` / `train_on_batch` / `fit`).
-        return jax.device_put(np.asarray(_threefry_2x32((0, seed), (0, counter)), np.uint32))
+        return np.asarray(_threefry_2x32((0, seed), (0, counter)), np.uint32)
     return jax.random.fold_in(jax.random.PRNGKey(seed), counter)
 
 
