@@ -1,0 +1,47 @@
+"""Found by running the tensorflow.org Keras tutorials (tf.keras 2 code, `tf.keras` replaced by
+`keras`, NumPy data) on jkeras; each test compares with Keras 3 running the same code."""
+import keras
+import numpy as np
+
+import jkeras
+
+HORSEPOWER = np.random.default_rng(0).uniform(46, 230, 40)
+
+
+def test_normalization_axis_none_adapted_on_a_vector_normalizes_batches_of_one_feature():
+    # regression.ipynb: `layers.Normalization(input_shape=[1,], axis=None)` adapted on the 1-D
+    # horsepower column, then the first layer of a Sequential taking (batch, 1) inputs; jkeras
+    # refused it as built for (40,). The scalar statistics broadcast to any shape, as in Keras 3.
+    def run(k):
+        normalizer = k.layers.Normalization(input_shape=[1], axis=None)
+        normalizer.adapt(HORSEPOWER)
+        model = k.Sequential([normalizer, k.layers.Dense(units=1)])
+        model.layers[1].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])
+        return model, np.asarray(model.predict(HORSEPOWER[:10], verbose=0))
+
+    (ref, expected), (ours, got) = run(keras), run(jkeras)
+    assert ours.output_shape == ref.output_shape == (None, 1)
+    assert ours.count_params() == ref.count_params() == 5
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[:, 0], (HORSEPOWER[:10] - HORSEPOWER.mean()) / HORSEPOWER.std(), rtol=1e-5)
+
+
+def test_an_unbuilt_sequential_lists_the_weights_of_its_built_layers():
+    # regression.ipynb: `keras.Sequential([normalizer, Dense(64), ...])` over an adapted
+    # Normalization, summarized before fit: Keras 3 counts the normalizer's 19 statistics (its
+    # weights are the model's before the model has an input shape); jkeras listed no weights.
+    def build(k):
+        normalizer = k.layers.Normalization(axis=-1)
+        normalizer.adapt(np.arange(18.0).reshape(2, 9))
+        return k.Sequential([normalizer, k.layers.Dense(4), k.layers.Dense(1)])
+
+    ref, ours = build(keras), build(jkeras)
+    assert not ours.built and not ref.built
+    assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
+    assert len(ours.non_trainable_weights) == len(ref.non_trainable_weights) == 3
+    assert ours.trainable_weights == [] == ref.trainable_weights
+    for a, b in zip(ours.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b)
+    lines = []
+    ours.summary(print_fn=lines.append)
+    assert "Total params: 19" in lines and "Non-trainable params: 19" in lines
