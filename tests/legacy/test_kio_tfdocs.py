@@ -45,3 +45,36 @@ def test_an_unbuilt_sequential_lists_the_weights_of_its_built_layers():
     lines = []
     ours.summary(print_fn=lines.append)
     assert "Total params: 19" in lines and "Non-trainable params: 19" in lines
+
+
+def test_a_weight_initializer_given_as_none_is_the_add_weight_default():
+    # imbalanced_data.ipynb: `make_model(output_bias=None)` builds
+    # `Dense(1, activation='sigmoid', bias_initializer=None)`; jkeras called None and failed.
+    # Keras 3 (as tf.keras 2) gives such a weight add_weight's default, glorot_uniform for floats,
+    # and keeps None in the config.
+    def build(k):
+        layers = [k.layers.Dense(8, bias_initializer=None, kernel_initializer=None),
+                  k.layers.Conv1D(8, 3, bias_initializer=None),
+                  k.layers.Embedding(5, 8, embeddings_initializer=None),
+                  k.layers.BatchNormalization(gamma_initializer=None)]
+        for layer, shape in zip(layers, [(None, 4), (None, 6, 2), (None, 3), (None, 8)]):
+            layer.build(shape)
+        return layers
+
+    for ref, ours in zip(build(keras), build(jkeras)):
+        config = ours.get_config()
+        for key, value in ref.get_config().items():
+            if key.endswith("_initializer") and value is None:
+                assert config[key] is None, key
+        again = type(ours).from_config(config)
+        assert again.get_config() == config
+        for r, o in zip(ref.weights, ours.weights):
+            r, o = np.asarray(r), np.asarray(o)
+            assert o.shape == r.shape and o.dtype == r.dtype
+            if r.std() > 0:  # glorot_uniform where Keras draws one: limit sqrt(6 / (fan_in + fan_out))
+                assert o.std() > 0 and np.abs(o).max() <= np.abs(r).max() * 1.5
+            else:
+                np.testing.assert_array_equal(o, r)
+    dense = build(jkeras)[0]
+    np.testing.assert_array_less(np.abs(np.asarray(dense.bias)), np.sqrt(6 / 16) + 1e-6)
+    assert np.asarray(dense.bias).std() > 0
