@@ -78,3 +78,20 @@ def test_a_weight_initializer_given_as_none_is_the_add_weight_default():
     dense = build(jkeras)[0]
     np.testing.assert_array_less(np.abs(np.asarray(dense.bias)), np.sqrt(6 / 16) + 1e-6)
     assert np.asarray(dense.bias).std() > 0
+
+
+def test_compile_metrics_lists_its_metric_objects():
+    # time_series.ipynb: `cm = lstm_model.metrics[1]; cm.metrics` shows the compiled metrics;
+    # jkeras's CompileMetrics had no `metrics`. Keras 3: every `metrics` entry, then the weighted.
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+
+    def names(k):
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(1)])
+        model.compile(loss="mse", metrics=[k.metrics.MeanAbsoluteError(), "accuracy"], weighted_metrics=["mae"])
+        model.evaluate(x, y, verbose=0)
+        compiled = model.metrics[1]
+        assert compiled.name == "compile_metrics"
+        return [m.name for m in compiled.metrics], [type(m).__name__ for m in compiled.metrics[:2]]
+
+    assert names(jkeras) == names(keras) == (["mean_absolute_error", "accuracy", "mae"],
+                                             ["MeanAbsoluteError", "BinaryAccuracy"])
