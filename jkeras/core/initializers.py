@@ -115,6 +115,27 @@ class _ArrayInitializer(Initializer):
         return f"{type(self).__name__}(shape={tuple(self.value.shape)})"
 
 
+class _WeightDefault(Initializer):
+    """A layer's `*_initializer=None`: what Keras's `add_weight` makes of `initializer=None`
+    (Keras 3 and tf.keras 2): glorot_uniform for a float weight, zeros otherwise. Its config is
+    None, the argument as given."""
+
+    def __call__(self, shape, dtype=None, *, key=None):
+        dtype = _standardize_dtype(dtype)
+        default = GlorotUniform() if jnp.issubdtype(dtype, jnp.floating) else Zeros()
+        return default(shape, dtype, key=key)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def get_for_weight(identifier):
+    """`get(identifier)` for a layer's weight initializer argument, where None means Keras's
+    `add_weight` default (`Dense(1, bias_initializer=None)`, the tf imbalanced-data tutorial's
+    `make_model()`), not "no initializer"."""
+    return _WeightDefault() if identifier is None else get(identifier)
+
+
 # Lower-case and legacy names, as Keras 3 exports them.
 IdentityInitializer = identity = Identity
 OrthogonalInitializer = orthogonal = Orthogonal
@@ -166,6 +187,8 @@ def serialize(initializer):
             "serialize: an array used as initializer has no config; pass an "
             f"Initializer or a named function instead, got {initializer!r}"
         )
+    if isinstance(initializer, _WeightDefault):
+        return None
     if isinstance(initializer, _FunctionInitializer):
         initializer = initializer.fn
     return _NAMES.serialize(initializer)

@@ -22,11 +22,6 @@ def serialize_or_none(module, obj):
     return None if obj is None else module.serialize(obj)
 
 
-def initializer_or_default(identifier, default):
-    """`initializers.get(identifier)`, with Keras's default for None."""
-    return initializers.get(default if identifier is None else identifier)
-
-
 def conv_output_length(size, kernel, stride, dilation, padding):
     """Length of a convolution's output along one axis (None stays None).
 
@@ -184,7 +179,7 @@ class SpatialConv(Layer):
         self.data_format = data_format
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializer_or_default(bias_initializer, "zeros")
+        self.bias_initializer = initializers.get_for_weight(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.bias_constraint = constraints.get(bias_constraint)
 

@@ -10,7 +10,6 @@ from jax import lax
 from jkeras.core import constraints, initializers, regularizers
 from jkeras.layers._conv_base import (
     SpatialConv,
-    initializer_or_default,
     serialize_or_none,
     transpose_output_length,
     transpose_padding,
@@ -33,7 +32,7 @@ class _Conv(SpatialConv):
         self.groups = self._positive_int(groups, "groups")
         self._configure(kernel_size, strides, padding, data_format, dilation_rate, activation,
                         use_bias, bias_initializer, bias_regularizer, bias_constraint)
-        self.kernel_initializer = initializer_or_default(kernel_initializer, "glorot_uniform")
+        self.kernel_initializer = initializers.get_for_weight(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         if self.filters % self.groups:
@@ -103,7 +102,7 @@ class _ConvTranspose(SpatialConv):
                         use_bias, bias_initializer, bias_regularizer, bias_constraint)
         self.output_padding = None if output_padding is None else self._int_tuple(
             output_padding, "output_padding", minimum=0)
-        self.kernel_initializer = initializer_or_default(kernel_initializer, "glorot_uniform")
+        self.kernel_initializer = initializers.get_for_weight(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         if self.output_padding is not None and any(
@@ -185,7 +184,7 @@ class _DepthwiseConv(_DepthwiseMixin, SpatialConv):
         self._set_depth_multiplier(depth_multiplier)
         self._configure(kernel_size, strides, padding, data_format, dilation_rate, activation,
                         use_bias, bias_initializer, bias_regularizer, bias_constraint)
-        self.depthwise_initializer = initializer_or_default(depthwise_initializer, "glorot_uniform")
+        self.depthwise_initializer = initializers.get_for_weight(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
@@ -239,8 +238,8 @@ class _SeparableConv(_DepthwiseMixin, SpatialConv):
         self._set_depth_multiplier(depth_multiplier)
         self._configure(kernel_size, strides, padding, data_format, dilation_rate, activation,
                         use_bias, bias_initializer, bias_regularizer, bias_constraint)
-        self.depthwise_initializer = initializer_or_default(depthwise_initializer, "glorot_uniform")
-        self.pointwise_initializer = initializer_or_default(pointwise_initializer, "glorot_uniform")
+        self.depthwise_initializer = initializers.get_for_weight(depthwise_initializer)
+        self.pointwise_initializer = initializers.get_for_weight(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.depthwise_constraint = constraints.get(depthwise_constraint)

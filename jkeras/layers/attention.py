@@ -205,8 +205,8 @@ class EinsumDense(QuantizableMixin, Layer):
             raise self._error(f"bias_axes must be None or a str of output axes, got bias_axes={bias_axes!r}")
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_initializer = initializers.get_for_weight(kernel_initializer)
+        self.bias_initializer = initializers.get_for_weight(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
@@ -561,8 +561,8 @@ class MultiHeadAttention(Layer):
         if self._flash_attention and self._dropout > 0.0:
             raise self._error("dropout is not supported when flash attention is enabled: set dropout to "
                               f"0.0 to use flash attention; received: dropout={dropout!r}")
-        self._kernel_initializer = initializers.get(kernel_initializer)
-        self._bias_initializer = initializers.get(bias_initializer)
+        self._kernel_initializer = initializers.get_for_weight(kernel_initializer)
+        self._bias_initializer = initializers.get_for_weight(bias_initializer)
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
         self._bias_regularizer = regularizers.get(bias_regularizer)
         self._activity_regularizer = regularizers.get(activity_regularizer)

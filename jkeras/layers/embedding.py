@@ -88,7 +88,7 @@ class Embedding(QuantizableMixin, LoRAMixin, Layer):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise self._error(f"{arg} must be a positive int, got {arg}={value!r}")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_initializer = initializers.get_for_weight(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)

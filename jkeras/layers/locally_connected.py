@@ -14,7 +14,6 @@ from jkeras.layers._conv_base import (
     KERNEL_CONV_RENAMES,
     SpatialConv,
     conv_legacy,
-    initializer_or_default,
     serialize_or_none,
 )
 
@@ -102,7 +101,7 @@ class _LocallyConnected(SpatialConv):
                 f"padding={padding!r}"
             )
         self.implementation = 1
-        self.kernel_initializer = initializer_or_default(kernel_initializer, "glorot_uniform")
+        self.kernel_initializer = initializers.get_for_weight(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
 

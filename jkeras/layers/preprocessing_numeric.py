@@ -191,10 +191,16 @@ class Normalization(Layer):
         keep = self._keep_axes(input_shape)
         built = self._build_input_shape
         if self.built and built is not None and self._adaptable:
-            if len(built) != len(input_shape) or any(input_shape[d] != built[d] for d in keep):
+            # As Keras: the statistics broadcast against inputs of any rank whose kept axes have the
+            # sizes they were built for (axis=None: scalars, so any shape; `Normalization(axis=None)`
+            # adapted on a 1-D array then normalizes `(batch, 1)` inputs, the tf regression tutorial).
+            if self._kept_sizes(input_shape) != self._kept_sizes(built):
                 raise self._error(
                     f"the layer was built for inputs of shape {tuple(built)}, got shape {tuple(input_shape)}"
                 )
+
+    def _kept_sizes(self, input_shape):
+        return tuple(input_shape[d] for d in self._keep_axes(input_shape))
 
     @property
     def _adaptable(self):
@@ -289,7 +295,7 @@ class Normalization(Layer):
             self._maybe_build(input_shape)
         keep = self._keep_axes(input_shape)
         built = self._build_input_shape
-        if any(input_shape[d] != built[d] for d in keep):
+        if self._kept_sizes(input_shape) != self._kept_sizes(built):
             raise self._error(
                 f"the layer was built with input_shape={tuple(built)}, but adapt() got data of the "
                 f"incompatible shape {input_shape}"

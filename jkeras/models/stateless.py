@@ -191,6 +191,13 @@ class CompileMetrics(Metric):
         super().__init__(name="compile_metrics")
         self._spec, self._output_names = spec, list(output_names)
 
+    @property
+    def metrics(self):
+        """Keras 3's list of the compiled metric objects: every output's `metrics`, then its
+        `weighted_metrics` (the tf time-series tutorial shows `model.metrics[1].metrics`)."""
+        entries = list(self._entries())
+        return [m for _, _, m, weighted in entries if not weighted] + [m for _, _, m, weighted in entries if weighted]
+
     def _entries(self):
         for out in self._spec.outputs:
             for log_name, metric, weighted in out.metrics:
