@@ -243,15 +243,6 @@ class Sequential(Model):
         return list(self._stack)
 
     @property
-    def weights(self):
-        """The weights, as `Layer.weights` lists them; before the stack is wired (no input shape
-        yet) its layers are no sublayers, and the weights are those its built layers hold, as in
-        Keras 3 (an adapted `Normalization` first: `summary()` counts its statistics)."""
-        if self._sublayers or self._output_struct is not None:
-            return super().weights
-        return [w for layer in self._stack for w in layer.weights]
-
-    @property
     def trainable(self):
         return self._trainable
 

@@ -35,6 +35,8 @@ def test_an_unbuilt_sequential_lists_the_weights_of_its_built_layers():
         normalizer.adapt(np.arange(18.0).reshape(2, 9))
         return k.Sequential([normalizer, k.layers.Dense(4), k.layers.Dense(1)])
 
+    keras.backend.clear_session()  # the weight paths hold auto-generated names: count from zero
+    jkeras.backend.clear_session()
     ref, ours = build(keras), build(jkeras)
     assert not ours.built and not ref.built
     assert [w.path for w in ours.weights] == [w.path for w in ref.weights]
