@@ -98,8 +98,6 @@ class Model(Trainer, SavingMixin, Layer):
                 )
         if isinstance(inputs, tuple):
             inputs = list(inputs)
-        if isinstance(outputs, tuple):
-            outputs = list(outputs)
         self._input_struct, self._output_struct = inputs, outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
         self._nodes, self._layers = _map_graph(self.inputs, self.outputs)
