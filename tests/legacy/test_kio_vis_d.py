@@ -66,3 +66,19 @@ def test_predict_builds_a_subclassed_model_from_every_array_of_an_input_list():
     assert _structure(got) == _structure(expected)
     for a, b in zip(expected, got):
         np.testing.assert_allclose(b, a, rtol=1e-6)
+
+
+def test_a_variable_of_dtype_int_is_int32_without_a_warning():
+    # swin_transformers.py: `keras.Variable(initializer=relative_position_index, ...,
+    # dtype="int", trainable=False)`; jkeras asked JAX for int64, which warned that it truncates
+    index = np.arange(16).reshape(4, 4)
+
+    def run(k):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            v = k.Variable(initializer=index, shape=index.shape, dtype="int", trainable=False)
+        return v.dtype, np.asarray(v)
+
+    (ref_dtype, ref), (dtype, ours) = run(keras), run(jkeras)
+    assert str(dtype) == str(ref_dtype) == "int32"
+    np.testing.assert_array_equal(ours, ref)
