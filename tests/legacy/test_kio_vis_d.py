@@ -82,3 +82,42 @@ def test_a_variable_of_dtype_int_is_int32_without_a_warning():
     (ref_dtype, ref), (dtype, ours) = run(keras), run(jkeras)
     assert str(dtype) == str(ref_dtype) == "int32"
     np.testing.assert_array_equal(ours, ref)
+
+
+def test_a_layers_inputs_carry_their_mask_into_call():
+    # video_transformers.py: PositionalEmbedding.compute_mask marks the zero-padded frames and
+    # TransformerEncoder.call runs `self.attention(inputs, inputs, attention_mask=mask[:, None, :])`:
+    # in Keras 3 `inputs` carries its mask, so the attention masks the padded queries too; jkeras
+    # handed the mask to `call` only and the padded frames attended to the others
+    frames = RNG.normal(size=(3, 5, 4)).astype("float32")
+    frames[0, 3:] = 0.0
+    frames[1, 1:] = 0.0
+
+    def run(k):
+        class Marked(k.layers.Layer):
+            def call(self, inputs):
+                return inputs + 1.0
+
+            def compute_mask(self, inputs, mask=None):
+                return k.ops.any(k.ops.cast(inputs, "bool"), axis=-1)
+
+        class Encoder(k.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.attention = k.layers.MultiHeadAttention(num_heads=1, key_dim=4)
+
+            def call(self, inputs, mask=None):
+                if mask is not None:
+                    mask = mask[:, None, :]
+                return self.attention(inputs, inputs, attention_mask=mask)
+
+        inputs = k.Input((5, 4))
+        model = k.Model(inputs, Encoder()(Marked()(inputs)))
+        model.set_weights([np.linspace(-1, 1, w.size).reshape(w.shape).astype("float32")
+                           for w in model.get_weights()])
+        return model.predict(frames, verbose=0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = run(keras)
+    np.testing.assert_allclose(run(jkeras), expected, rtol=1e-5, atol=1e-6)
