@@ -316,10 +316,10 @@ def prepare(model, x, y, sample_weight, class_weight, method):
     if getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data") and isinstance(x, dict):
         model._build_from_data({k: call_scope.shape_structure(_array_like(v)) for k, v in x.items()})  # `call` takes the dict
     elif getattr(model, "_input_struct", None) is None and hasattr(model, "_build_from_data"):
-        first = x if not isinstance(x, (list, tuple, dict)) or _looks_like_one_array(x) else (
-            list(x.values())[0] if isinstance(x, dict) else x[0]
-        )
-        model._build_from_data([call_scope.shape_structure(_array_like(first))])
+        # a list of arrays is the list `call` gets (keras-io siamese_network's [anchor, positive,
+        # negative]), one shape each; a deferred Sequential reads the first
+        arrays = list(x) if isinstance(x, (list, tuple)) and not _looks_like_one_array(x) else [x]
+        model._build_from_data([call_scope.shape_structure(_array_like(a)) for a in arrays])
     model._require_graph(method)
     xs = [_as_array(a, f"{method} input '{name}'") for a, name in
           zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]

@@ -337,16 +337,19 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         if "training" in params:
             kwargs["training"] = training
         if isinstance(inputs, CallArgs):
+            given = mask
             if "mask" in params and isinstance(mask, CallArgs):
                 mask = mask.first()  # Keras passes the mask of the first argument
             if "mask" in params and mask is not None:
                 kwargs["mask"] = mask
             values = list(inputs.values.values())
             leading = values[:inputs.positional]
-            return self.call(*leading, **dict(list(inputs.values.items())[inputs.positional:]), **kwargs)
+            with masks.attached(inputs, given):
+                return self.call(*leading, **dict(list(inputs.values.items())[inputs.positional:]), **kwargs)
         if "mask" in params and mask is not None:
             kwargs["mask"] = mask
-        return self.call(inputs, **kwargs)
+        with masks.attached(inputs, mask):  # Keras 3's input tensors carry their masks into `call`
+            return self.call(inputs, **kwargs)
 
     def _input_dtype(self):
         return getattr(self, "input_dtype", None) or config.floatx()

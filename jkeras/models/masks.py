@@ -13,7 +13,7 @@ import weakref
 import jax
 import jax.numpy as jnp
 
-from jkeras.models.node import KerasTensor, flatten, map_structure
+from jkeras.models.node import CallArgs, KerasTensor, flatten, map_structure
 
 _by_id = {}
 
@@ -40,6 +40,55 @@ def set_keras_mask(x, mask):
     except TypeError:  # not weak-referenceable (a NumPy array): it keeps no mask
         return
     _by_id[id(x)] = mask
+
+
+def _clear_keras_mask(x):
+    if getattr(x, "_keras_mask", None) is not None:
+        x._keras_mask = None
+    else:
+        _by_id.pop(id(x), None)
+
+
+def _pairs(inputs, mask):
+    """(tensor, mask) pairs of `inputs` and the same-structured `mask` (a single mask for a single
+    tensor); parts whose structures differ give none."""
+    if isinstance(inputs, CallArgs):
+        if isinstance(mask, CallArgs):
+            for name, value in inputs.values.items():
+                yield from _pairs(value, mask.values.get(name))
+        return
+    if isinstance(inputs, (list, tuple)):
+        if isinstance(mask, (list, tuple)) and len(mask) == len(inputs):
+            for x, m in zip(inputs, mask):
+                yield from _pairs(x, m)
+        return
+    if isinstance(inputs, dict):
+        if isinstance(mask, dict):
+            for k, x in inputs.items():
+                yield from _pairs(x, mask.get(k))
+        return
+    if mask is not None and hasattr(inputs, "shape") and hasattr(mask, "shape"):
+        yield inputs, mask
+
+
+@contextlib.contextmanager
+def attached(inputs, mask):
+    """While a Keras-style `call` runs, its input tensors carry the masks the call was given, as
+    Keras 3's tensors carry theirs: a sublayer called there on them reads them (keras-io
+    video_transformers: `self.attention(inputs, inputs, attention_mask=mask)` also masks the padded
+    query frames). Taken off again afterwards, so another consumer of the same tensor is not
+    handed a mask meant for this call."""
+    added = []
+    for tensor, m in _pairs(inputs, mask):
+        if get_keras_mask(tensor) is None:
+            set_keras_mask(tensor, m)
+            if get_keras_mask(tensor) is m:
+                added.append(tensor)
+    try:
+        yield
+    finally:
+        for tensor in added:
+            _clear_keras_mask(tensor)
 
 
 def input_mask(inputs):

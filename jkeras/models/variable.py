@@ -264,7 +264,12 @@ class KerasVariable(_ArrayLike, metaclass=_KerasVariableType):
         from jkeras.utils import naming
         from jkeras.utils.random import next_key
 
+        from jkeras.ops._base import standardize_dtype
+
         del autocast, aggregation, synchronization
+        # dtype names as Keras 3 reads them on JAX: "int" is int32 (keras-io swin_transformers'
+        # `keras.Variable(..., dtype="int")`; NumPy's int64 made JAX warn that it truncates)
+        dtype = standardize_dtype(dtype)
         if isinstance(initializer, str) or (callable(initializer) and not hasattr(initializer, "__array__")):
             if shape is None:
                 raise ValueError(f"Variable: an initializer ({initializer!r}) needs a `shape`, got shape=None")
