@@ -193,7 +193,10 @@ class ApplyScope:
         other arguments `kwargs`)."""
         params, state = self.params.get(sub.name), self.state.get(sub.name)
         if params is None and state is None:
-            if sub.built:
+            # A Sequential with no input shape that the call creating the weights did not reach
+            # (the training branch of `call`: masked_image_modeling's augmentation model) was
+            # marked built with its parent without a graph: it is wired below, for these inputs.
+            if sub.built and not _awaits_inputs(sub):
                 return {"params": {}, "state": {}} if not sub.weights else sub.get_variables()
             would_create = jax.eval_shape(
                 lambda: init_for_call(sub, jax.random.PRNGKey(0), shape_structure(inputs), kwargs))
@@ -367,6 +370,12 @@ class TypedShape(tuple):
 
     def __reduce__(self):
         return tuple, (tuple(self),)
+
+
+def _awaits_inputs(layer):
+    """Whether `layer` is a model whose graph is wired by its first call (a Sequential with no
+    input shape, not called yet)."""
+    return getattr(layer, "_is_subclassed", True) is False and layer._input_struct is None
 
 
 def init_for_call(layer, rng, input_shape, call_kwargs):
