@@ -418,7 +418,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                                             or override is not None)
         if no_loss:  # Keras 3: a custom step computes its own loss; compile only set the optimizer
             args = {**args, "loss": "mse"}
-        outputs = resolve_outputs(self, y_list, **args)
+        outputs = resolve_outputs(self, y_list, **args, targets_from_override=override is not None)
         if no_loss:
             outputs = [out._replace(loss=None) for out in outputs]
         self._spec = core_step.StepSpec(

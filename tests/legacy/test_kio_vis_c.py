@@ -25,6 +25,30 @@ def _fit_both(build, *data, **fit_kwargs):
     return histories
 
 
+def test_fit_without_targets_when_compute_loss_takes_them_from_the_outputs():
+    # masked_image_modeling.py (Keras 3 form): the model returns (masked patches, reconstruction)
+    # and its `compute_loss` compares the two; `fit(x)` gets no `y`, which Keras 3 passes on as None.
+    def build(k):
+        class AutoEncoder(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = k.layers.Dense(3)
+
+            def call(self, x):
+                return x, self.dense(x)
+
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+                target, reconstruction = y_pred
+                return super().compute_loss(x=x, y=target, y_pred=reconstruction, training=training)
+
+        return AutoEncoder()
+
+    ref, ours = _fit_both(build, X, validation_data=(X[:3],))
+    assert sorted(ours) == sorted(ref) == ["loss", "val_loss"]
+    for key in ref:
+        np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
+
+
 def test_a_sequential_with_no_input_shape_called_only_in_training():
     # masked_image_modeling.py: `MaskedAutoencoder` holds a train and a test augmentation
     # `Sequential` (no `Input`) and calls the first only when training; the model's build ran the
