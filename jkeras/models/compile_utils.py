@@ -218,6 +218,11 @@ def check_target_shapes(model, ys):
     args = getattr(model, "_compile_args", None)
     if ys is None or not args or args.get("loss") is None or getattr(model, "run_eagerly", False):
         return
+    from jkeras.models.training import Trainer
+
+    if type(model).train_step is not Trainer.train_step:
+        return  # its own step passes the compiled loss the targets it makes (keras-io metric_learning:
+        # `y` holds the positive images, the loss gets class indices), as Keras 3's does
     checked = model.__dict__.get("_checked_targets")
     if checked is None or checked[0] is not args:
         checked = model.__dict__["_checked_targets"] = (args, set())
