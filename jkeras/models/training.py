@@ -579,13 +579,23 @@ class Trainer(_legacy_generators.GeneratorMethods):
         else:
             trainable, _ = core_step.partition(variables["params"], self._spec.trainable_mask)
         structure = jax.tree_util.tree_structure(trainable)
-        if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
+        if self.optimizer.state is None or not self._optimizer_state_fits(structure, trainable):
             self.optimizer.state = _init_optimizer_state(self.optimizer.transform, trainable)
-            self._opt_structure = structure
+        self._opt_structure = structure
         return self._placed(core_step.TrainState(
             variables["params"], variables["state"], self.optimizer.state,
             self._initial_metric_state(), rng,
         ), copy=True)
+
+    def _optimizer_state_fits(self, structure, trainable):
+        """Whether the optimizer's state is that of the weights `trainable` (of tree `structure`):
+        made by an earlier `fit`, or by `optimizer.build(model.trainable_variables)` before the
+        first one (keras-io metric_learning builds it before a custom `train_step`)."""
+        known = getattr(self, "_opt_structure", None)
+        if known is not None:
+            return known == structure
+        expected = jax.eval_shape(self.optimizer.transform.init, trainable)
+        return jax.tree_util.tree_structure(self.optimizer.state) == jax.tree_util.tree_structure(expected)
 
     def _write_back(self, ts, copy):
         params, state, opt_state = ts.params, ts.state, ts.opt_state

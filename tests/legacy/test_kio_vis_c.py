@@ -21,32 +21,8 @@ def _fit_both(build, *data, **fit_kwargs):
     histories = []
     for model in (ref, ours):
         model.compile(optimizer="sgd", loss="mse")
-        histories.append(model.fit(*data, batch_size=3, epochs=2, shuffle=False, verbose=0, **fit_kwargs).history)
+        histories.append(model.fit(*data, batch_size=3, epochs=1, shuffle=False, verbose=0, **fit_kwargs).history)
     return histories
-
-
-def test_fit_without_targets_when_compute_loss_takes_them_from_the_outputs():
-    # masked_image_modeling.py (Keras 3 form): the model returns (masked patches, reconstruction)
-    # and its `compute_loss` compares the two; `fit(x)` gets no `y`, which Keras 3 passes on as None.
-    def build(k):
-        class AutoEncoder(k.Model):
-            def __init__(self):
-                super().__init__()
-                self.dense = k.layers.Dense(3)
-
-            def call(self, x):
-                return x, self.dense(x)
-
-            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-                target, reconstruction = y_pred
-                return super().compute_loss(x=x, y=target, y_pred=reconstruction, training=training)
-
-        return AutoEncoder()
-
-    ref, ours = _fit_both(build, X, validation_data=(X[:3],))
-    assert sorted(ours) == sorted(ref) == ["loss", "val_loss"]
-    for key in ref:
-        np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
 
 
 def test_a_sequential_with_no_input_shape_called_only_in_training():
@@ -70,3 +46,118 @@ def test_a_sequential_with_no_input_shape_called_only_in_training():
 
     ref, ours = _fit_both(build, X, Y)
     np.testing.assert_allclose(ours["loss"], ref["loss"], rtol=1e-5)
+
+
+def _dataset(k, batches):
+    class Batches(k.utils.PyDataset):
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            return batches[index]
+
+    return Batches()
+
+
+def _auto_encoder(k):
+    class AutoEncoder(k.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = k.layers.Dense(3)
+
+        def call(self, x):
+            return x, self.dense(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            target, reconstruction = y_pred
+            return super().compute_loss(x=x, y=target, y_pred=reconstruction, training=training)
+
+    return AutoEncoder()
+
+
+def test_fit_without_targets_when_compute_loss_takes_them_from_the_outputs():
+    # masked_image_modeling.py (Keras 3 form): the model returns (masked patches, reconstruction)
+    # and its `compute_loss` compares the two; `fit(x)` gets no `y`, which Keras 3 passes on as None.
+    ref, ours = _fit_both(_auto_encoder, X, validation_data=(X[:3],))
+    assert sorted(ours) == sorted(ref) == ["loss", "val_loss"]
+    for key in ref:
+        np.testing.assert_allclose(ours[key], ref[key], rtol=1e-5)
+
+
+def test_a_py_dataset_yielding_x_alone():
+    # metric_learning.py: `AnchorPositivePairs.__getitem__` returns one array, no (x, y) tuple;
+    # Keras 3 takes it as `x` (`unpack_x_y_sample_weight`), jkeras raised "must yield a tuple".
+    histories = []
+    for k in (keras, jkeras):
+        model = _auto_encoder(k)
+        model(X[:2])
+        if histories:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        model.compile(optimizer="sgd", loss="mse")
+        histories.append(model.fit(_dataset(k, [X[:3], X[3:]]), epochs=2, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-4)
+
+
+def test_targets_of_a_custom_train_step_are_not_checked_against_the_compiled_loss():
+    # metric_learning.py: the batches are (anchors, positives) images; the step embeds both and
+    # gives the compiled sparse crossentropy class indices. jkeras checked the positives, as targets,
+    # against the loss before training ("cannot compare targets of shape (4, 3)").
+    import jax
+
+    def build(k):
+        ops = k.ops
+
+        class Embedding(k.Model):
+            def loss_and_updates(self, trainable, non_trainable, anchors, positives):
+                a, non_trainable = self.stateless_call(trainable, non_trainable, anchors, training=True)
+                p, non_trainable = self.stateless_call(trainable, non_trainable, positives, training=True)
+                similarities = ops.einsum("ae,pe->ap", a, p) / 0.2
+                return self.compute_loss(y=ops.arange(4), y_pred=similarities), non_trainable
+
+            def train_step(self, state, data):
+                trainable, non_trainable, optimizer_variables, metrics_variables = state
+                anchors, positives = data
+                (loss, non_trainable), grads = jax.value_and_grad(self.loss_and_updates, has_aux=True)(
+                    trainable, non_trainable, anchors, positives)
+                trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+                tracker = self.metrics[0]
+                metrics_variables = tracker.stateless_update_state(metrics_variables[:len(tracker.variables)], loss)
+                logs = {"loss": tracker.stateless_result(metrics_variables)}
+                return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+        inputs = k.Input((3,))
+        return Embedding(inputs, ops.normalize(k.layers.Dense(5)(inputs), axis=-1))
+
+    histories = []
+    for k in (keras, jkeras):
+        model = build(k)
+        if histories:
+            model.set_weights(weights)
+        weights = model.get_weights()
+        model.compile(optimizer=k.optimizers.SGD(0.5), loss=k.losses.SparseCategoricalCrossentropy(from_logits=True))
+        # Keras 3 would build its compiled loss on the positives: the example builds it on labels
+        model.compute_loss(y=k.ops.arange(4), y_pred=k.ops.eye(4))
+        model.optimizer.build(model.trainable_variables)
+        batches = [(X[:4], X[1:5]), (X[2:], X[:4])]
+        histories.append(model.fit(_dataset(k, batches), epochs=1, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-5)
+
+
+def test_optimizer_built_before_fit_keeps_its_state():
+    # metric_learning.py (Keras 3 form): `model.optimizer.build(model.trainable_variables)` before
+    # `fit`; jkeras then compared the missing optimizer structure with None and raised a TypeError.
+    keras.backend.clear_session()
+    jkeras.backend.clear_session()
+    models = []
+    for k in (keras, jkeras):
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
+        model.compile(optimizer=k.optimizers.Adam(0.1), loss="mse")
+        models.append(model)
+    ref, ours = models
+    ours.set_weights(ref.get_weights())
+    for model in models:
+        model.optimizer.build(model.trainable_variables)
+        model.fit(X, Y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ref.get_weights(), ours.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
