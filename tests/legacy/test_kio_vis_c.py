@@ -161,3 +161,43 @@ def test_optimizer_built_before_fit_keeps_its_state():
         model.fit(X, Y, batch_size=3, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(ref.get_weights(), ours.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_a_merge_layer_broadcasts_a_batch_of_one_inside_a_model():
+    # perceiver_image_classification.py: the cross-attention model adds its latent input, fed as
+    # `expand_dims(latent_array, 0)` (batch 1), to the attention output of a batch of images;
+    # Keras 3 checks batch sizes when the layer is built, jkeras in every call.
+    outputs = []
+    for k in (keras, jkeras):
+        a, b = k.Input((3,)), k.Input((3,))
+        model = k.Model([a, b], [k.layers.Add()([a, b]), k.layers.Multiply()([a, b])])
+        outputs.append(model([X[:1], X[1:4]]))
+    for ref, ours in zip(*outputs):
+        assert tuple(ours.shape) == tuple(ref.shape) == (3, 3)
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(ref), rtol=1e-6)
+
+
+def test_a_module_level_sequential_called_in_call_keeps_its_weights_out_of_the_model():
+    # perceiver_image_classification.py: `call` runs the module-level `data_augmentation`
+    # Sequential (an adapted Normalization first); Keras 3 leaves its weights out of the model's,
+    # jkeras took its state for the model's own weights and failed to build.
+    results = []
+    for k in (keras, jkeras):
+        k.backend.clear_session()  # the auto-names in the weight paths count from 0
+        augmentation = k.Sequential([k.layers.Normalization(), k.layers.Rescaling(2.0)])
+        augmentation.layers[0].adapt(X)
+
+        class Model(k.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = k.layers.Dense(2, kernel_initializer="ones")
+
+            def call(self, x):
+                return self.dense(augmentation(x))
+
+        model = Model()
+        out = model(X)
+        results.append(([w.path for w in model.weights], np.asarray(out)))
+    (ref_paths, ref_out), (paths, out) = results
+    assert paths == ref_paths == ["model/dense/kernel", "model/dense/bias"]
+    np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-6)
