@@ -201,3 +201,32 @@ def test_a_module_level_sequential_called_in_call_keeps_its_weights_out_of_the_m
     (ref_paths, ref_out), (paths, out) = results
     assert paths == ref_paths == ["model/dense/kernel", "model/dense/bias"]
     np.testing.assert_allclose(out, ref_out, rtol=1e-5, atol=1e-6)
+
+
+def test_model_metrics_list_the_compile_metrics_from_compile_on():
+    # consistency_training.py reads `{m.name: m.result() for m in self.metrics}`; Keras 3 lists
+    # its compile metrics from `compile` on, jkeras only once the first batch built them.
+    names = []
+    for k in (keras, jkeras):
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(2)])
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        before = [m.name for m in model.metrics]
+        model.fit(X, Y, verbose=0)
+        names.append((before, [m.name for m in model.metrics]))
+    assert names[1] == names[0] == (["loss", "compile_metrics"], ["loss", "compile_metrics"])
+
+
+def test_a_symbolic_reshape_regrouping_an_unknown_batch():
+    # semantic_image_clustering.py: `reshape(neighbours, (-1,) + image_shape)` folds k neighbours
+    # into the batch, the clustering model runs, and `reshape(..., (-1, k_neighbours, clusters))`
+    # regroups them; jkeras traced the unknown batch as 7 rows, which 3 does not divide.
+    results = []
+    for k in (keras, jkeras):
+        inputs = k.Input((3, 2))
+        rows = k.ops.reshape(inputs, (-1, 2))
+        grouped = k.ops.reshape(rows * 2.0, (-1, 3, k.ops.shape(rows)[-1]))
+        model = k.Model(inputs, grouped)
+        results.append((tuple(model.output.shape), np.asarray(model(X.reshape(3, 3, 2)))))
+    (ref_shape, ref), (shape, out) = results
+    assert shape == ref_shape == (None, 3, 2)
+    np.testing.assert_allclose(out, ref)
