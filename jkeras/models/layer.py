@@ -851,7 +851,10 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         inputs = map_structure(jnp.asarray, inputs)
         shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
-        self._maybe_build(shapes, kwargs)
+        # the call that creates the weights gets the mask this one got, as Keras 3's first call
+        # (keras-io image_captioning: the decoder's `call` builds its attention masks from `mask`)
+        with masks.symbolic_call_masks(self, mask) if mask is not None else contextlib.nullcontext():
+            self._maybe_build(shapes, kwargs)
         training = self._training_default if training is None else bool(training)
         assigns = call_scope.assign_count()
         outputs, new_state = self.forward(

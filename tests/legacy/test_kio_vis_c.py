@@ -230,3 +230,24 @@ def test_a_symbolic_reshape_regrouping_an_unknown_batch():
     (ref_shape, ref), (shape, out) = results
     assert shape == ref_shape == (None, 3, 2)
     np.testing.assert_allclose(out, ref)
+
+
+def test_the_first_eager_call_builds_the_layer_with_the_mask_it_was_given():
+    # image_captioning.py: `TransformerDecoderBlock.call(inputs, encoder_outputs, training,
+    # mask=None)` defines its attention masks only `if mask is not None`; jkeras built the layer by
+    # calling it on zeros without the mask, and the call failed (UnboundLocalError).
+    outputs = []
+    for k in (keras, jkeras):
+        class Block(k.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.dense = k.layers.Dense(2, kernel_initializer="ones")
+
+            def call(self, inputs, mask=None):
+                if mask is not None:
+                    weights = k.ops.cast(mask, "float32")[..., None]
+                return self.dense(inputs) * weights
+
+        mask = np.array([[True, False, True], [False, True, True]])
+        outputs.append(np.asarray(Block()(X.reshape(2, 3, 3), mask=mask)))
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-6)
