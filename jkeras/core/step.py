@@ -146,7 +146,10 @@ def _batch_size(tree):
 
 def logged_output_losses(spec):
     """The outputs whose own loss is logged as "<output>_loss": those with a compiled loss, when
-    there are several of them (Keras 3 logs a lone output loss only as "loss")."""
+    there are several of them (Keras 3 logs a lone output loss only as "loss"); none under a
+    model's own `compute_loss`, which gives no per-output losses (`step_loss`)."""
+    if spec.loss_override is not None:
+        return []
     with_loss = [out for out in spec.outputs if out.loss is not None]
     return with_loss if len(with_loss) > 1 else []
 

@@ -94,7 +94,10 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise self._error(f"a merge layer must be called on a list of inputs, got {type(inputs).__name__}")
         inputs = [jnp.asarray(x) for x in inputs]
-        self.compute_output_shape([tuple(x.shape) for x in inputs])
+        # Keras 3 compares batch sizes when the layer is built (on the graph's shapes), not in each
+        # call: a batch of 1 then broadcasts (keras-io perceiver adds its (1, latent, dim) latent
+        # array to a batch of latents inside a functional model)
+        self.compute_output_shape([(None,) + tuple(x.shape[1:]) if x.ndim else () for x in inputs])
         return self._merge(inputs, self._mask_list(inputs, mask)), variables["state"]
 
     def _output_shape(self, shapes):

@@ -111,12 +111,12 @@ def _unpack(batch, method, where):
         return batch, None, None
     if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
         return batch[0], batch[1], batch[2] if len(batch) == 3 else None
-    if isinstance(batch, tuple) and len(batch) == 1:  # (x,): the model's own losses (add_loss)
+    if isinstance(batch, (tuple, list)) and len(batch) == 1:  # (x,): the model's own losses (add_loss)
         return batch[0], None, None
-    kind = f"a {type(batch).__name__} of {len(batch)} items" if isinstance(batch, (tuple, list)) else (
-        f"a {type(batch).__name__}")
-    raise ValueError(f"{method}: {where} is {kind}; a generator / Sequence must yield a tuple (x,), (x, y) "
-                     "or (x, y, sample_weight)")
+    if not isinstance(batch, (tuple, list)):  # x alone, as Keras 3's `unpack_x_y_sample_weight` takes
+        return batch, None, None  # it (keras-io metric_learning's Sequence yields one array)
+    raise ValueError(f"{method}: {where} is a {type(batch).__name__} of {len(batch)} items; a generator / "
+                     "Sequence must yield x, a tuple (x,), (x, y) or (x, y, sample_weight)")
 
 
 def _describe(arrays):

@@ -193,7 +193,10 @@ class ApplyScope:
         other arguments `kwargs`)."""
         params, state = self.params.get(sub.name), self.state.get(sub.name)
         if params is None and state is None:
-            if sub.built:
+            # A Sequential with no input shape that the call creating the weights did not reach
+            # (the training branch of `call`: masked_image_modeling's augmentation model) was
+            # marked built with its parent without a graph: it is wired below, for these inputs.
+            if sub.built and not _awaits_inputs(sub):
                 return {"params": {}, "state": {}} if not sub.weights else sub.get_variables()
             would_create = jax.eval_shape(
                 lambda: init_for_call(sub, jax.random.PRNGKey(0), shape_structure(inputs), kwargs))
@@ -217,7 +220,7 @@ class ApplyScope:
         outputs, new_state = sub.forward(
             variables, inputs, training=training, rng=self.next_rng(), mask=mask, **kwargs
         )
-        if new_state:
+        if new_state and _holds(self.layer, sub):  # a layer it does not hold keeps its own state
             self.state[sub.name] = new_state
         masks.mark_outputs(sub, inputs, mask, outputs)
         return outputs
@@ -240,6 +243,14 @@ class InitScope(ApplyScope):
     def sublayer_variables(self, sub, inputs, kwargs=None):
         if sub.name in self.params or sub.name in self.state:
             return super().sublayer_variables(sub, inputs, kwargs)
+        if not _holds(self.layer, sub):
+            # A layer the running one does not hold (keras-io perceiver calls a module-level
+            # augmentation Sequential in `call`): as in Keras 3, its weights are its own, built
+            # by this first call, and not the caller's.
+            if not sub.built:
+                with outside():
+                    sub._maybe_build(shape_structure(inputs), kwargs)
+            return sub.get_variables()
         return self.create_sublayer(sub, shape_structure(inputs), kwargs)
 
     def create_sublayer(self, sub, input_shape, call_kwargs=None):
@@ -367,6 +378,17 @@ class TypedShape(tuple):
 
     def __reduce__(self):
         return tuple, (tuple(self),)
+
+
+def _holds(layer, sub):
+    """Whether `sub` is one of the sublayers `layer` tracks (an attribute, or in a list / dict of them)."""
+    return any(sub is held for held in layer.__dict__.get("_sublayers", ()))
+
+
+def _awaits_inputs(layer):
+    """Whether `layer` is a model whose graph is wired by its first call (a Sequential with no
+    input shape, not called yet)."""
+    return getattr(layer, "_is_subclassed", True) is False and layer._input_struct is None
 
 
 def init_for_call(layer, rng, input_shape, call_kwargs):

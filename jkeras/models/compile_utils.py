@@ -163,8 +163,10 @@ def _metric_lists(value, names, what):
     return [[value] for _ in names]
 
 
-def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics):
-    """One `OutputSpec` per model output.
+def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics, targets_from_override=False):
+    """One `OutputSpec` per model output. An output without a target gets no loss, unless
+    `targets_from_override`: a `compute_loss` override passes the targets to the compiled loss
+    (Keras 3 calls it with `y=None` when `fit` got none).
 
     Raises:
         ValueError: when lists / dicts do not fit the outputs.
@@ -182,7 +184,7 @@ def resolve_outputs(model, y_list, loss, metrics, loss_weights, weighted_metrics
         y_true = y_list[i] if y_list is not None and i < len(y_list) else None
         y_true_shape = _shape(y_true) if y_true is not None else y_pred_shape
         loss_obj = None
-        if y_true is not None and losses[i] is not None:
+        if (y_true is not None or targets_from_override) and losses[i] is not None:
             loss_obj = _resolve_loss(losses[i], y_true_shape, y_pred_shape)
         if not named:  # Keras 3 logs the loss of an unnamed output under the loss's own name
             name = loss_obj.name if loss_obj is not None else name
@@ -216,6 +218,11 @@ def check_target_shapes(model, ys):
     args = getattr(model, "_compile_args", None)
     if ys is None or not args or args.get("loss") is None or getattr(model, "run_eagerly", False):
         return
+    from jkeras.models.training import Trainer
+
+    if type(model).train_step is not Trainer.train_step:
+        return  # its own step passes the compiled loss the targets it makes (keras-io metric_learning:
+        # `y` holds the positive images, the loss gets class indices), as Keras 3's does
     checked = model.__dict__.get("_checked_targets")
     if checked is None or checked[0] is not args:
         checked = model.__dict__["_checked_targets"] = (args, set())

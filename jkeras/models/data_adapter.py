@@ -334,9 +334,14 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             if arr is not None and arr.ndim == 0:
                 raise ValueError(f"{method}: target for output '{name}' must have a batch axis, got a scalar")
     elif method not in ("predict", "predict_on_batch"):
-        if (getattr(model, "_compile_args", None) or {}).get("loss") is not None:
+        from jkeras.models import stateless
+
+        compiled_loss = (getattr(model, "_compile_args", None) or {}).get("loss")
+        if compiled_loss is not None and stateless.loss_override(model) is None:
             raise ValueError(f"{method}: targets `y` are required to compute the loss, got None")
-        ys = [None] * len(model.output_names)  # compiled without a loss: the model's own (add_loss)
+        # compiled without a loss (the model's own, add_loss), or a `compute_loss` override, which
+        # Keras 3 calls with `y=None` (masked_image_modeling takes its targets from `y_pred`)
+        ys = [None] * len(model.output_names)
     sizes = {f"'x' ({n})": int(a.shape[0]) for a, n in zip(xs, model.input_names)}
     if ys is not None:
         sizes.update({f"'y' ({n})": int(a.shape[0]) for a, n in zip(ys, model.output_names) if a is not None})

@@ -49,6 +49,9 @@ def _infer_sizes(shape, size):
 
 _NOT_GIVEN = object()  # `Layer.__call__` without a positional first argument
 
+
+_DIVISIBLE_SIZE = 720720  # the least common multiple of 1..16: a stand-in size for unknown dimensions
+
 class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     """Base class of all layers.
 
@@ -851,7 +854,10 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         inputs = map_structure(jnp.asarray, inputs)
         shapes = call_scope.shape_structure(inputs)
         self._check_input_shape(shapes)
-        self._maybe_build(shapes, kwargs)
+        # the call that creates the weights gets the mask this one got, as Keras 3's first call
+        # (keras-io image_captioning: the decoder's `call` builds its attention masks from `mask`)
+        with masks.symbolic_call_masks(self, mask) if mask is not None else contextlib.nullcontext():
+            self._maybe_build(shapes, kwargs)
         training = self._training_default if training is None else bool(training)
         assigns = call_scope.assign_count()
         outputs, new_state = self.forward(
@@ -903,14 +909,26 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """
         has_formula = self._has_shape_formula()
         has_none = any(None in t.shape for t in flatten(inputs) if isinstance(t, KerasTensor))
+        sizes = (7, 11)
         try:
-            first = self._trace_output(inputs, kwargs, 7)
+            first = self._trace_output(inputs, kwargs, sizes[0])
         except captures.Captured:
             raise
-        except Exception:
-            if not has_formula:
-                raise
+        except Exception as error:
             first = None
+            if has_none:
+                # An unknown size regrouped by a reshape (keras-io semantic_image_clustering:
+                # `reshape(x, (-1, k_neighbours, clusters))` of a batch of k_neighbours images per
+                # row) needs stand-ins it divides: sizes every small group size divides.
+                sizes = (_DIVISIBLE_SIZE, 2 * _DIVISIBLE_SIZE)
+                try:
+                    first = self._trace_output(inputs, kwargs, sizes[0])
+                except captures.Captured:
+                    raise
+                except Exception:
+                    first = None
+            if first is None and not has_formula:
+                raise error
         if has_formula:
             shapes = _call_with_shapes(self.compute_output_shape, map_structure(lambda t: t.shape, inputs))
             dtypes = [a.dtype for a in jax.tree_util.tree_leaves(first)] if first is not None else []
@@ -923,7 +941,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
             return map_structure_shapes(make, shapes)
         leaves_a, treedef = jax.tree_util.tree_flatten(first)
         if has_none:
-            leaves_b = jax.tree_util.tree_leaves(self._trace_output(inputs, kwargs, 11))
+            leaves_b = jax.tree_util.tree_leaves(self._trace_output(inputs, kwargs, sizes[1]))
             shapes = [
                 tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
                 for a, b in zip(leaves_a, leaves_b)

@@ -180,7 +180,8 @@ _build_mask = _BuildMask()
 @contextlib.contextmanager
 def symbolic_call_masks(layer, in_mask):
     """While a symbolic call builds `layer` and infers its outputs: the masks of its inputs
-    (KerasTensors), so that a `call(inputs, mask=None)` sees a mask then too, as in Keras."""
+    (KerasTensors), so that a `call(inputs, mask=None)` sees a mask then too, as in Keras; while
+    an eager first call builds it, the masks it was given (arrays)."""
     previous = _build_mask.layer, _build_mask.spec
     _build_mask.layer, _build_mask.spec = layer, in_mask
     try:

@@ -199,7 +199,7 @@ class CompileMetrics(Metric):
         return [m for _, _, m, weighted in entries if not weighted] + [m for _, _, m, weighted in entries if weighted]
 
     def _entries(self):
-        for out in self._spec.outputs:
+        for out in self._spec.outputs if self._spec is not None else ():  # None: not built yet
             for log_name, metric, weighted in out.metrics:
                 yield out, log_name, metric, weighted
 
@@ -228,7 +228,7 @@ class CompileMetrics(Metric):
         weights = _as_list(sample_weight, self._output_names) if sample_weight is not None \
             else [None] * len(y_pred)
         new = {}
-        for i, out in enumerate(self._spec.outputs):
+        for i, out in enumerate(self._spec.outputs if self._spec is not None else ()):
             for log_name, metric, weighted in out.metrics:
                 yp = core_step._as_float32(jnp.asarray(y_pred[i]))
                 updated = metric.update(parts[log_name], jnp.asarray(y_true[i]), yp,
@@ -249,6 +249,11 @@ def _named_leaves(prefix, state):
             for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]}
 
 
+def _compiled_with_metrics(model):
+    args = getattr(model, "_compile_args", None) or {}
+    return bool(args.get("metrics") or args.get("weighted_metrics"))
+
+
 def _tracked_metrics(model):
     return list(model.__dict__.get("_tracked_metrics", ()))
 
@@ -266,6 +271,14 @@ def model_metrics(model):
             cached = model.__dict__.get("_compile_metrics")
             if cached is None or cached._spec is not spec:
                 cached = model.__dict__["_compile_metrics"] = CompileMetrics(spec, model.output_names)
+            metrics.append(cached)
+        elif spec is None and _compiled_with_metrics(model):
+            # Keras 3 lists its compile metrics from `compile` on, built with the first batch: until
+            # the step spec exists, one holding no metric (keras-io consistency_training reads
+            # `model.metrics` before training)
+            cached = model.__dict__.get("_compile_metrics")
+            if cached is None or cached._spec is not None:
+                cached = model.__dict__["_compile_metrics"] = CompileMetrics(None, [])
             metrics.append(cached)
     return metrics + _tracked_metrics(model)
 

@@ -424,7 +424,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                                             or override is not None)
         if no_loss:  # Keras 3: a custom step computes its own loss; compile only set the optimizer
             args = {**args, "loss": "mse"}
-        outputs = resolve_outputs(self, y_list, **args)
+        outputs = resolve_outputs(self, y_list, **args, targets_from_override=override is not None)
         if no_loss:
             outputs = [out._replace(loss=None) for out in outputs]
         self._spec = core_step.StepSpec(
@@ -583,9 +583,9 @@ class Trainer(_legacy_generators.GeneratorMethods):
         else:
             trainable, _ = core_step.partition(variables["params"], self._spec.trainable_mask)
         structure = jax.tree_util.tree_structure(trainable)
-        if self.optimizer.state is None or getattr(self, "_opt_structure", None) != structure:
+        if self.optimizer.state is None or not self._optimizer_state_fits(structure, trainable):
             self.optimizer.state = _init_optimizer_state(self.optimizer.transform, trainable)
-            self._opt_structure = structure
+        self._opt_structure = structure
         ts = core_step.TrainState(variables["params"], variables["state"], self.optimizer.state, {}, rng)
         if _sharding.active() is None:  # the copy program `_write_back` runs at an epoch's end
             params, state, opt_state = core_step.fresh_copy((ts.params, ts.state, ts.opt_state))
@@ -594,6 +594,16 @@ class Trainer(_legacy_generators.GeneratorMethods):
             ts = self._placed(ts, copy=True)
         # The key and the metrics (one jitted call) are new buffers already.
         return self._placed(ts._replace(metrics=self._initial_metric_state()))
+
+    def _optimizer_state_fits(self, structure, trainable):
+        """Whether the optimizer's state is that of the weights `trainable` (of tree `structure`):
+        made by an earlier `fit`, or by `optimizer.build(model.trainable_variables)` before the
+        first one (keras-io metric_learning builds it before a custom `train_step`)."""
+        known = getattr(self, "_opt_structure", None)
+        if known is not None:
+            return known == structure
+        expected = jax.eval_shape(self.optimizer.transform.init, trainable)
+        return jax.tree_util.tree_structure(self.optimizer.state) == jax.tree_util.tree_structure(expected)
 
     def _write_back(self, ts, copy):
         params, state, opt_state = ts.params, ts.state, ts.opt_state
