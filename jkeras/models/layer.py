@@ -47,6 +47,23 @@ def _infer_sizes(shape, size):
     return tuple(size if d is None else d for d in shape)
 
 
+def _named_inference_error(layer, inputs, size, error):
+    """`error`, raised while tracing `layer`'s call on symbolic `inputs` (unknown sizes set to
+    `size`), as an error that names the layer and the shapes it was given, as Keras 3's "Could not
+    automatically infer the output shape"; an error that already names the layer, or of another
+    type than ValueError / TypeError, is returned as it is."""
+    if type(error) not in (ValueError, TypeError) or repr(layer.name) in str(error) or layer.name in str(error):
+        return error
+    shapes = [tuple(t.shape) for t in flatten(inputs) if isinstance(t, KerasTensor)]
+    shown = shapes[0] if len(shapes) == 1 else shapes
+    named = type(error)(
+        f"{type(layer).__name__} '{layer.name}': could not infer its output from inputs of shape {shown} "
+        f"(its call was traced with {size} for each unknown size; define `compute_output_shape` if the "
+        f"call needs the real sizes): {error}")
+    named.__cause__ = error
+    return named
+
+
 _NOT_GIVEN = object()  # `Layer.__call__` without a positional first argument
 
 
@@ -910,6 +927,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         has_formula = self._has_shape_formula()
         has_none = any(None in t.shape for t in flatten(inputs) if isinstance(t, KerasTensor))
         sizes = (7, 11)
+        first_size = sizes[0]  # the stand-in size of the trace an error comes from
         try:
             first = self._trace_output(inputs, kwargs, sizes[0])
         except captures.Captured:
@@ -928,7 +946,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                 except Exception:
                     first = None
             if first is None and not has_formula:
-                raise error
+                raise _named_inference_error(self, inputs, first_size, error)
         if has_formula:
             shapes = _call_with_shapes(self.compute_output_shape, map_structure(lambda t: t.shape, inputs))
             dtypes = [a.dtype for a in jax.tree_util.tree_leaves(first)] if first is not None else []

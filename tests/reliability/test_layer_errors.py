@@ -197,3 +197,25 @@ def test_every_layer_rejects_a_misspelt_keyword(factory):
     label = type(layer).__name__
     assert_clear_error(lambda: type(layer).from_config(config), TypeError,
                        label, ["unexpected keyword argument", "Did you mean 'name'?"], "'nmae'")
+
+
+def test_a_custom_call_that_fails_on_symbolic_inputs_names_the_layer_and_the_shapes():
+    # keras-io video_transformers on `Input(shape=(None, None))`: the call adds a (length, 1024)
+    # embedding to its (batch, length, None) input. Keras 3 names the layer ("Could not
+    # automatically infer the output shape"); jkeras gave JAX's bare broadcasting error, whose
+    # shapes held the stand-in size 7 instead of None.
+    class PositionalEmbedding(jkeras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.embedding = L.Embedding(20, 16)
+
+        def call(self, inputs):
+            return inputs + self.embedding(jkeras.ops.arange(jkeras.ops.shape(inputs)[1]))
+
+    with pytest.raises(ValueError) as info:
+        PositionalEmbedding(name="probe")(I((None, None)))
+    message = str(info.value)
+    assert "PositionalEmbedding 'probe'" in message and "(None, None, None)" in message, message
+    assert "Incompatible shapes for broadcasting" in message, message  # JAX's own reason, kept
+    assert isinstance(info.value.__cause__, ValueError)
+    assert PositionalEmbedding(name="fine")(I((None, 16))).shape == (None, None, 16)  # the valid case builds
