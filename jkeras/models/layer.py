@@ -52,7 +52,7 @@ def _named_inference_error(layer, inputs, size, error):
     `size`), as an error that names the layer and the shapes it was given, as Keras 3's "Could not
     automatically infer the output shape"; an error that already names the layer, or of another
     type than ValueError / TypeError, is returned as it is."""
-    if type(error) not in (ValueError, TypeError) or repr(layer.name) in str(error) or layer.name in str(error):
+    if type(error) not in (ValueError, TypeError) or layer.name in str(error):
         return error
     shapes = [tuple(t.shape) for t in flatten(inputs) if isinstance(t, KerasTensor)]
     shown = shapes[0] if len(shapes) == 1 else shapes
@@ -68,6 +68,7 @@ _NOT_GIVEN = object()  # `Layer.__call__` without a positional first argument
 
 
 _DIVISIBLE_SIZE = 720720  # the least common multiple of 1..16: a stand-in size for unknown dimensions
+
 
 class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
     """Base class of all layers.

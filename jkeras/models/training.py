@@ -758,7 +758,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                     variables = self.get_variables()
                     loop.ts = self._placed(loop.ts._replace(params=variables["params"], state=variables["state"]),
                                            copy=True)
-                loop.ts = self._placed(loop.ts._replace(metrics=self._initial_metric_state()))
+                if epoch > initial_epoch:  # the first epoch's are the train state's, fresh already
+                    loop.ts = self._placed(loop.ts._replace(metrics=self._initial_metric_state()))
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 # The model's own copy, unless no epoch follows to donate the loop's buffers.
                 self._write_back(loop.ts, copy=epoch + 1 < epochs)
