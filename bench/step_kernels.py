@@ -74,7 +74,7 @@ def jkeras_programs(wl, x, y, spe):
     model._ensure_spec(data.y)
     bs, n = wl.batch_size, len(x)
     ts = model._train_state(jax.random.PRNGKey(0))
-    rows = data_adapter.Rows(data)
+    rows = data_adapter.Rows(data.to_device(), bs)  # held on the device, as an accelerator holds it
     epoch_data = next(rows.feed(data_adapter.epoch_order(n, True, bs, [0]), spe * bs))
     fn = model._train_fn(spe, bs, n)
     return fn.lower(ts, epoch_data, data_adapter.first_row()).compile().as_text(), model.get_weights()

@@ -79,7 +79,7 @@ class ArrayEpochs:
     one more for an epoch's short last group of steps)."""
 
     def __init__(self, model, data, batch_size, steps_per_epoch, shuffle, steps_per_execution):
-        self.rows = data_adapter.Rows(data)
+        self.rows = data_adapter.Rows(data, batch_size)
         self.batch_size, self.shuffle, self.spe = batch_size, shuffle, steps_per_execution
         self.num_samples = data.num_samples
         steps_per_epoch = resolve_steps(steps_per_epoch, batch_size, self.num_samples)

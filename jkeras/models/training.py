@@ -720,8 +720,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if val_data is not None:
                     for cb in callbacks or []:  # Keras 2: array validation data reach the callbacks
                         cb.validation_data = data_adapter.keras2_validation_arrays(val_data)
-                    val_rows = data_adapter.Rows(val_data)
                     val_batch = validation_batch_size or batch_size or 32
+                    val_rows = data_adapter.Rows(val_data, val_batch)
                     val_steps = _epochs.resolve_steps(validation_steps, val_batch, val_rows.num_samples)
                     validate = lambda epoch, cbs: self._evaluate_rows(val_rows, val_batch, val_steps, cbs)  # noqa: E731
             return self._fit_loop(train, validate, epochs, initial_epoch, verbose, callbacks, validation_freq,
@@ -830,7 +830,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
             cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                                 verbose=verbose, epochs=1,
                                                 steps=steps or -(-data.num_samples // batch_size))
-            logs = self._evaluate_rows(data_adapter.Rows(data), batch_size, steps, cbs)
+            logs = self._evaluate_rows(data_adapter.Rows(data, batch_size), batch_size, steps, cbs)
         return self._format_logs(logs, return_dict)
 
     def _evaluate_rows(self, rows_source, batch_size, steps, cbs):
@@ -909,7 +909,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 stream.close()
         batch_size = data_adapter.check_batch_size(batch_size, steps)
         data = data_adapter.prepare(self, x, None, None, None, "predict")
-        rows_source = data_adapter.Rows(data)
+        rows_source = data_adapter.Rows(data, batch_size)
         num_samples = data.num_samples
         steps = _epochs.resolve_steps(steps, batch_size, num_samples)
         if steps is not None:

@@ -242,7 +242,7 @@ def test_device_rows_are_held_once_in_each_epochs_order():
     orders += [data_adapter.epoch_order(12, False, 4, [0]), data_adapter.epoch_order(12, "batch", 5, [1])]
     for as_jax in (False, True):
         given = jax.device_put(x) if as_jax else x
-        rows = data_adapter.Rows(data_adapter.Data([given], [y], [None]))
+        rows = data_adapter.Rows(data_adapter.Data([given], [y], [None]), 4)
         assert rows.on_device
         for order in orders:
             epoch = next(rows.feed(order, 8))
@@ -258,12 +258,36 @@ def test_device_rows_are_held_once_in_each_epochs_order():
 def test_host_fed_rows_are_the_calls_own_rows_wrapping_around(monkeypatch):
     monkeypatch.setattr(data_adapter, "DEVICE_DATA_BYTES", 0)
     x = np.arange(10, dtype="float32")[:, None]
-    rows = data_adapter.Rows(data_adapter.Data([x], None, None))
+    rows = data_adapter.Rows(data_adapter.Data([x], None, None), 4)
     assert not rows.on_device
     order = data_adapter.epoch_order(10, True, 4, [2])
     feed = rows.feed(order, 4)
     calls = [next(feed).x[0][:, 0] for _ in range(3)]
     np.testing.assert_array_equal(np.concatenate(calls), x[np.concatenate([order, order[:2]]), 0])
+
+
+def test_cpu_feeds_large_batches_from_the_host_and_trains_the_same(monkeypatch):
+    """On a CPU a batch over `CPU_DEVICE_BATCH_BYTES` is fed from the host (a device copy there
+    saves no transfer); smaller batches are sliced on the device; both paths train alike."""
+    assert jax.default_backend() == "cpu"
+    monkeypatch.setattr(data_adapter, "CPU_DEVICE_BATCH_BYTES", 4 * 4 * 4)  # 4 rows of 4 floats
+    x = np.random.default_rng(0).standard_normal((64, 4)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    data = data_adapter.Data([x], [y], [None])  # 20 bytes a row with its label
+    assert data_adapter.Rows(data, 3).on_device
+    assert not data_adapter.Rows(data, 4).on_device
+    assert data_adapter.Rows(data_adapter.Data([jax.device_put(x)], [y], [None]), 4).on_device
+
+    weights = []
+    for limit in (1 << 30, 0):  # batches of 4 sliced on the device, then fed from the host
+        monkeypatch.setattr(data_adapter, "CPU_DEVICE_BATCH_BYTES", limit)
+        jkeras.utils.set_random_seed(1)
+        m = jkeras.Sequential([jkeras.layers.Input((4,)), jkeras.layers.Dense(1, activation="sigmoid")])
+        m.compile("sgd", "binary_crossentropy")
+        m.fit(x, y, batch_size=4, epochs=2, verbose=0)
+        weights.append(m.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 def test_generator_steps_compile_once_and_prefetch_on_a_thread(monkeypatch):

@@ -220,7 +220,7 @@ def test_full_groups_loop_with_a_trip_count_the_compiler_knows(monkeypatch):
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     from jkeras.models import data_adapter
 
-    rows = data_adapter.Rows(data_adapter.prepare(model, x, y, None, None, "fit"))
+    rows = data_adapter.Rows(data_adapter.prepare(model, x, y, None, None, "fit"), 8)
     ts = model._train_state(jax.random.PRNGKey(0))
     epoch_data = next(rows.feed(np.arange(64), 32))
 
