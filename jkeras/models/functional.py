@@ -13,7 +13,7 @@ import warnings
 import jax
 
 from jkeras.core.scope import add_loss
-from jkeras.models import call_scope, captures, masks
+from jkeras.models import call_scope, captures, masks, shared_layers
 from jkeras.models.input_layer import Input, InputLayer
 from jkeras.models.layer import Layer, _is_shape
 from jkeras.models.node import CallArgs, KerasTensor, dict_keys, flatten, map_structure
@@ -312,7 +312,7 @@ class Model(Trainer, SavingMixin, Layer):
                 params[layer.name] = v["params"]
             if v["state"]:
                 state[layer.name] = v["state"]
-        return {"params": params, "state": state}
+        return shared_layers.drop_later({"params": params, "state": state}, shared_layers.places(self)[1])
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         """Runs the model (pure): `(outputs, new_state)`; see `Layer.apply`."""
@@ -352,6 +352,8 @@ class Model(Trainer, SavingMixin, Layer):
             if id(t) in offsets:
                 values[id(t)] = values[id(t)] + offsets[id(t)]
         mask_of = {id(t): m for t, m in zip(self.inputs, flat_masks)}
+        later = shared_layers.places(self)[1]  # a layer held twice: its one copy read at each place
+        variables = shared_layers.expand(variables, later)
         params, state = variables["params"], dict(variables["state"])
         for position, node in enumerate(self._nodes + self._loss_nodes):
             layer = node.layer
@@ -387,6 +389,7 @@ class Model(Trainer, SavingMixin, Layer):
         outputs = map_structure(lambda t: values[id(t)], self._output_struct)
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]  # `Model(x, [y])` returns `y`, as in Keras 2 and 3
+        state = shared_layers.fold_state(state, variables["state"], later)
         return outputs, state, [mask_of.get(id(t)) for t in self.outputs]
 
     def add_loss(self, loss):

@@ -20,7 +20,7 @@ from jkeras import mixed_precision
 from jkeras.core import config
 from jkeras.core import step
 from jkeras.core.scope import add_loss, collect_losses, short_batch_size, valid_rows
-from jkeras.models import _sharding, build_guard, call_scope, captures, masks, remat
+from jkeras.models import _sharding, build_guard, call_scope, captures, masks, remat, shared_layers
 from jkeras.models.node import (
     CallArgs, KerasHistory, KerasTensor, Node, NodeAccessors, flatten, is_symbolic, map_structure,
 )
@@ -276,7 +276,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         finally:
             _eager_losses.active = active
             self.__dict__["built"] = was_built
-        return scope.variables()
+        return shared_layers.drop_later(scope.variables(), shared_layers.places(self)[1])
 
     def _with_init_weights(self, variables):
         """`variables` plus the weights made in `__init__` (a `keras.Variable` attribute of a subclass
@@ -310,11 +310,13 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """
         if not self._keras_style:
             raise NotImplementedError(f"{type(self).__name__} implements neither apply() nor call()")
+        later = shared_layers.places(self)[1]  # a layer held twice: its one copy read at each place
+        variables = shared_layers.expand(variables, later)
         with call_scope.opened(call_scope.ApplyScope(self, variables, training, rng)) as scope:
             outputs = self._call_keras_style(inputs, kwargs, training, mask)
         if scope.handed_out:
             outputs = call_scope.materialize(outputs)
-        return outputs, scope.state
+        return outputs, shared_layers.fold_state(scope.state, variables.get("state", {}), later)
 
     def call(self, inputs, *args, **kwargs):
         """Keras-style computation: override it (with `build` and `add_weight`) instead of `apply`.
@@ -1000,10 +1002,19 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         return {"params": self._params, "state": self._state}
 
     def get_variables(self):
-        """The current weights as a pytree `{"params": {...}, "state": {...}}` (for `apply`)."""
+        """The current weights as a pytree `{"params": {...}, "state": {...}}` (for `apply`).
+
+        A layer held at several places inside this one has its weights at the first
+        (`jkeras.models.shared_layers`)."""
+        return self._variables_once(set())
+
+    def _variables_once(self, seen):
+        seen.add(id(self))
         params, state = dict(self._params), dict(self._state)
         for sub in self._sublayers:
-            v = sub.get_variables()
+            if id(sub) in seen:
+                continue
+            v = sub._variables_once(seen)
             if v["params"]:
                 params[sub.name] = v["params"]
             if v["state"]:
@@ -1018,7 +1029,9 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         """
         self._set_variables(variables, creating=False)
 
-    def _set_variables(self, variables, creating):
+    def _set_variables(self, variables, creating, seen=None):
+        seen = set() if seen is None else seen
+        seen.add(id(self))
         sub_names = {sub.name for sub in self._sublayers}
         if creating:
             record_path(self)
@@ -1044,13 +1057,15 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
                     )
                 own[key] = value
         for sub in self._sublayers:
+            if id(sub) in seen:  # held at an earlier place too: its weights are there
+                continue
             part = {c: variables.get(c, {}).get(sub.name, {}) for c in ("params", "state")}
             if creating and not sub.built:
                 with creation_scope(sub):
-                    sub._set_variables(part, creating=True)
+                    sub._set_variables(part, creating=True, seen=seen)
                 sub.built = True
             else:
-                sub._set_variables(part, creating=False)
+                sub._set_variables(part, creating=False, seen=seen)
 
     def regularization_loss(self, params):
         """Sum of the weight regularizers over this layer's trainable weights in `params` (pure)."""
@@ -1133,11 +1148,12 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         out = [self._variable("params", k) for k in self._params]
         seeds = {g._key for g in self.__dict__.get("_seed_generators", ())}  # `jkeras.random`
         out += [self._variable("state", k) for k in self._state if k not in seeds]
-        seen = {id(self)}
+        seen = {id(w) for w in out}
         for sub in self._sublayers:
-            if id(sub) not in seen:
-                seen.add(id(sub))
-                out += sub.weights
+            for w in sub.weights:  # a layer held at several places: its weights once, as Keras
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
         return out
 
     @property
