@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jkeras.models import call_scope
+from jkeras.models import call_scope, shared_layers
 from jkeras.core.symbolic import symbolic
 from jkeras.utils import naming
 from jkeras.utils.random import next_key
@@ -1331,11 +1331,7 @@ def gradients(loss, variables):
     asked = list({id(t): t for t in wrt if not isinstance(t, Variable) and id(t) in upstream}.values())
     sources = get_source_inputs(loss)
     graph = Model(sources, [loss] + asked, name=naming.uniquify("gradients_graph"))
-    paths, stack = {}, [((layer.name,), layer) for layer in graph._layers]  # where each layer's weights sit
-    while stack:
-        path, layer = stack.pop()
-        paths.setdefault(id(layer), path)
-        stack.extend((path + (sub.name,), sub) for sub in layer._sublayers)
+    paths = shared_layers.places(graph)[0]  # where each layer's weights sit
     weights = list({id(v): v for v in wrt if isinstance(v, Variable) and id(v._layer) in paths}.values())
     if not asked and not weights:
         return [None] * len(wrt)

@@ -20,6 +20,7 @@ from jkeras._metric_classes import Mean, Metric
 from jkeras.core import step as core_step
 from jkeras.core.optimizers import get_iterations
 from jkeras.core.scope import collect_losses
+from jkeras.models import shared_layers
 from jkeras.models.node import map_structure
 from jkeras.models.variable import as_array
 from jkeras.utils.random import next_key
@@ -28,21 +29,11 @@ from jkeras.utils.random import next_key
 # Lists of weights <-> the variables dict
 
 
-def _layer_prefixes(layer, prefix=(), found=None):
-    """Maps id(sublayer) -> its key path inside `layer.get_variables()` (first occurrence)."""
-    found = {} if found is None else found
-    found.setdefault(id(layer), prefix)
-    for sub in layer._sublayers:
-        if id(sub) not in found:
-            _layer_prefixes(sub, prefix + (sub.name,), found)
-    return found
-
-
 def variable_paths(layer, variables):
     """`(collection, key path)` of each `Variable` of `variables` inside `layer.get_variables()`;
     `(collection, None)` for the state of a `SeedGenerator` that keeps it outside the variables
     (a built-in layer's, such as Dropout's)."""
-    prefixes = _layer_prefixes(layer)
+    prefixes = shared_layers.places(layer)[0]
     return [(v._collection, _path_of(v, prefixes)) for v in variables]
 
 

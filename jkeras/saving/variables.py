@@ -12,23 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-def layer_chains(model):
-    """Maps `id(layer)` to the tuple of sublayer names leading from `model` to it (first occurrence)."""
-    chains = {id(model): ()}
-    stack = [model]
-    while stack:
-        layer = stack.pop(0)
-        for sub in layer._sublayers:
-            if id(sub) not in chains:
-                chains[id(sub)] = chains[id(layer)] + (sub.name,)
-                stack.append(sub)
-    return chains
+from jkeras.models import shared_layers
 
 
 def weight_entries(model):
     """`[(path, Variable)]` in `model.weights` order."""
-    chains = layer_chains(model)
+    chains = shared_layers.places(model)[0]
     return [((var._collection,) + chains[id(var._layer)] + (var.name,), var) for var in model.weights]
 
 
