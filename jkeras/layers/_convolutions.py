@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jkeras.core import constraints, initializers, regularizers
+from jkeras.layers import _conv_kernels
 from jkeras.layers._conv_base import (
     SpatialConv,
     serialize_or_none,
@@ -58,10 +59,9 @@ class _Conv(SpatialConv):
         """The convolution of `inputs` by `kernel` with the layer's strides, padding, dilation,
         groups and data format (no bias, no activation): Keras 2.7+ / Keras 3's hook, which a
         subclass overrides (e.g. to standardize the kernel) or calls from its own `call`."""
-        return lax.conv_general_dilated(
+        return _conv_kernels.conv(
             jnp.asarray(inputs, self.compute_dtype), jnp.asarray(kernel), self.strides, self._lax_padding(),
-            rhs_dilation=self.dilation_rate, dimension_numbers=self._dimension_numbers(),
-            feature_group_count=self.groups,
+            self.dilation_rate, self._dimension_numbers(), self.groups, self._channels_last,
         )
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
