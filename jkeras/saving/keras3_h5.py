@@ -79,12 +79,17 @@ def children(layer):
     if _is_graph_model(layer):
         used = {}
         return [(f"layers/{_unique(to_snake_case(keras_class_name(sub)), used)}", sub) for sub in layer.layers]
+    from jkeras.models.functional import Model
+
     tracked = {id(sub) for sub in layer._sublayers}
+    attributes = dict(vars(layer))
+    if isinstance(layer, Model):  # Keras 3 visits a subclassed model's `layers` property in its place
+        attributes.setdefault("layers", list(layer._sublayers))
     found, seen = [], set()
-    for attr in sorted(vars(layer), key=_attribute_key):
+    for attr in sorted(attributes, key=_attribute_key):
         if attr in _SKIPPED_ATTRIBUTES:
             continue
-        value = vars(layer)[attr]
+        value = attributes[attr]
         if id(value) in tracked:
             found.append((attr, value))
             continue
