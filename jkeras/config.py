@@ -51,7 +51,6 @@ _settings = {
     "interactive_logging": True,
     "traceback_filtering": True,
     "flash_attention": None,
-    "conv_gradient_by_products": True,
     "max_epochs": _env_limit("KERAS_MAX_EPOCHS"),
     "max_steps_per_epoch": _env_limit("KERAS_MAX_STEPS_PER_EPOCH"),
 }
@@ -127,24 +126,6 @@ def disable_flash_attention():
 def is_flash_attention_enabled():
     """The flag set by `enable_flash_attention` / `disable_flash_attention` (None: never set)."""
     return _settings["flash_attention"]
-
-
-def enable_conv_gradient_by_products():
-    """On a CPU, Conv1D / Conv2D / Conv3D layers (channels-last, `groups=1`) compute their kernel
-    gradient as one matrix product per kernel offset, faster than XLA's backward-filter
-    convolution there (the default). Such layers support reverse-mode differentiation (`jax.grad`,
-    `jax.vmap` of it), not forward mode (`jax.jvp`, `jax.jacfwd`, `jax.hessian`)."""
-    _settings["conv_gradient_by_products"] = True
-
-
-def disable_conv_gradient_by_products():
-    """Conv layers differentiate XLA's convolution on every backend (forward mode included)."""
-    _settings["conv_gradient_by_products"] = False
-
-
-def is_conv_gradient_by_products_enabled():
-    """The flag set by `enable_conv_gradient_by_products` / `disable_conv_gradient_by_products`."""
-    return _settings["conv_gradient_by_products"]
 
 
 def max_epochs():

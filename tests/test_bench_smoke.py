@@ -90,3 +90,14 @@ def test_per_call_prints_every_call():
     assert list(rows) == ["train_on_batch", "test_on_batch", "predict_on_batch", "predict", "evaluate", "fit",
                           "call", "call_inference"], proc.stdout
     assert all(len(values) == 1 and float(values[0]) > 0 for values in rows.values()), proc.stdout
+
+
+@pytest.mark.slow
+def test_conv_cpu_prints_both_forms_for_every_shape():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "conv_cpu.py"), "--batch", "2", "--repeats", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("(")]
+    assert len(rows) >= 6, proc.stdout
+    for row in rows:  # "(shape) lax-fwd jkeras-fwd ratio x lax-grad jkeras-grad ratio x"
+        assert row.count("x") >= 2 and all(float(v) > 0 for v in row.split(")")[1].replace("x", " ").split())

@@ -1,86 +1,92 @@
 """How a convolution runs on each backend.
 
-On a CPU, XLA's gradient of a convolution with respect to its kernel (a "backward filter"
-convolution) runs several times slower than the same arithmetic as matrix products: for a
-3x3x32->64 kernel over 128 26x26 images, 75 ms against 25 ms. There `conv` keeps XLA's forward
-convolution and its input gradient, and computes the kernel gradient as one product per kernel
-offset: the input window at that offset (a strided slice) contracted with the output gradient
-over the batch and spatial axes (a `jax.custom_vjp`: reverse-mode differentiation, `jax.grad` and
-`vmap` of it; not forward mode, `jax.jvp`, `jacfwd`, `hessian`, for which
-`jkeras.config.disable_conv_gradient_by_products()` turns it off). Elsewhere (GPUs, TPUs: cuDNN
-and XLA's own kernels) and for grouped convolutions it is `lax.conv_general_dilated` as it is.
+XLA's CPU backend differentiates an unpadded ("valid") convolution several times slower than a
+padded one of the same size (26x26x32 -> 24x24x64 over 128 images: forward and gradients 149
+against 68 ms; `bench/conv_cpu.py`). On a CPU, `conv` computes such a convolution, when it is
+differentiated, padded by one more stride at the end of its first spatial axis, the extra outputs
+dropped (a `jax.custom_jvp` whose rule is that form: the same numbers, every JAX transformation
+applies); undifferentiated it stays XLA's own, which fuses better with the layers after it
+(inference). A 1x1 convolution of channels-last data is a matrix product there (3.7x faster).
+Grouped (depthwise) convolutions gain nothing so, and other backends run their own kernels: there
+it is `lax.conv_general_dilated` as it is.
 """
 import functools
-import itertools
 
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 
-from jkeras import config
 
-
-def conv(x, kernel, strides, padding, dilation, dimension_numbers, groups, channels_last):
-    """`lax.conv_general_dilated(x, kernel, strides, padding, rhs_dilation=dilation, ...)` for a
-    Keras kernel `(*kernel_size, in, out)`, with the kernel gradient computed by products on a CPU
-    (channels-last inputs, no groups)."""
-    lax_conv = functools.partial(lax.conv_general_dilated, window_strides=tuple(strides),
-                                 rhs_dilation=tuple(dilation), dimension_numbers=dimension_numbers,
-                                 feature_group_count=groups)
+def conv(x, kernel, strides, padding, lhs_dilation=None, rhs_dilation=None, dimension_numbers=None,
+         feature_group_count=1):
+    """`lax.conv_general_dilated` with the same arguments, run the fast way on a CPU."""
     rank = x.ndim - 2
-    if (not config.is_conv_gradient_by_products_enabled() or jax.default_backend() != "cpu" or groups != 1
-            or not channels_last or rank > 3):
-        return lax_conv(x, kernel, padding=padding)
-    if isinstance(padding, str):
-        window = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:rank], dilation)]
-        padding = lax.padtype_to_pads(x.shape[1:-1], window, strides, padding)
-    pads = tuple((int(lo), int(hi)) for lo, hi in padding)
-    if any(p < 0 for pair in pads for p in pair):
-        return lax_conv(x, kernel, padding=pads)
-    return _cpu_conv(x, kernel, tuple(strides), pads, tuple(dilation))
+    strides = tuple(strides)
+    lhs_dilation = (1,) * rank if lhs_dilation is None else tuple(lhs_dilation)
+    rhs_dilation = (1,) * rank if rhs_dilation is None else tuple(rhs_dilation)
+    numbers = lax.conv_dimension_numbers(x.shape, kernel.shape, dimension_numbers)
+    padding = padding if isinstance(padding, str) else tuple((int(lo), int(hi)) for lo, hi in padding)
+    spec = (strides, padding, lhs_dilation, rhs_dilation, numbers, feature_group_count)
+    if jax.default_backend() != "cpu":
+        return _lax_form(x, kernel, spec)
+    if _is_matmul(x, kernel, strides, padding, lhs_dilation, numbers, feature_group_count):
+        # a 1x1 convolution of channels-last data is a matrix product (3.7x XLA's CPU convolution)
+        in_axis, out_axis = numbers.rhs_spec[1], numbers.rhs_spec[0]
+        matrix = jnp.transpose(kernel, tuple(numbers.rhs_spec[2:]) + (in_axis, out_axis)).reshape(
+            kernel.shape[in_axis], kernel.shape[out_axis])
+        return jnp.matmul(x, matrix.astype(x.dtype))
+    unpadded = padding == "VALID" or (not isinstance(padding, str) and not any(p for pair in padding for p in pair))
+    # grouped (depthwise) convolutions run no faster padded
+    windowed = any(kernel.shape[axis] > 1 for axis in numbers.rhs_spec[2:]) and feature_group_count == 1
+    if not unpadded or not windowed or any(d != 1 for d in lhs_dilation):
+        return _lax_form(x, kernel, spec)
+    return _padded_when_differentiated(x, kernel, spec)
 
 
-def _channels_last(rank):
-    spatial = "DHW"[3 - rank:]
-    return ("N" + spatial + "C", spatial + "IO", "N" + spatial + "C")
+def _lax_form(x, kernel, spec):
+    strides, padding, lhs_dilation, rhs_dilation, numbers, groups = spec
+    return lax.conv_general_dilated(x, kernel, strides, padding, lhs_dilation, rhs_dilation,
+                                    dimension_numbers=numbers, feature_group_count=groups)
 
 
-def _forward(x, kernel, strides, pads, dilation):
-    return lax.conv_general_dilated(x, kernel, strides, pads, rhs_dilation=dilation,
-                                    dimension_numbers=_channels_last(x.ndim - 2))
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
-def _cpu_conv(x, kernel, strides, pads, dilation):
-    return _forward(x, kernel, strides, pads, dilation)
-
-
-def _cpu_conv_fwd(x, kernel, strides, pads, dilation):
-    return _forward(x, kernel, strides, pads, dilation), (x, kernel)
-
-
-def _cpu_conv_bwd(strides, pads, dilation, residuals, grad):
-    x, kernel = residuals
-    _, input_vjp = jax.vjp(lambda v: _forward(v, kernel, strides, pads, dilation), x)
-    d_x, = input_vjp(grad)
-    return d_x, _kernel_gradient(x, grad, kernel.shape, strides, pads, dilation)
-
-
-_cpu_conv.defvjp(_cpu_conv_fwd, _cpu_conv_bwd)
-
-
-def _kernel_gradient(x, grad, kernel_shape, strides, pads, dilation):
-    """The gradient of the convolution with respect to its kernel, given the output gradient: for
-    each kernel offset, the input window there contracted with `grad` over batch and space."""
+def _padded_form(x, kernel, spec):
+    """The unpadded convolution computed padded by one more stride at the end of its first spatial
+    axis, the extra outputs dropped."""
+    strides, _, lhs_dilation, rhs_dilation, numbers, groups = spec
     rank = x.ndim - 2
-    padded = jnp.pad(x, ((0, 0),) + pads + ((0, 0),))
-    out_size = grad.shape[1:-1]
-    axes = tuple(range(rank + 1))  # batch and spatial
-    parts = []
-    for offset in itertools.product(*(range(k) for k in kernel_shape[:rank])):
-        start = (0,) + tuple(o * d for o, d in zip(offset, dilation)) + (0,)
-        limit = ((padded.shape[0],) + tuple(s + (n - 1) * st + 1 for s, n, st in zip(start[1:], out_size, strides))
-                 + (padded.shape[-1],))
-        window = lax.slice(padded, start, limit, (1,) + strides + (1,))
-        parts.append(jnp.tensordot(window, grad.astype(window.dtype), axes=(axes, axes)))
-    return jnp.stack(parts).reshape(kernel_shape).astype(grad.dtype)
+    out = lax.conv_general_dilated(x, kernel, strides, ((0, strides[0]),) + ((0, 0),) * (rank - 1), lhs_dilation,
+                                   rhs_dilation, dimension_numbers=numbers, feature_group_count=groups)
+    axis = numbers.out_spec[2]
+    return lax.slice_in_dim(out, 0, out.shape[axis] - 1, axis=axis)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _padded_when_differentiated(x, kernel, spec):
+    return _lax_form(x, kernel, spec)
+
+
+@functools.partial(_padded_when_differentiated.defjvp, symbolic_zeros=True)
+def _padded_jvp(spec, primals, tangents):
+    """Differentiated, the convolution and its tangent (and, transposed, its gradients) run in the
+    padded form; inference keeps XLA's own, which fuses better with what follows."""
+    x, kernel = primals
+    d_x, d_kernel = tangents
+    out = _padded_form(x, kernel, spec)
+    tangent = jnp.zeros_like(out)
+    if not isinstance(d_x, SymbolicZero):
+        tangent = tangent + _padded_form(d_x, kernel, spec)
+    if not isinstance(d_kernel, SymbolicZero):
+        tangent = tangent + _padded_form(x, d_kernel, spec)
+    return out, tangent
+
+
+def _is_matmul(x, kernel, strides, padding, lhs_dilation, numbers, groups):
+    """Whether the convolution is a matrix product over the last axis: a 1x1 kernel, unit strides, no
+    padding, no groups, features last in and out."""
+    last = x.ndim - 1
+    return (groups == 1 and numbers.lhs_spec[1] == last and numbers.out_spec[1] == last
+            and tuple(numbers.lhs_spec[2:]) == tuple(range(1, last)) == tuple(numbers.out_spec[2:])
+            and all(kernel.shape[a] == 1 for a in numbers.rhs_spec[2:]) and all(s == 1 for s in strides)
+            and all(d == 1 for d in lhs_dilation)
+            and (padding in ("VALID", "SAME") or not any(p for pair in padding for p in pair)))

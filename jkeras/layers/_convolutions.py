@@ -1,8 +1,9 @@
 """The four convolution implementations, each parametrized by `_rank` in `convolutional.py`:
 plain (grouped) convolution, transposed convolution, depthwise and separable convolution.
 
-Every one is a single `lax.conv_general_dilated` call (two for separable) with dimension numbers
-matching `data_format`, so channels_first inputs are never transposed.
+Every one is a single `lax.conv_general_dilated` call (two for separable; through
+`_conv_kernels.conv`, which picks the fast form on a CPU) with dimension numbers matching
+`data_format`, so channels_first inputs are never transposed.
 """
 import jax.numpy as jnp
 from jax import lax
@@ -61,7 +62,8 @@ class _Conv(SpatialConv):
         subclass overrides (e.g. to standardize the kernel) or calls from its own `call`."""
         return _conv_kernels.conv(
             jnp.asarray(inputs, self.compute_dtype), jnp.asarray(kernel), self.strides, self._lax_padding(),
-            self.dilation_rate, self._dimension_numbers(), self.groups, self._channels_last,
+            rhs_dilation=self.dilation_rate, dimension_numbers=self._dimension_numbers(),
+            feature_group_count=self.groups,
         )
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
@@ -159,7 +161,7 @@ class _DepthwiseMixin:
         `c * depth_multiplier + m` comes from input channel `c`. `kernel`: `(*k, channels, m)`."""
         channels = inputs.shape[self._channel_axis]
         kernel = kernel.reshape(kernel.shape[:-2] + (1, channels * kernel.shape[-1]))
-        return lax.conv_general_dilated(
+        return _conv_kernels.conv(
             inputs, kernel, self.strides, self._lax_padding(), rhs_dilation=self.dilation_rate,
             dimension_numbers=self._dimension_numbers(), feature_group_count=channels,
         )
@@ -258,7 +260,7 @@ class _SeparableConv(_DepthwiseMixin, SpatialConv):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         depthwise = self._depthwise(jnp.asarray(inputs, self.compute_dtype), params["depthwise_kernel"])
-        outputs = lax.conv_general_dilated(
+        outputs = _conv_kernels.conv(
             depthwise, params["pointwise_kernel"], (1,) * self._rank, "VALID",
             dimension_numbers=self._dimension_numbers(),
         )
