@@ -6,11 +6,13 @@ against 68 ms; `bench/conv_cpu.py`). On a CPU, `conv` computes such a convolutio
 differentiated, padded by one more stride at the end of its first spatial axis, the extra outputs
 dropped (a `jax.custom_jvp` whose rule is that form: the same numbers, every JAX transformation
 applies); undifferentiated it stays XLA's own, which fuses better with the layers after it
-(inference). A 1x1 convolution of channels-last data is a matrix product there (3.7x faster).
-Grouped (depthwise) convolutions gain nothing so, and other backends run their own kernels: there
-it is `lax.conv_general_dilated` as it is.
+(inference). A 1x1 convolution of channels-last data is a matrix product there (3.7x faster), and
+a depthwise one a sum over kernel offsets of elementwise products (forward 30-100x, gradients
+3-50x faster than XLA's CPU grouped convolution). Other backends run their own kernels: there it
+is `lax.conv_general_dilated` as it is.
 """
 import functools
+import itertools
 
 import jax
 import jax.numpy as jnp
@@ -36,8 +38,10 @@ def conv(x, kernel, strides, padding, lhs_dilation=None, rhs_dilation=None, dime
         matrix = jnp.transpose(kernel, tuple(numbers.rhs_spec[2:]) + (in_axis, out_axis)).reshape(
             kernel.shape[in_axis], kernel.shape[out_axis])
         return jnp.matmul(x, matrix.astype(x.dtype))
+    if _is_depthwise(x, kernel, lhs_dilation, numbers, feature_group_count):
+        return _depthwise(x, kernel, spec)
     unpadded = padding == "VALID" or (not isinstance(padding, str) and not any(p for pair in padding for p in pair))
-    # grouped (depthwise) convolutions run no faster padded
+    # grouped convolutions run no faster padded
     windowed = any(kernel.shape[axis] > 1 for axis in numbers.rhs_spec[2:]) and feature_group_count == 1
     if not unpadded or not windowed or any(d != 1 for d in lhs_dilation):
         return _lax_form(x, kernel, spec)
@@ -90,3 +94,40 @@ def _is_matmul(x, kernel, strides, padding, lhs_dilation, numbers, groups):
             and all(kernel.shape[a] == 1 for a in numbers.rhs_spec[2:]) and all(s == 1 for s in strides)
             and all(d == 1 for d in lhs_dilation)
             and (padding in ("VALID", "SAME") or not any(p for pair in padding for p in pair)))
+
+
+def _is_depthwise(x, kernel, lhs_dilation, numbers, groups):
+    """Whether the convolution is depthwise (each input channel its own group) over channels-last
+    data."""
+    last = x.ndim - 1
+    return (groups > 1 and groups == x.shape[last] and kernel.shape[numbers.rhs_spec[1]] == 1
+            and numbers.lhs_spec[1] == last and numbers.out_spec[1] == last
+            and tuple(numbers.lhs_spec[2:]) == tuple(range(1, last)) == tuple(numbers.out_spec[2:])
+            and all(d == 1 for d in lhs_dilation))
+
+
+def _depthwise(x, kernel, spec):
+    """A depthwise convolution as a sum over kernel offsets of the input window there times that
+    offset's per-channel weights: elementwise work that XLA fuses into one loop, where XLA's CPU
+    grouped convolution is 30-100x slower forward and 3-50x in its gradients."""
+    strides, padding, _, rhs_dilation, numbers, _ = spec
+    rank = x.ndim - 2
+    channels = x.shape[-1]
+    kernel = jnp.transpose(kernel, tuple(numbers.rhs_spec[2:]) + (numbers.rhs_spec[1], numbers.rhs_spec[0]))
+    sizes = kernel.shape[:rank]
+    kernel = kernel.reshape(sizes + (channels, kernel.shape[-1] // channels))  # output c * m + j: (c, j)
+    if isinstance(padding, str):
+        window = [(k - 1) * d + 1 for k, d in zip(sizes, rhs_dilation)]
+        padding = lax.padtype_to_pads(x.shape[1:-1], window, strides, padding)
+    accumulate = jnp.promote_types(x.dtype, jnp.float32)
+    padded = jnp.pad(x, ((0, 0),) + tuple(tuple(p) for p in padding) + ((0, 0),))
+    out_size = [(padded.shape[1 + i] - (sizes[i] - 1) * rhs_dilation[i] - 1) // strides[i] + 1 for i in range(rank)]
+    total = None
+    for offset in itertools.product(*(range(k) for k in sizes)):
+        start = (0,) + tuple(o * d for o, d in zip(offset, rhs_dilation)) + (0,)
+        limit = ((padded.shape[0],) + tuple(s + (n - 1) * st + 1 for s, n, st in zip(start[1:], out_size, strides))
+                 + (channels,))
+        window = lax.slice(padded, start, limit, (1,) + tuple(strides) + (1,))
+        part = window[..., None].astype(accumulate) * kernel[offset].astype(accumulate)
+        total = part if total is None else total + part
+    return total.reshape(total.shape[:-2] + (-1,)).astype(x.dtype)

@@ -19,7 +19,12 @@ CASES = [  # input shape, kernel shape, strides, padding, rhs dilation, groups, 
     ((2, 11, 3), (3, 3, 4), (1,), "VALID", (2,), 1, "channels_last"),
     ((2, 6, 6, 6, 2), (2, 2, 2, 2, 3), (1, 2, 1), "VALID", (1, 1, 1), 1, "channels_last"),
     ((2, 9, 9, 4), (3, 3, 2, 6), (1, 1), "VALID", (1, 1), 2, "channels_last"),  # grouped
-    ((2, 9, 9, 3), (3, 3, 1, 6), (1, 1), "VALID", (1, 1), 3, "channels_last"),  # depthwise
+    ((2, 9, 9, 3), (3, 3, 1, 6), (1, 1), "VALID", (1, 1), 3, "channels_last"),  # depthwise, multiplier 2
+    ((2, 9, 9, 3), (3, 3, 1, 3), (2, 2), "SAME", (1, 1), 3, "channels_last"),
+    ((2, 10, 9, 4), (3, 2, 1, 4), (1, 2), [(1, 2), (0, 1)], (2, 1), 4, "channels_last"),
+    ((2, 11, 3), (5, 1, 3), (1,), [(4, 0)], (1,), 3, "channels_last"),  # causal Conv1D-style
+    ((2, 5, 6, 7, 2), (2, 3, 2, 1, 2), (1, 1, 2), "SAME", (1, 1, 1), 2, "channels_last"),
+    ((2, 3, 9, 9), (3, 3, 1, 3), (1, 1), "VALID", (1, 1), 3, "channels_first"),  # XLA's form
     ((2, 9, 9, 3), (3, 3, 3, 4), (1, 1), "SAME", (1, 1), 1, "channels_last"),  # padded: unchanged
     ((2, 9, 9, 3), (1, 1, 3, 4), (1, 1), "VALID", (1, 1), 1, "channels_last"),  # 1x1: a matrix product
     ((2, 9, 3), (1, 3, 4), (1,), "SAME", (1,), 1, "channels_last"),
