@@ -7,8 +7,8 @@ differentiated, padded by one more stride at the end of its first spatial axis, 
 dropped (a `jax.custom_jvp` whose rule is that form: the same numbers, every JAX transformation
 applies); undifferentiated it stays XLA's own, which fuses better with the layers after it
 (inference). A 1x1 convolution of channels-last data is a matrix product there (3.7x faster), and
-a depthwise one a sum over kernel offsets of elementwise products (forward 30-100x, gradients
-3-50x faster than XLA's CPU grouped convolution). Other backends run their own kernels: there it
+a depthwise one a sum over kernel offsets of elementwise products (forward 14-84x, gradients
+5-30x faster than XLA's CPU grouped convolution). Other backends run their own kernels: there it
 is `lax.conv_general_dilated` as it is.
 """
 import functools
@@ -88,28 +88,29 @@ def _padded_jvp(spec, primals, tangents):
 def _is_matmul(x, kernel, strides, padding, lhs_dilation, numbers, groups):
     """Whether the convolution is a matrix product over the last axis: a 1x1 kernel, unit strides, no
     padding, no groups, features last in and out."""
-    last = x.ndim - 1
-    return (groups == 1 and numbers.lhs_spec[1] == last and numbers.out_spec[1] == last
-            and tuple(numbers.lhs_spec[2:]) == tuple(range(1, last)) == tuple(numbers.out_spec[2:])
-            and all(kernel.shape[a] == 1 for a in numbers.rhs_spec[2:]) and all(s == 1 for s in strides)
-            and all(d == 1 for d in lhs_dilation)
+    return (groups == 1 and _channels_last(x, numbers) and all(kernel.shape[a] == 1 for a in numbers.rhs_spec[2:])
+            and all(s == 1 for s in strides) and all(d == 1 for d in lhs_dilation)
             and (padding in ("VALID", "SAME") or not any(p for pair in padding for p in pair)))
 
 
 def _is_depthwise(x, kernel, lhs_dilation, numbers, groups):
     """Whether the convolution is depthwise (each input channel its own group) over channels-last
     data."""
+    return (groups > 1 and groups == x.shape[-1] and kernel.shape[numbers.rhs_spec[1]] == 1
+            and _channels_last(x, numbers) and all(d == 1 for d in lhs_dilation))
+
+
+def _channels_last(x, numbers):
+    """Whether the inputs and outputs are laid out batch, spatial axes, features."""
     last = x.ndim - 1
-    return (groups > 1 and groups == x.shape[last] and kernel.shape[numbers.rhs_spec[1]] == 1
-            and numbers.lhs_spec[1] == last and numbers.out_spec[1] == last
-            and tuple(numbers.lhs_spec[2:]) == tuple(range(1, last)) == tuple(numbers.out_spec[2:])
-            and all(d == 1 for d in lhs_dilation))
+    return (numbers.lhs_spec[1] == last and numbers.out_spec[1] == last
+            and tuple(numbers.lhs_spec[2:]) == tuple(range(1, last)) == tuple(numbers.out_spec[2:]))
 
 
 def _depthwise(x, kernel, spec):
     """A depthwise convolution as a sum over kernel offsets of the input window there times that
     offset's per-channel weights: elementwise work that XLA fuses into one loop, where XLA's CPU
-    grouped convolution is 30-100x slower forward and 3-50x in its gradients."""
+    grouped convolution is 14-84x slower forward and 5-30x in its gradients."""
     strides, padding, _, rhs_dilation, numbers, _ = spec
     rank = x.ndim - 2
     channels = x.shape[-1]
