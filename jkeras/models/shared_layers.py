@@ -38,18 +38,19 @@ def places(layer):
     return first, later
 
 
-def _get(tree, path):
+def get_path(tree, path):
+    """The entry of nested dict `tree` at key `path` (None where the path does not lead)."""
     for key in path:
         tree = tree.get(key) if isinstance(tree, dict) else None
     return tree
 
 
-def _put(tree, path, value):
-    """`tree` with `value` at `path` (the dicts on the way copied, the caller's left as they were)."""
+def put_path(tree, path, value):
+    """`tree` with `value` at key `path` (the dicts on the way copied, the caller's left as they were)."""
     if not path:
         return value
     out = dict(tree) if isinstance(tree, dict) else {}
-    out[path[0]] = _put(out.get(path[0]), path[1:], value)
+    out[path[0]] = put_path(out.get(path[0]), path[1:], value)
     return out
 
 
@@ -78,9 +79,9 @@ def expand(variables, later):
     for collection in ("params", "state"):
         tree = variables.get(collection, {})
         for path, first in later:
-            value = _get(tree, first)
+            value = get_path(tree, first)
             if value:
-                tree = _put(tree, path, value)
+                tree = put_path(tree, path, value)
         out[collection] = tree
     return out
 
@@ -103,11 +104,11 @@ def fold_state(new_state, given_state, later):
     (it is not the value `expand` put there, `given_state`) is the layer's new state at its first
     place; the later places are dropped."""
     for path, first in reversed(later):
-        new = _get(new_state, path)
+        new = get_path(new_state, path)
         if new is not None:
-            merged = _changed(_get(new_state, first), new, _get(given_state, path))
+            merged = _changed(get_path(new_state, first), new, get_path(given_state, path))
             if merged is not None:
-                new_state = _put(new_state, first, merged)
+                new_state = put_path(new_state, first, merged)
             new_state = _drop(new_state, path)
     return new_state
 

@@ -50,25 +50,12 @@ def _is_seed_state(variable):
     return isinstance(variable, SeedState)
 
 
-def _get(tree, path):
-    for key in path:
-        tree = tree[key]
-    return tree
-
-
-def _put(tree, path, value):
-    """A copy of the nested dict `tree` with `value` at `path` (copies along the path only)."""
-    out = dict(tree)
-    out[path[0]] = value if len(path) == 1 else _put(tree.get(path[0], {}), path[1:], value)
-    return out
-
-
 def lists_to_variables(variables, paths, values):
     """`variables` (`{"params", "state"}`) with `values[i]` put at `paths[i]`."""
     out = dict(variables)
     for (collection, path), value in zip(paths, values):
         if path is not None:
-            out[collection] = _put(out[collection], path, value)
+            out[collection] = shared_layers.put_path(out[collection], path, value)
     return out
 
 
@@ -147,7 +134,7 @@ def stateless_call(layer, trainable_variables, non_trainable_variables, *args, r
     with collect_losses() as losses:
         outputs, new_state = layer.forward(variables, inputs, training=training, rng=rng, **kwargs)
     new_non_trainable = [
-        _get(new_state, path) if collection == "state" and path is not None else value
+        shared_layers.get_path(new_state, path) if collection == "state" and path is not None else value
         for (collection, path), value in zip(paths[len(trainable_refs):], non_trainable_variables)
     ]
     if advance:
@@ -517,7 +504,7 @@ def _weight_lists(model, params, state):
     refs_t, refs_n = model.trainable_variables, model.non_trainable_variables
     paths = variable_paths(model, refs_t + refs_n)
     variables = {"params": params, "state": state}
-    values = [_get(variables[c], p) if p is not None else jnp.asarray(ref.value)
+    values = [shared_layers.get_path(variables[c], p) if p is not None else jnp.asarray(ref.value)
               for (c, p), ref in zip(paths, refs_t + refs_n)]
     return values[:len(refs_t)], values[len(refs_t):], paths
 
