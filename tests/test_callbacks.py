@@ -610,3 +610,28 @@ def test_batch_logs_are_python_floats_as_in_keras():
         return got
 
     assert seen(jkeras) == seen(keras)
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_weights_a_callback_sets_at_the_last_epochs_end_are_kept_as_in_keras(epochs):
+    """`fit` hands its last state to the model before `on_epoch_end`; what a callback then sets
+    (here at the last epoch's end) is what the model keeps, as in Keras 3."""
+    x = np.random.default_rng(0).random((64, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    results = []
+    for lib in (keras, jkeras):
+        lib.utils.set_random_seed(0)
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1)])
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        fixed = [np.full_like(w, 0.25) for w in model.get_weights()]
+
+        def at_end(epoch, logs, model=model, fixed=fixed):
+            if epoch == epochs - 1:
+                model.set_weights(fixed)
+
+        model.fit(x, y, batch_size=16, epochs=epochs, verbose=0,
+                  callbacks=[lib.callbacks.LambdaCallback(on_epoch_end=at_end)])
+        results.append(model.get_weights())
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, ref)
+        np.testing.assert_array_equal(ours, np.full_like(ours, 0.25))

@@ -20,6 +20,7 @@ from jkeras.models.node import CallArgs, KerasTensor, dict_keys, flatten, map_st
 from jkeras.models.training import Trainer
 from jkeras.saving.model_methods import SavingMixin
 from jkeras.utils import legacy, naming
+from jkeras.utils import random as random_utils
 
 
 class Model(Trainer, SavingMixin, Layer):
@@ -370,7 +371,7 @@ class Model(Trainer, SavingMixin, Layer):
                                          kwargs.pop("mask"))
             node_training = kwargs.pop("training", training)
             node_training = None if node_training is None else bool(node_training)  # None: the layer's default
-            layer_rng = None if rng is None else jax.random.fold_in(rng, position)
+            layer_rng = None if rng is None else random_utils.fold_in(rng, position)
             if node_training and layer_rng is None:
                 layer_rng = jax.random.PRNGKey(position)
             with captures.bind({id(t): values[id(t)] for t in node.captured}):

@@ -27,7 +27,7 @@ from jkeras.models.node import (
 from jkeras.models.variable import KerasVariable, Variable, _building, _register, creation_scope, record_path
 from jkeras.utils import legacy, naming
 from jkeras.saving.layer_hooks import LayerSavingHooks
-from jkeras.utils.random import next_key
+from jkeras.utils.random import next_call_key, next_key
 
 _BASE_KWARGS = (
     "trainable", "name", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
@@ -882,7 +882,7 @@ class Layer(legacy.Converted, NodeAccessors, LayerSavingHooks):
         assigns = call_scope.assign_count()
         outputs, new_state = self.forward(
             self.get_variables(), inputs, training=training,
-            rng=next_key() if training or training is None else None, mask=mask, **kwargs,
+            rng=next_call_key() if training or training is None else None, mask=mask, **kwargs,
         )
         assigned = call_scope.assign_count() != assigns and not any(
             isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(new_state))

@@ -18,6 +18,7 @@ from jkeras.models import (
 )
 from jkeras.models.node import flatten, pack_as
 from jkeras.optimizers import _ema
+from jkeras.utils import random as random_utils
 from jkeras.utils.random import next_call_key, next_key
 
 
@@ -466,19 +467,21 @@ class Trainer(_legacy_generators.GeneratorMethods):
         """
         return core_step.make_train_step(self._spec)(state, batch)
 
-    def _train_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False, carry=None):
+    def _train_fn(self, num_steps, batch_size, limit, every_step=True, per_call=False, carry=None,
+                  donate=True):
         """The jitted `indexed` train step: `num_steps` batches per call (`every_step=False`: the
         steps with real rows left), rows past `limit` padding; `per_call`: it is given just its own
         rows (fed from the host), not the epoch's; `carry`: the train state's structure, given as
-        its leaves (`_jit`)."""
+        its leaves (`_jit`); `donate`: its train state buffers are donated (not for a `fit` of one
+        call, whose state is the model's own arrays, not a copy: `_train_state`)."""
         # The built-in step's logs are its metrics' results: a loop of steps computes them once.
         builtin = type(self).train_step is Trainer.train_step and not self._keras3_active()
         logs_of = (lambda ts: core_step.compute_metrics(self._spec, ts.metrics)) if builtin else None
         return self._jit(
-            ("train", num_steps, batch_size, limit, every_step, per_call),
+            ("train", num_steps, batch_size, limit, every_step, per_call, donate),
             lambda: core_step.indexed(self._distributed_train_step(batch_size, "fit"), num_steps, batch_size,
                                       limit, every_step, logs_of, per_call),
-            donate=True, carry=carry,
+            donate=donate, carry=carry,
         )
 
     def _distributed_train_step(self, batch_size=None, method="fit"):
@@ -576,7 +579,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
 
         return self._jit(("predict", batch_size, per_call), make)
 
-    def _train_state(self, rng):
+    def _train_state(self, rng, copy=True):
+        """The train state of the model's weights, optimizer state, fresh metrics and `rng`;
+        `copy`: in new buffers, which a step may donate (else the model's own arrays, for a
+        program that does not donate them: one dispatched copy fewer per call)."""
         variables = self.get_variables()
         if self._keras3_active():  # Keras 3's stateless_apply: the state of the list of weights
             trainable = [jax.numpy.asarray(v.value) for v in self.trainable_variables]
@@ -588,10 +594,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._opt_structure = structure
         ts = core_step.TrainState(variables["params"], variables["state"], self.optimizer.state, {}, rng)
         if _sharding.active() is None:  # the copy program `_write_back` runs at an epoch's end
-            params, state, opt_state = core_step.fresh_copy((ts.params, ts.state, ts.opt_state))
-            ts = ts._replace(params=params, state=state, opt_state=opt_state)
+            if copy:  # and the key on the device, as the steps return it (one signature)
+                params, state, opt_state = core_step.fresh_copy((ts.params, ts.state, ts.opt_state))
+                ts = ts._replace(params=params, state=state, opt_state=opt_state, rng=jax.device_put(rng))
         else:
-            ts = self._placed(ts, copy=True)
+            ts = self._placed(ts, copy=copy)
         # The key and the metrics (one jitted call) are new buffers already.
         return self._placed(ts._replace(metrics=self._initial_metric_state()))
 
@@ -740,7 +747,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
             verbose=verbose, epochs=epochs, steps=train.steps,
         )
         self.stop_training = False
-        shuffle_key, step_key = jax.random.split(next_key())
+        key = next_call_key()  # two keys derived on the host: no dispatched `split` per fit
+        shuffle_key, step_key = random_utils.fold_in(key, 0), random_utils.fold_in(key, 1)
         train.set_key(shuffle_key)
         logs = {}
         cbs.on_train_begin()
@@ -749,7 +757,13 @@ class Trainer(_legacy_generators.GeneratorMethods):
         # A callback (BackupAndRestore) may have restored weights, optimizer state and the epoch.
         if getattr(self, "_initial_epoch", None) is not None:
             initial_epoch, self._initial_epoch = self._initial_epoch, None
-        loop = _epochs.FitLoop(self, cbs, self._train_state(step_key))
+        # A fit of one jitted call (one batch, one epoch: a reinforcement-learning agent's step)
+        # runs it on the model's own arrays, not donated, instead of copying them to donate.
+        donate = not (epochs - initial_epoch == 1 and train.single_call())
+        loop = _epochs.FitLoop(self, cbs, self._train_state(step_key, copy=donate))
+        if not donate:
+            train.keep_inputs()
+        written = None  # the train state last written back to the model
         try:
             for epoch in range(initial_epoch, epochs):
                 loop.ts = self._sync_optimizer(loop.ts, cbs.on_epoch_begin, epoch)
@@ -763,6 +777,7 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 epoch_logs = self._host_logs(train.run(loop, epoch))
                 # The model's own copy, unless no epoch follows to donate the loop's buffers.
                 self._write_back(loop.ts, copy=epoch + 1 < epochs)
+                written = loop.ts
                 if validate is not None and _should_validate(epoch, validation_freq):
                     epoch_logs = _sorted_logs({**epoch_logs, **{"val_" + k: v for k, v in
                                                                validate(epoch, cbs).items()}})
@@ -771,7 +786,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
                 if self.stop_training:
                     break
         finally:
-            self._write_back(loop.ts, copy=False)
+            if loop.ts is not written:  # stopped mid-epoch, or a callback changed the state since
+                self._write_back(loop.ts, copy=False)
             _ema.finalize_after_fit(self, epochs)  # use_ema: the weights take their averages
         cbs.on_train_end(logs)
         return self.history
@@ -977,10 +993,11 @@ class Trainer(_legacy_generators.GeneratorMethods):
         data = data_adapter.prepare(self, x, y, sample_weight, class_weight, "train_on_batch")
         self._ensure_spec(data.y)
         self._uses_keras3_step(data.batch())
-        ts = self._train_state(next_call_key())
+        # The model's own arrays, not donated: a copy to donate would be a dispatched program more.
+        ts = self._train_state(next_call_key(), copy=False)
         if not reset_metrics and self._on_batch_metrics is not None:
             ts = ts._replace(metrics=self._on_batch_metrics)
-        fn = self._jit(("train_step",), self._step_function, donate=True)
+        fn = self._jit(("train_step", "kept"), self._step_function)
         ts, logs = fn(ts, data.for_call().batch())
         self._write_back(ts, copy=False)
         self._on_batch_metrics = None if reset_metrics else ts.metrics

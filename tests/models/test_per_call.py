@@ -28,6 +28,34 @@ def test_threefry_matches_jax_over_the_counter_range():
         np.testing.assert_array_equal(ours, jax.random.fold_in(jax.random.PRNGKey(int(seed)), int(counter)))
 
 
+def test_host_fold_in_matches_jax_and_leaves_other_keys_to_it():
+    rng = np.random.default_rng(1)
+    for words, data in zip(rng.integers(0, 2**32, (20, 2), dtype=np.uint64), rng.integers(0, 2**32, 20, dtype=np.uint64)):
+        key = np.asarray(words, np.uint32)
+        ours = jk_random.fold_in(key, int(data))
+        assert isinstance(ours, np.ndarray) and ours.dtype == np.uint32
+        np.testing.assert_array_equal(ours, jax.random.fold_in(jnp.asarray(key), int(data)))
+    device_key = jax.random.PRNGKey(3)
+    folded = jk_random.fold_in(device_key, 5)  # a JAX key: JAX's own fold_in
+    assert isinstance(folded, jax.Array)
+    np.testing.assert_array_equal(folded, jax.random.fold_in(device_key, 5))
+
+
+def test_eager_model_call_draws_each_layers_key_as_the_traced_call_does():
+    """An eager call derives its layers' keys on the host; the dropout masks are those of the
+    same call under `jax.jit` (keys derived by `jax.random.fold_in`)."""
+    model = jkeras.Sequential([jkeras.Input((64,)), jkeras.layers.Dropout(0.5), jkeras.layers.Dense(8),
+                               jkeras.layers.Dropout(0.5)])
+    x = np.ones((4, 64), "float32")
+    jkeras.utils.set_random_seed(11)
+    eager = np.asarray(model(x, training=True))
+    jkeras.utils.set_random_seed(11)
+    key = jax.device_put(jk_random.next_call_key())
+    traced, _ = jax.jit(lambda v, k: model.apply(v, x, training=True, rng=k))(model.get_variables(), key)
+    np.testing.assert_array_equal(eager, traced)
+    assert 0 < np.mean(eager == 0) < 1
+
+
 def test_fresh_copy_makes_new_strong_buffers_that_can_be_donated():
     tree = {"w": jnp.arange(6.0).reshape(2, 3), "n": jnp.asarray(3), "s": jnp.asarray(1.5)}
     assert tree["s"].weak_type
@@ -63,7 +91,8 @@ def test_on_batch_calls_compile_once_and_keep_arrays_the_caller_holds():
         model.train_on_batch(x, y)
         model.test_on_batch(x, y)
         model.predict_on_batch(x)
-    model.fit(x, y, epochs=1, verbose=0)  # its programs; a later epoch adds none
+    model.fit(x, y, epochs=1, verbose=0)  # one call: a program that does not donate the weights
+    model.fit(x, y, epochs=2, verbose=0)  # its programs; a later epoch adds none
     compiles = []
     jax.monitoring.register_event_duration_secs_listener(
         lambda event, duration, **kw: compiles.append(kw.get("fun_name"))
@@ -72,6 +101,7 @@ def test_on_batch_calls_compile_once_and_keep_arrays_the_caller_holds():
         losses = [model.train_on_batch(x, y)[0] for _ in range(3)]
         model.test_on_batch(x, y)
         model.predict_on_batch(x)
+        model.fit(x, y, epochs=1, verbose=0)
         model.fit(x, y, epochs=2, verbose=0)
     finally:
         jax.monitoring.clear_event_listeners()
