@@ -1017,7 +1017,8 @@ class Trainer(_legacy_generators.GeneratorMethods):
         metric_state = self._eval_metric_state()
         if not reset_metrics and self._on_batch_metrics is not None:
             metric_state = self._on_batch_metrics
-        metric_state, logs, state = fn(self.get_variables(), metric_state, data.for_call().batch(), next_call_key())
+        args = (self.get_variables(), metric_state, data.for_call().batch())
+        metric_state, logs, state = fn(*args, self._call_key("test_step", fn, args))
         self._keep_states(state)
         self._on_batch_metrics = None if reset_metrics else metric_state
         return self._format_logs(self._host_logs(logs), return_dict)
@@ -1027,9 +1028,25 @@ class Trainer(_legacy_generators.GeneratorMethods):
         self._clear_losses()
         data = data_adapter.prepare(self, x, None, None, None, "predict_on_batch")
         fn = self._jit(("predict_step",), lambda: self._predict_step_fn(on_batch=True))
-        outputs, state = fn(self.get_variables(), data.for_call().x, next_call_key())
+        args = (self.get_variables(), data.for_call().x)
+        outputs, state = fn(*args, self._call_key("predict_step", fn, args))
         self._keep_states(state)
         return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's
+
+    def _call_key(self, name, fn, args):
+        """The key the jitted `*_on_batch` call `fn(*args, key)` takes: None when its program
+        computes nothing from it (no layer draws in inference: most models), which the first call
+        finds by tracing it once, so that later calls draw and transfer no key (~14 us of a small
+        model's `predict_on_batch`)."""
+        cache_key = (name, "reads key", _sharding.active())
+        reads = self._jit_cache.get(cache_key)
+        if reads is None:
+            reads = True
+            if hasattr(fn, "trace"):  # a jitted function (not `run_eagerly`)
+                placeholder = np.zeros((2,), np.uint32)  # traced only: the key stream stays as it is
+                reads = _reads_last_input(fn.trace(*args, placeholder).jaxpr.jaxpr)
+            self._jit_cache[cache_key] = reads
+        return next_call_key() if reads else None
 
     def _host_logs(self, logs):
         """Device logs -> floats, sorted by name as Keras 3 hands logs to callbacks and `History`
@@ -1056,6 +1073,16 @@ def _init_optimizer_state(transform, params):
         return jax.jit(transform.init)(params)
     except TypeError:  # jax's tracer errors (ConcretizationTypeError, ...) are TypeErrors
         return transform.init(params)
+
+
+def _reads_last_input(jaxpr):
+    """Whether an output of `jaxpr` depends on its last input: reachability over its equations,
+    each taken to make all its outputs from any of its inputs (so never a wrong "no")."""
+    reached = {id(jaxpr.invars[-1])}
+    for eqn in jaxpr.eqns:
+        if any(id(v) in reached for v in eqn.invars):
+            reached.update(id(v) for v in eqn.outvars)
+    return any(id(v) in reached for v in jaxpr.outvars)
 
 
 def _sorted_logs(logs):

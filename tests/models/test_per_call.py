@@ -122,3 +122,37 @@ def test_train_on_batch_matches_one_epoch_of_fit_on_the_same_batch():
     b.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)
+
+
+def test_on_batch_calls_draw_a_key_only_for_programs_that_read_it():
+    """`predict_on_batch` / `test_on_batch` hand their program a key only where a layer draws in
+    inference (Monte-Carlo dropout): two calls then differ; elsewhere the outputs are `predict`'s."""
+    x = np.random.default_rng(0).random((16, 8)).astype("float32")
+    y = np.zeros((16, 1), "float32")
+    inputs = jkeras.Input((8,))
+    mc = jkeras.Model(inputs, jkeras.layers.Dense(1)(jkeras.layers.Dropout(0.5)(inputs, training=True)))
+    plain = jkeras.Sequential([jkeras.Input((8,)), jkeras.layers.Dropout(0.5), jkeras.layers.Dense(1)])
+    for model in (mc, plain):
+        model.compile("sgd", "mse")
+    assert not np.array_equal(mc.predict_on_batch(x), mc.predict_on_batch(x))
+    assert mc.test_on_batch(x, y) != mc.test_on_batch(x, y)
+    counter = jk_random._seed["counter"]
+    np.testing.assert_allclose(plain.predict_on_batch(x), plain.predict(x, verbose=0), rtol=1e-6)
+    assert plain.test_on_batch(x, y) == pytest.approx(plain.evaluate(x, y, verbose=0), rel=1e-6)
+    assert plain.predict_on_batch(x).shape == (16, 1)
+    assert jk_random._seed["counter"] == counter + 2  # the keys of `predict` and `evaluate` only
+
+
+def test_reads_last_input_follows_the_key_through_equations():
+    from jkeras.models.training import _reads_last_input
+
+    def uses(v, key):
+        return v * jax.random.uniform(jax.random.fold_in(key, 1), v.shape)
+
+    def ignores(v, key):
+        jax.random.fold_in(key, 1)  # computed, but nothing returned comes from it
+        return v * 2
+
+    for fn, expected in ((uses, True), (ignores, False), (lambda v, key: (v, key), True)):
+        jaxpr = jax.make_jaxpr(fn)(jnp.ones(3), jax.random.PRNGKey(0)).jaxpr
+        assert _reads_last_input(jaxpr) is expected
