@@ -8,14 +8,18 @@ dropped (a `jax.custom_jvp` whose rule is that form: the same numbers, every JAX
 applies); undifferentiated it stays XLA's own, which fuses better with the layers after it
 (inference). A 1x1 convolution of channels-last data is a matrix product there (3.7x faster), and
 a depthwise one a sum over kernel offsets of elementwise products (forward 14-84x, gradients
-5-30x faster than XLA's CPU grouped convolution). Other backends run their own kernels: there it
-is `lax.conv_general_dilated` as it is.
+5-30x faster than XLA's CPU grouped convolution). A strided transposed convolution is
+differentiated in its sub-pixel form, one undilated convolution whose output channels are
+interleaved into positions (gradients 4-11x faster than XLA's input-dilated form). Other
+backends run their own kernels: there it is `lax.conv_general_dilated` as it is.
 """
 import functools
 import itertools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
@@ -40,6 +44,8 @@ def conv(x, kernel, strides, padding, lhs_dilation=None, rhs_dilation=None, dime
         return jnp.matmul(x, matrix.astype(x.dtype))
     if _is_depthwise(x, kernel, lhs_dilation, numbers, feature_group_count):
         return _depthwise(x, kernel, spec)
+    if _is_transposed(x, kernel, strides, padding, lhs_dilation, rhs_dilation, numbers, feature_group_count):
+        return _subpixel_when_differentiated(x, kernel, spec)
     unpadded = padding == "VALID" or (not isinstance(padding, str) and not any(p for pair in padding for p in pair))
     # grouped convolutions run no faster padded
     windowed = any(kernel.shape[axis] > 1 for axis in numbers.rhs_spec[2:]) and feature_group_count == 1
@@ -100,6 +106,13 @@ def _is_depthwise(x, kernel, lhs_dilation, numbers, groups):
             and _channels_last(x, numbers) and all(d == 1 for d in lhs_dilation))
 
 
+def _is_transposed(x, kernel, strides, padding, lhs_dilation, rhs_dilation, numbers, groups):
+    """Whether the convolution is a strided transposed one (the input dilated, unit strides, an
+    undilated kernel) over channels-last data, with its padding given as pairs."""
+    return (groups == 1 and 1 <= x.ndim - 2 <= 3 and any(d > 1 for d in lhs_dilation) and all(s == 1 for s in strides)
+            and all(d == 1 for d in rhs_dilation) and not isinstance(padding, str) and _channels_last(x, numbers))
+
+
 def _channels_last(x, numbers):
     """Whether the inputs and outputs are laid out batch, spatial axes, features."""
     last = x.ndim - 1
@@ -132,3 +145,87 @@ def _depthwise(x, kernel, spec):
         part = window[..., None].astype(accumulate) * kernel[offset].astype(accumulate)
         total = part if total is None else total + part
     return total.reshape(total.shape[:-2] + (-1,)).astype(x.dtype)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _subpixel_when_differentiated(x, kernel, spec):
+    return _lax_form(x, kernel, spec)
+
+
+@functools.partial(_subpixel_when_differentiated.defjvp, symbolic_zeros=True)
+def _subpixel_jvp(spec, primals, tangents):
+    """Differentiated, a transposed convolution and its tangent (and, transposed, its gradients)
+    run in the sub-pixel form; inference keeps XLA's own."""
+    x, kernel = primals
+    d_x, d_kernel = tangents
+    out = _subpixel_form(x, kernel, spec)
+    tangent = jnp.zeros_like(out)
+    if not isinstance(d_x, SymbolicZero):
+        tangent = tangent + _subpixel_form(d_x, kernel, spec)
+    if not isinstance(d_kernel, SymbolicZero):
+        tangent = tangent + _subpixel_form(x, d_kernel, spec)
+    return out, tangent
+
+
+def _subpixel_form(x, kernel, spec):
+    """A transposed convolution (the input dilated by `s`, padded, convolved at unit stride) as one
+    undilated convolution with `s1 * s2 * ...` times the output channels, whose channels are then
+    interleaved into the output's positions (depth to space).
+
+    Output position `s * q + r` (phase `r`) meets the kernel only at the offsets `j` with
+    `j = (low - r) mod s` (mod `s`): each phase is a plain convolution of the undilated input with
+    those offsets of the kernel. All phases share one window, each one's offsets placed at its own
+    shift in it (zeros elsewhere). XLA's CPU backend differentiates the dilated form 6-8x slower
+    (`bench/conv_cpu.py`).
+    """
+    _, padding, lhs_dilation, _, numbers, _ = spec
+    rank = x.ndim - 2
+    kernel = jnp.transpose(kernel, tuple(numbers.rhs_spec[2:]) + (numbers.rhs_spec[1], numbers.rhs_spec[0]))
+    plans = [_subpixel_axis(x.shape[1 + i], lhs_dilation[i], kernel.shape[i], *padding[i]) for i in range(rank)]
+    # The window's kernel: offset `index[t, r]` of the kernel at window position t for phase r
+    # (the kernel's size: the zero appended).
+    window = jnp.pad(kernel, ((0, 1),) * rank + ((0, 0), (0, 0)))
+    for i, plan in enumerate(plans):
+        axis = 2 * i  # the axes before are (position, phase) pairs by now
+        window = jnp.take(window, plan.index.reshape(-1), axis=axis)
+        window = window.reshape(window.shape[:axis] + plan.index.shape + window.shape[axis + 1:])
+    order = [2 * i for i in range(rank)] + [2 * rank] + [2 * i + 1 for i in range(rank)] + [2 * rank + 1]
+    phases = int(np.prod(lhs_dilation))
+    window = jnp.transpose(window, order).reshape(
+        tuple(p.taps for p in plans) + (kernel.shape[-2], phases * kernel.shape[-1]))
+    inputs = lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0),) + tuple((p.low, p.high, 0) for p in plans) + ((0, 0, 0),))
+    spatial = "DHW"[3 - rank:]
+    numbers = lax.conv_dimension_numbers(inputs.shape, window.shape,
+                                         ("N" + spatial + "C", spatial + "IO", "N" + spatial + "C"))
+    out = conv(inputs, window.astype(x.dtype), (1,) * rank, "VALID", dimension_numbers=numbers)
+    batch, channels = x.shape[0], kernel.shape[-1]
+    out = out.reshape((batch,) + tuple(p.per_phase for p in plans) + tuple(lhs_dilation) + (channels,))
+    out = jnp.transpose(out, (0,) + tuple(a for i in range(rank) for a in (1 + i, 1 + rank + i)) + (1 + 2 * rank,))
+    out = out.reshape((batch,) + tuple(p.per_phase * s for p, s in zip(plans, lhs_dilation)) + (channels,))
+    return lax.slice(out, (0,) * out.ndim, (batch,) + tuple(p.length for p in plans) + (channels,))
+
+
+class _SubpixelAxis(NamedTuple):
+    index: np.ndarray  # (taps, stride): the kernel offset at each window position per phase
+    taps: int  # the window's size
+    low: int  # padding (negative: cropping) of the undilated input
+    high: int
+    per_phase: int  # outputs per phase (the last ones past `length` are dropped)
+    length: int  # the transposed convolution's output length
+
+
+def _subpixel_axis(size, stride, kernel, low, high):
+    """How one axis of a transposed convolution (input `size`, dilated by `stride`, padded
+    `(low, high)`, a `kernel`-tap window) maps to the sub-pixel form."""
+    length = (size - 1) * stride + 1 + low + high - kernel + 1
+    first = [(low - r) % stride for r in range(stride)]  # each phase's first kernel offset
+    shift = [(r + first[r] - low) // stride for r in range(stride)]  # its input position for q = 0
+    count = [max(0, -(-(kernel - first[r]) // stride)) for r in range(stride)]
+    base = min(shift)
+    taps = max(shift[r] - base + count[r] for r in range(stride))
+    index = np.full((taps, stride), kernel, np.int32)
+    for r in range(stride):
+        for m in range(count[r]):
+            index[shift[r] - base + m, r] = first[r] + stride * m
+    per_phase = -(-length // stride)
+    return _SubpixelAxis(index, taps, -base, per_phase + taps - 2 + base - (size - 1), per_phase, length)

@@ -6,7 +6,6 @@ Every one is a single `lax.conv_general_dilated` call (two for separable; throug
 `data_format`, so channels_first inputs are never transposed.
 """
 import jax.numpy as jnp
-from jax import lax
 
 from jkeras.core import constraints, initializers, regularizers
 from jkeras.layers import _conv_kernels
@@ -133,7 +132,7 @@ class _ConvTranspose(SpatialConv):
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         params = variables["params"]
         kernel = jnp.flip(params["kernel"], axis=tuple(range(self._rank)))
-        outputs = lax.conv_general_dilated(
+        outputs = _conv_kernels.conv(
             jnp.asarray(inputs, self.compute_dtype), kernel, (1,) * self._rank,
             [transpose_padding(*self._axis_args(i)) for i in range(self._rank)],
             lhs_dilation=self.strides, rhs_dilation=self.dilation_rate,
