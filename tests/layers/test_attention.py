@@ -460,3 +460,17 @@ def test_transformer_block_trains_with_fit():
     block = next(layer for layer in model.layers if isinstance(layer, TransformerBlock))
     assert f"{block.name}/{block.att.name}/query/kernel" in names
     assert f"{block.name}/{block.att.name}/attention_output/bias" in names
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_mha_with_dropout_in_inference_matches_keras(masked):
+    """Inference with a dropout rate runs the fused kernel (Keras writes the einsums out there):
+    the same outputs, a fully masked query row included."""
+    k, j = paired_mha([(2, 5, 6), (2, 7, 6)], num_heads=2, key_dim=3, dropout=0.4)
+    q, v = rand(2, 5, 6), rand(2, 7, 6)
+    mask = None
+    if masked:
+        mask = RNG.random((2, 5, 7)) > 0.4
+        mask[0, 1] = False  # a query that may attend nowhere
+    close(j(q, v, attention_mask=mask, training=False), k(q, v, attention_mask=mask, training=False))
+    close(j(q, v, attention_mask=mask), k(q, v, attention_mask=mask))
