@@ -172,16 +172,23 @@ def _tile_windows(x, axes, pool):
     return x.reshape(shape), tuple(window_axes)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _window_max(tiles, window_axes):
-    """The max over `window_axes`; its derivative flows to the first maximum of each window in
-    row-major order, as `lax.reduce_window`'s does (select-and-scatter), ties included."""
-    return jnp.max(tiles, axis=window_axes)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _tiled_max(x, axes, pool):
+    """The max over windows of size `pool` on `axes` that tile `x` (what does not fill a window
+    dropped). Inference runs XLA's `reduce_window`, which XLA's CPU backend fuses with the
+    convolution before it (the Keras MNIST convnet's predict: 2.7 against 1.75 ms a batch with
+    the reshaped form); differentiated, the reshaped windows (2.5x `reduce_window`'s speed in
+    value and gradient), the derivative flowing to the first maximum of each window in row-major
+    order, as `reduce_window`'s does (select-and-scatter), ties included."""
+    window = tuple(pool[axes.index(a)] if a in axes else 1 for a in range(x.ndim))
+    return lax.reduce_window(x, np.array(_lowest(x.dtype), x.dtype), lax.max, window, window, "VALID")
 
 
-@_window_max.defjvp
-def _window_max_jvp(window_axes, primals, tangents):
-    (tiles,), (tangent,) = primals, tangents
+@_tiled_max.defjvp
+def _tiled_max_jvp(axes, pool, primals, tangents):
+    (x,), (x_dot,) = primals, tangents
+    tiles, window_axes = _tile_windows(x, axes, pool)
+    tangent = _tile_windows(x_dot, axes, pool)[0]
     top = jnp.max(tiles, axis=window_axes)
     taken = jnp.zeros(top.shape, bool)
     out = jnp.zeros(top.shape, tangent.dtype)
@@ -194,6 +201,26 @@ def _window_max_jvp(window_axes, primals, tangents):
         out = out + jnp.where(first, tangent[index], jnp.zeros((), tangent.dtype))
         taken = taken | first
     return top, out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _tiled_mean(x, axes, pool):
+    """The mean over windows of size `pool` on `axes` that tile `x`: XLA's `reduce_window` in
+    inference (fused with the convolution before it), the reshaped windows differentiated (as
+    `_tiled_max`)."""
+    window = tuple(pool[axes.index(a)] if a in axes else 1 for a in range(x.ndim))
+    sums = lax.reduce_window(x, np.array(0, x.dtype), lax.add, window, window, "VALID")
+    return sums / np.array(math.prod(pool), sums.dtype)
+
+
+@_tiled_mean.defjvp
+def _tiled_mean_jvp(axes, pool, primals, tangents):
+    def mean(a):
+        tiles, window_axes = _tile_windows(a, axes, pool)
+        return jnp.sum(tiles, axis=window_axes) / np.array(math.prod(pool), a.dtype)
+
+    (x,), (x_dot,) = primals, tangents
+    return mean(x), mean(x_dot)
 
 
 _MAX_TILED_WINDOW = 64  # window elements; larger windows unroll too far, use reduce_window
@@ -234,24 +261,20 @@ class _Pooling(_SpatialLayer):
             return self.compute_dtype
         return super()._output_dtype(dtype)
 
-    def _tiles(self, x):
-        """Windows that tile the input (strides == pool_size, and "valid" or sizes divisible by
-        the pool): reshaped so the reduction is a plain one over window axes. On a CPU this is
-        2.5x the speed of `reduce_window` (value and gradient) for a 2x2 max pool."""
+    def _tiles_input(self, x):
+        """Whether the windows tile the input (strides == pool_size, and "valid" or sizes
+        divisible by the pool): then reduced over reshaped window axes, a plain reduction (on a
+        CPU 2.5x the speed of `reduce_window`, value and gradient, for a 2x2 max pool)."""
         spatial = self._spatial(x.shape)
-        if (self.strides != self.pool_size or math.prod(self.pool_size) > _MAX_TILED_WINDOW
-                or (self.padding == "same" and any(d % p for d, p in zip(spatial, self.pool_size)))):
-            return None
-        return _tile_windows(x, self._spatial_axes(), self.pool_size)
+        return not (self.strides != self.pool_size or math.prod(self.pool_size) > _MAX_TILED_WINDOW
+                    or (self.padding == "same" and any(d % p for d, p in zip(spatial, self.pool_size))))
 
     def apply(self, variables, inputs, *, training=False, rng=None, mask=None):
         x = self._prepare(inputs)
-        tiled = self._tiles(x)
-        if tiled is not None:
-            tiles, window_axes = tiled
+        if self._tiles_input(x):
             if self._reducer == "max":
-                return _window_max(tiles, window_axes), variables["state"]
-            return jnp.sum(tiles, axis=window_axes) / math.prod(self.pool_size), variables["state"]
+                return _tiled_max(x, self._spatial_axes(), self.pool_size), variables["state"]
+            return _tiled_mean(x, self._spatial_axes(), self.pool_size), variables["state"]
         window, strides = self._window(self.pool_size), self._window(self.strides)
         padding = self.padding.upper()
         if self._reducer == "max":

@@ -74,7 +74,7 @@ def test_tiled_max_pool_gradient_goes_to_the_first_maximum_as_reduce_window(pool
     row-major order, exactly as `lax.reduce_window`'s select-and-scatter does."""
     x = np.round(np.maximum(rand(3, 7, 8, 4), 0) * 2) / 2  # many ties, crop 7 -> 6
     layer = layers.MaxPooling2D(pool)
-    assert layer._tiles(jnp.asarray(x)) is not None  # the tiled path runs
+    assert layer._tiles_input(jnp.asarray(x))  # the tiled path runs
 
     def reference(x):
         return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1,) + pool + (1,), (1,) + pool + (1,), "VALID")
@@ -90,6 +90,31 @@ def test_tiled_max_pool_gradient_goes_to_the_first_maximum_as_reduce_window(pool
     assert np.count_nonzero(ours.grad) <= weights.size  # one entry per window
     _, tangent = jax.jvp(ours, (jnp.asarray(x),), (jnp.ones_like(x),))
     np.testing.assert_array_equal(np.asarray(tangent), np.ones(weights.shape))
+
+
+@pytest.mark.parametrize("kind", ["MaxPooling2D", "AveragePooling2D"])
+def test_tiled_pooling_infers_with_reduce_window_and_differentiates_reshaped(kind):
+    """Inference keeps XLA's `reduce_window` (which XLA's CPU backend fuses with a convolution
+    before it); the gradient program reduces reshaped windows: the same values and gradients."""
+    x = jnp.asarray(rand(2, 7, 8, 3))
+    layer = getattr(layers, kind)((2, 2))
+    reducer, init = (jax.lax.max, -jnp.inf) if kind == "MaxPooling2D" else (jax.lax.add, 0.0)
+
+    def reference(x):
+        out = jax.lax.reduce_window(x, init, reducer, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        return out if kind == "MaxPooling2D" else out / 4
+
+    def ours(x):
+        return layer.apply(EMPTY, x)[0]
+
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(reference(x)), rtol=1e-6)
+    weights = rand(*reference(x).shape)
+    grads = [jax.grad(lambda x: jnp.sum(fn(x) * weights))(x) for fn in (ours, reference)]
+    np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-6)
+    inference = jax.jit(ours).lower(x).compile().as_text()
+    gradient = jax.jit(jax.grad(lambda x: jnp.sum(ours(x) * weights))).lower(x).compile().as_text()
+    assert "reduce-window" in inference
+    assert "reduce-window" not in gradient and "select-and-scatter" not in gradient
 
 
 @pytest.mark.parametrize("kind", ["MaxPooling2D", "AveragePooling2D"])
