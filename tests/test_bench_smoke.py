@@ -101,3 +101,16 @@ def test_conv_cpu_prints_both_forms_for_every_shape():
     assert len(rows) >= 6, proc.stdout
     for row in rows:  # "(shape) lax-fwd jkeras-fwd ratio x lax-grad jkeras-grad ratio x"
         assert row.count("x") >= 2 and all(float(v) > 0 for v in row.split(")")[1].replace("x", " ").split())
+
+
+@pytest.mark.slow
+def test_tutorials_prints_both_frameworks_and_ratios():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "tutorials.py"), "--tiny", "--models",
+                           "mnist_convnet,text_transformer"], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = [line.split() for line in proc.stdout.splitlines()[2:] if line.strip()]
+    assert [row[:2] for row in rows] == [[m, f] for m in ("mnist_convnet", "text_transformer")
+                                         for f in ("jkeras", "keras3", "x")], proc.stdout
+    for row in rows:  # four seconds and a loss, or three ratios
+        values = [float(v.rstrip("x")) for v in row[2:]]
+        assert len(values) == (3 if row[1] == "x" else 4) and all(v > 0 for v in values[:3]), proc.stdout
