@@ -343,16 +343,17 @@ def prepare(model, x, y, sample_weight, class_weight, method):
         arrays = list(x) if isinstance(x, (list, tuple)) and not _looks_like_one_array(x) else [x]
         model._build_from_data([call_scope.shape_structure(_array_like(a)) for a in arrays])
     model._require_graph(method)
+    input_names, output_names = model.input_names, model.output_names  # properties that build lists
     xs = [_as_array(a, f"{method} input '{name}'") for a, name in
-          zip(_align(model, x, model.input_names, "inputs", method), model.input_names)]
+          zip(_align(model, x, input_names, "inputs", method), input_names)]
     xs = [_adjust_rank(model, arr, t) for arr, t in zip(xs, model.inputs)]
-    for arr, t, name in zip(xs, model.inputs, model.input_names):
+    for arr, t, name in zip(xs, model.inputs, input_names):
         _check_shape(model, arr, t, name, method)
     ys = None
     if y is not None:
-        ys = _align(model, _targets_for_losses(model, y), model.output_names, "outputs (targets)", method)
-        ys = [None if a is None else _as_array(a, f"{method} target '{n}'") for a, n in zip(ys, model.output_names)]
-        for arr, t, name in zip(ys, model.outputs, model.output_names):
+        ys = _align(model, _targets_for_losses(model, y), output_names, "outputs (targets)", method)
+        ys = [None if a is None else _as_array(a, f"{method} target '{n}'") for a, n in zip(ys, output_names)]
+        for arr, t, name in zip(ys, model.outputs, output_names):
             if arr is not None and arr.ndim == 0:
                 raise ValueError(f"{method}: target for output '{name}' must have a batch axis, got a scalar")
     elif method not in ("predict", "predict_on_batch"):
@@ -363,17 +364,17 @@ def prepare(model, x, y, sample_weight, class_weight, method):
             raise ValueError(f"{method}: targets `y` are required to compute the loss, got None")
         # compiled without a loss (the model's own, add_loss), or a `compute_loss` override, which
         # Keras 3 calls with `y=None` (masked_image_modeling takes its targets from `y_pred`)
-        ys = [None] * len(model.output_names)
-    sizes = {f"'x' ({n})": int(a.shape[0]) for a, n in zip(xs, model.input_names)}
+        ys = [None] * len(output_names)
+    sizes = {f"'x' ({n})": int(a.shape[0]) for a, n in zip(xs, input_names)}
     if ys is not None:
-        sizes.update({f"'y' ({n})": int(a.shape[0]) for a, n in zip(ys, model.output_names) if a is not None})
+        sizes.update({f"'y' ({n})": int(a.shape[0]) for a, n in zip(ys, output_names) if a is not None})
     sws = None
     if ys is not None:
         sws = [None] * len(ys)
         if sample_weight is not None:
-            given = _align(model, sample_weight, model.output_names, "outputs (sample weights)", method)
+            given = _align(model, sample_weight, output_names, "outputs (sample weights)", method)
             sws = [None if w is None else np.asarray(w, dtype="float32") for w in given]
-            sizes.update({f"'sample_weight' ({n})": int(w.shape[0]) for w, n in zip(sws, model.output_names)
+            sizes.update({f"'sample_weight' ({n})": int(w.shape[0]) for w, n in zip(sws, output_names)
                           if w is not None})
         if class_weight is not None:
             sws[0] = _class_weights(ys[0], class_weight, sws[0], method)
@@ -388,9 +389,9 @@ def prepare(model, x, y, sample_weight, class_weight, method):
     xs = [_cast(a, t.dtype) for a, t in zip(xs, model.inputs)]
     if ys is not None:
         ys = [None if a is None else _cast(a, None) for a in ys]
-    check_finite([(f"input '{n}'", a) for a, n in zip(xs, model.input_names)]
-                 + [(f"target '{n}'", a) for a, n in zip(ys or [], model.output_names)]
-                 + [(f"sample_weight '{n}'", a) for a, n in zip(sws or [], model.output_names)], method)
+    check_finite([(f"input '{n}'", a) for a, n in zip(xs, input_names)]
+                 + [(f"target '{n}'", a) for a, n in zip(ys or [], output_names)]
+                 + [(f"sample_weight '{n}'", a) for a, n in zip(sws or [], output_names)], method)
     return Data(xs, ys, sws)
 
 
