@@ -71,24 +71,32 @@ def _padded_form(x, kernel, spec):
     return lax.slice_in_dim(out, 0, out.shape[axis] - 1, axis=axis)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _padded_when_differentiated(x, kernel, spec):
-    return _lax_form(x, kernel, spec)
+def _differentiated_as(form):
+    """A convolution computed as XLA's own form undifferentiated (inference, which XLA fuses
+    better with what follows) and as `form`, the same bilinear function of the input and the
+    kernel, when differentiated: its value and tangent there (and, transposed, its gradients).
+    A `jax.custom_jvp` whose rule is plain JAX: every transformation applies."""
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+    def convolution(x, kernel, spec):
+        return _lax_form(x, kernel, spec)
+
+    @functools.partial(convolution.defjvp, symbolic_zeros=True)
+    def _(spec, primals, tangents):
+        x, kernel = primals
+        d_x, d_kernel = tangents
+        out = form(x, kernel, spec)
+        tangent = jnp.zeros_like(out)
+        if not isinstance(d_x, SymbolicZero):
+            tangent = tangent + form(d_x, kernel, spec)
+        if not isinstance(d_kernel, SymbolicZero):
+            tangent = tangent + form(x, d_kernel, spec)
+        return out, tangent
+
+    return convolution
 
 
-@functools.partial(_padded_when_differentiated.defjvp, symbolic_zeros=True)
-def _padded_jvp(spec, primals, tangents):
-    """Differentiated, the convolution and its tangent (and, transposed, its gradients) run in the
-    padded form; inference keeps XLA's own, which fuses better with what follows."""
-    x, kernel = primals
-    d_x, d_kernel = tangents
-    out = _padded_form(x, kernel, spec)
-    tangent = jnp.zeros_like(out)
-    if not isinstance(d_x, SymbolicZero):
-        tangent = tangent + _padded_form(d_x, kernel, spec)
-    if not isinstance(d_kernel, SymbolicZero):
-        tangent = tangent + _padded_form(x, d_kernel, spec)
-    return out, tangent
+_padded_when_differentiated = _differentiated_as(_padded_form)
 
 
 def _is_matmul(x, kernel, strides, padding, lhs_dilation, numbers, groups):
@@ -145,26 +153,6 @@ def _depthwise(x, kernel, spec):
         part = window[..., None].astype(accumulate) * kernel[offset].astype(accumulate)
         total = part if total is None else total + part
     return total.reshape(total.shape[:-2] + (-1,)).astype(x.dtype)
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _subpixel_when_differentiated(x, kernel, spec):
-    return _lax_form(x, kernel, spec)
-
-
-@functools.partial(_subpixel_when_differentiated.defjvp, symbolic_zeros=True)
-def _subpixel_jvp(spec, primals, tangents):
-    """Differentiated, a transposed convolution and its tangent (and, transposed, its gradients)
-    run in the sub-pixel form; inference keeps XLA's own."""
-    x, kernel = primals
-    d_x, d_kernel = tangents
-    out = _subpixel_form(x, kernel, spec)
-    tangent = jnp.zeros_like(out)
-    if not isinstance(d_x, SymbolicZero):
-        tangent = tangent + _subpixel_form(d_x, kernel, spec)
-    if not isinstance(d_kernel, SymbolicZero):
-        tangent = tangent + _subpixel_form(x, d_kernel, spec)
-    return out, tangent
 
 
 def _subpixel_form(x, kernel, spec):
@@ -229,3 +217,6 @@ def _subpixel_axis(size, stride, kernel, low, high):
             index[shift[r] - base + m, r] = first[r] + stride * m
     per_phase = -(-length // stride)
     return _SubpixelAxis(index, taps, -base, per_phase + taps - 2 + base - (size - 1), per_phase, length)
+
+
+_subpixel_when_differentiated = _differentiated_as(_subpixel_form)

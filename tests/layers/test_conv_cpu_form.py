@@ -33,6 +33,18 @@ CASES = [  # input shape, kernel shape, strides, padding, rhs dilation, groups, 
 ]
 
 
+def _assert_same_as(ours, reference, x, k):
+    """`ours(x, k)` has `reference`'s values, gradients and tangents, and passes `check_grads`."""
+    np.testing.assert_allclose(ours(x, k), reference(x, k), rtol=1e-5, atol=1e-6)
+    loss = lambda f: lambda x, k: jnp.sum(f(x, k) ** 2)  # noqa: E731
+    for a, b in zip(jax.grad(loss(ours), (0, 1))(x, k), jax.grad(loss(reference), (0, 1))(x, k)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    tangents = (jnp.ones_like(x), jnp.ones_like(k))
+    np.testing.assert_allclose(jax.jvp(ours, (x, k), tangents)[1], jax.jvp(reference, (x, k), tangents)[1],
+                               rtol=1e-4, atol=1e-4)
+    check_grads(lambda x, k: jnp.sum(ours(x, k)), (x, k), order=1, modes=("fwd", "rev"), atol=5e-2, rtol=5e-2)
+
+
 @pytest.mark.parametrize("x_shape,k_shape,strides,padding,dilation,groups,data_format", CASES)
 def test_same_values_gradients_and_tangents_as_lax(x_shape, k_shape, strides, padding, dilation, groups,
                                                    data_format):
@@ -50,14 +62,7 @@ def test_same_values_gradients_and_tangents_as_lax(x_shape, k_shape, strides, pa
         return jnp.sin(lax.conv_general_dilated(x, k, strides, padding, rhs_dilation=dilation, dimension_numbers=dn,
                                                 feature_group_count=groups))
 
-    np.testing.assert_allclose(ours(x, k), reference(x, k), rtol=1e-5, atol=1e-6)
-    loss = lambda f: lambda x, k: jnp.sum(f(x, k) ** 2)  # noqa: E731
-    for a, b in zip(jax.grad(loss(ours), (0, 1))(x, k), jax.grad(loss(reference), (0, 1))(x, k)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
-    tangents = (jnp.ones_like(x), jnp.ones_like(k))
-    np.testing.assert_allclose(jax.jvp(ours, (x, k), tangents)[1], jax.jvp(reference, (x, k), tangents)[1],
-                               rtol=1e-4, atol=1e-4)
-    check_grads(lambda x, k: jnp.sum(ours(x, k)), (x, k), order=1, modes=("fwd", "rev"), atol=5e-2, rtol=5e-2)
+    _assert_same_as(ours, reference, x, k)
 
 
 def test_differentiated_an_unpadded_convolution_runs_padded_and_inference_as_it_is():
@@ -109,14 +114,7 @@ def test_transposed_convolution_same_values_gradients_and_tangents_as_lax(x_shap
     def reference(x, k):
         return jnp.sin(lax.conv_general_dilated(x, k, (1,) * rank, pads, lhs_dilation=strides, dimension_numbers=dn))
 
-    np.testing.assert_allclose(ours(x, k), reference(x, k), rtol=1e-5, atol=1e-6)
-    loss = lambda f: lambda x, k: jnp.sum(f(x, k) ** 2)  # noqa: E731
-    for a, b in zip(jax.grad(loss(ours), (0, 1))(x, k), jax.grad(loss(reference), (0, 1))(x, k)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
-    tangents = (jnp.ones_like(x), jnp.ones_like(k))
-    np.testing.assert_allclose(jax.jvp(ours, (x, k), tangents)[1], jax.jvp(reference, (x, k), tangents)[1],
-                               rtol=1e-4, atol=1e-4)
-    check_grads(lambda x, k: jnp.sum(ours(x, k)), (x, k), order=1, modes=("fwd", "rev"), atol=5e-2, rtol=5e-2)
+    _assert_same_as(ours, reference, x, k)
 
 
 def test_differentiated_a_transposed_convolution_runs_undilated_and_inference_as_it_is():
