@@ -1,4 +1,5 @@
 """Turning what users pass to `fit` / `evaluate` / `predict` into aligned, checked arrays."""
+import functools
 import itertools
 import math
 import warnings
@@ -84,16 +85,12 @@ DEVICE_DATA_BYTES = None
 CPU_DEVICE_BATCH_BYTES = 32 << 10
 
 
+@functools.lru_cache(maxsize=None)
 def first_row():
     """Row 0 as the int32 device scalar a jitted call starts from: one transfer, made once (the
     calls do not donate it), so that later calls, which take the scalar the last one returned,
     find the same compiled program by the same argument types."""
-    if _FIRST_ROW[0] is None:
-        _FIRST_ROW[0] = jax.device_put(np.zeros((), np.int32))
-    return _FIRST_ROW[0]
-
-
-_FIRST_ROW = [None]
+    return jax.device_put(np.zeros((), np.int32))
 
 
 def device_data_limit(batch_bytes=0):
