@@ -161,9 +161,9 @@ def _subpixel_form(x, kernel, spec):
     interleaved into the output's positions (depth to space).
 
     Output position `s * q + r` (phase `r`) meets the kernel only at the offsets `j` with
-    `j = (low - r) mod s` (mod `s`): each phase is a plain convolution of the undilated input with
-    those offsets of the kernel. All phases share one window, each one's offsets placed at its own
-    shift in it (zeros elsewhere). XLA's CPU backend differentiates the dilated form 6-8x slower
+    `j = (low - r) mod s`: each phase is a plain convolution of the undilated input with those
+    offsets of the kernel. All phases share one window, each one's offsets placed at its own shift
+    in it (zeros elsewhere). XLA's CPU backend differentiates the dilated form 4-11x slower
     (`bench/conv_cpu.py`).
     """
     _, padding, lhs_dilation, _, numbers, _ = spec

@@ -172,6 +172,11 @@ def _tile_windows(x, axes, pool):
     return x.reshape(shape), tuple(window_axes)
 
 
+def _window_shape(x, axes, pool):
+    """`reduce_window`'s window (and stride) over `x` for windows of size `pool` on `axes`."""
+    return tuple(pool[axes.index(a)] if a in axes else 1 for a in range(x.ndim))
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def _tiled_max(x, axes, pool):
     """The max over windows of size `pool` on `axes` that tile `x` (what does not fill a window
@@ -180,7 +185,7 @@ def _tiled_max(x, axes, pool):
     the reshaped form); differentiated, the reshaped windows (2.5x `reduce_window`'s speed in
     value and gradient), the derivative flowing to the first maximum of each window in row-major
     order, as `reduce_window`'s does (select-and-scatter), ties included."""
-    window = tuple(pool[axes.index(a)] if a in axes else 1 for a in range(x.ndim))
+    window = _window_shape(x, axes, pool)
     return lax.reduce_window(x, np.array(_lowest(x.dtype), x.dtype), lax.max, window, window, "VALID")
 
 
@@ -208,7 +213,7 @@ def _tiled_mean(x, axes, pool):
     """The mean over windows of size `pool` on `axes` that tile `x`: XLA's `reduce_window` in
     inference (fused with the convolution before it), the reshaped windows differentiated (as
     `_tiled_max`)."""
-    window = tuple(pool[axes.index(a)] if a in axes else 1 for a in range(x.ndim))
+    window = _window_shape(x, axes, pool)
     sums = lax.reduce_window(x, np.array(0, x.dtype), lax.add, window, window, "VALID")
     return sums / np.array(math.prod(pool), sums.dtype)
 
