@@ -114,3 +114,16 @@ def test_tutorials_prints_both_frameworks_and_ratios():
     for row in rows:  # four seconds and a loss, or three ratios
         values = [float(v.rstrip("x")) for v in row[2:]]
         assert len(values) == (3 if row[1] == "x" else 4) and all(v > 0 for v in values[:3]), proc.stdout
+
+
+@pytest.mark.slow
+def test_streams_prints_every_case_with_a_ratio():
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "streams.py"), "--tiny"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()
+            if line.startswith(("fit_", "evaluate_", "predict_"))}
+    assert set(rows) == {"fit_generator", "fit_pydataset", "fit_pydataset_2_workers", "fit_validation_generator",
+                         "evaluate_generator", "predict_generator"}, proc.stdout
+    for jkeras_ms, keras_ms, ratio in rows.values():  # Keras 3 is a test dependency: both ran
+        assert float(jkeras_ms) > 0 and float(keras_ms) > 0 and ratio.endswith("x"), proc.stdout

@@ -1,10 +1,11 @@
 """Generators, iterators, iterables and `Sequence`s as data for `fit` / `evaluate` / `predict`.
 
-A `BatchStream` reads batches ahead of the step on background threads: `next()` on one thread
-for an iterator (iterators are not thread-safe), `sequence[i]` on `workers` threads for a
-`Sequence`. The reading thread checks and aligns each batch like array data
-(`data_adapter.prepare`) and puts it on the device with `jax.device_put`, so the copy overlaps
-the running step; batches still come out in order. The steps are the same jitted functions
+A `BatchStream` reads batches ahead of the step: on the calling thread (an iterator, which is
+not thread-safe; a `Sequence` with `workers` 0 or 1, as Keras 3), or `sequence[i]` on `workers`
+threads for a `Sequence` with several. Each batch is checked and aligned like array data
+(`data_adapter.prepare`) and, on an accelerator, put on the device with `jax.device_put`, so the
+copy overlaps the running step (the steps run asynchronously: the next batch is read while the
+device computes); batches come out in order. The steps are the same jitted functions
 `train_on_batch` / `test_on_batch` / `predict_on_batch` use, compiled once per batch shape.
 
 A failure (the generator raises, runs out early, yields a batch the model can't take, a
@@ -20,7 +21,7 @@ import jax
 import numpy as np
 
 from jkeras.models import _sharding, data_adapter, stateless
-from jkeras.utils.random import next_key
+from jkeras.utils import random as random_utils
 
 _END = object()        # the iterator is used up
 _PASS_END = object()   # a Sequence pass is done: on_epoch_end runs before the next batch is read
@@ -135,9 +136,11 @@ class BatchStream:
         method: "fit", "evaluate" or "predict" (messages; whether targets are required).
         class_weight: dict class index -> weight, turned into each batch's sample weights.
         shuffle: shuffle a Sequence's batch order every pass ("batch" counts as True).
-        workers: reading threads for a Sequence (0: read on the calling thread); an iterator
-            always has one. Default: the Sequence's `workers`, else 1.
-        max_queue_size: batches read ahead (default: the Sequence's, else 10).
+        workers: reading threads for a Sequence; 0 or 1 reads on the calling thread, as Keras 3
+            does (the steps run asynchronously, so the next batch is read while the device
+            computes), and so does an iterator always (it is not thread-safe). Default: the
+            Sequence's `workers`, else 1.
+        max_queue_size: batches the reading threads read ahead (default: the Sequence's, else 10).
         use_multiprocessing: accepted; threads are used.
 
     Raises:
@@ -154,7 +157,10 @@ class BatchStream:
         depth = getattr(default, "max_queue_size", 10) if max_queue_size is None else max_queue_size
         if use_multiprocessing or (use_multiprocessing is None and getattr(default, "use_multiprocessing", False)):
             _warn_threads(method)
-        self._workers = max(0, int(workers)) if self._is_sequence else min(1, max(0, int(workers)))
+        # Threads only for several readers: one reading thread costs a hand-over per batch (on 2
+        # CPU cores a generator's small-batch fit took 0.75x Keras 3's speed with one).
+        workers = max(0, int(workers))
+        self._workers = workers if self._is_sequence and workers > 1 else 0
         self._depth = max(1, int(depth or 1))
         self._pool = None
         self._signature = None
@@ -313,7 +319,7 @@ class BatchStream:
         if n <= 0:
             raise ValueError(f"{self._method}: the Sequence is empty (len {n})")
         if self._shuffle:
-            key = self.key if self.key is not None else next_key()
+            key = self.key if self.key is not None else random_utils.next_key()
             self.key = key
             self._order = np.random.default_rng(data_adapter.seed_of(key) + [self._passes]).permutation(n)
         else:
@@ -381,11 +387,14 @@ class BatchStream:
             self._pool = _Inline() if self._workers == 0 else concurrent.futures.ThreadPoolExecutor(
                 max(1, self._workers), thread_name_prefix=_THREAD_PREFIX)
         plan = self._sequence_plan(steps) if self._is_sequence else self._iterator_plan(steps)
+        # Batches read ahead: the reading threads' queue; on the calling thread the next one (on
+        # an accelerator its copy to the device overlaps the running step), as Keras 3's prefetch.
+        depth = self._depth if self._workers else 2
         pending = collections.deque()
         step, at_pass_end, planned = 0, False, True
         try:
             while True:
-                while planned and not at_pass_end and len(pending) < self._depth:
+                while planned and not at_pass_end and len(pending) < depth:
                     index = next(plan, _END)
                     if index is _END:
                         planned = False
@@ -435,6 +444,12 @@ class BatchStream:
 # The loops
 
 
+def _step_key(key, step):
+    """The key of batch `step` of an evaluate / predict pass whose key is `key` (None: the step
+    reads none), derived on the host (no dispatched `fold_in` per batch)."""
+    return None if key is None else random_utils.fold_in(key, step)
+
+
 def evaluate(model, stream, steps, cbs, epoch=None):
     """Loss and metrics over `steps` batches of `stream` (one pass when None), as host floats."""
     fn = model._jit(("test_step",), model._eval_step)
@@ -442,12 +457,15 @@ def evaluate(model, stream, steps, cbs, epoch=None):
         cbs.on_test_begin()  # before the weights are read: SwapEMAWeights swaps them here
     variables = model.get_variables()
     metric_state = model._eval_metric_state()
-    logs, rng = None, next_key()
+    logs = key = None
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps), epoch)) as batches:
         for step, batch in batches:
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            metric_state, logs, state = fn(variables, metric_state, batch.batch(), jax.random.fold_in(rng, step))
+            args = (variables, metric_state, batch.batch())
+            if step == 0:
+                key = model._call_key("test_step", fn, args)
+            metric_state, logs, state = fn(*args, _step_key(key, step))
             variables = {**variables, "state": state}
             if cbs is not None:
                 cbs.on_test_batch_end(step, logs)
@@ -466,12 +484,14 @@ def predict(model, stream, steps, cbs):
     cbs.on_predict_begin()  # before the weights are read: SwapEMAWeights swaps them here
     variables = model.get_variables()
     params, state = variables["params"], variables["state"]
-    rng = next_key()
-    chunks = []
+    chunks, key = [], None
     with contextlib.closing(stream.epoch(stream.resolve_steps(steps))) as batches:
         for step, batch in batches:
             cbs.on_predict_batch_begin(step)
-            outputs, state = fn({"params": params, "state": state}, batch.x, jax.random.fold_in(rng, step))
+            args = ({"params": params, "state": state}, batch.x)
+            if step == 0:
+                key = model._call_key("predict_generator", fn, args)
+            outputs, state = fn(*args, _step_key(key, step))
             chunks.append(outputs)
             cbs.on_predict_batch_end(step, {"outputs": model._restructure_outputs(outputs)})
     model._keep_states(state)

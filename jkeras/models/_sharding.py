@@ -4,12 +4,13 @@ Weights lie as the distribution's layout says (by their path, e.g. "dense/kernel
 optimizer-state leaf like the weight it belongs to, metric state and keys replicated. Array data
 is replicated, so every device takes batches locally; each batch is then constrained
 to be split over the batch axis, and XLA inserts the collectives. With no distribution every
-function here returns its input unchanged.
+function here but `place_batch` (a stream's batches) returns its input unchanged.
 """
 import collections
 import functools
 
 import jax
+import numpy as np
 from jax.tree_util import DictKey
 
 from jkeras import distribution as distribution_lib
@@ -153,10 +154,17 @@ def place_data(tree):
 
 
 def place_batch(tree, method):
-    """A host batch (a stream's) split over the batch axis; each process passes its own rows."""
+    """A host batch (a stream's) for the step's call, as a copy: JAX takes a NumPy array without
+    copying it (`jax.device_put` and a jitted call's arguments: jax-ml/jax#37830) and reads it when
+    the asynchronous step runs, so a source that refills one buffer for every batch would change
+    the batches it handed over. Under a distribution the batch is split over the batch axis (each
+    process passes its own rows); otherwise it goes on the device on an accelerator, so that the
+    copy overlaps the running step, and stays on the host on a CPU, whose device memory is the
+    host's (the call takes it with its other arguments; a `device_put` costs 15-20 us an array)."""
+    tree = jax.tree_util.tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, tree)
     dist = active()
     if dist is None:
-        return jax.device_put(tree)
+        return tree if jax.default_backend() == "cpu" else jax.device_put(tree)
     sharding = dist._batch_sharding()
 
     def put(a):

@@ -1034,10 +1034,10 @@ class Trainer(_legacy_generators.GeneratorMethods):
         return self._restructure_outputs([np.array(o) for o in outputs])  # writable, as Keras's
 
     def _call_key(self, name, fn, args):
-        """The key the jitted `*_on_batch` call `fn(*args, key)` takes: None when its program
-        computes nothing from it (no layer draws in inference: most models), which the first call
-        finds by tracing it once, so that later calls draw and transfer no key (~14 us of a small
-        model's `predict_on_batch`)."""
+        """The key the jitted call `fn(*args, key)` of `*_on_batch` (or of an evaluate / predict
+        pass over a stream) takes: None when its program computes nothing from it (no layer draws
+        in inference: most models), which the first call finds by tracing it once, so that later
+        calls draw and transfer no key (~14 us of a small model's `predict_on_batch`)."""
         cache_key = (name, "reads key", _sharding.active())
         reads = self._jit_cache.get(cache_key)
         if reads is None:

@@ -151,6 +151,26 @@ def test_evaluate_and_predict_on_generators_match_arrays(reference):
     np.testing.assert_allclose(ref.predict(endless(), steps=2, verbose=0), probs[:32], rtol=1e-6)
 
 
+def test_stream_passes_give_a_key_only_to_programs_that_read_it():
+    """Evaluate / predict over a stream hand each batch a key of its own where a layer draws in
+    inference (Monte-Carlo dropout), and draw none from the key stream for the other models."""
+    from jkeras.utils import random as jk_random
+
+    inputs = jkeras.Input((DIM,))
+    mc = jkeras.Model(inputs, layers.Dense(1)(layers.Dropout(0.5)(inputs, training=True)))
+    mc.compile("sgd", "mse")
+    x, y = X[:BATCH], np.zeros((BATCH, 1), "float32")
+    out = mc.predict(iter([x, x]), verbose=0)
+    assert out.shape == (2 * BATCH, 1) and not np.array_equal(out[:BATCH], out[BATCH:])
+    assert not np.array_equal(out, mc.predict(iter([x, x]), verbose=0))
+    assert mc.evaluate(iter([(x, y)]), verbose=0) != mc.evaluate(iter([(x, y)]), verbose=0)
+    plain = model()
+    counter = jk_random._seed["counter"]
+    np.testing.assert_allclose(plain.predict(batches(), verbose=0), plain.predict(X, verbose=0), rtol=1e-6)
+    plain.evaluate(batches(), verbose=0)
+    assert jk_random._seed["counter"] == counter + 1  # the key of the array `predict` only
+
+
 def test_sequence_with_workers_keeps_batch_order():
     m = model()
     slow = Batches(delay=0.01, workers=4, max_queue_size=6)
@@ -290,30 +310,76 @@ def test_cpu_feeds_large_batches_from_the_host_and_trains_the_same(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
-def test_generator_steps_compile_once_and_prefetch_on_a_thread(monkeypatch):
+def test_generator_steps_compile_once_and_read_on_the_calling_thread():
+    """As Keras 3: a generator (and a Sequence with one worker) is read on the calling thread,
+    a Sequence with several workers on that many threads; either way one program per shape."""
     m = model()
     m.fit(endless(), steps_per_epoch=STEPS, epochs=1, verbose=0)
-    compiles, put_threads = [], []
+    compiles, readers = [], []
 
     def listener(event, duration, **kwargs):
         if event == "/jax/core/compile/backend_compile_duration":
             compiles.append(event)
 
-    real_put = jax.device_put
+    def recording():
+        for batch in endless():
+            readers.append(threading.current_thread().name)
+            yield batch
 
-    def recording_put(*args, **kwargs):
-        if not isinstance(args[0], (jax.Array, np.ndarray)):  # a batch pytree, not a weight copy or a key
-            put_threads.append(threading.current_thread().name)
-        return real_put(*args, **kwargs)
+    class Recording(Batches):
+        def __getitem__(self, i):
+            readers.append(threading.current_thread().name)
+            return super().__getitem__(i)
 
-    monkeypatch.setattr(jax, "device_put", recording_put)
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
-        m.fit(endless(), steps_per_epoch=STEPS, epochs=3, verbose=0)
+        m.fit(recording(), steps_per_epoch=STEPS, epochs=3, verbose=0)
+        caller = threading.current_thread().name
+        assert readers == [caller] * (3 * STEPS)  # the first batch, read to build the step, is step 0
+        readers.clear()
+        m.fit(Recording(workers=1), epochs=2, verbose=0)
+        assert readers and set(readers) == {caller}
+        readers.clear()
+        m.fit(Recording(workers=3), epochs=2, verbose=0)
     finally:
         jax.monitoring.clear_event_listeners()
     assert compiles == []
-    assert len(put_threads) == 3 * STEPS and all(name.startswith("jkeras_data") for name in put_threads)
+    assert all(name.startswith("jkeras_data") for name in readers[1:])  # [0]: the first batch
+
+
+@pytest.mark.parametrize("source", ["generator", "sequence"])
+def test_a_source_refilling_one_buffer_trains_like_arrays(source):
+    """Keras 2 generators often fill one preallocated buffer per batch: each batch must be taken
+    by its step before the next is read into the same memory."""
+    ref = model()
+    ref.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    expected = ref.get_weights()
+    buffer_x, buffer_y = np.empty((BATCH, DIM), "float32"), np.empty((BATCH,), "int32")
+
+    def fill(i):
+        s = slice(i * BATCH, (i + 1) * BATCH)
+        n = len(X[s])
+        buffer_x[:n], buffer_y[:n] = X[s], Y[s]
+        return buffer_x[:n], buffer_y[:n]
+
+    class Refilling(jkeras.utils.Sequence):
+        def __len__(self):
+            return STEPS
+
+        def __getitem__(self, i):
+            return fill(i)
+
+    def refilling():
+        while True:
+            for i in range(STEPS):
+                yield fill(i)
+
+    m = model()
+    if source == "generator":
+        m.fit(refilling(), steps_per_epoch=STEPS, epochs=2, verbose=0)
+    else:
+        m.fit(Refilling(), epochs=2, shuffle=False, verbose=0)
+    assert_same_weights(m, expected)
 
 
 # ------------------------------------------------------------------------------------------
