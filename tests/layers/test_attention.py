@@ -474,3 +474,31 @@ def test_mha_with_dropout_in_inference_matches_keras(masked):
         mask[0, 1] = False  # a query that may attend nowhere
     close(j(q, v, attention_mask=mask, training=False), k(q, v, attention_mask=mask, training=False))
     close(j(q, v, attention_mask=mask), k(q, v, attention_mask=mask))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_cpu_attention_form_matches_jax_dot_product_attention(dtype):
+    """The CPU form of MultiHeadAttention's fused path (`_cpu_attention`, its own tangent rule)
+    computes what `jax.nn.dot_product_attention` computes, values and gradients, masks included
+    (a fully masked row attends uniformly); forward and reverse mode, second order."""
+    from jkeras.layers.attention import _cpu_attention
+
+    keys = jax.random.split(jax.random.PRNGKey(0), 4)
+    q, k, v = (jax.random.normal(key, (2, t, 3, 4)).astype(dtype) for key, t in zip(keys, (5, 7, 7)))
+    mask = jax.random.bernoulli(keys[3], 0.6, (2, 1, 5, 7)).at[0, 0, 0].set(False)
+    heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731
+    for m in (None, mask):
+        def ours(q, k, v):
+            return heads(_cpu_attention(heads(q), heads(k), heads(v), m, 0.5))
+
+        def reference(q, k, v):
+            return jax.nn.dot_product_attention(q, k, v, mask=m, scale=0.5, implementation="xla")
+
+        atol = 1e-6 if dtype == "float32" else 2e-2
+        close(ours(q, k, v).astype("float32"), reference(q, k, v).astype("float32"), atol=atol)
+        cotangent = jax.random.normal(keys[0], (2, 5, 3, 4)).astype(dtype)
+        grads = [jax.vjp(f, q, k, v)[1](cotangent) for f in (ours, reference)]
+        for a, b in zip(*grads):
+            close(a.astype("float32"), b.astype("float32"), atol=atol * 10)
+        if dtype == "float32":
+            check_grads(ours, (q, k, v), order=2, modes=("fwd", "rev"), atol=1e-2, rtol=1e-2)
