@@ -73,24 +73,39 @@ def _attention_probs(query, key, mask, scale):
     return jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(4,))
-def _cpu_attention(query, key, value, mask, scale):
+def _attention_weights(probs, mask, keep, zero_masked, dtype):
+    """The probabilities the values are averaged with: masked ones zeroed (`zero_masked`, as
+    Keras's written-out path), times the dropout multiplier `keep` (or None), in `dtype`."""
+    if zero_masked and mask is not None:
+        probs = jnp.where(mask, probs, jnp.zeros((), probs.dtype))
+    if keep is not None:
+        probs = probs * keep
+    return probs.astype(dtype)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
+def _cpu_attention(query, key, value, mask, keep, scale, zero_masked):
     """`jax.nn.dot_product_attention(..., implementation="xla")` over heads laid out `(B, N, T, H)`,
     with a tangent rule of its own. XLA's CPU backend fuses the softmax (and its derivative) with
     the matrix products next to it into kernels that run 3-10x slower than the products apart:
     the rule keeps them apart with `lax.optimization_barrier`, which its transpose, the gradient,
     keeps too (2 heads, 200 tokens, batch 32: forward 4.5 -> 2.5 ms, gradient 24 -> 8 ms). A
-    `custom_jvp` of plain JAX: every transformation applies."""
+    `custom_jvp` of plain JAX: every transformation applies.
+
+    `keep`: None, or the dropout multiplier of the probabilities (0 or 1 / (1 - rate) each);
+    `zero_masked`: masked probabilities are zeros (Keras's written-out path: a fully masked row
+    attends nowhere) rather than the softmax of the filled logits.
+    """
     probs = _attention_probs(query, key, mask, scale)
-    return jnp.einsum("bnts,bnsh->bnth", probs.astype(key.dtype), value)
+    return jnp.einsum("bnts,bnsh->bnth", _attention_weights(probs, mask, keep, zero_masked, key.dtype), value)
 
 
 @functools.partial(_cpu_attention.defjvp, symbolic_zeros=True)
-def _(scale, primals, tangents):
-    query, key, value, mask = primals
-    d_query, d_key, d_value, _ = tangents
+def _(scale, zero_masked, primals, tangents):
+    query, key, value, mask, keep = primals
+    d_query, d_key, d_value = tangents[:3]
     probs = jax.lax.optimization_barrier(_attention_probs(query, key, mask, scale))
-    weights = probs.astype(key.dtype)
+    weights = _attention_weights(probs, mask, keep, zero_masked, key.dtype)
     out = jnp.einsum("bnts,bnsh->bnth", weights, value)
     d_out = jnp.zeros_like(out)
     d_logits = []
@@ -104,7 +119,8 @@ def _(scale, primals, tangents):
             d_logits = jnp.where(mask, d_logits, jnp.zeros((), d_logits.dtype))
         d_logits = jax.lax.optimization_barrier(d_logits)
         d_probs = jax.lax.optimization_barrier(probs * (d_logits - jnp.sum(d_logits * probs, -1, keepdims=True)))
-        d_out = d_out + jnp.einsum("bnts,bnsh->bnth", d_probs.astype(key.dtype), value)
+        d_weights = _attention_weights(d_probs, mask, keep, zero_masked, key.dtype)
+        d_out = d_out + jnp.einsum("bnts,bnsh->bnth", d_weights, value)
     if not isinstance(d_value, SymbolicZero):
         d_out = d_out + jnp.einsum("bnts,bnsh->bnth", weights, d_value)
     return out, d_out
@@ -895,6 +911,14 @@ class MultiHeadAttention(Layer):
                 attends = jnp.transpose(jnp.any(attention_mask, axis=-1), (0, 2, 1))[..., None]
                 output = output * attends.astype(output.dtype)
             return output, None
+        if (training and self._dropout > 0.0 and not return_attention_scores and query.ndim == 4
+                and jax.default_backend() == "cpu" and query.dtype == key.dtype == value.dtype == jnp.float32):
+            # The written-out path's function in the CPU form of the fused one (`_cpu_attention`):
+            # the same dropout mask (drawn as `_dropout` draws it), masked probabilities zeroed.
+            keep = _dropout(self, rng, jnp.ones(scores_shape, jnp.float32), self._dropout, self.seed)
+            heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731  (B, T, N, H) <-> (B, N, T, H)
+            return heads(_cpu_attention(heads(query), heads(key), heads(value), attention_mask, keep,
+                                        self._inverse_sqrt_key_dim, True)), None
         query = query * jnp.asarray(self._inverse_sqrt_key_dim, query.dtype)
         scores = self._masked_softmax(jnp.einsum(self._dot_product_equation, key, query), attention_mask)
         probs = scores
@@ -907,8 +931,8 @@ class MultiHeadAttention(Layer):
         -0.7 * max, the softmax in float32, a fully masked row attending uniformly."""
         if jax.default_backend() == "cpu":
             heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731  (B, T, N, H) <-> (B, N, T, H)
-            return heads(_cpu_attention(heads(query), heads(key), heads(value), attention_mask,
-                                        self._inverse_sqrt_key_dim))
+            return heads(_cpu_attention(heads(query), heads(key), heads(value), attention_mask, None,
+                                        self._inverse_sqrt_key_dim, False))
         if key.shape[-1] == value.shape[-1]:  # JAX's takes value heads as wide as the key's only
             # Its own call: the same einsums written out run 7x slower on a CPU, where XLA fuses
             # them with the softmax into one slow kernel (2 heads, 200 tokens: 26 against 3.5 ms).

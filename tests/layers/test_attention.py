@@ -489,7 +489,7 @@ def test_cpu_attention_form_matches_jax_dot_product_attention(dtype):
     heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731
     for m in (None, mask):
         def ours(q, k, v):
-            return heads(_cpu_attention(heads(q), heads(k), heads(v), m, 0.5))
+            return heads(_cpu_attention(heads(q), heads(k), heads(v), m, None, 0.5, False))
 
         def reference(q, k, v):
             return jax.nn.dot_product_attention(q, k, v, mask=m, scale=0.5, implementation="xla")
@@ -502,3 +502,29 @@ def test_cpu_attention_form_matches_jax_dot_product_attention(dtype):
             close(a.astype("float32"), b.astype("float32"), atol=atol * 10)
         if dtype == "float32":
             check_grads(ours, (q, k, v), order=2, modes=("fwd", "rev"), atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_mha_cpu_form_matches_the_other_backends_form(monkeypatch, dropout):
+    """On a CPU MultiHeadAttention trains through `_cpu_attention`; elsewhere through
+    `jax.nn.dot_product_attention` (no dropout) or the written-out einsums (dropout: the same
+    mask from the same key). Both give the same outputs and gradients, masks included."""
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=dropout)
+    q, v = rand(3, 5, 6), rand(3, 7, 6)
+    mask = np.ones((3, 5, 7), bool)
+    mask[0, 1] = False  # a query that may attend nowhere
+    mask[1, :, 3:] = False
+    mha.build(q.shape, v.shape)
+    variables = mha.get_variables()
+    rng = jax.random.PRNGKey(1)
+
+    def loss(params, q, v):
+        out = mha.apply({**variables, "params": params}, {"query": q, "value": v, "attention_mask": mask},
+                        training=True, rng=rng)[0]
+        return jnp.sum(jnp.sin(out)), out
+
+    cpu = jax.value_and_grad(loss, argnums=(0, 1, 2), has_aux=True)(variables["params"], q, v)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    other = jax.value_and_grad(loss, argnums=(0, 1, 2), has_aux=True)(variables["params"], q, v)
+    for a, b in zip(jax.tree_util.tree_leaves(cpu), jax.tree_util.tree_leaves(other)):
+        close(a, b, atol=1e-5)
