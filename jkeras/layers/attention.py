@@ -83,6 +83,11 @@ def _attention_weights(probs, mask, keep, zero_masked, dtype):
     return probs.astype(dtype)
 
 
+def _heads_first(t):
+    """`(B, T, N, H)` <-> `(B, N, T, H)`: the layout `_cpu_attention` takes and returns."""
+    return jnp.swapaxes(t, 1, 2)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
 def _cpu_attention(query, key, value, mask, keep, scale, zero_masked):
     """`jax.nn.dot_product_attention(..., implementation="xla")` over heads laid out `(B, N, T, H)`,
@@ -916,9 +921,7 @@ class MultiHeadAttention(Layer):
             # The written-out path's function in the CPU form of the fused one (`_cpu_attention`):
             # the same dropout mask (drawn as `_dropout` draws it), masked probabilities zeroed.
             keep = _dropout(self, rng, jnp.ones(scores_shape, jnp.float32), self._dropout, self.seed)
-            heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731  (B, T, N, H) <-> (B, N, T, H)
-            return heads(_cpu_attention(heads(query), heads(key), heads(value), attention_mask, keep,
-                                        self._inverse_sqrt_key_dim, True)), None
+            return self._attention_on_cpu(query, key, value, attention_mask, keep, True), None
         query = query * jnp.asarray(self._inverse_sqrt_key_dim, query.dtype)
         scores = self._masked_softmax(jnp.einsum(self._dot_product_equation, key, query), attention_mask)
         probs = scores
@@ -926,13 +929,16 @@ class MultiHeadAttention(Layer):
             probs = _dropout(self, rng, scores, self._dropout, self.seed)
         return jnp.einsum(self._combine_equation, probs, value), scores
 
+    def _attention_on_cpu(self, query, key, value, attention_mask, keep, zero_masked):
+        """`_cpu_attention` over `(B, T, N, H)` projections (see there)."""
+        return _heads_first(_cpu_attention(_heads_first(query), _heads_first(key), _heads_first(value),
+                                           attention_mask, keep, self._inverse_sqrt_key_dim, zero_masked))
+
     def _fused_attention(self, query, key, value, attention_mask):
         """What Keras's `ops.dot_product_attention` computes on JAX: masked logits filled with
         -0.7 * max, the softmax in float32, a fully masked row attending uniformly."""
         if jax.default_backend() == "cpu":
-            heads = lambda t: jnp.swapaxes(t, 1, 2)  # noqa: E731  (B, T, N, H) <-> (B, N, T, H)
-            return heads(_cpu_attention(heads(query), heads(key), heads(value), attention_mask, None,
-                                        self._inverse_sqrt_key_dim, False))
+            return self._attention_on_cpu(query, key, value, attention_mask, None, False)
         if key.shape[-1] == value.shape[-1]:  # JAX's takes value heads as wide as the key's only
             # Its own call: the same einsums written out run 7x slower on a CPU, where XLA fuses
             # them with the softmax into one slow kernel (2 heads, 200 tokens: 26 against 3.5 ms).
